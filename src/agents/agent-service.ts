@@ -1,0 +1,298 @@
+import type { AgentRecord, BackendProvider, LaunchOutcome } from '../backends/port.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ActivityLog } from './activity-log.js';
+import { agentIdFor } from './agent-id.js';
+import { type AgentActions, type GocdAgent, type JobIdentifier, jobPath } from './job.js';
+import { KeyedLock } from './keyed-lock.js';
+import { type ClusterProfile, launchRefusal, parseClusterProfile, parseElasticProfile } from './profiles.js';
+import { type ClusterListing, planReconcile } from './reconcile-plan.js';
+
+/** The forwarder plugin's id; agents register with it as their elastic plugin id. */
+export const PLUGIN_ID = 'gocd-agent-scaler';
+
+type Props = Record<string, unknown>;
+
+export interface CreateAgentInput {
+  autoRegisterKey: string;
+  environment?: string;
+  job: JobIdentifier;
+  clusterProperties: Props;
+  profileProperties: Props;
+}
+
+export interface JobCompletionInput {
+  elasticAgentId: string;
+  job: JobIdentifier;
+  clusterProperties: Props;
+  /** GoCD's agent list when the forwarder could fetch it; undefined = unknown. */
+  agents?: GocdAgent[];
+}
+
+export type CreateAgentResult = LaunchOutcome | { kind: 'invalid' | 'refused' | 'waiting' | 'error'; reason: string };
+
+export interface AgentServiceDeps {
+  backends: BackendProvider;
+  activity: ActivityLog;
+  logger: Logger;
+  now?: () => Date;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The backend-neutral agent lifecycle: create, complete, reconcile. GoCD handlers call this; it never sees HTTP. */
+export class AgentService {
+  private readonly lock = new KeyedLock();
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: AgentServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /**
+   * create-agent: launch the job's agent unless it has one, the cap is reached, or the profiles refuse. Never
+   * throws: every outcome is logged and recorded for the status report (GoCD ignores the reply body).
+   */
+  async createAgent(input: CreateAgentInput): Promise<CreateAgentResult> {
+    const { job } = input;
+    const pipeline = jobPath(job);
+    const log = this.deps.logger.child({ jobId: job.job_id, pipeline });
+    let cluster: ClusterProfile;
+    let clusterId = 'unknown';
+    try {
+      cluster = parseClusterProfile(input.clusterProperties);
+      clusterId = cluster.clusterId;
+      const profile = parseElasticProfile(input.profileProperties);
+      const refusal = launchRefusal(cluster, profile);
+      if (refusal) {
+        this.deps.activity.record({ clusterId, kind: 'refused', jobId: job.job_id, pipeline, message: refusal });
+        log.warn({ clusterId }, `create-agent refused: ${refusal}`);
+        return { kind: 'refused', reason: refusal };
+      }
+      const agentId = agentIdFor(cluster.clusterId, job.job_id);
+      return await this.lock.run(cluster.clusterId, async () => {
+        const backend = await this.deps.backends.forCluster(cluster);
+        const live = await backend.list(cluster);
+        const mine = live.find((a) => a.jobId === job.job_id);
+        if (mine) {
+          this.deps.activity.record({
+            clusterId,
+            kind: 'existing',
+            jobId: job.job_id,
+            agentId: mine.agentId,
+            pipeline,
+            message: `agent ${mine.agentId} already ${mine.status}`,
+          });
+          log.info({ agentId: mine.agentId }, 'create-agent: job already has an agent');
+          return { kind: 'existing', agent: mine } as const;
+        }
+        if (live.length >= cluster.maxAgents) {
+          const reason = `max_agents (${cluster.maxAgents}) reached: ${live.length} agents pending or running`;
+          this.deps.activity.record({ clusterId, kind: 'waiting', jobId: job.job_id, pipeline, message: reason });
+          log.info({ clusterId }, `create-agent waits: ${reason}`);
+          return { kind: 'waiting', reason } as const;
+        }
+        const outcome = await backend.launch({
+          agentId,
+          job,
+          cluster,
+          profile,
+          jobEnv: this.jobEnv(cluster, agentId, input),
+        });
+        this.recordLaunch(cluster.clusterId, job, outcome, log);
+        return outcome;
+      });
+    } catch (err) {
+      const isInput = err instanceof AppError && err.code === 'VALIDATION_FAILED';
+      const reason = describe(err);
+      this.deps.activity.record({
+        clusterId,
+        kind: isInput ? 'invalid-profile' : 'launch-failed',
+        jobId: job.job_id,
+        pipeline,
+        message: reason,
+      });
+      if (isInput) log.warn({ clusterId }, `create-agent: ${reason}`);
+      else log.error({ clusterId, err }, 'create-agent failed');
+      return { kind: isInput ? 'invalid' : 'error', reason };
+    }
+  }
+
+  private jobEnv(cluster: ClusterProfile, agentId: string, input: CreateAgentInput): Record<string, string> {
+    const env: Record<string, string> = {
+      GO_EA_SERVER_URL: cluster.goServerUrl,
+      GO_EA_AUTO_REGISTER_KEY: input.autoRegisterKey,
+      GO_EA_AUTO_REGISTER_ELASTIC_AGENT_ID: agentId,
+      GO_EA_AUTO_REGISTER_ELASTIC_PLUGIN_ID: PLUGIN_ID,
+    };
+    if (input.environment) env.GO_EA_AUTO_REGISTER_ENVIRONMENT = input.environment;
+    return env;
+  }
+
+  private recordLaunch(clusterId: string, job: JobIdentifier, outcome: LaunchOutcome, log: Logger): void {
+    const pipeline = jobPath(job);
+    const base = { clusterId, jobId: job.job_id, pipeline };
+    switch (outcome.kind) {
+      case 'launched':
+        this.deps.activity.record({
+          ...base,
+          kind: 'launched',
+          agentId: outcome.agent.agentId,
+          message: `launched ${outcome.agent.ref}`,
+        });
+        log.info({ agentId: outcome.agent.agentId, ref: outcome.agent.ref }, 'agent launched');
+        break;
+      case 'existing':
+        this.deps.activity.record({
+          ...base,
+          kind: 'existing',
+          agentId: outcome.agent.agentId,
+          message: `agent ${outcome.agent.agentId} already ${outcome.agent.status}`,
+        });
+        log.info({ agentId: outcome.agent.agentId }, 'create-agent: agent already launched');
+        break;
+      case 'deferred':
+        this.deps.activity.record({ ...base, kind: 'waiting', message: outcome.reason });
+        log.info(`create-agent deferred: ${outcome.reason}`);
+        break;
+      case 'failed':
+        this.deps.activity.record({
+          ...base,
+          kind: 'launch-failed',
+          message: outcome.detail ? `${outcome.reason}: ${outcome.detail}` : outcome.reason,
+        });
+        log.error({ reason: outcome.reason, detail: outcome.detail }, 'agent launch failed');
+        break;
+    }
+  }
+
+  /**
+   * job-completion: stop the job's agent now (unless the cluster keeps idle agents) and ask the forwarder to
+   * disable and delete it. If the stop fails the agent is only disabled; the next server-ping finishes the work.
+   */
+  async jobCompleted(input: JobCompletionInput): Promise<AgentActions> {
+    const id = input.elasticAgentId;
+    const pipeline = jobPath(input.job);
+    const log = this.deps.logger.child({ agentId: id, jobId: input.job.job_id, pipeline });
+    let cluster: ClusterProfile;
+    try {
+      cluster = parseClusterProfile(input.clusterProperties);
+    } catch (err) {
+      log.warn(`job-completion: cannot read the cluster profile: ${describe(err)}`);
+      return { disable: [], delete: [] };
+    }
+    if (cluster.idleTimeoutMinutes > 0) {
+      log.info({ clusterId: cluster.clusterId }, 'job completed; agent kept for idle_timeout_minutes');
+      return { disable: [], delete: [] };
+    }
+    try {
+      const backend = await this.deps.backends.forCluster(cluster);
+      const agent = (await backend.list(cluster)).find((a) => a.agentId === id);
+      if (agent) {
+        const reason = `GoCD job ${pipeline} completed`;
+        await backend.stop(cluster, [agent], reason);
+        this.deps.activity.record({
+          clusterId: cluster.clusterId,
+          kind: 'stopped',
+          agentId: id,
+          jobId: input.job.job_id,
+          pipeline,
+          message: reason,
+        });
+        log.info({ ref: agent.ref }, 'job completed; agent stopped');
+      } else {
+        log.info('job completed; agent already gone');
+      }
+      return { disable: [id], delete: [id] };
+    } catch (err) {
+      this.deps.activity.record({
+        clusterId: cluster.clusterId,
+        kind: 'error',
+        agentId: id,
+        pipeline,
+        message: `stopping after job completion failed: ${describe(err)}`,
+      });
+      log.error({ err }, 'job-completion: stop failed; agent disabled, server-ping will retry');
+      return { disable: [id], delete: [] };
+    }
+  }
+
+  /** server-ping: reconcile every cluster profile GoCD sent against GoCD's agent list (see planReconcile). */
+  async serverPing(allClusterProperties: Props[], gocdAgents: GocdAgent[] | undefined): Promise<AgentActions> {
+    const listings: ClusterListing[] = [];
+    let invalidProfiles = 0;
+    const seen = new Set<string>();
+    for (const props of allClusterProperties) {
+      let cluster: ClusterProfile;
+      try {
+        cluster = parseClusterProfile(props);
+      } catch (err) {
+        // A profile we cannot read might own agents: its listing is unknown, so nothing is deleted for want of a task.
+        this.deps.logger.warn(`server-ping: skipping an invalid cluster profile: ${describe(err)}`);
+        invalidProfiles++;
+        continue;
+      }
+      if (seen.has(cluster.clusterId)) continue;
+      seen.add(cluster.clusterId);
+      try {
+        const backend = await this.deps.backends.forCluster(cluster);
+        listings.push({ cluster, agents: await backend.list(cluster) });
+      } catch (err) {
+        this.deps.activity.record({
+          clusterId: cluster.clusterId,
+          kind: 'error',
+          message: `listing agents failed: ${describe(err)}`,
+        });
+        this.deps.logger.error({ clusterId: cluster.clusterId, err }, 'server-ping: listing agents failed');
+        listings.push({ cluster, error: describe(err) });
+      }
+    }
+    const plan = planReconcile(listings, gocdAgents, this.now(), invalidProfiles === 0);
+    const failedStops = new Set<string>();
+    const clusters = new Map(plan.stops.map((s) => [s.cluster.clusterId, s.cluster]));
+    // Clusters are reaped concurrently; within a cluster one stop at a time keeps ECS write calls gentle.
+    await Promise.all(
+      [...clusters.values()].map(async (cluster) => {
+        const backend = await this.deps.backends.forCluster(cluster);
+        for (const stop of plan.stops.filter((s) => s.cluster.clusterId === cluster.clusterId)) {
+          try {
+            await backend.stop(cluster, [stop.agent], `reaped by gocd-agent-scaler: ${stop.reason}`);
+            this.deps.activity.record({
+              clusterId: cluster.clusterId,
+              kind: 'reaped',
+              agentId: stop.agent.agentId,
+              jobId: stop.agent.jobId,
+              pipeline: stop.agent.pipeline,
+              message: stop.reason,
+            });
+            this.deps.logger.info(
+              { clusterId: cluster.clusterId, agentId: stop.agent.agentId, rule: stop.rule },
+              `reaped: ${stop.reason}`,
+            );
+          } catch (err) {
+            failedStops.add(stop.agent.agentId);
+            this.deps.logger.error(
+              { clusterId: cluster.clusterId, agentId: stop.agent.agentId, err },
+              'reaping failed',
+            );
+          }
+        }
+      }),
+    );
+    for (const [id, note] of plan.notes) this.deps.logger.info({ agentId: id }, note);
+    // An agent whose task could not be stopped must not be deleted from GoCD yet: it may still be running.
+    return {
+      disable: plan.actions.disable,
+      delete: plan.actions.delete.filter((id) => !failedStops.has(id)),
+    };
+  }
+
+  /** Live agents of one cluster for the status reports. */
+  async listAgents(clusterProperties: Props): Promise<{ cluster: ClusterProfile; agents: AgentRecord[] }> {
+    const cluster = parseClusterProfile(clusterProperties);
+    const backend = await this.deps.backends.forCluster(cluster);
+    return { cluster, agents: await backend.list(cluster) };
+  }
+}

@@ -1,0 +1,78 @@
+import type { JobIdentifier } from '../agents/job.js';
+import type { DockerMode } from '../agents/profile-properties.js';
+import type { ClusterProfile, ElasticProfile } from '../agents/profiles.js';
+
+/** Everything a backend needs to start one job's agent. */
+export interface LaunchRequest {
+  /** `ea-<job_id>-<8 hex>`, stable per (cluster, job). */
+  agentId: string;
+  job: JobIdentifier;
+  cluster: ClusterProfile;
+  profile: ElasticProfile;
+  /**
+   * Per-job environment: the GO_EA_* variables only. The cluster's and the profile's `environment` lines are in
+   * `cluster.environment` / `profile.environment` (profile wins), so an ECS task definition can hold them.
+   */
+  jobEnv: Record<string, string>;
+}
+
+/** An agent as the backend sees it: one ECS task or one agent container, found by tags/labels, never by memory. */
+export interface AgentRecord {
+  agentId: string;
+  jobId: number;
+  clusterId: string;
+  /** `pipeline/counter/stage/counter/job`. */
+  pipeline: string;
+  /** Task ARN or container id. */
+  ref: string;
+  status: 'pending' | 'running' | 'stopping' | 'stopped';
+  createdAt: Date;
+  startedAt?: Date;
+  stoppedReason?: string;
+  dockerMode?: DockerMode;
+}
+
+export type LaunchOutcome =
+  /** A new agent was started. */
+  | { kind: 'launched'; agent: AgentRecord }
+  /** A live agent for this job already exists (a repeated or concurrent create-agent); nothing was started. */
+  | { kind: 'existing'; agent: AgentRecord }
+  /** Nothing started now, by design (e.g. the engine's one socket-mode slot is taken); GoCD re-sends create-agent. */
+  | { kind: 'deferred'; reason: string }
+  /** The backend refused or could not place the agent (RunTask failures, missing image …). */
+  | { kind: 'failed'; reason: string; detail?: string };
+
+/** Extra facts for the agent status report; every field optional. */
+export interface AgentDetails {
+  agent: AgentRecord;
+  containers: { name: string; image?: string; status?: string; exitCode?: number; reason?: string }[];
+  environment: Record<string, string>;
+  links: { label: string; url: string }[];
+}
+
+/**
+ * The port every agent backend implements (ECS tasks, local Docker containers). Backends are the only code that
+ * talks to ECS or Docker. All methods are safe to call concurrently and repeatedly.
+ */
+export interface AgentBackend {
+  readonly kind: 'ecs' | 'docker';
+  /** Starts the job's agent unless one is already live; idempotent per (cluster, job). */
+  launch(request: LaunchRequest): Promise<LaunchOutcome>;
+  /**
+   * Every agent of this cluster id that is not yet stopped (pending, running or stopping). Throws
+   * BackendUnavailableError when the listing is incomplete: callers must never read a failure as "no agents".
+   */
+  list(cluster: ClusterProfile): Promise<AgentRecord[]>;
+  /**
+   * Stops these agents (and, in socket mode, the containers their jobs started), with a reason naming why.
+   * Already-stopped or unknown agents are not an error.
+   */
+  stop(cluster: ClusterProfile, agents: readonly AgentRecord[], reason: string): Promise<void>;
+  /** Details for the agent status report, or undefined when the agent is unknown. */
+  inspect(cluster: ClusterProfile, agentId: string): Promise<AgentDetails | undefined>;
+}
+
+/** Picks (and caches) the backend for a cluster profile: ECS client per region/role, Docker client per host. */
+export interface BackendProvider {
+  forCluster(cluster: ClusterProfile): Promise<AgentBackend>;
+}

@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { AppError } from '../errors.js';
+import { type Config, configSchema, SECRET_KEYS } from './config.schema.js';
+
+/** One problem in a config, with the path of the bad key (`/gocd/apiUrl`). */
+export interface ConfigProblem {
+  path: string;
+  message: string;
+}
+
+/** Every problem of a config at once, so an operator fixes them in one go. */
+export class ConfigError extends AppError {
+  constructor(
+    readonly source: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    super(
+      'CONFIG_INVALID',
+      `invalid config ${source}:\n${problems.map((p) => `  ${p.path || '/'}: ${p.message}`).join('\n')}`,
+    );
+  }
+}
+
+export interface LoadedConfig {
+  config: Readonly<Config>;
+  /** True when no forwarder token was configured and one was generated for this process. */
+  generatedForwarderToken: boolean;
+  source: string;
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Lambda: a generated token would differ in every container, so refuse instead. */
+  allowGeneratedToken?: boolean;
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const validate = ajv.compile<Config>(configSchema);
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Replaces `${NAME}` / `${NAME:-default}` in every string value (never in keys), collecting unset names. */
+function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string, problems: ConfigProblem[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(ENV_REF, (_m, name: string, fallback: string | undefined) => {
+      const v = env[name];
+      if (v !== undefined && v !== '') return v;
+      if (fallback !== undefined) return fallback;
+      problems.push({ path, message: `environment variable ${name} is not set` });
+      return '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, `${path}/${i}`, problems));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, env, `${path}/${k}`, problems);
+    return out;
+  }
+  return value;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/** Checks the schema cannot express: unique registry names, compilable tag regexes, ECR regions. */
+function semanticProblems(config: Config): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const seen = new Set<string>();
+  config.registries.forEach((r, i) => {
+    if (seen.has(r.name))
+      problems.push({ path: `/registries/${i}/name`, message: `duplicate registry name '${r.name}'` });
+    seen.add(r.name);
+  });
+  config.subscriptions.forEach((s, i) => {
+    if (s.tags === undefined || s.tags === null) return;
+    try {
+      new RegExp(s.tags);
+    } catch (err) {
+      problems.push({
+        path: `/subscriptions/${i}/tags`,
+        message: `not a valid regular expression: ${(err as Error).message}`,
+      });
+    }
+  });
+  if (config.gocd.apiUrl && !config.gocd.apiToken && config.subscriptions.length > 0) {
+    problems.push({
+      path: '/gocd/apiToken',
+      message: 'required when subscriptions schedule pipelines through gocd.apiUrl',
+    });
+  }
+  if (config.store.type === 'dynamodb' && !config.store.tableName) {
+    problems.push({ path: '/store/tableName', message: 'required when store.type is dynamodb' });
+  }
+  if (config.subscriptions.length > 0 && !config.gocd.apiUrl) {
+    problems.push({ path: '/gocd/apiUrl', message: 'required when subscriptions are configured' });
+  }
+  return problems;
+}
+
+/** Parses, interpolates, defaults and validates a YAML config text. Throws ConfigError with every problem. */
+export function parseConfig(text: string, source: string, options: LoadOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const problems: ConfigProblem[] = [];
+  let raw: unknown;
+  try {
+    raw = text.trim() === '' ? {} : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(source, [{ path: '', message: `not valid YAML: ${(err as Error).message}` }]);
+  }
+  if (raw === null || raw === undefined) raw = {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(source, [{ path: '', message: 'must be a YAML mapping' }]);
+  }
+  const doc = interpolate(raw, env, '', problems) as Record<string, unknown>;
+
+  // Process-level settings the README documents as environment variables.
+  doc.server ??= {};
+  doc.gocd ??= {};
+  const server = doc.server as Record<string, unknown>;
+  if (server.host === undefined && env.HOST) server.host = env.HOST;
+  if (server.port === undefined && env.PORT) server.port = Number(env.PORT);
+  const gocd = doc.gocd as Record<string, unknown>;
+  if ((gocd.forwarderToken === undefined || gocd.forwarderToken === '') && env.SCALER_FORWARDER_TOKEN) {
+    gocd.forwarderToken = env.SCALER_FORWARDER_TOKEN;
+  }
+  let generated = false;
+  if (gocd.forwarderToken === undefined || gocd.forwarderToken === '') {
+    if (options.allowGeneratedToken === false) {
+      problems.push({
+        path: '/gocd/forwarderToken',
+        message: 'required (set SCALER_FORWARDER_TOKEN or gocd.forwarderToken)',
+      });
+    }
+    gocd.forwarderToken = randomBytes(24).toString('base64url');
+    generated = true;
+  }
+
+  if (!validate(doc)) {
+    for (const e of validate.errors ?? []) {
+      const missing = e.keyword === 'required' ? `/${(e.params as { missingProperty: string }).missingProperty}` : '';
+      const extra =
+        e.keyword === 'additionalProperties'
+          ? `: '${(e.params as { additionalProperty: string }).additionalProperty}' is not a known key`
+          : '';
+      problems.push({ path: `${e.instancePath}${missing}`, message: `${e.message ?? 'invalid'}${extra}` });
+    }
+  } else {
+    problems.push(...semanticProblems(doc as unknown as Config));
+  }
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return { config: deepFreeze(doc as unknown as Config), generatedForwarderToken: generated, source };
+}
+
+/** Loads the config named by `$SCALER_CONFIG`, or the built-in defaults when it is unset. */
+export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const file = env.SCALER_CONFIG;
+  if (!file) return parseConfig('', 'built-in defaults', options);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [
+      { path: '', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` },
+    ]);
+  }
+  return parseConfig(text, file, options);
+}
+
+/** A copy of any config-shaped value with every secret replaced by `***`, safe to log or print. */
+export function maskSecrets<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v) => maskSecrets(v)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = SECRET_KEYS.has(k) && typeof v === 'string' && v !== '' ? '***' : maskSecrets(v);
+    }
+    return out as T;
+  }
+  return value;
+}

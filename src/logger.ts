@@ -1,0 +1,39 @@
+import { type Logger, type LoggerOptions, pino } from 'pino';
+
+export type { Logger };
+
+/**
+ * Paths pino blanks in every log line: tokens, secrets, signatures and auth headers never reach a log.
+ * Code must still never log whole payloads; this is the safety net.
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers["x-hub-signature-256"]',
+  'req.headers["x-registry-token"]',
+  'headers.authorization',
+  '*.forwarderToken',
+  '*.apiToken',
+  '*.secret',
+  '*.secondarySecret',
+  '*.password',
+  '*.token',
+  'token',
+  'secret',
+  'password',
+  '*.GO_EA_AUTO_REGISTER_KEY',
+  'GO_EA_AUTO_REGISTER_KEY',
+  'auto_register_key',
+  '*.auto_register_key',
+];
+
+/** The service's root logger (JSON lines on stdout, or a given destination for tests). */
+export function createLogger(level: string, destination?: NodeJS.WritableStream, sync = false): Logger {
+  const options: LoggerOptions = {
+    level,
+    base: { service: 'gocd-agent-scaler' },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  };
+  if (destination) return pino(options, destination as never);
+  return pino(options, pino.destination({ dest: 1, sync }));
+}
