@@ -1,7 +1,7 @@
-import type { AgentRecord, BackendProvider, LaunchOutcome } from '../backends/port.js';
+import type { AgentDetails, AgentRecord, BackendProvider, LaunchOutcome } from '../backends/port.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { ActivityLog } from './activity-log.js';
+import type { Activity, ActivityLog, WaitingJob } from './activity-log.js';
 import { agentIdFor } from './agent-id.js';
 import { type AgentActions, type GocdAgent, type JobIdentifier, jobPath } from './job.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -289,10 +289,66 @@ export class AgentService {
     };
   }
 
-  /** Live agents of one cluster for the status reports. */
-  async listAgents(clusterProperties: Props): Promise<{ cluster: ClusterProfile; agents: AgentRecord[] }> {
+  /** What the cluster status report shows: live agents, waiting jobs, recent errors, reaping in the last hour. */
+  async clusterReport(clusterProperties: Props): Promise<ClusterReport> {
     const cluster = parseClusterProfile(clusterProperties);
-    const backend = await this.deps.backends.forCluster(cluster);
-    return { cluster, agents: await backend.list(cluster) };
+    const { activity } = this.deps;
+    const report: ClusterReport = {
+      cluster,
+      waiting: activity.waitingJobs(cluster.clusterId),
+      errors: activity.recent({
+        clusterId: cluster.clusterId,
+        kinds: ['launch-failed', 'error', 'refused', 'invalid-profile'],
+        limit: 20,
+      }),
+      reaped: activity.recent({
+        clusterId: cluster.clusterId,
+        kinds: ['reaped', 'stopped'],
+        sinceMs: 3_600_000,
+        limit: 100,
+      }),
+    };
+    try {
+      const backend = await this.deps.backends.forCluster(cluster);
+      report.agents = await backend.list(cluster);
+    } catch (err) {
+      report.listError = describe(err);
+    }
+    return report;
   }
+
+  /** What the agent status report shows, by elastic agent id or by job. */
+  async agentReport(clusterProperties: Props, by: { agentId?: string; jobId?: number }): Promise<AgentReport> {
+    const cluster = parseClusterProfile(clusterProperties);
+    const agentId = by.agentId ?? (by.jobId !== undefined ? agentIdFor(cluster.clusterId, by.jobId) : undefined);
+    if (!agentId) return { cluster, history: [] };
+    const history = this.deps.activity
+      .recent({ clusterId: cluster.clusterId, limit: 500 })
+      .filter((a) => a.agentId === agentId || (by.jobId !== undefined && a.jobId === by.jobId));
+    try {
+      const backend = await this.deps.backends.forCluster(cluster);
+      return { cluster, agentId, details: await backend.inspect(cluster, agentId), history };
+    } catch (err) {
+      return { cluster, agentId, error: describe(err), history };
+    }
+  }
+}
+
+/** Data of the cluster status report. */
+export interface ClusterReport {
+  cluster: ClusterProfile;
+  agents?: AgentRecord[];
+  listError?: string;
+  waiting: WaitingJob[];
+  errors: Activity[];
+  reaped: Activity[];
+}
+
+/** Data of the agent status report. */
+export interface AgentReport {
+  cluster: ClusterProfile;
+  agentId?: string;
+  details?: AgentDetails;
+  error?: string;
+  history: Activity[];
 }

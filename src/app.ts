@@ -1,0 +1,43 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { AgentService } from './agents/agent-service.js';
+import type { Config } from './config/config.schema.js';
+import { createGocdHandlers } from './gocd/gocd-handlers.js';
+import { registerJsonBodyParser } from './http/body-parser.js';
+import { registerErrorHandler } from './http/error-handler.js';
+import { registerGocdRoutes } from './http/gocd.routes.js';
+import { registerOperationsRoutes } from './http/health.routes.js';
+import { loadOpenApi } from './http/openapi.js';
+import { registerRequestLog } from './http/request-log.js';
+import type { Logger } from './logger.js';
+
+/** What the app is built from; clients and services are constructed by the entry point (see composition.ts). */
+export interface AppDeps {
+  config: Readonly<Config>;
+  logger: Logger;
+  agents: AgentService;
+  version: string;
+  dockerStatus: () => Promise<string>;
+}
+
+/** The Fastify app factory: registers parsers, the error handler and routes, nothing else. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const spec = loadOpenApi();
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.config.limits.bodyBytes,
+    requestIdHeader: 'x-request-id',
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  });
+  registerJsonBodyParser(app);
+  registerErrorHandler(app);
+  registerRequestLog(app);
+  registerOperationsRoutes(app, { spec, version: deps.version, dockerStatus: deps.dockerStatus });
+  registerGocdRoutes(app, {
+    spec,
+    forwarderToken: deps.config.gocd.forwarderToken,
+    handlers: createGocdHandlers(deps.agents, deps.logger),
+  });
+  await app.ready();
+  return app;
+}

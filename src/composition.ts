@@ -1,0 +1,46 @@
+import { ActivityLog } from './agents/activity-log.js';
+import { AgentService } from './agents/agent-service.js';
+import { CachingBackendProvider } from './backends/backend-provider.js';
+import type { BackendProvider } from './backends/port.js';
+import type { Config } from './config/config.schema.js';
+import type { Logger } from './logger.js';
+
+/** The long-lived services an entry point builds once and hands to `buildApp`. */
+export interface Services {
+  agents: AgentService;
+  activity: ActivityLog;
+  backends: BackendProvider;
+  dockerStatus: () => Promise<string>;
+}
+
+export interface ServiceOptions {
+  /** Lambda leaves the Docker backend out (and out of the bundle). */
+  withDocker?: boolean;
+  backends?: BackendProvider;
+}
+
+/** The composition root: the only place backends (and so SDK / Docker clients) are created. */
+export async function createServices(
+  _config: Readonly<Config>,
+  logger: Logger,
+  options: ServiceOptions = {},
+): Promise<Services> {
+  const withDocker = options.withDocker ?? true;
+  const backends =
+    options.backends ??
+    new CachingBackendProvider({
+      ecs: async (cluster) => (await import('./backends/ecs-factory.js')).createEcsBackendFor(cluster, logger),
+      ...(withDocker
+        ? {
+            docker: async (cluster) =>
+              (await import('./backends/docker-factory.js')).createDockerBackendFor(cluster, logger),
+          }
+        : {}),
+    });
+  const activity = new ActivityLog();
+  const agents = new AgentService({ backends, activity, logger });
+  const dockerStatus = withDocker
+    ? async () => (await import('./backends/docker-factory.js')).localDockerStatus()
+    : async () => 'unused';
+  return { agents, activity, backends, dockerStatus };
+}

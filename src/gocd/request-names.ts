@@ -1,0 +1,28 @@
+/** Every request name the service answers: GoCD elastic-agent extension v5, plus plugin-settings configuration. */
+export const GOCD_REQUEST_NAMES = [
+  'cd.go.elastic-agent.get-icon',
+  'cd.go.elastic-agent.get-capabilities',
+  'cd.go.elastic-agent.get-elastic-agent-profile-metadata',
+  'cd.go.elastic-agent.get-elastic-agent-profile-view',
+  'cd.go.elastic-agent.validate-elastic-agent-profile',
+  'cd.go.elastic-agent.get-cluster-profile-metadata',
+  'cd.go.elastic-agent.get-cluster-profile-view',
+  'cd.go.elastic-agent.validate-cluster-profile',
+  'cd.go.elastic-agent.migrate-config',
+  'cd.go.elastic-agent.cluster-profile-changed',
+  'cd.go.elastic-agent.create-agent',
+  'cd.go.elastic-agent.should-assign-work',
+  'cd.go.elastic-agent.server-ping',
+  'cd.go.elastic-agent.job-completion',
+  'cd.go.elastic-agent.plugin-status-report',
+  'cd.go.elastic-agent.cluster-status-report',
+  'cd.go.elastic-agent.agent-status-report',
+  'go.plugin-settings.get-configuration',
+] as const;
+
+export type GocdRequestName = (typeof GOCD_REQUEST_NAMES)[number];
+
+/** Narrowing check for a request name taken from a URL. */
+export function isGocdRequestName(name: string): name is GocdRequestName {
+  return (GOCD_REQUEST_NAMES as readonly string[]).includes(name);
+}

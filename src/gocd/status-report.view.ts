@@ -1,0 +1,107 @@
+import type { Activity } from '../agents/activity-log.js';
+import type { AgentReport, ClusterReport } from '../agents/agent-service.js';
+import type { AgentRecord } from '../backends/port.js';
+import { escapeHtml as e } from './html.js';
+
+const STYLE = `<style>
+.gas{font-family:system-ui,sans-serif;font-size:13px;color:#333}
+.gas h3{margin:12px 0 6px}.gas table{border-collapse:collapse;width:100%;margin-bottom:12px}
+.gas th,.gas td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}
+.gas th{background:#f3f3f3}.gas .muted{color:#777}.gas .err{color:#a40000}
+</style>`;
+
+/** Environment variable names whose values the report never shows. */
+const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH/i;
+
+function age(from: Date | undefined, now: Date): string {
+  if (!from) return '';
+  const s = Math.max(0, Math.round((now.getTime() - from.getTime()) / 1000));
+  return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`;
+}
+
+function activityRows(items: Activity[], now: Date): string {
+  if (items.length === 0) return '<p class="muted">none</p>';
+  return `<table><tr><th>when</th><th>job</th><th>agent</th><th>what</th></tr>${items
+    .map(
+      (a) =>
+        `<tr><td>${e(age(a.at, now))} ago</td><td>${e(a.pipeline ?? '')}</td><td>${e(a.agentId ?? '')}</td><td>${e(a.message)}</td></tr>`,
+    )
+    .join('')}</table>`;
+}
+
+function agentRows(agents: AgentRecord[], now: Date): string {
+  if (agents.length === 0) return '<p class="muted">no agents running</p>';
+  return `<table><tr><th>agent id</th><th>job</th><th>docker mode</th><th>task / container</th><th>state</th><th>age</th></tr>${agents
+    .map(
+      (a) =>
+        `<tr><td>${e(a.agentId)}</td><td>${e(a.pipeline)} <span class="muted">(job ${e(a.jobId)})</span></td><td>${e(a.dockerMode ?? '')}</td><td><code>${e(a.ref)}</code></td><td>${e(a.status)}</td><td>${e(age(a.createdAt, now))}</td></tr>`,
+    )
+    .join('')}</table>`;
+}
+
+/** HTML of one cluster's status: agents, waiting jobs and why, recent errors, reaping in the last hour. */
+export function renderClusterSection(r: ClusterReport, now = new Date()): string {
+  const c = r.cluster;
+  const where =
+    c.backend === 'ecs'
+      ? `ECS cluster ${e(c.cluster)}${c.region ? ` (${e(c.region)})` : ''}`
+      : `Docker engine ${e(c.dockerHost ?? 'local')}`;
+  const count = r.agents ? `${r.agents.length} / ${c.maxAgents} agents` : '';
+  return [
+    `<h3>Cluster profile <code>${e(c.clusterId)}</code> — ${where} <span class="muted">${e(count)}</span></h3>`,
+    r.listError ? `<p class="err">Could not list agents: ${e(r.listError)}</p>` : agentRows(r.agents ?? [], now),
+    '<h4>Jobs waiting for an agent</h4>',
+    r.waiting.length === 0
+      ? '<p class="muted">none</p>'
+      : `<table><tr><th>job</th><th>waiting</th><th>why</th></tr>${r.waiting
+          .map(
+            (w) =>
+              `<tr><td>${e(w.pipeline)} <span class="muted">(job ${e(w.jobId)})</span></td><td>${e(age(w.since, now))}</td><td>${e(w.reason)}</td></tr>`,
+          )
+          .join('')}</table>`,
+    '<h4>Recent errors</h4>',
+    activityRows(r.errors, now),
+    '<h4>Stopped and reaped in the last hour</h4>',
+    activityRows(r.reaped, now),
+  ].join('\n');
+}
+
+/** `cluster-status-report` / `plugin-status-report` view: self-contained HTML, inline CSS only. */
+export function renderStatusPage(sections: string[]): string {
+  return `${STYLE}<div class="gas">${sections.length ? sections.join('\n<hr/>\n') : '<p class="muted">No cluster profiles.</p>'}</div>`;
+}
+
+/** `agent-status-report` view. */
+export function renderAgentReport(r: AgentReport, now = new Date()): string {
+  const d = r.details;
+  const parts = [
+    `<h3>Agent <code>${e(r.agentId ?? '(unknown)')}</code> <span class="muted">cluster ${e(r.cluster.clusterId)}</span></h3>`,
+  ];
+  if (r.error) parts.push(`<p class="err">Could not inspect the agent: ${e(r.error)}</p>`);
+  if (!d) {
+    parts.push('<p class="muted">No live task or container for this agent.</p>');
+  } else {
+    const a = d.agent;
+    parts.push(
+      `<table><tr><th>job</th><td>${e(a.pipeline)} (job ${e(a.jobId)})</td></tr><tr><th>state</th><td>${e(a.status)}</td></tr><tr><th>task / container</th><td><code>${e(a.ref)}</code></td></tr><tr><th>docker mode</th><td>${e(a.dockerMode ?? '')}</td></tr><tr><th>age</th><td>${e(age(a.createdAt, now))}</td></tr>${
+        a.stoppedReason ? `<tr><th>stop reason</th><td>${e(a.stoppedReason)}</td></tr>` : ''
+      }</table>`,
+      '<h4>Containers</h4>',
+      `<table><tr><th>name</th><th>image</th><th>status</th><th>exit code</th><th>reason</th></tr>${d.containers
+        .map(
+          (c) =>
+            `<tr><td>${e(c.name)}</td><td>${e(c.image ?? '')}</td><td>${e(c.status ?? '')}</td><td>${e(c.exitCode ?? '')}</td><td>${e(c.reason ?? '')}</td></tr>`,
+        )
+        .join('')}</table>`,
+      '<h4>Environment</h4>',
+      `<table>${Object.entries(d.environment)
+        .map(([k, v]) => `<tr><th>${e(k)}</th><td><code>${e(SECRET_NAME.test(k) ? '***' : v)}</code></td></tr>`)
+        .join('')}</table>`,
+      d.links.length
+        ? `<p>${d.links.map((l) => `<a href="${e(l.url)}" target="_blank" rel="noopener">${e(l.label)}</a>`).join(' · ')}</p>`
+        : '',
+    );
+  }
+  parts.push('<h4>History</h4>', activityRows(r.history, now));
+  return `${STYLE}<div class="gas">${parts.join('\n')}</div>`;
+}
