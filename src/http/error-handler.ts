@@ -82,13 +82,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    void reply
-      .status(404)
-      .send({
-        statusCode: 404,
-        code: 'NOT_FOUND',
-        error: 'Not Found',
-        message: `no route ${request.method} ${request.url.split('?')[0]}`,
-      });
+    void reply.status(404).send({
+      statusCode: 404,
+      code: 'NOT_FOUND',
+      error: 'Not Found',
+      message: `no route ${request.method} ${request.url.split('?')[0]}`,
+    });
   });
 }

@@ -1,0 +1,118 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { ActivityLog } from '../../src/agents/activity-log.js';
+import { agentIdFor } from '../../src/agents/agent-id.js';
+import { AgentService } from '../../src/agents/agent-service.js';
+import { parseClusterProfile } from '../../src/agents/profiles.js';
+import { CLUSTER, job, PROFILE } from '../support/gocd-bodies.js';
+import { MemoryBackend, singleBackend } from '../support/memory-backend.js';
+
+function setup(now = () => new Date()) {
+  const backend = new MemoryBackend(now);
+  const activity = new ActivityLog(500, now);
+  const service = new AgentService({
+    backends: singleBackend(backend),
+    activity,
+    logger: pino({ level: 'silent' }),
+    now,
+  });
+  return { backend, activity, service };
+}
+
+const create = (jobId: number, key = `k-${Math.random()}`) => ({
+  autoRegisterKey: key,
+  job: job(jobId),
+  clusterProperties: CLUSTER,
+  profileProperties: PROFILE,
+});
+
+describe('AgentService', () => {
+  it('50 concurrent create-agent requests for one job (a fresh key each, as GoCD sends) launch exactly one agent', async () => {
+    const { backend, service } = setup();
+    const results = await Promise.all(Array.from({ length: 50 }, () => service.createAgent(create(1))));
+    expect(backend.agents).toHaveLength(1);
+    expect(results.filter((r) => r.kind === 'launched')).toHaveLength(1);
+    expect(results.filter((r) => r.kind === 'existing')).toHaveLength(49);
+  });
+
+  it('concurrent create-agent requests for many jobs never exceed max_agents', async () => {
+    const { backend, service } = setup();
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => service.createAgent(create(100 + i))));
+    expect(backend.agents).toHaveLength(3);
+    expect(results.filter((r) => r.kind === 'waiting')).toHaveLength(7);
+  });
+
+  it('a failed launch is reported, and a later create-agent launches', async () => {
+    const { backend, service, activity } = setup();
+    backend.failLaunch = 'RESOURCE:MEMORY';
+    expect(await service.createAgent(create(2))).toEqual({ kind: 'failed', reason: 'RESOURCE:MEMORY' });
+    expect(activity.waitingJobs()[0]).toMatchObject({ jobId: 2, reason: 'RESOURCE:MEMORY' });
+    backend.failLaunch = undefined;
+    expect((await service.createAgent(create(2))).kind).toBe('launched');
+    expect(activity.waitingJobs()).toEqual([]);
+  });
+
+  it('a listing failure launches nothing and is reported, never thrown at GoCD', async () => {
+    const { backend, service, activity } = setup();
+    backend.failList = true;
+    const result = await service.createAgent(create(3));
+    expect(result).toMatchObject({ kind: 'error', reason: 'listing failed (test)' });
+    expect(backend.launches).toHaveLength(0);
+    expect(activity.recent({ kinds: ['launch-failed'] })).toHaveLength(1);
+  });
+
+  it('job-completion keeps the agent when the cluster keeps idle agents', async () => {
+    const { backend, service } = setup();
+    await service.createAgent({ ...create(4), clusterProperties: { ...CLUSTER, idle_timeout_minutes: '5' } });
+    const actions = await service.jobCompleted({
+      elasticAgentId: agentIdFor('test', 4),
+      job: job(4),
+      clusterProperties: { ...CLUSTER, idle_timeout_minutes: '5' },
+    });
+    expect(actions).toEqual({ disable: [], delete: [] });
+    expect(backend.stops).toEqual([]);
+  });
+
+  it('job-completion only disables (does not delete) when the stop fails; server-ping finishes later', async () => {
+    const { backend, service } = setup();
+    await service.createAgent(create(5));
+    backend.failList = true;
+    const id = agentIdFor('test', 5);
+    expect(await service.jobCompleted({ elasticAgentId: id, job: job(5), clusterProperties: CLUSTER })).toEqual({
+      disable: [id],
+      delete: [],
+    });
+    backend.failList = false;
+    const actions = await service.serverPing(
+      [CLUSTER],
+      [{ agent_id: id, agent_state: 'Idle', build_state: 'Idle', config_state: 'Disabled' }],
+    );
+    expect(actions).toEqual({ disable: [], delete: [id] });
+    expect(backend.stops.map((s) => s.agentId)).toEqual([id]);
+  });
+
+  it('server-ping deletes nothing when one cluster cannot be listed', async () => {
+    const { backend, service } = setup();
+    backend.failList = true;
+    const actions = await service.serverPing(
+      [CLUSTER, { go_server_url: 'https://g/go', cluster_id: 'other' }],
+      [{ agent_id: 'ea-77-0000abcd', agent_state: 'Building', build_state: 'Building', config_state: 'Enabled' }],
+    );
+    expect(actions).toEqual({ disable: [], delete: [] });
+  });
+
+  it('server-ping stops never-registered agents after registration_timeout and leaves younger ones', async () => {
+    let t = new Date('2026-11-23T10:00:00Z').getTime();
+    const { backend, service, activity } = setup(() => new Date(t));
+    const cluster = parseClusterProfile(CLUSTER);
+    backend.seed(cluster, 1, agentIdFor('test', 1), 11);
+    backend.seed(cluster, 2, agentIdFor('test', 2), 2);
+    await service.serverPing([CLUSTER], []);
+    expect(backend.stops.map((s) => s.agentId)).toEqual([agentIdFor('test', 1)]);
+    expect(backend.stops[0]?.reason).toMatch(/did not register with GoCD within 10 minutes/);
+    expect(activity.recent({ kinds: ['reaped'] })).toHaveLength(1);
+    t += 9 * 60_000;
+    await service.serverPing([CLUSTER], []);
+    expect(backend.stops.map((s) => s.agentId)).toEqual([agentIdFor('test', 1), agentIdFor('test', 2)]);
+  });
+});

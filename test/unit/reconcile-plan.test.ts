@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import type { GocdAgent } from '../../src/agents/job.js';
+import { parseClusterProfile } from '../../src/agents/profiles.js';
+import { type ClusterListing, planReconcile } from '../../src/agents/reconcile-plan.js';
+import type { AgentRecord } from '../../src/backends/port.js';
+
+const now = new Date('2026-11-23T12:00:00Z');
+const clusterA = parseClusterProfile({
+  go_server_url: 'https://g/go',
+  cluster_id: 'a',
+  registration_timeout_minutes: '10',
+  idle_timeout_minutes: '5',
+});
+const clusterB = parseClusterProfile({ go_server_url: 'https://g/go', cluster_id: 'b' });
+
+function task(agentId: string, minutesAgo: number, status: AgentRecord['status'] = 'running'): AgentRecord {
+  const jobId = Number(agentId.split('-')[1]);
+  return {
+    agentId,
+    jobId,
+    clusterId: 'a',
+    pipeline: `p/1/s/1/j${jobId}`,
+    ref: `arn:task/${agentId}`,
+    status,
+    createdAt: new Date(now.getTime() - minutesAgo * 60_000),
+  };
+}
+function agent(
+  agent_id: string,
+  agent_state: string,
+  config_state = 'Enabled',
+  build_state = agent_state === 'Building' ? 'Building' : 'Idle',
+): GocdAgent {
+  return { agent_id, agent_state, config_state, build_state };
+}
+
+interface Case {
+  name: string;
+  tasks: AgentRecord[];
+  agents: GocdAgent[] | undefined;
+  otherClusterFails?: boolean;
+  stops: string[];
+  disable: string[];
+  delete: string[];
+}
+
+const cases: Case[] = [
+  {
+    name: 'a booting task not yet registered is left alone',
+    tasks: [task('ea-1-00000001', 3)],
+    agents: [],
+    stops: [],
+    disable: [],
+    delete: [],
+  },
+  {
+    name: 'a task never registered within registration_timeout is stopped',
+    tasks: [task('ea-1-00000001', 11)],
+    agents: [],
+    stops: ['ea-1-00000001'],
+    disable: [],
+    delete: [],
+  },
+  {
+    name: 'an agent GoCD lists with no live task is disabled and deleted',
+    tasks: [],
+    agents: [agent('ea-2-00000002', 'Idle')],
+    stops: [],
+    disable: ['ea-2-00000002'],
+    delete: ['ea-2-00000002'],
+  },
+  {
+    name: 'a Building agent whose task died (spot interruption) is deleted at once so GoCD reschedules its job',
+    tasks: [],
+    agents: [agent('ea-3-00000003', 'Building')],
+    stops: [],
+    disable: ['ea-3-00000003'],
+    delete: ['ea-3-00000003'],
+  },
+  {
+    name: 'an agent without a task is kept when another cluster could not be listed (a throttled listing is not "no tasks")',
+    tasks: [],
+    agents: [agent('ea-3-00000003', 'Building')],
+    otherClusterFails: true,
+    stops: [],
+    disable: [],
+    delete: [],
+  },
+  {
+    name: 'a Building agent with a live task is never touched, however old',
+    tasks: [task('ea-4-00000004', 600)],
+    agents: [agent('ea-4-00000004', 'Building')],
+    stops: [],
+    disable: [],
+    delete: [],
+  },
+  {
+    name: 'a LostContact agent is stopped, disabled and deleted',
+    tasks: [task('ea-5-00000005', 30)],
+    agents: [agent('ea-5-00000005', 'LostContact', 'Enabled', 'Unknown')],
+    stops: ['ea-5-00000005'],
+    disable: ['ea-5-00000005'],
+    delete: ['ea-5-00000005'],
+  },
+  {
+    name: 'a Missing agent is stopped, disabled and deleted',
+    tasks: [task('ea-6-00000006', 1)],
+    agents: [agent('ea-6-00000006', 'Missing')],
+    stops: ['ea-6-00000006'],
+    disable: ['ea-6-00000006'],
+    delete: ['ea-6-00000006'],
+  },
+  {
+    name: 'an Idle agent within registration + idle timeout is kept',
+    tasks: [task('ea-7-00000007', 14)],
+    agents: [agent('ea-7-00000007', 'Idle')],
+    stops: [],
+    disable: [],
+    delete: [],
+  },
+  {
+    name: 'an Idle agent past registration + idle timeout (job cancelled or rescheduled elsewhere) is disabled first, not stopped yet',
+    tasks: [task('ea-8-00000008', 16)],
+    agents: [agent('ea-8-00000008', 'Idle')],
+    stops: [],
+    disable: ['ea-8-00000008'],
+    delete: [],
+  },
+  {
+    name: 'once GoCD reports it Disabled and not building, it is stopped and deleted',
+    tasks: [task('ea-8-00000008', 17)],
+    agents: [agent('ea-8-00000008', 'Idle', 'Disabled')],
+    stops: ['ea-8-00000008'],
+    disable: [],
+    delete: ['ea-8-00000008'],
+  },
+  {
+    name: 'a job rescheduled with a new job_id: the old LostContact agent is reaped, the new booting one is left alone',
+    tasks: [task('ea-9-00000009', 20), task('ea-10-0000000a', 1)],
+    agents: [agent('ea-9-00000009', 'LostContact')],
+    stops: ['ea-9-00000009'],
+    disable: ['ea-9-00000009'],
+    delete: ['ea-9-00000009'],
+  },
+  {
+    name: 'a job cancelled before its agent registered: the task is stopped after registration_timeout',
+    tasks: [task('ea-11-0000000b', 12)],
+    agents: [agent('ea-12-0000000c', 'Building')],
+    stops: ['ea-11-0000000b'],
+    disable: ['ea-12-0000000c'],
+    delete: ['ea-12-0000000c'],
+  },
+  {
+    name: 'an absent agents field means unknown: nothing is stopped or deleted',
+    tasks: [task('ea-13-0000000d', 500)],
+    agents: undefined,
+    stops: [],
+    disable: [],
+    delete: [],
+  },
+  {
+    name: 'a task already stopping is not stopped again',
+    tasks: [task('ea-14-0000000e', 500, 'stopping')],
+    agents: [agent('ea-14-0000000e', 'LostContact')],
+    stops: [],
+    disable: [],
+    delete: [],
+  },
+];
+
+describe('server-ping reconciliation plan', () => {
+  it.each(cases)('$name', (c) => {
+    const listings: ClusterListing[] = [{ cluster: clusterA, agents: c.tasks }];
+    listings.push(
+      c.otherClusterFails ? { cluster: clusterB, error: 'ThrottlingException' } : { cluster: clusterB, agents: [] },
+    );
+    const plan = planReconcile(listings, c.agents, now);
+    expect(plan.stops.map((s) => s.agent.agentId).sort()).toEqual([...c.stops].sort());
+    expect(plan.actions.disable.sort()).toEqual([...c.disable].sort());
+    expect(plan.actions.delete.sort()).toEqual([...c.delete].sort());
+  });
+
+  it('keeps agents whose cluster profile could not be read', () => {
+    const plan = planReconcile([{ cluster: clusterA, agents: [] }], [agent('ea-2-00000002', 'Idle')], now, false);
+    expect(plan.actions).toEqual({ disable: [], delete: [] });
+  });
+
+  it('names the reason of every stop', () => {
+    const plan = planReconcile([{ cluster: clusterA, agents: [task('ea-1-00000001', 11)] }], [], now);
+    expect(plan.stops[0]).toMatchObject({
+      rule: 'never-registered',
+      reason: expect.stringContaining('did not register with GoCD within 10 minutes'),
+    });
+  });
+});
