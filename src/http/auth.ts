@@ -31,9 +31,7 @@ export function bearerToken(request: FastifyRequest): string | undefined {
  * gets 401 whatever its body, and has no side effect.
  */
 export function requireBearer(expected: () => readonly (string | undefined)[]) {
-  return async (request: FastifyRequest): Promise<void> => {
-    if (!matchesAnySecret(bearerToken(request), expected())) {
-      throw new AppError('UNAUTHORIZED', 'missing or invalid bearer token');
-    }
+  return (request: FastifyRequest, _reply: unknown, done: (err?: Error) => void): void => {
+    done(matchesAnySecret(bearerToken(request), expected()) ? undefined : new AppError('UNAUTHORIZED', 'missing or invalid bearer token'));
   };
 }

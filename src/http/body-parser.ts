@@ -21,10 +21,11 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
   app.addContentTypeParser(JSON_TYPES, { parseAs: 'buffer' }, (request, body, done) => {
     const buf = body as Buffer;
     request.rawBody = buf;
-    if (buf.length === 0 || buf.toString('utf8').trim() === '') {
+    const text = buf.toString('utf8');
+    if (text.length === 0 || text.trim() === '') {
       done(null, undefined);
       return;
     }
-    parseJson(request, buf.toString('utf8'), done);
+    parseJson(request, text, done);
   });
 }

@@ -51,7 +51,6 @@ export function registerGocdRoutes(app: FastifyInstance, options: GocdRouteOptio
           details,
         );
       }
-      request.log.debug({ requestName: name }, 'gocd request');
       const result = await options.handlers[name](body);
       return reply.type('application/json').send(JSON.stringify(result));
     },
