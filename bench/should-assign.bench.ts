@@ -17,20 +17,32 @@ export async function run(): Promise<BenchResult[]> {
     agent: { agent_id: agentIdFor('bench', 100), agent_state: 'Idle', build_state: 'Idle', config_state: 'Enabled' },
     elastic_agent_profile_properties: { image: 'i' },
     cluster_profile_properties: { go_server_url: 'https://g/go' },
-    job_identifier: { pipeline_name: 'p', pipeline_counter: 1, stage_name: 's', stage_counter: '1', job_name: 'j', job_id: 100 },
+    job_identifier: {
+      pipeline_name: 'p',
+      pipeline_counter: 1,
+      stage_name: 's',
+      stage_counter: '1',
+      job_name: 'j',
+      job_id: 100,
+    },
   });
   const headers = { 'content-type': 'application/json' };
   const load = (url: string, extra: Record<string, string> = {}) =>
     autocannon({ url, method: 'POST', connections: 10, duration: 4, headers: { ...headers, ...extra }, body });
   await load(`http://127.0.0.1:${bare}/hello`); // warm-up
-  await load(`http://127.0.0.1:${real}/gocd/requests/cd.go.elastic-agent.should-assign-work`, { authorization: `Bearer ${token}` });
+  await load(`http://127.0.0.1:${real}/gocd/requests/cd.go.elastic-agent.should-assign-work`, {
+    authorization: `Bearer ${token}`,
+  });
   const bareRps: number[] = [];
   const realRps: number[] = [];
   const realP99: number[] = [];
   for (let round = 0; round < 3; round++) {
     bareRps.push((await load(`http://127.0.0.1:${bare}/hello`)).requests.average);
-    const r = await load(`http://127.0.0.1:${real}/gocd/requests/cd.go.elastic-agent.should-assign-work`, { authorization: `Bearer ${token}` });
-    if (r.non2xx > 0 || r.errors > 0) throw new Error(`should-assign-work answered ${r.non2xx} non-2xx, ${r.errors} errors`);
+    const r = await load(`http://127.0.0.1:${real}/gocd/requests/cd.go.elastic-agent.should-assign-work`, {
+      authorization: `Bearer ${token}`,
+    });
+    if (r.non2xx > 0 || r.errors > 0)
+      throw new Error(`should-assign-work answered ${r.non2xx} non-2xx, ${r.errors} errors`);
     realRps.push(r.requests.average);
     realP99.push(r.latency.p99);
   }
@@ -39,9 +51,26 @@ export async function run(): Promise<BenchResult[]> {
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const ratio = mean(realRps) / mean(bareRps);
   return [
-    { bench: 'should-assign-work', metric: 'bare Fastify route req/s', value: Math.round(mean(bareRps)), unit: 'req/s' },
-    { bench: 'should-assign-work', metric: 'should-assign-work req/s (auth + schema + rule)', value: Math.round(mean(realRps)), unit: 'req/s' },
-    { bench: 'should-assign-work', metric: 'ratio to bare route', value: ratio, unit: '×', target: '≥ 0.8', pass: ratio >= 0.8 },
+    {
+      bench: 'should-assign-work',
+      metric: 'bare Fastify route req/s',
+      value: Math.round(mean(bareRps)),
+      unit: 'req/s',
+    },
+    {
+      bench: 'should-assign-work',
+      metric: 'should-assign-work req/s (auth + schema + rule)',
+      value: Math.round(mean(realRps)),
+      unit: 'req/s',
+    },
+    {
+      bench: 'should-assign-work',
+      metric: 'ratio to bare route',
+      value: ratio,
+      unit: '×',
+      target: '≥ 0.8',
+      pass: ratio >= 0.8,
+    },
     { bench: 'should-assign-work', metric: 'p99 latency', value: mean(realP99), unit: 'ms' },
   ];
 }

@@ -32,6 +32,10 @@ export function bearerToken(request: FastifyRequest): string | undefined {
  */
 export function requireBearer(expected: () => readonly (string | undefined)[]) {
   return (request: FastifyRequest, _reply: unknown, done: (err?: Error) => void): void => {
-    done(matchesAnySecret(bearerToken(request), expected()) ? undefined : new AppError('UNAUTHORIZED', 'missing or invalid bearer token'));
+    done(
+      matchesAnySecret(bearerToken(request), expected())
+        ? undefined
+        : new AppError('UNAUTHORIZED', 'missing or invalid bearer token'),
+    );
   };
 }
