@@ -1,36 +1,8 @@
-import { buildApp } from './app.js';
-import { createServices } from './composition.js';
-import { ConfigError, loadConfig } from './config/config-loader.js';
-import { createLogger } from './logger.js';
-import { VERSION } from './version.js';
+import { ConfigError } from './config/config-loader.js';
+import { startServer } from './serve.js';
 
-/** Process entry: load config, build the app, listen, shut down gracefully on SIGTERM/SIGINT. */
-export async function main(): Promise<void> {
-  const { config, generatedForwarderToken, source } = loadConfig();
-  const logger = createLogger(config.log.level);
-  if (generatedForwarderToken) {
-    // Printed once, on purpose: the operator needs it for the forwarder. Set SCALER_FORWARDER_TOKEN to keep one.
-    process.stderr.write(
-      `No forwarder token configured; this process generated one (set SCALER_FORWARDER_TOKEN to keep it across restarts):\n  ${config.gocd.forwarderToken}\n`,
-    );
-  }
-  const services = await createServices(config, logger);
-  const app = await buildApp({ config, logger, version: VERSION, ...services });
-  const docker = await services.dockerStatus();
-  if (docker.startsWith('unavailable'))
-    logger.warn(`Docker backend ${docker}; docker cluster profiles will fail until an engine is reachable`);
-  await app.listen({ host: config.server.host, port: config.server.port });
-  logger.info({ config: source, version: VERSION, docker }, 'gocd-agent-scaler listening');
-  const stop = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    await app.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
-}
-
-main().catch((err: unknown) => {
+// Process entry (`npm start`): everything lives in serve.ts so the CLI's `serve` shares it.
+startServer().catch((err: unknown) => {
   process.stderr.write(`${err instanceof ConfigError ? err.message : ((err as Error).stack ?? String(err))}\n`);
   process.exit(1);
 });

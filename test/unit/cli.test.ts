@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+async function cli(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await runCli(
+    argv,
+    (s) => (out += s),
+    (s) => (err += s),
+  );
+  return { code, out, err };
+}
+
+describe('gocd-agent-scaler CLI', () => {
+  it('check-config accepts a good file, exits 0 and never prints its secrets', async () => {
+    const path = file('good.yaml', 'gocd:\n  forwarderToken: a-very-secret-forwarder-token\n');
+    const r = await cli('check-config', path);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`${path}: OK`);
+    expect(r.out).not.toContain('a-very-secret-forwarder-token');
+  });
+
+  it('check-config lists every problem with the path of the bad key and exits 1', async () => {
+    const path = file('bad.yaml', 'server:\n  port: -1\nregistries:\n  - { name: x, type: quay }\n');
+    const r = await cli('check-config', path);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('3 problems');
+    expect(r.err).toContain('/server/port: must be >= 0');
+    expect(r.err).toContain("/registries/0/host: must have required property 'host'");
+    expect(r.err).toContain("/registries/0/secret: must have required property 'secret'");
+  });
+
+  it('exits 2 for usage errors and unreadable files', async () => {
+    expect((await cli('check-config')).code).toBe(2);
+    expect((await cli('check-config', join(dir, 'missing.yaml'))).err).toContain('ENOENT');
+    expect((await cli('frobnicate')).code).toBe(2);
+    expect((await cli()).code).toBe(2);
+    expect((await cli('--help')).code).toBe(0);
+  });
+
+  it('runs as a program with the same exit codes', async () => {
+    const path = file('bad2.yaml', 'log: { level: loud }\n');
+    const run = promisify(execFile);
+    const result = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'check-config', path]).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect((result as { code: number }).code).toBe(1);
+    expect((result as { stderr: string }).stderr).toContain('/log/level: must be equal to one of the allowed values');
+  });
+});
