@@ -7,8 +7,10 @@ import { registerErrorHandler } from './http/error-handler.js';
 import { registerGocdRoutes } from './http/gocd.routes.js';
 import { registerOperationsRoutes } from './http/health.routes.js';
 import { loadOpenApi } from './http/openapi.js';
+import { registerObservabilityRoutes } from './http/operations.routes.js';
 import { registerRequestLog } from './http/request-log.js';
 import type { Logger } from './logger.js';
+import type { PrometheusMetrics } from './metrics/prometheus-metrics.js';
 
 /** What the app is built from; clients and services are constructed by the entry point (see composition.ts). */
 export interface AppDeps {
@@ -17,6 +19,7 @@ export interface AppDeps {
   agents: AgentService;
   version: string;
   dockerStatus: () => Promise<string>;
+  metrics: PrometheusMetrics;
 }
 
 /** The Fastify app factory: registers parsers, the error handler and routes, nothing else. */
@@ -31,8 +34,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerJsonBodyParser(app);
   registerErrorHandler(app);
-  registerRequestLog(app);
+  registerRequestLog(app, deps.metrics.httpDuration);
   registerOperationsRoutes(app, { spec, version: deps.version, dockerStatus: deps.dockerStatus });
+  registerObservabilityRoutes(app, {
+    spec,
+    agents: deps.agents,
+    registry: deps.metrics.registry,
+    statusToken: deps.config.gocd.forwarderToken,
+  });
   registerGocdRoutes(app, {
     spec,
     forwarderToken: deps.config.gocd.forwarderToken,

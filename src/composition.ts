@@ -4,6 +4,7 @@ import { CachingBackendProvider } from './backends/backend-provider.js';
 import type { BackendProvider } from './backends/port.js';
 import type { Config } from './config/config.schema.js';
 import type { Logger } from './logger.js';
+import { PrometheusMetrics } from './metrics/prometheus-metrics.js';
 
 /** The long-lived services an entry point builds once and hands to `buildApp`. */
 export interface Services {
@@ -11,6 +12,7 @@ export interface Services {
   activity: ActivityLog;
   backends: BackendProvider;
   dockerStatus: () => Promise<string>;
+  metrics: PrometheusMetrics;
 }
 
 export interface ServiceOptions {
@@ -38,9 +40,10 @@ export async function createServices(
         : {}),
     });
   const activity = new ActivityLog();
-  const agents = new AgentService({ backends, activity, logger });
+  const metrics = new PrometheusMetrics();
+  const agents = new AgentService({ backends, activity, logger, metrics });
   const dockerStatus = withDocker
     ? async () => (await import('./backends/docker-factory.js')).localDockerStatus()
     : async () => 'unused';
-  return { agents, activity, backends, dockerStatus };
+  return { agents, activity, backends, dockerStatus, metrics };
 }

@@ -3,9 +3,16 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Activity, ActivityLog, WaitingJob } from './activity-log.js';
 import { agentIdFor } from './agent-id.js';
+import { type AgentMetrics, NO_AGENT_METRICS } from './agent-metrics.js';
 import { type AgentActions, type GocdAgent, type JobIdentifier, jobPath } from './job.js';
 import { KeyedLock } from './keyed-lock.js';
-import { type ClusterProfile, launchRefusal, parseClusterProfile, parseElasticProfile } from './profiles.js';
+import {
+  type ClusterProfile,
+  defaultClusterId,
+  launchRefusal,
+  parseClusterProfile,
+  parseElasticProfile,
+} from './profiles.js';
 import { type ClusterListing, planReconcile } from './reconcile-plan.js';
 
 /** The forwarder plugin's id; agents register with it as their elastic plugin id. */
@@ -35,6 +42,7 @@ export interface AgentServiceDeps {
   backends: BackendProvider;
   activity: ActivityLog;
   logger: Logger;
+  metrics?: AgentMetrics;
   now?: () => Date;
 }
 
@@ -46,9 +54,13 @@ function describe(err: unknown): string {
 export class AgentService {
   private readonly lock = new KeyedLock();
   private readonly now: () => Date;
+  private readonly metrics: AgentMetrics;
+  /** The cluster profiles of the last server-ping, for the /status page (GoCD sends them every minute). */
+  private lastClusters: Props[] = [];
 
   constructor(private readonly deps: AgentServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.metrics = deps.metrics ?? NO_AGENT_METRICS;
   }
 
   /**
@@ -56,6 +68,16 @@ export class AgentService {
    * throws: every outcome is logged and recorded for the status report (GoCD ignores the reply body).
    */
   async createAgent(input: CreateAgentInput): Promise<CreateAgentResult> {
+    const result = await this.tryCreateAgent(input);
+    const props = input.clusterProperties;
+    const clusterId =
+      typeof props.cluster_id === 'string' && props.cluster_id !== '' ? props.cluster_id : defaultClusterId(props);
+    const mode = typeof input.profileProperties.docker_mode === 'string' ? input.profileProperties.docker_mode : 'none';
+    this.metrics.createAgent(clusterId, mode, result.kind, 'reason' in result ? result.reason : undefined);
+    return result;
+  }
+
+  private async tryCreateAgent(input: CreateAgentInput): Promise<CreateAgentResult> {
     const { job } = input;
     const pipeline = jobPath(job);
     const log = this.deps.logger.child({ jobId: job.job_id, pipeline });
@@ -193,6 +215,7 @@ export class AgentService {
       if (agent) {
         const reason = `GoCD job ${pipeline} completed`;
         await backend.stop(cluster, [agent], reason);
+        this.metrics.agentStopped(cluster.clusterId, 'job-completed');
         this.deps.activity.record({
           clusterId: cluster.clusterId,
           kind: 'stopped',
@@ -221,6 +244,7 @@ export class AgentService {
 
   /** server-ping: reconcile every cluster profile GoCD sent against GoCD's agent list (see planReconcile). */
   async serverPing(allClusterProperties: Props[], gocdAgents: GocdAgent[] | undefined): Promise<AgentActions> {
+    this.lastClusters = allClusterProperties;
     const listings: ClusterListing[] = [];
     let invalidProfiles = 0;
     const seen = new Set<string>();
@@ -238,7 +262,9 @@ export class AgentService {
       seen.add(cluster.clusterId);
       try {
         const backend = await this.deps.backends.forCluster(cluster);
-        listings.push({ cluster, agents: await backend.list(cluster) });
+        const agents = await backend.list(cluster);
+        this.metrics.agentsListed(cluster.clusterId, agents);
+        listings.push({ cluster, agents });
       } catch (err) {
         this.deps.activity.record({
           clusterId: cluster.clusterId,
@@ -259,6 +285,7 @@ export class AgentService {
         for (const stop of plan.stops.filter((s) => s.cluster.clusterId === cluster.clusterId)) {
           try {
             await backend.stop(cluster, [stop.agent], `reaped by gocd-agent-scaler: ${stop.reason}`);
+            this.metrics.agentStopped(cluster.clusterId, stop.rule);
             this.deps.activity.record({
               clusterId: cluster.clusterId,
               kind: 'reaped',
@@ -287,6 +314,11 @@ export class AgentService {
       disable: plan.actions.disable,
       delete: plan.actions.delete.filter((id) => !failedStops.has(id)),
     };
+  }
+
+  /** The cluster profiles GoCD sent in its last server-ping. */
+  knownClusterProperties(): Props[] {
+    return this.lastClusters;
   }
 
   /** What the cluster status report shows: live agents, waiting jobs, recent errors, reaping in the last hour. */

@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import type { Histogram } from 'prom-client';
 
-/** One log line per request (route, status, duration): debug when it went well, info otherwise. Never headers or bodies. */
-export function registerRequestLog(app: FastifyInstance): void {
+/**
+ * One log line per request (route, status, duration): debug when it went well, info otherwise, never headers or
+ * bodies; and the latency histogram, labelled by route pattern (never the raw URL, which would carry tokens).
+ */
+export function registerRequestLog(app: FastifyInstance, latency: Histogram<'method' | 'route' | 'status'>): void {
   app.addHook('onResponse', (request, reply, done) => {
     const line = {
       method: request.method,
@@ -9,6 +13,7 @@ export function registerRequestLog(app: FastifyInstance): void {
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
     };
+    latency.observe({ method: line.method, route: line.route, status: String(line.status) }, reply.elapsedTime / 1000);
     if (reply.statusCode < 400) request.log.debug(line, 'request done');
     else request.log.info(line, 'request refused');
     done();

@@ -6,6 +6,7 @@ import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config/config.schema.js';
 import { parseConfig } from '../../src/config/config-loader.js';
 import { createLogger } from '../../src/logger.js';
+import { PrometheusMetrics } from '../../src/metrics/prometheus-metrics.js';
 import { VERSION } from '../../src/version.js';
 import { MemoryBackend, singleBackend } from './memory-backend.js';
 
@@ -16,6 +17,7 @@ export interface TestApp {
   backend: MemoryBackend;
   activity: ActivityLog;
   agents: AgentService;
+  metrics: PrometheusMetrics;
   config: Readonly<Config>;
   token: string;
   /** Every log line the app wrote, raw JSON text. */
@@ -41,13 +43,15 @@ export async function createTestApp(
   const logger = createLogger('debug', sink);
   const backend = new MemoryBackend(options.now);
   const activity = new ActivityLog(500, options.now);
-  const agents = new AgentService({ backends: singleBackend(backend), activity, logger, now: options.now });
-  const app = await buildApp({ config, logger, agents, version: VERSION, dockerStatus: async () => 'unused' });
+  const metrics = new PrometheusMetrics();
+  const agents = new AgentService({ backends: singleBackend(backend), activity, logger, now: options.now, metrics });
+  const app = await buildApp({ config, logger, agents, metrics, version: VERSION, dockerStatus: async () => 'unused' });
   return {
     app,
     backend,
     activity,
     agents,
+    metrics,
     config,
     token: config.gocd.forwarderToken,
     logs,

@@ -1,0 +1,131 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { agentIdFor } from '../../src/agents/agent-id.js';
+import { CLUSTER, createAgentBody, PROFILE } from '../support/gocd-bodies.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await createTestApp();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+const gocd = (name: string, body: unknown) =>
+  t.app.inject({
+    method: 'POST',
+    url: `/gocd/requests/cd.go.elastic-agent.${name}`,
+    headers: t.auth,
+    payload: JSON.stringify(body),
+  });
+
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (want.every((w) => line.includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
+describe('GET /metrics', () => {
+  it('exposes prefixed metrics for launches, outcomes, agents by state and mode, reaping and latency', async () => {
+    await gocd('create-agent', createAgentBody(1));
+    await gocd('create-agent', createAgentBody(1));
+    await gocd(
+      'create-agent',
+      createAgentBody(2, { elastic_agent_profile_properties: { ...PROFILE, docker_mode: 'socket' } }),
+    );
+    t.backend.failLaunch = 'RESOURCE:MEMORY on instance i-123';
+    await gocd('create-agent', createAgentBody(3));
+    await gocd('server-ping', { all_cluster_profile_properties: [CLUSTER], agents: [] });
+    await gocd('job-completion', {
+      elastic_agent_id: agentIdFor('test', 1),
+      cluster_profile_properties: CLUSTER,
+      job_identifier: createAgentBody(1).job_identifier,
+    });
+
+    const res = await t.app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    const text = res.body;
+    const names = [
+      ...new Set(
+        text
+          .split('\n')
+          .filter((l) => l.startsWith('# TYPE'))
+          .map((l) => l.split(' ')[2]),
+      ),
+    ];
+    expect(names.length).toBeGreaterThanOrEqual(9);
+    for (const n of names) expect(n).toMatch(/^gocd_agent_scaler_/);
+
+    expect(
+      sample(text, 'gocd_agent_scaler_create_agent_total', {
+        cluster_id: 'test',
+        outcome: 'launched',
+        docker_mode: 'none',
+      }),
+    ).toBe(1);
+    expect(sample(text, 'gocd_agent_scaler_create_agent_total', { cluster_id: 'test', outcome: 'existing' })).toBe(1);
+    expect(
+      sample(text, 'gocd_agent_scaler_create_agent_total', {
+        cluster_id: 'test',
+        outcome: 'refused',
+        docker_mode: 'socket',
+      }),
+    ).toBe(1);
+    expect(
+      sample(text, 'gocd_agent_scaler_launch_failures_total', { cluster_id: 'test', reason: 'RESOURCE:MEMORY' }),
+    ).toBe(1);
+    expect(
+      sample(text, 'gocd_agent_scaler_agents', { cluster_id: 'test', state: 'running', docker_mode: 'none' }),
+    ).toBe(1);
+    expect(sample(text, 'gocd_agent_scaler_agents_stopped_total', { cluster_id: 'test', rule: 'job-completed' })).toBe(
+      1,
+    );
+    expect(
+      sample(text, 'gocd_agent_scaler_http_request_duration_seconds_count', {
+        route: '/gocd/requests/:requestName',
+        status: '200',
+      }),
+    ).toBe(6);
+  });
+});
+
+describe('GET /status', () => {
+  it('needs the bearer token', async () => {
+    expect((await t.app.inject({ method: 'GET', url: '/status' })).statusCode).toBe(401);
+  });
+
+  it('says it has not heard from GoCD yet, then shows the clusters of the last server-ping', async () => {
+    const before = await t.app.inject({
+      method: 'GET',
+      url: '/status',
+      headers: { authorization: t.auth.authorization! },
+    });
+    expect(before.statusCode).toBe(200);
+    expect(before.body).toContain('No server-ping from GoCD yet');
+    await gocd('create-agent', createAgentBody(5));
+    await gocd('server-ping', { all_cluster_profile_properties: [CLUSTER], agents: [] });
+    const after = await t.app.inject({
+      method: 'GET',
+      url: '/status',
+      headers: { authorization: t.auth.authorization! },
+    });
+    expect(after.headers['content-type']).toContain('text/html');
+    expect(after.body).toContain(agentIdFor('test', 5));
+    expect(after.body).toMatch(/^<!doctype html>/);
+  });
+});
+
+describe('GET /docs', () => {
+  it('renders every operation of openapi.yaml with no external assets', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/docs' });
+    expect(res.statusCode).toBe(200);
+    for (const path of ['/healthz', '/gocd/requests/{requestName}', '/metrics', '/status'])
+      expect(res.body).toContain(`<code>${path}</code>`);
+    expect(res.body).toContain('cd.go.elastic-agent.create-agent');
+    expect(res.body).not.toMatch(/<(script|link)[^>]+(src|href)="https?:/);
+  });
+});
