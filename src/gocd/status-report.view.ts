@@ -8,6 +8,7 @@ const STYLE = `<style>
 .gas h3{margin:12px 0 6px}.gas table{border-collapse:collapse;width:100%;margin-bottom:12px}
 .gas th,.gas td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}
 .gas th{background:#f3f3f3}.gas .muted{color:#777}.gas .err{color:#a40000}
+.gas .state-running{color:#2f7d32}.gas .state-pending{color:#8a6d00}.gas .state-stopping{color:#a40000}.gas a{color:#1565c0}
 </style>`;
 
 /** Environment variable names whose values the report never shows. */
@@ -29,12 +30,31 @@ function activityRows(items: Activity[], now: Date): string {
     .join('')}</table>`;
 }
 
-function agentRows(agents: AgentRecord[], now: Date): string {
+/** GoCD's job details page for `pipeline/counter/stage/counter/job`. */
+export function jobLink(goServerUrl: string, pipeline: string): string {
+  return `${goServerUrl.replace(/\/+$/, '')}/tab/build/detail/${pipeline.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/** The AWS console page of an ECS task, from its ARN (`arn:aws:ecs:<region>:<acct>:task/<cluster>/<id>`). */
+export function ecsConsoleLink(taskArn: string): string | undefined {
+  const m = /^arn:aws[a-z-]*:ecs:([a-z0-9-]+):\d+:task\/([^/]+)\/([^/]+)$/.exec(taskArn);
+  return m ? `https://${m[1]}.console.aws.amazon.com/ecs/v2/clusters/${m[2]}/tasks/${m[3]}` : undefined;
+}
+
+function refCell(ref: string): string {
+  const console = ecsConsoleLink(ref);
+  const id = console ? ref.split('/').pop() : ref.slice(0, 12);
+  return console
+    ? `<a href="${e(console)}" target="_blank" rel="noopener"><code>${e(id)}</code></a>`
+    : `<code title="${e(ref)}">${e(id)}</code>`;
+}
+
+function agentRows(agents: AgentRecord[], goServerUrl: string, now: Date): string {
   if (agents.length === 0) return '<p class="muted">no agents running</p>';
   return `<table><tr><th>agent id</th><th>job</th><th>docker mode</th><th>task / container</th><th>state</th><th>age</th></tr>${agents
     .map(
       (a) =>
-        `<tr><td>${e(a.agentId)}</td><td>${e(a.pipeline)} <span class="muted">(job ${e(a.jobId)})</span></td><td>${e(a.dockerMode ?? '')}</td><td><code>${e(a.ref)}</code></td><td>${e(a.status)}</td><td>${e(age(a.createdAt, now))}</td></tr>`,
+        `<tr><td>${e(a.agentId)}</td><td><a href="${e(jobLink(goServerUrl, a.pipeline))}" target="_blank" rel="noopener">${e(a.pipeline)}</a> <span class="muted">(job ${e(a.jobId)})</span></td><td>${e(a.dockerMode ?? '')}</td><td>${refCell(a.ref)}</td><td class="state-${e(a.status)}">${e(a.status)}</td><td>${e(age(a.createdAt, now))}</td></tr>`,
     )
     .join('')}</table>`;
 }
@@ -49,7 +69,9 @@ export function renderClusterSection(r: ClusterReport, now = new Date()): string
   const count = r.agents ? `${r.agents.length} / ${c.maxAgents} agents` : '';
   return [
     `<h3>Cluster profile <code>${e(c.clusterId)}</code> — ${where} <span class="muted">${e(count)}</span></h3>`,
-    r.listError ? `<p class="err">Could not list agents: ${e(r.listError)}</p>` : agentRows(r.agents ?? [], now),
+    r.listError
+      ? `<p class="err">Could not list agents: ${e(r.listError)}</p>`
+      : agentRows(r.agents ?? [], c.goServerUrl, now),
     '<h4>Jobs waiting for an agent</h4>',
     r.waiting.length === 0
       ? '<p class="muted">none</p>'
