@@ -8,9 +8,11 @@ import { registerGocdRoutes } from './http/gocd.routes.js';
 import { registerOperationsRoutes } from './http/health.routes.js';
 import { loadOpenApi } from './http/openapi.js';
 import { registerObservabilityRoutes } from './http/operations.routes.js';
+import { registerRegistryRoutes } from './http/registry.routes.js';
 import { registerRequestLog } from './http/request-log.js';
 import type { Logger } from './logger.js';
 import type { PrometheusMetrics } from './metrics/prometheus-metrics.js';
+import type { RegistryServices } from './registry/registry-composition.js';
 
 /** What the app is built from; clients and services are constructed by the entry point (see composition.ts). */
 export interface AppDeps {
@@ -20,6 +22,10 @@ export interface AppDeps {
   version: string;
   dockerStatus: () => Promise<string>;
   metrics: PrometheusMetrics;
+  /** Registry push triggers; without them every `/registry/{name}` is unknown (404). */
+  registry?: RegistryServices;
+  /** Lambda: answer registry webhooks only once their triggers ended (see registerRegistryRoutes). */
+  waitForRegistryTriggers?: boolean;
 }
 
 /** The Fastify app factory: registers parsers, the error handler and routes, nothing else. */
@@ -47,6 +53,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forwarderToken: deps.config.gocd.forwarderToken,
     handlers: createGocdHandlers(deps.agents, deps.logger),
   });
+  registerRegistryRoutes(app, { spec, registry: deps.registry, waitForTriggers: deps.waitForRegistryTriggers });
   await app.ready();
   return app;
 }

@@ -5,6 +5,7 @@ import type { BackendProvider } from './backends/port.js';
 import type { Config } from './config/config.schema.js';
 import type { Logger } from './logger.js';
 import { PrometheusMetrics } from './metrics/prometheus-metrics.js';
+import { createRegistryServices, type RegistryServices } from './registry/registry-composition.js';
 
 /** The long-lived services an entry point builds once and hands to `buildApp`. */
 export interface Services {
@@ -13,6 +14,7 @@ export interface Services {
   backends: BackendProvider;
   dockerStatus: () => Promise<string>;
   metrics: PrometheusMetrics;
+  registry: RegistryServices;
 }
 
 export interface ServiceOptions {
@@ -23,7 +25,7 @@ export interface ServiceOptions {
 
 /** The composition root: the only place backends (and so SDK / Docker clients) are created. */
 export async function createServices(
-  _config: Readonly<Config>,
+  config: Readonly<Config>,
   logger: Logger,
   options: ServiceOptions = {},
 ): Promise<Services> {
@@ -45,5 +47,11 @@ export async function createServices(
   const dockerStatus = withDocker
     ? async () => (await import('./backends/docker-factory.js')).localDockerStatus()
     : async () => 'unused';
-  return { agents, activity, backends, dockerStatus, metrics };
+  const registry = await createRegistryServices(config, logger, {
+    metrics: {
+      registryEvent: (source, outcome, count = 1) => metrics.registryEvents.inc({ source, outcome }, count),
+      trigger: (outcome) => metrics.triggers.inc({ outcome }),
+    },
+  });
+  return { agents, activity, backends, dockerStatus, metrics, registry };
 }

@@ -7,6 +7,11 @@ import type { Config } from '../../src/config/config.schema.js';
 import { parseConfig } from '../../src/config/config-loader.js';
 import { createLogger } from '../../src/logger.js';
 import { PrometheusMetrics } from '../../src/metrics/prometheus-metrics.js';
+import {
+  createRegistryServices,
+  type RegistryServiceOptions,
+  type RegistryServices,
+} from '../../src/registry/registry-composition.js';
 import { VERSION } from '../../src/version.js';
 import { MemoryBackend, singleBackend } from './memory-backend.js';
 
@@ -18,6 +23,8 @@ export interface TestApp {
   activity: ActivityLog;
   agents: AgentService;
   metrics: PrometheusMetrics;
+  /** Registry triggers built from the config's `registries`/`subscriptions` (GoCD at `gocd.apiUrl`). */
+  registry: RegistryServices;
   config: Readonly<Config>;
   token: string;
   /** Every log line the app wrote, raw JSON text. */
@@ -29,7 +36,15 @@ export interface TestApp {
 
 /** Builds the real app over an in-memory backend, with logs captured for assertions. */
 export async function createTestApp(
-  options: { yaml?: string; env?: NodeJS.ProcessEnv; now?: () => Date } = {},
+  options: {
+    yaml?: string;
+    env?: NodeJS.ProcessEnv;
+    now?: () => Date;
+    /** Overrides for the registry services (store, scheduler, retry backoff, ECR client, fetch). */
+    registry?: RegistryServiceOptions;
+    /** Answer registry webhooks only once their triggers ended (the Lambda mode). */
+    waitForRegistryTriggers?: boolean;
+  } = {},
 ): Promise<TestApp> {
   const env = { SCALER_FORWARDER_TOKEN: TEST_TOKEN, ...options.env };
   const { config } = parseConfig(options.yaml ?? '', 'test', { env });
@@ -45,13 +60,30 @@ export async function createTestApp(
   const activity = new ActivityLog(500, options.now);
   const metrics = new PrometheusMetrics();
   const agents = new AgentService({ backends: singleBackend(backend), activity, logger, now: options.now, metrics });
-  const app = await buildApp({ config, logger, agents, metrics, version: VERSION, dockerStatus: async () => 'unused' });
+  const registry = await createRegistryServices(config, logger, {
+    metrics: {
+      registryEvent: (source, outcome, count = 1) => metrics.registryEvents.inc({ source, outcome }, count),
+      trigger: (outcome) => metrics.triggers.inc({ outcome }),
+    },
+    ...options.registry,
+  });
+  const app = await buildApp({
+    config,
+    logger,
+    agents,
+    metrics,
+    registry,
+    waitForRegistryTriggers: options.waitForRegistryTriggers,
+    version: VERSION,
+    dockerStatus: async () => 'unused',
+  });
   return {
     app,
     backend,
     activity,
     agents,
     metrics,
+    registry,
     config,
     token: config.gocd.forwarderToken,
     logs,

@@ -1,0 +1,93 @@
+import type { SchemaObject } from 'ajv';
+import { ValidationError } from '../../errors.js';
+import type { ImagePushed, ParseResult, RegistryParser } from '../image-pushed.js';
+import { assertReference, assertShape, contentId, header } from './shape.js';
+
+interface GithubPackage {
+  name: string;
+  ecosystem?: string;
+  package_type?: string;
+  owner: { login: string };
+  package_version?: {
+    container_metadata?: {
+      tag?: { name?: string; digest?: string };
+      manifest?: { digest?: string; media_type?: string };
+    } | null;
+  } | null;
+}
+
+const packageSchema: SchemaObject = {
+  type: 'object',
+  required: ['name', 'owner'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    owner: { type: 'object', required: ['login'], properties: { login: { type: 'string', minLength: 1 } } },
+    package_version: {
+      type: ['object', 'null'],
+      properties: {
+        container_metadata: {
+          type: ['object', 'null'],
+          properties: {
+            tag: { type: 'object', properties: { name: { type: 'string' }, digest: { type: 'string' } } },
+            manifest: { type: 'object', properties: { digest: { type: 'string' }, media_type: { type: 'string' } } },
+          },
+        },
+      },
+    },
+  },
+};
+
+const schemas: Record<string, SchemaObject> = {
+  package: { type: 'object', required: ['action', 'package'], properties: { package: packageSchema } },
+  registry_package: {
+    type: 'object',
+    required: ['action', 'registry_package'],
+    properties: { registry_package: packageSchema },
+  },
+};
+
+const CONTAINER_TYPES = new Set(['container', 'docker']);
+
+/**
+ * GitHub Packages (ghcr.io): `package` and the older `registry_package` events, actions `published`/`updated`.
+ * A multi-arch push emits one event per manifest; only the one carrying `container_metadata.tag.name` moved a tag.
+ * The repository is `owner/name` in lower case (OCI references are lower case; GitHub keeps the owner's casing).
+ */
+export const parseGithub: RegistryParser = (input): ParseResult => {
+  const { body, headers, registry } = input;
+  const event =
+    header(headers, 'x-github-event') ??
+    (body && typeof body === 'object' ? ['package', 'registry_package'].find((k) => k in body) : undefined);
+  if (event === undefined) {
+    throw new ValidationError('github event: no X-GitHub-Event header and no package in the body', [
+      { path: 'headers/x-github-event', message: 'is required' },
+    ]);
+  }
+  const schema = schemas[event];
+  if (!schema) {
+    if (body === undefined || body === null) assertShape({ type: 'object' }, body, 'github');
+    return { pushes: [], ignored: [`${event} event`] };
+  }
+  assertShape<{ action: string } & Record<string, GithubPackage>>(schema, body, 'github');
+  const pkg = body[event] as GithubPackage;
+  if (body.action !== 'published' && body.action !== 'updated')
+    return { pushes: [], ignored: [`${event} ${body.action}`] };
+  const meta = pkg.package_version?.container_metadata;
+  const type = (pkg.package_type ?? '').toLowerCase();
+  const ecosystem = (pkg.ecosystem ?? '').toLowerCase();
+  if (!meta && !CONTAINER_TYPES.has(type) && !CONTAINER_TYPES.has(ecosystem)) {
+    return { pushes: [], ignored: [`${pkg.package_type ?? pkg.ecosystem ?? 'unknown'} package`] };
+  }
+  const tag = meta?.tag?.name;
+  if (!tag) return { pushes: [], ignored: ['untagged manifest push'] };
+  const push: ImagePushed = {
+    registry: registry.name,
+    host: registry.host,
+    repository: `${pkg.owner.login}/${pkg.name}`.toLowerCase(),
+    tag,
+    digest: meta?.manifest?.digest || meta?.tag?.digest || undefined,
+    mediaType: meta?.manifest?.media_type || undefined,
+    deliveryId: header(headers, 'x-github-delivery') ?? contentId(input),
+  };
+  return { pushes: [assertReference(push, `body/${event}`)], ignored: [] };
+};

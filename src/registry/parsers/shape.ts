@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import { Ajv, type SchemaObject, type ValidateFunction } from 'ajv';
+import { ValidationError } from '../../errors.js';
+import { DIGEST_PATTERN, type ImagePushed, REPOSITORY_PATTERN, TAG_PATTERN } from '../image-pushed.js';
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const compiled = new WeakMap<SchemaObject, ValidateFunction>();
+
+/**
+ * Checks a body against the (deliberately loose) schema of its registry type; throws ValidationError naming every
+ * bad field. Parsers validate only what they read, because a picky receiver stalls a registry's queue.
+ */
+export function assertShape<T>(schema: SchemaObject, body: unknown, type: string): asserts body is T {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  if (body === undefined || body === null) {
+    throw new ValidationError(`${type} event: body is required`, [{ path: 'body', message: 'is required' }]);
+  }
+  if (validate(body)) return;
+  const details = (validate.errors ?? []).map((e) => {
+    const missing = e.keyword === 'required' ? `/${(e.params as { missingProperty: string }).missingProperty}` : '';
+    return { path: `body${e.instancePath}${missing}`, message: e.message ?? 'invalid' };
+  });
+  throw new ValidationError(`${type} event: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, details);
+}
+
+/** Throws ValidationError when repository, tag or digest break the OCI grammar (they end up in URLs and env vars). */
+export function assertReference(push: ImagePushed, path: string): ImagePushed {
+  const problems: { path: string; message: string }[] = [];
+  if (!REPOSITORY_PATTERN.test(push.repository))
+    problems.push({ path: `${path} repository`, message: `'${clip(push.repository)}' is not a repository name` });
+  if (!TAG_PATTERN.test(push.tag)) problems.push({ path: `${path} tag`, message: `'${clip(push.tag)}' is not a tag` });
+  if (push.digest !== undefined && !DIGEST_PATTERN.test(push.digest))
+    problems.push({ path: `${path} digest`, message: `'${clip(push.digest)}' is not a digest` });
+  if (problems.length > 0) {
+    throw new ValidationError(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
+  }
+  return push;
+}
+
+function clip(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
+}
+
+/** A stable id for senders without one (Artifactory, Harbor's default format, Quay): the raw body's hash. */
+export function contentId(input: { body: unknown; rawBody?: Buffer }): string {
+  const h = createHash('sha256');
+  h.update(input.rawBody ?? JSON.stringify(input.body));
+  return `sha256-${h.digest('hex').slice(0, 32)}`;
+}
+
+/** The first value of a header (lower-case name). */
+export function header(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  name: string,
+): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}

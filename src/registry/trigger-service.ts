@@ -1,0 +1,305 @@
+import { randomUUID } from 'node:crypto';
+import type { ScheduleOutcome, ScheduleVariable } from '../gocd-api/gocd-schedule-client.js';
+import type { Logger } from '../logger.js';
+import type { KeyValueStore } from '../store/store.port.js';
+import type { TagSource } from './digest-resolver.js';
+import { type ImagePushed, imageName } from './image-pushed.js';
+import { materialEnv } from './material-env.js';
+import type { SubscriptionTable } from './subscriptions.js';
+import { NO_TRIGGER_METRICS, type TriggerMetrics } from './trigger-metrics.js';
+
+/** Schedules one pipeline (the GoCD client, or a fake in tests). */
+export interface PipelineScheduler {
+  schedule(pipeline: string, variables: readonly ScheduleVariable[], signal?: AbortSignal): Promise<ScheduleOutcome>;
+}
+
+/** Where a push came from. */
+export type TriggerSource = 'webhook' | 'poll';
+
+/** How one (push, pipeline) trigger ended; kept for the status report. */
+export interface TriggerRecord {
+  at: string;
+  source: TriggerSource;
+  registry: string;
+  image: string;
+  tag: string;
+  digest?: string;
+  pipeline: string;
+  /** `scheduled` (GoCD 202), `failed` (reported, final), `released` (not done; a redelivery may retry), `duplicate`. */
+  outcome: 'scheduled' | 'failed' | 'released' | 'duplicate';
+  status?: number;
+  attempts?: number;
+  message?: string;
+  missingVariable?: string;
+}
+
+/** The answer to one submitted push. */
+export interface SubmitResult {
+  /** `accepted`: processing (scheduling may continue in the background); `duplicate`: this delivery was seen. */
+  status: 'accepted' | 'duplicate' | 'unsubscribed' | 'not-found';
+  /** Settles when every trigger of this push has ended (never rejects). */
+  done: Promise<TriggerRecord[]>;
+}
+
+export interface TriggerServiceOptions {
+  store: KeyValueStore;
+  scheduler: PipelineScheduler;
+  subscriptions: SubscriptionTable;
+  logger: Logger;
+  /** `gocd.scheduleRetryWindowSeconds`: a pending claim must outlive the retries it guards. */
+  retryWindowSeconds: number;
+  /** `store.ttlDays`: how long done keys and last-seen digests are remembered. */
+  ttlDays: number;
+  /** Tag → digest lookups per registry entry name, for events that carry no digest. */
+  tagSources?: (registry: string) => TagSource | undefined;
+  /** Records kept for `recentTriggers()` (default 200). */
+  recentLimit?: number;
+  metrics?: TriggerMetrics;
+  now?: () => Date;
+}
+
+const DONE = 'done';
+const FAILED = 'failed';
+const PENDING_MARGIN_SECONDS = 120;
+
+/** Store key of the last digest seen for `image:tag` (the backstop poll's baseline). */
+export function seenKey(image: string, tag: string): string {
+  return `seen|${image}:${tag}`;
+}
+
+/**
+ * Registry push → GoCD schedule, once per (pipeline, image, tag, digest).
+ *
+ * Dedupe state machine, per key (`dlv|<registry>|<delivery id>` for transport redeliveries, and
+ * `trg|<pipeline>|<image>:<tag>@<digest>` for the semantic once-only rule):
+ *
+ *   absent  --putIfAbsent("pending:<owner>", ttl = retry window + 2 min)-->  pending   (the claim; loser = duplicate)
+ *   pending --GoCD 202-->                                                     done      (ttl = store.ttlDays)
+ *   pending --404/403/422, or 409/5xx past the retry window (reported)-->     failed    (ttl = store.ttlDays)
+ *   pending --aborted (shutdown) or a store error-->                          absent    (deleted if still ours)
+ *   pending --process died-->                                                 absent    (the pending ttl runs out)
+ *
+ * So a key counts as used only once its trigger was accepted or finally reported, and a redelivery of a trigger
+ * that has not gone through still gets through; concurrent duplicates (one multi-arch push's events arriving
+ * together) lose the putIfAbsent race and schedule nothing. A delivery key becomes `done` when all its triggers
+ * ended, and is deleted when any was released, so the sender's redelivery re-runs only the released ones.
+ */
+export class TriggerService {
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly recent: TriggerRecord[] = [];
+  private readonly abort = new AbortController();
+  private readonly pendingTtl: number;
+  private readonly doneTtl: number;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: TriggerServiceOptions) {
+    this.pendingTtl = options.retryWindowSeconds + PENDING_MARGIN_SECONDS;
+    this.doneTtl = options.ttlDays * 86_400;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * Claims the delivery and starts its triggers; resolves as soon as the claim is stored, so a webhook can answer
+   * at once (a distribution registry's queue waits on us). Rejects only when the store is unavailable (the caller
+   * answers 503 and the sender redelivers).
+   */
+  async submit(push: ImagePushed, source: TriggerSource = 'webhook'): Promise<SubmitResult> {
+    const pipelines = this.options.subscriptions.pipelinesFor(push);
+    if (pipelines.length === 0) return { status: 'unsubscribed', done: Promise.resolve([]) };
+    const owner = `pending:${randomUUID()}`;
+    const deliveryKey = `dlv|${push.registry}|${push.deliveryId}`;
+    if (!(await this.options.store.putIfAbsent(deliveryKey, owner, this.pendingTtl))) {
+      this.options.logger.debug({ registry: push.registry, deliveryId: push.deliveryId }, 'duplicate delivery ignored');
+      return { status: 'duplicate', done: Promise.resolve([]) };
+    }
+    const done = this.track(this.process(push, pipelines, source, deliveryKey, owner));
+    return { status: 'accepted', done };
+  }
+
+  /** Resolves once no trigger is running (tests, graceful shutdown). */
+  async idle(): Promise<void> {
+    for (let i = 0; i < 10_000 && this.inflight.size > 0; i++) await Promise.allSettled([...this.inflight]);
+  }
+
+  /** The latest trigger outcomes, newest last (for the status report). */
+  recentTriggers(): readonly TriggerRecord[] {
+    return [...this.recent];
+  }
+
+  /** Stops retries: unfinished triggers release their claims (logged), so a redelivery or the poll can redo them. */
+  async close(): Promise<void> {
+    this.abort.abort();
+    await this.idle();
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inflight.add(work);
+    void work.finally(() => this.inflight.delete(work));
+    return work;
+  }
+
+  private async process(
+    received: ImagePushed,
+    pipelines: string[],
+    source: TriggerSource,
+    deliveryKey: string,
+    owner: string,
+  ): Promise<TriggerRecord[]> {
+    const { store, logger } = this.options;
+    let push = received;
+    let records: TriggerRecord[];
+    try {
+      if (!push.digest) {
+        const resolved = await this.resolve(push);
+        if (resolved === 'not-found') {
+          await store.put(deliveryKey, DONE, this.doneTtl);
+          return [];
+        }
+        if (resolved) push = { ...push, digest: resolved.digest, mediaType: push.mediaType ?? resolved.mediaType };
+      }
+      records = await Promise.all(pipelines.map((p) => this.trigger(push, p, source)));
+      // The poll's baseline moves only when nothing was released, so the next poll still sees a released change.
+      if (push.digest && !records.some((r) => r.outcome === 'released')) {
+        await store.put(seenKey(imageName(push), push.tag), push.digest, this.doneTtl);
+      }
+    } catch (err) {
+      // The store failed before any trigger claimed: nothing was scheduled, let a redelivery redo it all.
+      logger.error(
+        { err, registry: push.registry, image: imageName(push), tag: push.tag, digest: push.digest },
+        'registry push not processed; a redelivery or the backstop poll will retry it',
+      );
+      records = pipelines.map((pipeline) =>
+        this.record(push, pipeline, source, { outcome: 'released', message: (err as Error).message }),
+      );
+    }
+    try {
+      if (records.some((r) => r.outcome === 'released')) await store.delete(deliveryKey, owner);
+      else await store.put(deliveryKey, DONE, this.doneTtl);
+    } catch (err) {
+      logger.warn({ err, registry: push.registry }, 'could not settle the delivery key; its pending ttl will expire');
+    }
+    return records;
+  }
+
+  /** Digest of a hint event: undefined when it cannot be resolved (then the trigger goes on without one). */
+  private async resolve(push: ImagePushed): Promise<{ digest: string; mediaType?: string } | 'not-found' | undefined> {
+    const source = this.options.tagSources?.(push.registry);
+    const where = { registry: push.registry, image: imageName(push), tag: push.tag };
+    if (!source) return undefined;
+    try {
+      const resolved = await source.resolve(push.repository, push.tag);
+      if (resolved) return resolved;
+      // The sender is unsigned (Docker Hub, Quay) or the tag moved again: the registry is the truth.
+      this.options.logger.warn(where, 'pushed tag not found in the registry; ignored');
+      return 'not-found';
+    } catch (err) {
+      this.options.logger.warn({ ...where, err }, 'could not resolve the tag digest; triggering without it');
+      return undefined;
+    }
+  }
+
+  private async trigger(push: ImagePushed, pipeline: string, source: TriggerSource): Promise<TriggerRecord> {
+    const { store, scheduler, logger } = this.options;
+    const image = imageName(push);
+    // Without a digest (an unresolved hint) the delivery is the only identity the push has.
+    const key = `trg|${pipeline}|${image}:${push.tag}@${push.digest ?? `delivery:${push.deliveryId}`}`;
+    const owner = `pending:${randomUUID()}`;
+    const where = { registry: push.registry, image, tag: push.tag, digest: push.digest, pipeline, source };
+    let claimed: boolean;
+    try {
+      claimed = await store.putIfAbsent(key, owner, this.pendingTtl);
+    } catch (err) {
+      logger.error(
+        { ...where, err },
+        'pipeline not scheduled: the dedupe store is unavailable; a redelivery can retry',
+      );
+      return this.record(push, pipeline, source, { outcome: 'released', message: (err as Error).message });
+    }
+    if (!claimed) {
+      logger.debug(where, 'already triggered for this digest; not scheduled again');
+      return this.record(push, pipeline, source, { outcome: 'duplicate' });
+    }
+    let outcome: ScheduleOutcome;
+    try {
+      outcome = await scheduler.schedule(pipeline, materialEnv(push), this.abort.signal);
+    } catch (err) {
+      outcome = { kind: 'aborted', attempts: 0, message: `scheduler error: ${(err as Error).message}` };
+    }
+    try {
+      if (outcome.kind === 'scheduled') {
+        await store.put(key, DONE, this.doneTtl);
+        logger.info({ ...where, status: outcome.status, attempts: outcome.attempts }, 'pipeline scheduled');
+        return this.record(push, pipeline, source, {
+          outcome: 'scheduled',
+          status: outcome.status,
+          attempts: outcome.attempts,
+        });
+      }
+      if (outcome.kind === 'failed') {
+        await store.put(key, FAILED, this.doneTtl);
+        logger.error(
+          {
+            ...where,
+            status: outcome.status,
+            attempts: outcome.attempts,
+            gocdMessage: outcome.message,
+            missingVariable: outcome.missingVariable,
+            windowExhausted: outcome.windowExhausted,
+          },
+          outcome.missingVariable
+            ? `pipeline not scheduled: it does not declare the environment variable ${outcome.missingVariable}`
+            : 'pipeline not scheduled',
+        );
+        return this.record(push, pipeline, source, {
+          outcome: 'failed',
+          status: outcome.status,
+          attempts: outcome.attempts,
+          message: outcome.message,
+          missingVariable: outcome.missingVariable,
+        });
+      }
+      await store.delete(key, owner);
+    } catch (err) {
+      logger.warn({ ...where, err }, 'could not record the trigger outcome');
+      if (outcome.kind !== 'aborted') {
+        return this.record(push, pipeline, source, {
+          outcome: outcome.kind === 'scheduled' ? 'scheduled' : 'failed',
+          attempts: outcome.attempts,
+          message: outcome.message,
+        });
+      }
+    }
+    logger.error(
+      { ...where, attempts: outcome.attempts, reason: outcome.message },
+      'pipeline not scheduled (stopped); released so a redelivery or the backstop poll can trigger it',
+    );
+    return this.record(push, pipeline, source, {
+      outcome: 'released',
+      attempts: outcome.attempts,
+      message: outcome.message,
+    });
+  }
+
+  private record(
+    push: ImagePushed,
+    pipeline: string,
+    source: TriggerSource,
+    fields: Pick<TriggerRecord, 'outcome'> & Partial<TriggerRecord>,
+  ): TriggerRecord {
+    const record: TriggerRecord = {
+      at: this.now().toISOString(),
+      source,
+      registry: push.registry,
+      image: imageName(push),
+      tag: push.tag,
+      ...(push.digest ? { digest: push.digest } : {}),
+      pipeline,
+      ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
+    } as TriggerRecord;
+    if (record.outcome !== 'duplicate') (this.options.metrics ?? NO_TRIGGER_METRICS).trigger(record.outcome);
+    this.recent.push(record);
+    const limit = this.options.recentLimit ?? 200;
+    if (this.recent.length > limit) this.recent.splice(0, this.recent.length - limit);
+    return record;
+  }
+}

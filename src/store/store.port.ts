@@ -1,0 +1,14 @@
+/**
+ * A small key-value store with per-key expiry. Dedupe claims and last-seen digests live here, so they survive
+ * restarts and Lambda invocations when the store is shared (DynamoDB).
+ */
+export interface KeyValueStore {
+  /** The live value of `key`, or undefined when absent or expired. */
+  get(key: string): Promise<string | undefined>;
+  /** Writes `value` unconditionally; it expires after `ttlSeconds`. */
+  put(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Writes only when no live value exists; true when this call wrote it (atomic, also across processes). */
+  putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /** Removes `key`; with `ifValue`, only while it still holds that value (a claim is released only by its owner). */
+  delete(key: string, ifValue?: string): Promise<void>;
+}
