@@ -1,0 +1,150 @@
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+
+/** Repository root (this file lives in `scripts/`). */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The folder the CDK app deploys: `index.mjs` (exports `handler`) and `openapi.yaml`. */
+export const LAMBDA_DIR = join(ROOT, 'dist', 'lambda');
+/** esbuild's metafile, kept outside the deployed folder (what went into the bundle, by input). */
+export const LAMBDA_META = join(ROOT, 'dist', 'lambda-meta.json');
+
+/** ajv's default for `validateSchema` (ajv/dist/core.js, v8): validate every schema against its meta-schema. */
+const AJV_VALIDATE_SCHEMA_DEFAULT = 'validateSchema: (_x = o.validateSchema) !== null && _x !== void 0 ? _x : true,';
+
+/**
+ * Cold start: every Ajv instance (config loader, GoCD request validators, Fastify's) compiles the JSON Schema
+ * meta-schema before its first schema, about a third of the init time here. The schemas are fixed at build time
+ * and the test suite compiles them with validation on, so the Lambda build turns the default off. The build fails
+ * if ajv's code no longer has the expected line, rather than silently keeping the slow path.
+ */
+const ajvNoMetaValidation: Plugin = {
+  name: 'ajv-no-meta-validation',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]ajv[\\/]dist[\\/]core\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes(AJV_VALIDATE_SCHEMA_DEFAULT)) {
+        return {
+          errors: [{ text: `ajv's validateSchema default not found in ${args.path}; update scripts/bundle.ts` }],
+        };
+      }
+      return {
+        contents: source.replace(
+          AJV_VALIDATE_SCHEMA_DEFAULT,
+          AJV_VALIDATE_SCHEMA_DEFAULT.replace(': true,', ': false,'),
+        ),
+        loader: 'js',
+      };
+    });
+  },
+};
+
+/** Packages that must never reach the Lambda bundle: the Docker client and its native/SSH dependencies. */
+const FORBIDDEN = /^(dockerode|docker-modem|ssh2|cpu-features)(\/|$)/;
+
+/**
+ * Keeps the Docker backend out: `src/composition.ts` reaches it only through `import('./backends/docker-factory.js')`
+ * when `withDocker` is true (never in Lambda), so that import is replaced by a module that says so; and any other path
+ * to the Docker client fails the build instead of silently growing the bundle.
+ */
+const lambdaOnly: Plugin = {
+  name: 'lambda-only',
+  setup(b) {
+    b.onResolve({ filter: /docker-factory\.js$/ }, (args) => ({ path: args.path, namespace: 'no-docker' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-docker' }, () => ({
+      contents: `const fail = async () => { throw new Error('the Docker backend is not part of the Lambda bundle'); };
+export const createDockerBackendFor = fail;
+export const localDockerStatus = async () => 'unavailable: not part of the Lambda bundle';`,
+      loader: 'js',
+    }));
+    b.onResolve({ filter: FORBIDDEN }, (args) => ({
+      errors: [
+        { text: `${args.path} must not be bundled into the Lambda (imported by ${relative(ROOT, args.importer)})` },
+      ],
+    }));
+  },
+};
+
+/**
+ * ESM output bundles CommonJS dependencies (fastify's, pino's) that call `require` and read `__dirname`; neither
+ * exists in an ES module, so the banner defines them from `import.meta.url`.
+ */
+const BANNER = [
+  "import { createRequire as __createRequire } from 'node:module';",
+  "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+  "import { dirname as __pathDirname } from 'node:path';",
+  'const require = __createRequire(import.meta.url);',
+  'const __filename = __fileURLToPath(import.meta.url);',
+  'const __dirname = __pathDirname(__filename);',
+].join('\n');
+
+/** Result of one bundle run. */
+export interface BundleResult {
+  /** `dist/lambda/index.mjs`, the module Lambda loads (`index.handler`). */
+  file: string;
+  /** Size of `index.mjs`: what every cold start parses. */
+  entryBytes: number;
+  /** Every `.mjs` file of the folder: the entry plus the chunks loaded on first use. */
+  totalBytes: number;
+  /** Source files that went into the bundle (esbuild metafile), for checks such as "no Docker client". */
+  inputs: string[];
+}
+
+/** Sum of the `.mjs` files under `dir`. */
+function moduleBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith('.mjs')) total += statSync(join(entry.parentPath, entry.name)).size;
+  }
+  return total;
+}
+
+/**
+ * Writes `dist/lambda/`: `index.mjs` (exports `handler`) for nodejs22.x, minified ESM with every dependency inside,
+ * and `openapi.yaml` beside it (read at start-up for the route schemas); nothing is loaded from `node_modules`.
+ *
+ * - The AWS SDK v3 clients are bundled, not taken from the runtime: that pins the versions the tests ran against,
+ *   and esbuild keeps only the commands used.
+ * - Code splitting: what the composition loads with `import()` (each SDK client, the ECS backend, Secrets Manager)
+ *   becomes a chunk in `chunks/`, parsed only when first used, so a cold start parses the HTTP core alone.
+ */
+export async function bundleLambda(options: { sourcemap?: boolean } = {}): Promise<BundleResult> {
+  rmSync(LAMBDA_DIR, { recursive: true, force: true });
+  mkdirSync(LAMBDA_DIR, { recursive: true });
+  const result = await build({
+    entryPoints: { index: join(ROOT, 'src', 'lambda.ts') },
+    outdir: LAMBDA_DIR,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minify: true,
+    // Prefer the ES module builds (the AWS SDK's `dist-es`): they tree-shake far better than the CJS ones.
+    mainFields: ['module', 'main'],
+    banner: { js: BANNER },
+    sourcemap: options.sourcemap ? 'external' : false,
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'warning',
+    plugins: [lambdaOnly, ajvNoMetaValidation],
+  });
+  copyFileSync(join(ROOT, 'openapi.yaml'), join(LAMBDA_DIR, 'openapi.yaml'));
+  writeFileSync(LAMBDA_META, JSON.stringify(result.metafile));
+  const file = join(LAMBDA_DIR, 'index.mjs');
+  return {
+    file,
+    entryBytes: statSync(file).size,
+    totalBytes: moduleBytes(LAMBDA_DIR),
+    inputs: Object.keys(result.metafile.inputs),
+  };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { file, entryBytes, totalBytes } = await bundleLambda({ sourcemap: process.argv.includes('--sourcemap') });
+  const mib = (n: number) => `${(n / 2 ** 20).toFixed(2)} MiB`;
+  process.stdout.write(`${relative(ROOT, file)}: ${mib(entryBytes)} (with its chunks ${mib(totalBytes)})\n`);
+}

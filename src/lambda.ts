@@ -1,0 +1,26 @@
+import awsLambdaFastify from '@fastify/aws-lambda';
+import { buildApp } from './app.js';
+import { createServices } from './composition.js';
+import { loadConfig } from './config/config-loader.js';
+import { withSecretsFromManager } from './config/secrets-manager-env.js';
+import { createLambdaHandler } from './lambda/lambda-handler.js';
+import { createLogger } from './logger.js';
+import { VERSION } from './version.js';
+
+// Lambda entry. Everything below runs once per container, at init (top-level await), never per invocation.
+// Tokens come from the environment or Secrets Manager, never generated: every cold container would invent another.
+const env = await withSecretsFromManager(process.env);
+const { config } = loadConfig({ env, allowGeneratedToken: false });
+// Synchronous writes: a frozen container must not hold log lines in a buffer.
+const logger = createLogger(config.log.level, undefined, true);
+const services = await createServices(config, logger, { withDocker: false });
+const app = await buildApp({ config, logger, version: VERSION, ...services });
+
+/** The Lambda handler: Function URL / HTTP API (payload v2), EventBridge (ECR push, schedule) and the retry queue. */
+export const handler = createLambdaHandler(
+  {
+    // decorateRequest must be false: buildApp has already made the app ready, and no route reads the raw event.
+    http: awsLambdaFastify(app, { decorateRequest: false, callbackWaitsForEmptyEventLoop: false }),
+  },
+  logger,
+);
