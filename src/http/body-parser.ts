@@ -8,7 +8,7 @@ declare module 'fastify' {
 }
 
 /** `application/json` and every vendor `+json` type registries send (`…events.v1+json`, `cloudevents+json`). */
-const JSON_TYPES = /^application\/(?:[\w.-]+\+)?json$/i;
+const JSON_TYPES = /^application\/(?:[\w.-]+\+)?json(?:\s*;.*)?$/i;
 
 /**
  * Replaces Fastify's JSON parser: accepts vendor `+json` media types (a 415 would stall a registry's queue),

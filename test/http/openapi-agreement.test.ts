@@ -10,12 +10,17 @@ const registered: { method: string; url: string }[] = [];
 
 beforeAll(async () => {
   t = await createTestApp();
-  // Fastify lists routes through printRoutes; parse its method-annotated output into (method, url) pairs.
+  // Fastify lists routes through printRoutes as a tree (children indented under their prefix); rebuild full paths.
   const lines = t.app.printRoutes({ commonPrefix: false, includeHooks: false });
+  const stack: { depth: number; path: string }[] = [];
   for (const line of lines.split('\n')) {
-    const m = /[└├]── (\S+) \(([A-Z, ]+)\)/.exec(line);
+    const m = /^(.*?)[└├]── (\S+)(?: \(([A-Z, ]+)\))?/.exec(line);
     if (!m) continue;
-    for (const method of m[2]!.split(', ')) if (method !== 'HEAD') registered.push({ method, url: m[1]! });
+    const depth = m[1]!.length;
+    while (stack.length && stack[stack.length - 1]!.depth >= depth) stack.pop();
+    const path = (stack[stack.length - 1]?.path ?? '') + m[2]!;
+    stack.push({ depth, path });
+    for (const method of m[3]?.split(', ') ?? []) if (method !== 'HEAD') registered.push({ method, url: path });
   }
 });
 afterAll(async () => {
