@@ -5,7 +5,11 @@ import type { BackendProvider } from './backends/port.js';
 import type { Config } from './config/config.schema.js';
 import type { Logger } from './logger.js';
 import { PrometheusMetrics } from './metrics/prometheus-metrics.js';
-import { createRegistryServices, type RegistryServices } from './registry/registry-composition.js';
+import {
+  createRegistryServices,
+  type RegistryServiceOptions,
+  type RegistryServices,
+} from './registry/registry-composition.js';
 
 /** The long-lived services an entry point builds once and hands to `buildApp`. */
 export interface Services {
@@ -21,6 +25,8 @@ export interface ServiceOptions {
   /** Lambda leaves the Docker backend out (and out of the bundle). */
   withDocker?: boolean;
   backends?: BackendProvider;
+  /** Registry injection points (Lambda: its scheduler and the SQS deferrer). */
+  registry?: RegistryServiceOptions;
 }
 
 /** The composition root: the only place backends (and so SDK / Docker clients) are created. */
@@ -48,6 +54,7 @@ export async function createServices(
     ? async () => (await import('./backends/docker-factory.js')).localDockerStatus()
     : async () => 'unused';
   const registry = await createRegistryServices(config, logger, {
+    ...options.registry,
     metrics: {
       registryEvent: (source, outcome, count = 1) => metrics.registryEvents.inc({ source, outcome }, count),
       trigger: (outcome) => metrics.triggers.inc({ outcome }),

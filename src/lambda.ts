@@ -3,7 +3,9 @@ import { buildApp } from './app.js';
 import { createServices } from './composition.js';
 import { loadConfig } from './config/config-loader.js';
 import { withSecretsFromManager } from './config/secrets-manager-env.js';
+import { lambdaRegistryOptions, lambdaSettings, withHttpScope } from './lambda/lambda-composition.js';
 import { createLambdaHandler } from './lambda/lambda-handler.js';
+import { registryInvocations } from './lambda/registry-invocations.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
 
@@ -11,16 +13,21 @@ import { VERSION } from './version.js';
 // Tokens come from the environment or Secrets Manager, never generated: every cold container would invent another.
 const env = await withSecretsFromManager(process.env);
 const { config } = loadConfig({ env, allowGeneratedToken: false });
+const settings = lambdaSettings(env);
 // Synchronous writes: a frozen container must not hold log lines in a buffer.
 const logger = createLogger(config.log.level, undefined, true);
-const services = await createServices(config, logger, { withDocker: false });
-const app = await buildApp({ config, logger, version: VERSION, ...services });
+const registry = await lambdaRegistryOptions(config, settings);
+const services = await createServices(config, logger, { withDocker: false, registry });
+// Webhooks answer once their triggers ended (scheduled, deferred to the queue, or reported): nothing runs after.
+const app = await buildApp({ config, logger, version: VERSION, ...services, waitForRegistryTriggers: true });
+// decorateRequest must be false: buildApp has already made the app ready, and no route reads the raw event.
+const http = awsLambdaFastify(app, { decorateRequest: false, callbackWaitsForEmptyEventLoop: false });
 
 /** The Lambda handler: Function URL / HTTP API (payload v2), EventBridge (ECR push, schedule) and the retry queue. */
 export const handler = createLambdaHandler(
   {
-    // decorateRequest must be false: buildApp has already made the app ready, and no route reads the raw event.
-    http: awsLambdaFastify(app, { decorateRequest: false, callbackWaitsForEmptyEventLoop: false }),
+    http: withHttpScope(http, config, settings),
+    ...registryInvocations({ config, registry: services.registry, logger }),
   },
   logger,
 );

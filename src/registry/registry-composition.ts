@@ -9,7 +9,7 @@ import { RegistryApiClient, type TagSource } from './digest-resolver.js';
 import { parseEcrHost } from './parsers/ecr.parser.js';
 import { SubscriptionTable } from './subscriptions.js';
 import { NO_TRIGGER_METRICS, type TriggerMetrics } from './trigger-metrics.js';
-import { type PipelineScheduler, TriggerService } from './trigger-service.js';
+import { type PipelineScheduler, type TriggerDeferrer, TriggerService } from './trigger-service.js';
 
 /** Everything registry triggers need at run time, built once per process / Lambda container. */
 export interface RegistryServices {
@@ -36,6 +36,8 @@ export interface RegistryServiceOptions {
   /** Backoff of GoCD schedule retries (tests shorten it). */
   retry?: { initialDelayMs?: number; maxDelayMs?: number };
   metrics?: TriggerMetrics;
+  /** Lambda: where busy-GoCD triggers wait (an SQS queue) instead of retrying inside the invocation. */
+  deferrer?: TriggerDeferrer;
   now?: () => Date;
 }
 
@@ -81,6 +83,7 @@ export async function createRegistryServices(
     ttlDays: config.store.ttlDays,
     tagSources,
     metrics,
+    ...(options.deferrer ? { deferrer: options.deferrer } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
   const poller = new BackstopPoller({

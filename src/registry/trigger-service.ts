@@ -25,8 +25,11 @@ export interface TriggerRecord {
   tag: string;
   digest?: string;
   pipeline: string;
-  /** `scheduled` (GoCD 202), `failed` (reported, final), `released` (not done; a redelivery may retry), `duplicate`. */
-  outcome: 'scheduled' | 'failed' | 'released' | 'duplicate';
+  /**
+   * `scheduled` (GoCD 202), `failed` (reported, final), `released` (not done; a redelivery may retry), `duplicate`,
+   * `deferred` (GoCD was busy; a durable retry queue holds the trigger and will run it through `retry`).
+   */
+  outcome: 'scheduled' | 'failed' | 'released' | 'duplicate' | 'deferred';
   status?: number;
   attempts?: number;
   message?: string;
@@ -39,6 +42,19 @@ export interface SubmitResult {
   status: 'accepted' | 'duplicate' | 'unsubscribed' | 'not-found';
   /** Settles when every trigger of this push has ended (never rejects). */
   done: Promise<TriggerRecord[]>;
+}
+
+/**
+ * Holds a trigger GoCD could not take yet (409/5xx once the scheduler's own window ran out) for a later `retry`,
+ * e.g. on an SQS queue, when the process cannot wait (a Lambda invocation ends with its answer).
+ */
+export interface TriggerDeferrer {
+  /**
+   * True when the trigger was stored durably and will be retried; false when it must not be deferred any more (its
+   * overall retry window is over: it is then reported failed). Rejects when it could not be stored (the claim is
+   * then released, so the sender's redelivery retries it).
+   */
+  defer(push: ImagePushed, pipeline: string, outcome: ScheduleOutcome): Promise<boolean>;
 }
 
 export interface TriggerServiceOptions {
@@ -55,6 +71,8 @@ export interface TriggerServiceOptions {
   /** Records kept for `recentTriggers()` (default 200). */
   recentLimit?: number;
   metrics?: TriggerMetrics;
+  /** Where busy-GoCD triggers wait when this process cannot (Lambda); without one they are reported failed. */
+  deferrer?: TriggerDeferrer;
   now?: () => Date;
 }
 
@@ -114,6 +132,14 @@ export class TriggerService {
     }
     const done = this.track(this.process(push, pipelines, source, deliveryKey, owner));
     return { status: 'accepted', done };
+  }
+
+  /**
+   * Runs one deferred trigger again (a retry-queue message): the same claim, schedule and record as `submit`, for
+   * this pipeline only and without the delivery key (the delivery was settled when the trigger was deferred).
+   */
+  retry(push: ImagePushed, pipeline: string, source: TriggerSource): Promise<TriggerRecord> {
+    return this.track(this.trigger(push, pipeline, source));
   }
 
   /** Resolves once no trigger is running (tests, graceful shutdown). */
@@ -225,6 +251,27 @@ export class TriggerService {
     } catch (err) {
       outcome = { kind: 'aborted', attempts: 0, message: `scheduler error: ${(err as Error).message}` };
     }
+    if (outcome.kind === 'failed' && outcome.windowExhausted && this.options.deferrer) {
+      try {
+        if (await this.options.deferrer.defer(push, pipeline, outcome)) {
+          // Released, not done: the queued retry claims the key again, and until then a redelivery may go first.
+          await store.delete(key, owner);
+          logger.info({ ...where, status: outcome.status, attempts: outcome.attempts }, 'GoCD busy; trigger deferred');
+          return this.record(push, pipeline, source, {
+            outcome: 'deferred',
+            status: outcome.status,
+            attempts: outcome.attempts,
+            message: outcome.message,
+          });
+        }
+      } catch (err) {
+        outcome = {
+          kind: 'aborted',
+          attempts: outcome.attempts,
+          message: `could not defer: ${(err as Error).message}`,
+        };
+      }
+    }
     try {
       if (outcome.kind === 'scheduled') {
         await store.put(key, DONE, this.doneTtl);
@@ -296,7 +343,9 @@ export class TriggerService {
       pipeline,
       ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
     } as TriggerRecord;
-    if (record.outcome !== 'duplicate') (this.options.metrics ?? NO_TRIGGER_METRICS).trigger(record.outcome);
+    if (record.outcome !== 'duplicate' && record.outcome !== 'deferred') {
+      (this.options.metrics ?? NO_TRIGGER_METRICS).trigger(record.outcome);
+    }
     this.recent.push(record);
     const limit = this.options.recentLimit ?? 200;
     if (this.recent.length > limit) this.recent.splice(0, this.recent.length - limit);
