@@ -9,6 +9,8 @@ const USAGE = `gocd-agent-scaler ${VERSION}
 Usage:
   gocd-agent-scaler serve                 start the service (config from $SCALER_CONFIG)
   gocd-agent-scaler check-config <file>   report every problem of a config file, with the path of the bad key
+  gocd-agent-scaler doctor [<file>]       reach the Docker engine, GoCD's API and each cluster profile's ECS cluster
+                                          or Docker engine with a config ($SCALER_CONFIG by default); say what works
   gocd-agent-scaler --version | --help
 `;
 
@@ -53,6 +55,10 @@ export async function runCli(argv: string[], out: (s: string) => void, err: (s: 
         }
         throw e;
       }
+    }
+    case 'doctor': {
+      const { doctor } = await import('./doctor/doctor-command.js');
+      return doctor(args[0], out, err);
     }
     case '--version':
     case 'version':

@@ -29,6 +29,26 @@ export interface ServiceOptions {
   registry?: RegistryServiceOptions;
 }
 
+/** ECS and (unless left out) Docker backends, each loaded on first use so the Lambda bundle has no Docker client. */
+export function createBackendProvider(logger: Logger, withDocker = true): BackendProvider {
+  return new CachingBackendProvider({
+    ecs: async (cluster) => (await import('./backends/ecs-factory.js')).createEcsBackendFor(cluster, logger),
+    ...(withDocker
+      ? {
+          docker: async (cluster) =>
+            (await import('./backends/docker-factory.js')).createDockerBackendFor(cluster, logger),
+        }
+      : {}),
+  });
+}
+
+/** `available`, `unavailable: <reason>`, or `unused` when the Docker backend is left out. */
+export function dockerStatusProbe(withDocker = true): () => Promise<string> {
+  return withDocker
+    ? async () => (await import('./backends/docker-factory.js')).localDockerStatus()
+    : async () => 'unused';
+}
+
 /** The composition root: the only place backends (and so SDK / Docker clients) are created. */
 export async function createServices(
   config: Readonly<Config>,
@@ -36,23 +56,11 @@ export async function createServices(
   options: ServiceOptions = {},
 ): Promise<Services> {
   const withDocker = options.withDocker ?? true;
-  const backends =
-    options.backends ??
-    new CachingBackendProvider({
-      ecs: async (cluster) => (await import('./backends/ecs-factory.js')).createEcsBackendFor(cluster, logger),
-      ...(withDocker
-        ? {
-            docker: async (cluster) =>
-              (await import('./backends/docker-factory.js')).createDockerBackendFor(cluster, logger),
-          }
-        : {}),
-    });
+  const backends = options.backends ?? createBackendProvider(logger, withDocker);
   const activity = new ActivityLog();
   const metrics = new PrometheusMetrics();
   const agents = new AgentService({ backends, activity, logger, metrics });
-  const dockerStatus = withDocker
-    ? async () => (await import('./backends/docker-factory.js')).localDockerStatus()
-    : async () => 'unused';
+  const dockerStatus = dockerStatusProbe(withDocker);
   const registry = await createRegistryServices(config, logger, {
     ...options.registry,
     metrics: {

@@ -51,6 +51,18 @@ describe('gocd-agent-scaler CLI', () => {
     expect((await cli('--help')).code).toBe(0);
   });
 
+  it('doctor exits 1 and says why when GoCD cannot be reached, 2 for a bad config', async () => {
+    const path = file(
+      'doctor.yaml',
+      'gocd: { forwarderToken: forwarder-token-123456, apiUrl: "http://127.0.0.1:9/go", apiToken: t }\n',
+    );
+    const r = await cli('doctor', path);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('✘ GoCD API: cannot reach http://127.0.0.1:9/go');
+    expect(r.err).toContain('1 problem found');
+    expect((await cli('doctor', file('doctor-bad.yaml', 'gocd: { apiUrl: 12 }\n'))).code).toBe(2);
+  });
+
   it('runs as a program with the same exit codes', async () => {
     const path = file('bad2.yaml', 'log: { level: loud }\n');
     const run = promisify(execFile);

@@ -1,0 +1,35 @@
+import { pino } from 'pino';
+import { createBackendProvider, dockerStatusProbe } from '../composition.js';
+import { ConfigError, loadConfig } from '../config/config-loader.js';
+import { GocdAdminClient } from '../gocd-api/gocd-admin-client.js';
+import { formatFindings, runDoctor } from './doctor.js';
+
+/** `gocd-agent-scaler doctor [file]`: exit 0 when nothing failed, 1 when something did, 2 for a bad config. */
+export async function doctor(
+  file: string | undefined,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<number> {
+  let loaded: ReturnType<typeof loadConfig>;
+  try {
+    loaded = loadConfig({ env: file ? { ...process.env, SCALER_CONFIG: file } : process.env });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      err(`${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const { config } = loaded;
+  const logger = pino({ level: 'silent' });
+  const findings = await runDoctor({
+    config,
+    gocd: config.gocd.apiUrl ? new GocdAdminClient(config.gocd.apiUrl, config.gocd.apiToken) : undefined,
+    backends: createBackendProvider(logger),
+    dockerStatus: dockerStatusProbe(),
+  });
+  out(`gocd-agent-scaler doctor (${loaded.source})\n${formatFindings(findings)}`);
+  const failed = findings.filter((f) => f.status === 'fail').length;
+  if (failed) err(`${failed} problem${failed === 1 ? '' : 's'} found\n`);
+  return failed ? 1 : 0;
+}
