@@ -79,6 +79,15 @@ const BANNER = [
   'const __dirname = __pathDirname(__filename);',
 ].join('\n');
 
+/** Where to write (tests and the benchmark bundle into temporary folders). */
+export interface BundleOptions {
+  /** Default `dist/lambda`. */
+  outDir?: string;
+  /** esbuild metafile; default `dist/lambda-meta.json`, or `<outDir>-meta.json` for another folder. */
+  metaFile?: string;
+  sourcemap?: boolean;
+}
+
 /** Result of one bundle run. */
 export interface BundleResult {
   /** `dist/lambda/index.mjs`, the module Lambda loads (`index.handler`). */
@@ -109,12 +118,13 @@ function moduleBytes(dir: string): number {
  * - Code splitting: what the composition loads with `import()` (each SDK client, the ECS backend, Secrets Manager)
  *   becomes a chunk in `chunks/`, parsed only when first used, so a cold start parses the HTTP core alone.
  */
-export async function bundleLambda(options: { sourcemap?: boolean } = {}): Promise<BundleResult> {
-  rmSync(LAMBDA_DIR, { recursive: true, force: true });
-  mkdirSync(LAMBDA_DIR, { recursive: true });
+export async function bundleLambda(options: BundleOptions = {}): Promise<BundleResult> {
+  const outDir = options.outDir ?? LAMBDA_DIR;
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
   const result = await build({
     entryPoints: { index: join(ROOT, 'src', 'lambda.ts') },
-    outdir: LAMBDA_DIR,
+    outdir: outDir,
     outExtension: { '.js': '.mjs' },
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
@@ -132,13 +142,16 @@ export async function bundleLambda(options: { sourcemap?: boolean } = {}): Promi
     logLevel: 'warning',
     plugins: [lambdaOnly, ajvNoMetaValidation],
   });
-  copyFileSync(join(ROOT, 'openapi.yaml'), join(LAMBDA_DIR, 'openapi.yaml'));
-  writeFileSync(LAMBDA_META, JSON.stringify(result.metafile));
-  const file = join(LAMBDA_DIR, 'index.mjs');
+  copyFileSync(join(ROOT, 'openapi.yaml'), join(outDir, 'openapi.yaml'));
+  writeFileSync(
+    options.metaFile ?? (options.outDir ? `${outDir}-meta.json` : LAMBDA_META),
+    JSON.stringify(result.metafile),
+  );
+  const file = join(outDir, 'index.mjs');
   return {
     file,
     entryBytes: statSync(file).size,
-    totalBytes: moduleBytes(LAMBDA_DIR),
+    totalBytes: moduleBytes(outDir),
     inputs: Object.keys(result.metafile.inputs),
   };
 }

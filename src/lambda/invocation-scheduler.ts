@@ -32,9 +32,12 @@ export class InvocationScheduler implements PipelineScheduler {
   ): Promise<ScheduleOutcome> {
     const scope = currentScope();
     const kind = scope?.kind ?? 'http';
+    const windowMs = Math.max(0, (scope?.retryUntil ?? 0) - this.now());
     const client = new GocdScheduleClient({
       ...this.options,
-      retryWindowMs: Math.max(0, (scope?.retryUntil ?? 0) - this.now()),
+      retryWindowMs: windowMs,
+      // No window: exactly one attempt (a jittered first backoff can be ~0 ms and would squeeze in another).
+      ...(windowMs === 0 ? { maxAttempts: 1 } : {}),
       ...(kind === 'http'
         ? { attemptTimeoutMs: Math.min(this.options.attemptTimeoutMs ?? 10_000, HTTP_ATTEMPT_TIMEOUT_MS) }
         : {}),
