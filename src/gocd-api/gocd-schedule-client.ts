@@ -122,7 +122,15 @@ export class GocdScheduleClient {
     body: string,
     signal: AbortSignal | undefined,
   ): Promise<{ status?: number; message: string }> {
-    const timeout = AbortSignal.timeout(this.options.attemptTimeoutMs ?? 10_000);
+    // One controller per attempt, aborted by its timeout or by the caller's signal; the listener is removed in
+    // `finally`, so the service-lifetime signal never accumulates per-call state.
+    const attempt = new AbortController();
+    const timer = setTimeout(
+      () => attempt.abort(new Error('attempt timed out')),
+      this.options.attemptTimeoutMs ?? 10_000,
+    );
+    const onAbort = () => attempt.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const res = await this.fetchImpl(this.scheduleUrl(pipeline), {
         method: 'POST',
@@ -133,13 +141,16 @@ export class GocdScheduleClient {
           ...(this.options.apiToken ? { authorization: `bearer ${this.options.apiToken}` } : {}),
         },
         body,
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        signal: attempt.signal,
       });
       const text = await res.text();
       return { status: res.status, message: gocdMessage(text, res.status) };
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
       return { message: `request failed: ${e.cause?.code ?? e.name}: ${e.message}` };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 }

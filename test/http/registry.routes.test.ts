@@ -76,6 +76,7 @@ beforeEach(async () => {
   });
 });
 afterEach(async () => {
+  await t.registry.triggers.idle(); // no schedule call of this test may land in the next one's fake GoCD log
   await t.close();
 });
 
@@ -133,6 +134,8 @@ describe('distribution (header bearer)', () => {
     async (type) => {
       const res = await docker(registryFixtureText('distribution-index-push.json'), { 'content-type': type });
       expect(res.statusCode).toBe(202);
+      await settled();
+      expect(gocd.calls.map((c) => c.pipeline)).toEqual(['deploy-app']);
     },
   );
 

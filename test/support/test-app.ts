@@ -44,6 +44,8 @@ export async function createTestApp(
     registry?: RegistryServiceOptions;
     /** Answer registry webhooks only once their triggers ended (the Lambda mode). */
     waitForRegistryTriggers?: boolean;
+    /** Log level of the captured logger (default `debug`; benchmarks use `info`). */
+    logLevel?: string;
   } = {},
 ): Promise<TestApp> {
   const env = { SCALER_FORWARDER_TOKEN: TEST_TOKEN, ...options.env };
@@ -55,7 +57,7 @@ export async function createTestApp(
       cb();
     },
   });
-  const logger = createLogger('debug', sink);
+  const logger = createLogger(options.logLevel ?? 'debug', sink);
   const backend = new MemoryBackend(options.now);
   const activity = new ActivityLog(500, options.now);
   const metrics = new PrometheusMetrics();

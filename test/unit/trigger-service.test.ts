@@ -36,7 +36,13 @@ function setup(options: { scheduler?: ScriptedScheduler; tagSource?: TagSource; 
   const store = new MemoryStore({ now: () => clock.now });
   const scheduler = options.scheduler ?? new ScriptedScheduler();
   const logs: string[] = [];
-  const logger = createLogger('debug', new Writable({ write: (c, _e, cb) => (logs.push(String(c)), cb()) }));
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  const logger = createLogger('debug', sink);
   const triggers = new TriggerService({
     store,
     scheduler,
