@@ -1,22 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
+import { matchesAnySecret } from '../security/secrets.js';
 
-/** Constant-time string comparison (hashing first makes unequal lengths take the same time). */
-export function constantTimeEquals(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb) && a.length === b.length;
-}
-
-/** True when `presented` equals any of the accepted secrets (rotation: two may be live at once). */
-export function matchesAnySecret(presented: string | undefined, accepted: readonly (string | undefined)[]): boolean {
-  if (presented === undefined || presented === '') return false;
-  let ok = false;
-  // Compare against every secret, always, so timing does not tell which one matched.
-  for (const secret of accepted) if (secret && constantTimeEquals(presented, secret)) ok = true;
-  return ok;
-}
+// The pure comparisons live in security/ so domain code (registry auth) can use them without importing http/.
+export { constantTimeEquals, matchesAnySecret } from '../security/secrets.js';
 
 /** The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), or undefined. */
 export function bearerToken(request: FastifyRequest): string | undefined {
