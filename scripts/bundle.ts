@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, w
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { parse as parseYaml } from 'yaml';
 
 /** Repository root (this file lives in `scripts/`). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -111,7 +112,8 @@ function moduleBytes(dir: string): number {
 
 /**
  * Writes `dist/lambda/`: `index.mjs` (exports `handler`) for nodejs22.x, minified ESM with every dependency inside,
- * and `openapi.yaml` beside it (read at start-up for the route schemas); nothing is loaded from `node_modules`.
+ * and `openapi.yaml` beside it (served, and pre-parsed as `openapi.json` for the route schemas); nothing is loaded
+ * from `node_modules`.
  *
  * - The AWS SDK v3 clients are bundled, not taken from the runtime: that pins the versions the tests ran against,
  *   and esbuild keeps only the commands used.
@@ -143,6 +145,11 @@ export async function bundleLambda(options: BundleOptions = {}): Promise<BundleR
     plugins: [lambdaOnly, ajvNoMetaValidation],
   });
   copyFileSync(join(ROOT, 'openapi.yaml'), join(outDir, 'openapi.yaml'));
+  // Pre-parsed, so the cold start skips the YAML parser for the spec (src/http/openapi.ts prefers it).
+  writeFileSync(
+    join(outDir, 'openapi.json'),
+    JSON.stringify(parseYaml(readFileSync(join(ROOT, 'openapi.yaml'), 'utf8'))),
+  );
   writeFileSync(
     options.metaFile ?? (options.outDir ? `${outDir}-meta.json` : LAMBDA_META),
     JSON.stringify(result.metafile),

@@ -16,7 +16,7 @@ const { config } = loadConfig({ env, allowGeneratedToken: false });
 const settings = lambdaSettings(env);
 // Synchronous writes: a frozen container must not hold log lines in a buffer.
 const logger = createLogger(config.log.level, undefined, true);
-const registry = await lambdaRegistryOptions(config, settings);
+const registry = lambdaRegistryOptions(config, settings);
 const services = await createServices(config, logger, { withDocker: false, registry });
 // Webhooks answer once their triggers ended (scheduled, deferred to the queue, or reported): nothing runs after.
 const app = await buildApp({ config, logger, version: VERSION, ...services, waitForRegistryTriggers: true });

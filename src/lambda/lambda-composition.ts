@@ -1,8 +1,10 @@
 import type { Config } from '../config/config.schema.js';
 import type { RegistryServiceOptions } from '../registry/registry-composition.js';
+import type { TriggerDeferrer } from '../registry/trigger-service.js';
 import { InvocationScheduler } from './invocation-scheduler.js';
 import { runInScope } from './invocation-scope.js';
 import type { HttpEventV2, HttpResultV2, LambdaContext } from './lambda-events.js';
+import { LazyStore } from './lazy-store.js';
 
 /** Settings only a Lambda deployment has; read once by the entry point from its environment. */
 export interface LambdaSettings {
@@ -16,27 +18,38 @@ export function lambdaSettings(env: NodeJS.ProcessEnv): LambdaSettings {
 }
 
 /**
- * The registry injection points of the Lambda: a GoCD scheduler bounded by each invocation's scope, and the SQS
- * deferrer (its client built here, once per container; the SQS module is loaded only when a queue is configured).
+ * The registry injection points of the Lambda: the store built on first use (GoCD requests never need it), a GoCD
+ * scheduler bounded by each invocation's scope, and the SQS deferrer (its client built here, once per container; the
+ * SQS module is loaded only when a queue is configured).
  */
-export async function lambdaRegistryOptions(
-  config: Readonly<Config>,
-  settings: LambdaSettings,
-): Promise<RegistryServiceOptions> {
-  const options: RegistryServiceOptions = {};
+export function lambdaRegistryOptions(config: Readonly<Config>, settings: LambdaSettings): RegistryServiceOptions {
+  const options: RegistryServiceOptions = {
+    store: new LazyStore(async () => (await import('../store/store-factory.js')).createStore(config.store)),
+  };
   if (config.gocd.apiUrl) {
     options.scheduler = new InvocationScheduler({ apiUrl: config.gocd.apiUrl, apiToken: config.gocd.apiToken });
   }
-  if (settings.retryQueueUrl) {
-    const [{ SQSClient }, { SqsTriggerDeferrer }] = await Promise.all([
-      import('@aws-sdk/client-sqs'),
-      import('./sqs-trigger-deferrer.js'),
-    ]);
-    options.deferrer = new SqsTriggerDeferrer({
-      client: new SQSClient({}),
-      queueUrl: settings.retryQueueUrl,
-      windowSeconds: config.gocd.scheduleRetryWindowSeconds,
-    });
+  const queueUrl = settings.retryQueueUrl;
+  if (queueUrl) {
+    // Built on the first deferral, once per container: a cold start does not load the SQS client it may never use.
+    let deferrer: Promise<TriggerDeferrer> | undefined;
+    const build = async (): Promise<TriggerDeferrer> => {
+      const [{ SQSClient }, { SqsTriggerDeferrer }] = await Promise.all([
+        import('@aws-sdk/client-sqs'),
+        import('./sqs-trigger-deferrer.js'),
+      ]);
+      return new SqsTriggerDeferrer({
+        client: new SQSClient({}),
+        queueUrl,
+        windowSeconds: config.gocd.scheduleRetryWindowSeconds,
+      });
+    };
+    options.deferrer = {
+      defer: async (push, pipeline, outcome) => {
+        deferrer ??= build();
+        return (await deferrer).defer(push, pipeline, outcome);
+      },
+    };
   }
   return options;
 }

@@ -63,7 +63,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('Lambda bundle (npm run bundle)', () => {
   it('writes index.mjs exporting handler, its chunks and openapi.yaml, within 2 MiB in all', () => {
-    expect(readdirSync(deployed).sort()).toEqual(['chunks', 'index.mjs', 'openapi.yaml']);
+    expect(readdirSync(deployed).sort()).toEqual(['chunks', 'index.mjs', 'openapi.json', 'openapi.yaml']);
     expect(readFileSync(join(deployed, 'index.mjs'), 'utf8')).toMatch(/export\s*\{[^}]*\bhandler\b/);
     expect(bundle.totalBytes).toBeLessThanOrEqual(2 * 2 ** 20);
   });
