@@ -12,13 +12,24 @@ export interface GocdRouteOptions {
   forwarderToken: string;
 }
 
-/** Compiles the body schema of every request name from openapi.yaml (`x-gocd-requests`). */
-function compileValidators(spec: OpenApiSpec): Map<string, ValidateFunction> {
+/**
+ * The body validator of each request name from openapi.yaml (`x-gocd-requests`), compiled on first use: compiling
+ * all of them up front is a large share of a Lambda cold start, and most containers only ever see a few names.
+ */
+function compileValidators(spec: OpenApiSpec): (name: string) => ValidateFunction {
   const ajv = new Ajv({ allErrors: true, strict: false });
   const schemas = gocdRequestSchemas(spec);
   const missing = GOCD_REQUEST_NAMES.filter((n) => !schemas.has(n));
   if (missing.length) throw new Error(`openapi.yaml x-gocd-requests lacks ${missing.join(', ')}`);
-  return new Map([...schemas].map(([name, schema]) => [name, ajv.compile(schema)]));
+  const compiled = new Map<string, ValidateFunction>();
+  return (name) => {
+    let validate = compiled.get(name);
+    if (!validate) {
+      validate = ajv.compile(schemas.get(name)!);
+      compiled.set(name, validate);
+    }
+    return validate;
+  };
 }
 
 /** `POST /gocd/requests/{requestName}`: bearer auth, per-request body schema, then the request's handler. */
@@ -39,7 +50,7 @@ export function registerGocdRoutes(app: FastifyInstance, options: GocdRouteOptio
         );
       }
       const body = request.body;
-      const validate = validators.get(name)!;
+      const validate = validators(name);
       if (!validate(body ?? {})) {
         const details = (validate.errors ?? []).map((e) => {
           const missing =
