@@ -30,9 +30,10 @@ export interface ServiceOptions {
 }
 
 /** ECS and (unless left out) Docker backends, each loaded on first use so the Lambda bundle has no Docker client. */
-export function createBackendProvider(logger: Logger, withDocker = true): BackendProvider {
+export function createBackendProvider(logger: Logger, withDocker = true, metrics?: PrometheusMetrics): BackendProvider {
   return new CachingBackendProvider({
-    ecs: async (cluster) => (await import('./backends/ecs-factory.js')).createEcsBackendFor(cluster, logger),
+    ecs: async (cluster) =>
+      (await import('./backends/ecs-factory.js')).createEcsBackendFor(cluster, logger, metrics?.ecsObserver()),
     ...(withDocker
       ? {
           docker: async (cluster) =>
@@ -56,9 +57,9 @@ export async function createServices(
   options: ServiceOptions = {},
 ): Promise<Services> {
   const withDocker = options.withDocker ?? true;
-  const backends = options.backends ?? createBackendProvider(logger, withDocker);
-  const activity = new ActivityLog();
   const metrics = new PrometheusMetrics();
+  const backends = options.backends ?? createBackendProvider(logger, withDocker, metrics);
+  const activity = new ActivityLog();
   const agents = new AgentService({ backends, activity, logger, metrics });
   const dockerStatus = dockerStatusProbe(withDocker);
   const registry = await createRegistryServices(config, logger, {

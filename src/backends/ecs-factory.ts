@@ -1,9 +1,16 @@
 import type { ClusterProfile } from '../agents/profiles.js';
-import { BackendUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { EcsBackend } from './ecs/ecs-backend.js';
+import { createEcsClient, type EcsCallObserver } from './ecs/ecs-clients.js';
 import type { AgentBackend } from './port.js';
 
-/** Builds the ECS backend for a cluster profile (wired to src/backends/ecs/ once it lands). */
-export async function createEcsBackendFor(_cluster: ClusterProfile, _logger: Logger): Promise<AgentBackend> {
-  throw new BackendUnavailableError('ECS backend not wired yet');
+/** Builds the ECS backend for a cluster profile's (region, role); the provider caches one per key. */
+export async function createEcsBackendFor(
+  cluster: ClusterProfile,
+  logger: Logger,
+  observer?: EcsCallObserver,
+): Promise<AgentBackend> {
+  return new EcsBackend(createEcsClient(cluster, { observer }), {
+    logger: logger.child({ backend: 'ecs', region: cluster.region }),
+  });
 }

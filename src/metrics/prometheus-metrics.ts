@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AgentMetrics } from '../agents/agent-metrics.js';
+import type { EcsCallObserver } from '../backends/ecs/ecs-clients.js';
 import type { AgentRecord } from '../backends/port.js';
 
 /** Normalises a failure reason to a bounded label value (`RESOURCE:MEMORY`, `AGENT`, `ThrottlingException` …). */
@@ -75,6 +76,14 @@ export class PrometheusMetrics implements AgentMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30],
     registers: [this.registry],
   });
+
+  /** Counts ECS API attempts and throttles, per operation (see createEcsClient). */
+  ecsObserver(): EcsCallObserver {
+    return {
+      call: (operation) => this.ecsCalls.inc({ operation }),
+      throttled: (operation) => this.ecsThrottles.inc({ operation }),
+    };
+  }
 
   createAgent(clusterId: string, dockerMode: string, outcome: string, failureReason?: string): void {
     this.launches.inc({ cluster_id: clusterId, docker_mode: dockerMode, outcome });

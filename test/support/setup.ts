@@ -1,4 +1,2 @@
-// Vitest setup: nothing global yet beyond making CI mode visible in the output.
-if (process.env.CI === 'true' && !(globalThis as { __ciNoted?: boolean }).__ciNoted) {
-  (globalThis as { __ciNoted?: boolean }).__ciNoted = true;
-}
+// Vitest setup, loaded before every test file: the aws-sdk-client-mock matchers (toHaveReceivedCommandWith …).
+import 'aws-sdk-client-mock-vitest/extend';

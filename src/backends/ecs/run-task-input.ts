@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import type { RunTaskCommandInput, Tag, Task } from '@aws-sdk/client-ecs';
+import { jobPath } from '../../agents/job.js';
+import type { ClusterProfile } from '../../agents/profiles.js';
+import type { AgentRecord, LaunchRequest } from '../port.js';
+import { AGENT_CONTAINER, usesAwsvpc } from './task-definition.js';
+
+/** ECS tag keys carrying the agent's identity (DESIGN.md "Agents"). */
+export const TAG = {
+  agentId: 'gocd-agent-scaler:agent-id',
+  jobId: 'gocd-agent-scaler:job-id',
+  clusterId: 'gocd-agent-scaler:cluster-id',
+  pipeline: 'gocd-agent-scaler:pipeline',
+  dockerMode: 'gocd-agent-scaler:docker-mode',
+} as const;
+
+/** `startedBy` of every task of a cluster profile: how ListTasks finds them, 100 per page. */
+export function startedByFor(clusterId: string): string {
+  return `gocd-agent-scaler/${clusterId}`;
+}
+
+/**
+ * RunTask `clientToken` for a job's launch attempt: deterministic, so a repeated or concurrent create-agent for the
+ * same job (any process, any Lambda container) is the same request to ECS; a new attempt number after a failed
+ * launch gives a fresh token. 64 hex characters (ECS allows up to 64 of ASCII 33–126).
+ */
+export function clientTokenFor(clusterId: string, jobId: number, attempt: number): string {
+  return createHash('sha256').update(`gocd-agent-scaler/${clusterId}/${jobId}/${attempt}`).digest('hex');
+}
+
+/** The RunTask input for one launch attempt (pure). */
+export function buildRunTaskInput(
+  request: LaunchRequest,
+  taskDefinitionArn: string,
+  attempt: number,
+): RunTaskCommandInput {
+  const { cluster, profile, job } = request;
+  const tags: Tag[] = [
+    { key: TAG.agentId, value: request.agentId },
+    { key: TAG.jobId, value: String(job.job_id) },
+    { key: TAG.clusterId, value: cluster.clusterId },
+    { key: TAG.pipeline, value: jobPath(job).slice(0, 256) },
+    { key: TAG.dockerMode, value: profile.dockerMode },
+  ];
+  const input: RunTaskCommandInput = {
+    cluster: cluster.cluster,
+    taskDefinition: taskDefinitionArn,
+    count: 1,
+    startedBy: startedByFor(cluster.clusterId),
+    clientToken: clientTokenFor(cluster.clusterId, job.job_id, attempt),
+    tags,
+    enableECSManagedTags: true,
+    overrides: {
+      containerOverrides: [
+        {
+          name: AGENT_CONTAINER,
+          environment: Object.keys(request.jobEnv)
+            .sort()
+            .map((name) => ({ name, value: request.jobEnv[name] })),
+        },
+      ],
+    },
+  };
+  if (profile.enableExecuteCommand) input.enableExecuteCommand = true;
+  if (cluster.capacityProvider)
+    input.capacityProviderStrategy = [{ capacityProvider: cluster.capacityProvider, weight: 1 }];
+  else input.launchType = cluster.launchType ?? 'EC2';
+  if (usesAwsvpc(cluster)) {
+    input.networkConfiguration = {
+      awsvpcConfiguration: {
+        subnets: cluster.subnets,
+        ...(cluster.securityGroups.length ? { securityGroups: cluster.securityGroups } : {}),
+        assignPublicIp: cluster.assignPublicIp ? 'ENABLED' : 'DISABLED',
+      },
+    };
+  }
+  if (profile.dockerMode === 'socket') {
+    // One socket agent per host: `distinctInstance` keeps the tasks of one group on different instances, so which
+    // job started a container on a host's daemon is never ambiguous.
+    input.group = socketGroup(cluster);
+    input.placementConstraints = [{ type: 'distinctInstance' }];
+  }
+  return input;
+}
+
+/** The task group of a cluster profile's socket-mode agents. */
+export function socketGroup(cluster: ClusterProfile): string {
+  return `gocd-agent-scaler-socket:${cluster.clusterId}`;
+}
+
+const STATUS: Record<string, AgentRecord['status']> = {
+  PROVISIONING: 'pending',
+  PENDING: 'pending',
+  ACTIVATING: 'pending',
+  RUNNING: 'running',
+  DEACTIVATING: 'stopping',
+  STOPPING: 'stopping',
+  DEPROVISIONING: 'stopping',
+  STOPPED: 'stopped',
+  DELETED: 'stopped',
+};
+
+/** An ECS task as an AgentRecord, from its tags; undefined for tasks this service did not start. */
+export function agentRecordOf(task: Task): AgentRecord | undefined {
+  const tag = (key: string) => task.tags?.find((t) => t.key === key)?.value;
+  const agentId = tag(TAG.agentId);
+  const jobId = Number(tag(TAG.jobId));
+  if (!agentId || !task.taskArn || !Number.isFinite(jobId)) return undefined;
+  const stopped = task.desiredStatus === 'STOPPED' && task.lastStatus !== 'STOPPED' ? 'stopping' : undefined;
+  const mode = tag(TAG.dockerMode);
+  return {
+    agentId,
+    jobId,
+    clusterId: tag(TAG.clusterId) ?? '',
+    pipeline: tag(TAG.pipeline) ?? '',
+    ref: task.taskArn,
+    status: stopped ?? STATUS[task.lastStatus ?? ''] ?? 'pending',
+    createdAt: task.createdAt ?? new Date(0),
+    ...(task.startedAt ? { startedAt: task.startedAt } : {}),
+    ...(task.stoppedReason ? { stoppedReason: task.stoppedReason } : {}),
+    ...(mode === 'none' || mode === 'privileged' || mode === 'sidecar' || mode === 'socket'
+      ? { dockerMode: mode }
+      : {}),
+  };
+}
