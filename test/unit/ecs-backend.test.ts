@@ -199,12 +199,10 @@ describe('ECS backend launch', () => {
   });
 
   it('reports RunTask failures (RESOURCE:MEMORY) as a failed launch with the reason', async () => {
-    ecs
-      .on(RunTaskCommand)
-      .resolves({
-        tasks: [],
-        failures: [{ arn: 'arn:aws:ecs:eu-west-1:1:container-instance/ci/abc', reason: 'RESOURCE:MEMORY' }],
-      });
+    ecs.on(RunTaskCommand).resolves({
+      tasks: [],
+      failures: [{ arn: 'arn:aws:ecs:eu-west-1:1:container-instance/ci/abc', reason: 'RESOURCE:MEMORY' }],
+    });
     expect(await backend.launch(request(9))).toEqual({
       kind: 'failed',
       reason: 'RESOURCE:MEMORY',
@@ -232,11 +230,9 @@ describe('ECS backend list / stop', () => {
       .resolvesOnce({ taskArns: arns.slice(0, 100), nextToken: 'a' })
       .resolvesOnce({ taskArns: arns.slice(100, 200), nextToken: 'b' })
       .resolvesOnce({ taskArns: arns.slice(200) });
-    ecs
-      .on(DescribeTasksCommand)
-      .callsFake((input: { tasks: string[] }) => ({
-        tasks: input.tasks.map((a, i) => ({ ...task(a.split('/').pop()!, i), taskArn: a })),
-      }));
+    ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({
+      tasks: input.tasks.map((a, i) => ({ ...task(a.split('/').pop()!, i), taskArn: a })),
+    }));
     const agents = await backend.list(cluster);
     expect(agents).toHaveLength(250);
     expect(ecs).toHaveReceivedCommandTimes(ListTasksCommand, 3);
