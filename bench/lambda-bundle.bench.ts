@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { DEFAULT_SERVICE_CONFIG } from '../infra/lib/scaler-stack.js';
-import { bundleLambda } from '../scripts/bundle.js';
+import { bundleLambda, ROOT } from '../scripts/bundle.js';
 import { agentIdFor } from '../src/agents/agent-id.js';
 import type { BenchResult } from './bench-types.js';
 
@@ -45,6 +46,37 @@ function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** A bare Fastify app behind @fastify/aws-lambda, bundled the same way: the framework's own share of a cold start. */
+const BARE_APP = `import Fastify from 'fastify';
+import awsLambdaFastify from '@fastify/aws-lambda';
+const app = Fastify({ logger: false });
+app.post('/gocd/requests/:name', async () => true);
+export const handler = awsLambdaFastify(app, { decorateRequest: false });
+await app.ready();
+`;
+
+/** Bundles BARE_APP into `dir` with the options of scripts/bundle.ts (minified ESM, node22, require banner). */
+async function bundleBareApp(dir: string): Promise<void> {
+  const entry = join(ROOT, 'bench', `.bare-lambda-${process.pid}.mjs`);
+  writeFileSync(entry, BARE_APP);
+  try {
+    await build({
+      entryPoints: [entry],
+      outfile: join(dir, 'index.mjs'),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node22',
+      minify: true,
+      mainFields: ['module', 'main'],
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+      logLevel: 'warning',
+    });
+  } finally {
+    rmSync(entry, { force: true });
+  }
 }
 
 /** One fresh process: its own timings, and the wall-clock from spawn to exit. */
@@ -91,9 +123,18 @@ export async function run(): Promise<BenchResult[]> {
     cpSync(join(work, 'build'), dir, { recursive: true });
     writeFileSync(join(dir, 'probe.mjs'), PROBE);
     writeFileSync(join(dir, 'scaler.yaml'), DEFAULT_SERVICE_CONFIG);
-    await coldRun(dir); // one unmeasured run: the OS file cache, as a Lambda host has the code locally
+    const bare = join(work, 'bare');
+    await bundleBareApp(bare);
+    writeFileSync(join(bare, 'probe.mjs'), PROBE);
+    await coldRun(dir); // one unmeasured run each: the OS file cache, as a Lambda host has the code locally
+    await coldRun(bare);
     const runs = [];
-    for (let i = 0; i < RUNS; i++) runs.push(await coldRun(dir));
+    const bareRuns = [];
+    // Alternating, so machine load hits both alike.
+    for (let i = 0; i < RUNS; i++) {
+      runs.push(await coldRun(dir));
+      bareRuns.push(await coldRun(bare));
+    }
     const answered = median(runs.map((r) => r.answered));
     const total = bundle.totalBytes / MiB;
     return [
@@ -114,6 +155,13 @@ export async function run(): Promise<BenchResult[]> {
         target: '≤ 300',
         pass: answered <= 300,
         notes: `import+ready median ${median(runs.map((r) => r.ready)).toFixed(0)} ms; node boot before import ${median(runs.map((r) => r.boot)).toFixed(0)} ms; spawn→exit ${median(runs.map((r) => r.wall)).toFixed(0)} ms`,
+      },
+      {
+        bench: 'lambda-bundle',
+        metric: 'reference: bare Fastify + @fastify/aws-lambda bundle, same measure (median of 10)',
+        value: median(bareRuns.map((r) => r.answered)),
+        unit: 'ms',
+        notes: 'the framework floor on this machine, measured alternately with the service',
       },
     ];
   } finally {

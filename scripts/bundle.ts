@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
 
 /** Repository root (this file lives in `scripts/`). */
@@ -99,6 +99,24 @@ export interface BundleResult {
   totalBytes: number;
   /** Source files that went into the bundle (esbuild metafile), for checks such as "no Docker client". */
   inputs: string[];
+  /** Source files evaluated at every cold start: `index.mjs` and the chunks it imports statically. */
+  initInputs: string[];
+}
+
+/** Inputs of `entry` and of every chunk it reaches through static imports (not `import()`). */
+function initInputsOf(metafile: Metafile, entry: string): string[] {
+  const seen = new Set<string>();
+  const inputs = new Set<string>();
+  const visit = (output: string) => {
+    if (seen.has(output)) return;
+    seen.add(output);
+    const o = metafile.outputs[output];
+    if (!o) return;
+    for (const input of Object.keys(o.inputs)) inputs.add(input);
+    for (const i of o.imports) if (i.kind === 'import-statement' && !i.external) visit(i.path);
+  };
+  visit(entry);
+  return [...inputs];
 }
 
 /** Sum of the `.mjs` files under `dir`. */
@@ -160,6 +178,10 @@ export async function bundleLambda(options: BundleOptions = {}): Promise<BundleR
     entryBytes: statSync(file).size,
     totalBytes: moduleBytes(outDir),
     inputs: Object.keys(result.metafile.inputs),
+    initInputs: initInputsOf(
+      result.metafile,
+      Object.keys(result.metafile.outputs).find((o) => o.endsWith('/index.mjs'))!,
+    ),
   };
 }
 

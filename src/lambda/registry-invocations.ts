@@ -5,10 +5,10 @@ import { imageName } from '../registry/image-pushed.js';
 import { PARSERS } from '../registry/parsers/registry-parsers.js';
 import type { RegistryServices } from '../registry/registry-composition.js';
 import type { TriggerRecord } from '../registry/trigger-service.js';
+import { parseDeferredTrigger } from './deferred-trigger.js';
 import { type InvocationScope, runInScope } from './invocation-scope.js';
 import type { EventBridgeEvent, LambdaContext } from './lambda-events.js';
 import type { LambdaRoutes } from './lambda-handler.js';
-import { parseDeferredTrigger } from './sqs-trigger-deferrer.js';
 
 /** Thrown to fail an invocation on purpose, so Lambda (async) or SQS delivers the work again. */
 export class RetryLaterError extends Error {}

@@ -79,6 +79,14 @@ describe('Lambda bundle (npm run bundle)', () => {
     for (const f of files) expect(readFileSync(join(f.parentPath, f.name), 'utf8')).not.toMatch(/dockerode|ssh2/);
   });
 
+  it('evaluates no AWS SDK client at init: GoCD requests never pay for DynamoDB, SQS or ECS', () => {
+    expect(bundle.initInputs.some((i) => i.startsWith('src/lambda.ts'))).toBe(true);
+    expect(bundle.initInputs.filter((i) => /node_modules\/@aws-sdk\/client-/.test(i))).toEqual([]);
+    // ...yet they are in the bundle, for the invocations that need them.
+    expect(bundle.inputs.some((i) => i.includes('node_modules/@aws-sdk/client-dynamodb/'))).toBe(true);
+    expect(bundle.inputs.some((i) => i.includes('node_modules/@aws-sdk/client-sqs/'))).toBe(true);
+  });
+
   it('runs from a folder with no node_modules, answers a Function URL event, and lets the process exit', async () => {
     for (let dir = deployed; dir !== dirname(dir); dir = dirname(dir)) {
       expect(existsSync(join(dir, 'node_modules')), `${dir}/node_modules`).toBe(false);

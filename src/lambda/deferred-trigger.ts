@@ -1,0 +1,44 @@
+import type { ImagePushed } from '../registry/image-pushed.js';
+
+// The retry-queue message format, apart from the SQS adapter: the consumer needs it at every cold start, the SQS
+// client only when a trigger is deferred.
+
+/** Message type tag of a deferred trigger on the retry queue. */
+export const DEFERRED_TRIGGER_TYPE = 'gocd-agent-scaler/deferred-trigger';
+
+/** The retry-queue message: one (push, pipeline) trigger GoCD could not take yet. */
+export interface DeferredTrigger {
+  type: typeof DEFERRED_TRIGGER_TYPE;
+  push: ImagePushed;
+  pipeline: string;
+  /** Epoch ms of the first attempt: the overall retry window counts from here. */
+  firstAttemptAt: number;
+  /** 1 for the first deferral. */
+  attempt: number;
+}
+
+/** SQS's upper bound on `DelaySeconds`. */
+const MAX_DELAY_SECONDS = 900;
+/** First delay; doubles per deferral (30 s, 1 min, 2 min, … 15 min). */
+const FIRST_DELAY_SECONDS = 30;
+
+/** The message's delay: exponential per attempt, never past the retry window's end nor SQS's 15 minutes. */
+export function deferralDelaySeconds(attempt: number, remainingMs: number): number {
+  const exponential = FIRST_DELAY_SECONDS * 2 ** Math.min(10, Math.max(0, attempt - 1));
+  return Math.max(1, Math.min(MAX_DELAY_SECONDS, exponential, Math.ceil(remainingMs / 1000)));
+}
+
+function isString(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0;
+}
+
+/** The deferred trigger a message body holds, or undefined when it is something else. */
+export function parseDeferredTrigger(body: unknown): DeferredTrigger | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const m = body as Partial<DeferredTrigger>;
+  const p = m.push as Partial<ImagePushed> | undefined;
+  if (m.type !== DEFERRED_TRIGGER_TYPE || !isString(m.pipeline) || !p) return undefined;
+  if (![p.registry, p.host, p.repository, p.tag, p.deliveryId].every(isString)) return undefined;
+  if (typeof m.firstAttemptAt !== 'number' || typeof m.attempt !== 'number') return undefined;
+  return m as DeferredTrigger;
+}
