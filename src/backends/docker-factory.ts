@@ -1,14 +1,19 @@
 import type { ClusterProfile } from '../agents/profiles.js';
-import { BackendUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AgentBackend } from './port.js';
 
-/** Builds the Docker backend for a cluster profile (wired to src/backends/docker/ once it lands). */
-export async function createDockerBackendFor(_cluster: ClusterProfile, _logger: Logger): Promise<AgentBackend> {
-  throw new BackendUnavailableError('Docker backend not wired yet');
+/**
+ * Builds the Docker backend for a cluster profile's engine (`docker_host`, default `$DOCKER_HOST` or the local
+ * socket). The docker/ modules (and so dockerode) are imported here on first call only: `src/composition.ts` reaches
+ * this file through a dynamic import, so a bundle that never enables Docker (Lambda) contains none of it.
+ */
+export async function createDockerBackendFor(cluster: ClusterProfile, logger: Logger): Promise<AgentBackend> {
+  const { createDockerBackend } = await import('./docker/docker-backend.js');
+  return createDockerBackend(cluster, logger.child({ backend: 'docker', dockerHost: cluster.dockerHost ?? 'local' }));
 }
 
 /** Whether the local Docker engine answers: `available` or `unavailable: <reason>`. */
 export async function localDockerStatus(): Promise<string> {
-  return 'unavailable: not wired yet';
+  const { dockerEngineStatus } = await import('./docker/docker-client.js');
+  return dockerEngineStatus();
 }

@@ -1,0 +1,568 @@
+import type Docker from 'dockerode';
+import type { ClusterProfile } from '../../agents/profiles.js';
+import { BackendUnavailableError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { AgentBackend, AgentDetails, AgentRecord, LaunchOutcome, LaunchRequest } from '../port.js';
+import {
+  agentContainerOptions,
+  containerNameFor,
+  dindContainerOptions,
+  type ImageStart,
+  LABEL,
+  labelsFor,
+  sidecarNamesFor,
+} from './container-spec.js';
+import { createDockerClient, type EngineAddress, engineAddress, socketGroupId } from './docker-client.js';
+import { DEFAULT_STOP_SECONDS, removeSocketAgentAndChildren, stopAndRemove } from './socket-children.js';
+
+/** Options of the Docker backend. */
+export interface DockerBackendOptions {
+  logger?: Logger;
+  /** Seconds between SIGTERM and SIGKILL when stopping agents and their children (default 3). */
+  stopSeconds?: number;
+}
+
+/** What the backend reads from a container, whether it came from a listing or an inspect. */
+interface Seen {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  state: string;
+  created: Date;
+  startedAt?: Date;
+}
+
+const MASKED = '********';
+const SECRET_ENV = new Set(['GO_EA_AUTO_REGISTER_KEY']);
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ENOENT',
+  'EACCES',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+]);
+
+function statusCode(err: unknown): number | undefined {
+  return (err as { statusCode?: number } | undefined)?.statusCode;
+}
+
+function messageOf(err: unknown): string {
+  const json = (err as { json?: { message?: unknown } } | undefined)?.json;
+  if (json && typeof json.message === 'string') return json.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** True when the engine could not be reached at all (as opposed to answering with an error). */
+function isUnreachable(err: unknown): boolean {
+  const code = (err as { code?: string } | undefined)?.code;
+  return (code !== undefined && CONNECTION_ERRORS.has(code)) || /socket hang up|timeout/i.test(messageOf(err));
+}
+
+function unavailable(address: EngineAddress, err: unknown): BackendUnavailableError {
+  return new BackendUnavailableError(`Docker engine at ${address.url} is unavailable: ${messageOf(err)}`, {
+    cause: err,
+  });
+}
+
+/** A live container is one the engine may still run: anything but exited or dead. */
+function isLive(state: string): boolean {
+  return state !== 'exited' && state !== 'dead';
+}
+
+function statusFor(state: string): AgentRecord['status'] {
+  switch (state) {
+    case 'created':
+      return 'pending';
+    case 'removing':
+      return 'stopping';
+    case 'exited':
+    case 'dead':
+      return 'stopped';
+    default:
+      return 'running';
+  }
+}
+
+function fromListing(c: Docker.ContainerInfo): Seen {
+  return {
+    id: c.Id,
+    name: (c.Names[0] ?? '').replace(/^\//, ''),
+    labels: c.Labels ?? {},
+    state: c.State,
+    created: new Date(c.Created * 1000),
+  };
+}
+
+function fromInspect(c: Docker.ContainerInspectInfo): Seen {
+  const started = c.State.StartedAt && !c.State.StartedAt.startsWith('0001-') ? new Date(c.State.StartedAt) : undefined;
+  return {
+    id: c.Id,
+    name: c.Name.replace(/^\//, ''),
+    labels: c.Config.Labels ?? {},
+    state: c.State.Status,
+    created: new Date(c.Created),
+    startedAt: started,
+  };
+}
+
+function agentIdOf(c: Seen): string {
+  return c.labels[LABEL.agentId] ?? c.id;
+}
+
+function recordOf(c: Seen): AgentRecord {
+  const l = c.labels;
+  const record: AgentRecord = {
+    agentId: l[LABEL.agentId] ?? '',
+    jobId: Number(l[LABEL.jobId]),
+    clusterId: l[LABEL.clusterId] ?? '',
+    pipeline: l[LABEL.pipeline] ?? '',
+    ref: c.id,
+    status: statusFor(c.state),
+    createdAt: c.created,
+    dockerMode: l[LABEL.dockerMode] as AgentRecord['dockerMode'],
+  };
+  if (c.startedAt) record.startedAt = c.startedAt;
+  return record;
+}
+
+/** Signals a launch that must end with a `failed` outcome carrying the engine's words. */
+class LaunchFailedError extends Error {}
+
+/**
+ * The Docker backend: each agent is a container on one Docker engine, found by labels (never by memory). Socket
+ * mode allows one agent per engine at a time, so the containers created after it are its job's (see
+ * socket-children.ts); sidecar mode gives each agent its own DinD container and volumes.
+ */
+export class DockerBackend implements AgentBackend {
+  readonly kind = 'docker' as const;
+  private readonly stopSeconds: number;
+  /** One teardown per agent at a time: list, stop and launch may all find the same dead agent. */
+  private readonly teardowns = new Map<string, Promise<void>>();
+  /** One pull per image at a time: concurrent launches of a missing image share it. */
+  private readonly pulls = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly docker: Docker,
+    readonly address: EngineAddress,
+    private readonly options: DockerBackendOptions = {},
+  ) {
+    this.stopSeconds = options.stopSeconds ?? DEFAULT_STOP_SECONDS;
+  }
+
+  async launch(request: LaunchRequest): Promise<LaunchOutcome> {
+    const name = containerNameFor(request.cluster.clusterId, request.job.job_id);
+    try {
+      return await this.launchNamed(request, name, true);
+    } catch (err) {
+      if (isUnreachable(err)) throw unavailable(this.address, err);
+      return { kind: 'failed', reason: messageOf(err) };
+    }
+  }
+
+  private async launchNamed(request: LaunchRequest, name: string, retry: boolean): Promise<LaunchOutcome> {
+    const { profile } = request;
+    const found = await this.inspectByName(name);
+    if (found) {
+      const outcome = await this.settleExisting(request, found);
+      if (outcome) return outcome;
+    }
+    let agentStart: ImageStart;
+    let dindStart: ImageStart | undefined;
+    try {
+      agentStart = await this.ensureImage(profile.image);
+      if (profile.dockerMode === 'sidecar') dindStart = await this.ensureImage(profile.dindImage);
+    } catch (err) {
+      if (err instanceof LaunchFailedError) return { kind: 'failed', reason: err.message };
+      throw err;
+    }
+    if (profile.dockerMode === 'socket') {
+      const holder = await this.socketSlotHolder(name);
+      if (holder) return this.slotTaken(holder);
+    }
+    const socket =
+      profile.dockerMode === 'socket'
+        ? { hostPath: this.socketHostPath(), gid: socketGroupId(this.address) }
+        : undefined;
+    // Sidecar volumes before the agent container: creating a container auto-creates missing volumes without labels,
+    // and the labels are how teardown finds them. Volume creation is idempotent, so a lost name race costs nothing.
+    if (profile.dockerMode === 'sidecar') await this.createSidecarVolumes(request, name);
+    let created: Docker.Container;
+    try {
+      created = await this.docker.createContainer(
+        agentContainerOptions(request, { name, imageStart: agentStart, socket }),
+      );
+    } catch (err) {
+      // The name is taken: another create-agent for this job won the race (or a dead agent still holds it).
+      if (statusCode(err) !== 409) throw err;
+      const holder = await this.inspectByName(name);
+      if (holder) {
+        const outcome = await this.settleExisting(request, holder);
+        if (outcome) return outcome;
+      }
+      if (retry) return this.launchNamed(request, name, false);
+      throw err;
+    }
+    let started = false;
+    try {
+      if (profile.dockerMode === 'socket') {
+        const older = await this.olderSocketAgent(created.id);
+        if (older) {
+          await stopAndRemove(this.docker, created.id, 0);
+          return this.slotTaken(older);
+        }
+      }
+      if (profile.dockerMode === 'sidecar') await this.startSidecar(request, name, dindStart);
+      await created.start();
+      started = true;
+      const seen = fromInspect(await created.inspect());
+      this.options.logger?.info(
+        { agentId: request.agentId, container: name, id: created.id, mode: profile.dockerMode },
+        'agent container started',
+      );
+      return { kind: 'launched', agent: recordOf(seen) };
+    } catch (err) {
+      // A half-made agent is removed at once: GoCD re-sends create-agent, and a clean slate lets it launch again.
+      // An agent that never ran has no socket children: skip the search, which would only find strangers.
+      await this.containersOf(request.agentId)
+        .then((containers) => this.teardown(request.agentId, containers, started))
+        .catch((cleanupErr: unknown) =>
+          this.options.logger?.warn({ agentId: request.agentId, err: cleanupErr }, 'cleanup after failed launch'),
+        );
+      throw err;
+    }
+  }
+
+  /**
+   * A container already holds this job's name: a live one is the job's agent (`existing`); a dead one is torn down
+   * (children, sidecar, volumes) so the caller can create afresh. A container without our labels is refused.
+   */
+  private async settleExisting(request: LaunchRequest, found: Seen): Promise<LaunchOutcome | undefined> {
+    if (found.labels[LABEL.agentId] !== request.agentId) {
+      return {
+        kind: 'failed',
+        reason: `a container named ${found.name} exists that is not this job's agent; remove it`,
+      };
+    }
+    if (found.state === 'removing') {
+      return { kind: 'deferred', reason: `the previous agent container ${found.name} is being removed` };
+    }
+    if (isLive(found.state)) return { kind: 'existing', agent: recordOf(found) };
+    await this.teardown(request.agentId, await this.containersOf(request.agentId));
+    return undefined;
+  }
+
+  private slotTaken(holder: Seen): LaunchOutcome {
+    return {
+      kind: 'deferred',
+      reason: `the engine's socket slot is used by agent ${holder.labels[LABEL.agentId] ?? holder.name}; GoCD will re-send create-agent`,
+    };
+  }
+
+  private socketHostPath(): string {
+    // A remote engine's socket is assumed at the standard path on its host.
+    return this.address.kind === 'unix' ? this.address.socketPath : '/var/run/docker.sock';
+  }
+
+  private async socketAgents(): Promise<Seen[]> {
+    const list = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL.role}=agent`, `${LABEL.dockerMode}=socket`] },
+    });
+    return list.map(fromListing);
+  }
+
+  /**
+   * The live socket-mode agent (of any cluster) holding this engine's one socket slot, if any. Dead socket agents
+   * found on the way are torn down first: their `since` window would otherwise include the next agent's children.
+   */
+  private async socketSlotHolder(exceptName: string): Promise<Seen | undefined> {
+    const agents = (await this.socketAgents()).filter((a) => a.name !== exceptName);
+    await Promise.all(agents.filter((a) => !isLive(a.state)).map((a) => this.teardown(agentIdOf(a), [a])));
+    return agents.find((a) => isLive(a.state));
+  }
+
+  /**
+   * Race-proof slot check, run after our container is created and before it starts: among live socket agents, the
+   * one created first (the engine's own order, via `since`) keeps the slot; every later one removes itself. Two
+   * scaler processes sharing an engine reach the same verdict without talking to each other.
+   */
+  private async olderSocketAgent(mineId: string): Promise<Seen | undefined> {
+    const others = (await this.socketAgents()).filter((a) => a.id !== mineId);
+    if (others.length === 0) return undefined;
+    const newer = new Set(
+      (
+        await this.docker.listContainers({
+          all: true,
+          filters: { since: [mineId], label: [`${LABEL.role}=agent`, `${LABEL.dockerMode}=socket`] },
+        })
+      ).map((c) => c.Id),
+    );
+    const older = others.filter((a) => !newer.has(a.id));
+    await Promise.all(older.filter((a) => !isLive(a.state)).map((a) => this.teardown(agentIdOf(a), [a])));
+    return older.find((a) => isLive(a.state));
+  }
+
+  private async createSidecarVolumes(request: LaunchRequest, name: string): Promise<void> {
+    const names = sidecarNamesFor(name);
+    await Promise.all([
+      this.docker.createVolume({ Name: names.socketVolume, Labels: labelsFor(request, 'dind-socket') }),
+      this.docker.createVolume({ Name: names.workspaceVolume, Labels: labelsFor(request, 'workspace') }),
+    ]);
+  }
+
+  private async startSidecar(request: LaunchRequest, name: string, dindStart: ImageStart | undefined): Promise<void> {
+    const names = sidecarNamesFor(name);
+    const options = dindContainerOptions(request, names, dindStart);
+    let dind: Docker.Container;
+    try {
+      dind = await this.docker.createContainer(options);
+    } catch (err) {
+      if (statusCode(err) !== 409) throw err;
+      // A DinD left by a crashed launch of this very agent (we hold the agent's name): replace it.
+      await stopAndRemove(this.docker, names.dind, 0);
+      dind = await this.docker.createContainer(options);
+    }
+    await dind.start();
+  }
+
+  /** The image's start command; pulls the image only when the engine does not have it (never implicitly). */
+  private async ensureImage(image: string): Promise<ImageStart> {
+    try {
+      return await this.imageStart(image);
+    } catch (err) {
+      if (statusCode(err) !== 404) throw err;
+    }
+    let pull = this.pulls.get(image);
+    if (!pull) {
+      pull = this.pull(image).finally(() => this.pulls.delete(image));
+      this.pulls.set(image, pull);
+    }
+    await pull;
+    return this.imageStart(image);
+  }
+
+  private async imageStart(image: string): Promise<ImageStart> {
+    const info = await this.docker.getImage(image).inspect();
+    return { Entrypoint: info.Config?.Entrypoint as string[] | null, Cmd: info.Config?.Cmd ?? null };
+  }
+
+  private async pull(image: string): Promise<void> {
+    this.options.logger?.info({ image }, 'pulling image (not present on the engine)');
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.docker.pull(image);
+    } catch (err) {
+      if (isUnreachable(err)) throw err;
+      throw new LaunchFailedError(`pulling ${image} failed: ${messageOf(err)}`);
+    }
+    const events = await new Promise<{ error?: string; errorDetail?: { message?: string } }[]>((resolve, reject) =>
+      this.docker.modem.followProgress(stream, (err: unknown, output: unknown[]) =>
+        err ? reject(new LaunchFailedError(`pulling ${image} failed: ${messageOf(err)}`)) : resolve(output as never),
+      ),
+    );
+    const failure = events.find((e) => e.error || e.errorDetail);
+    if (failure)
+      throw new LaunchFailedError(`pulling ${image} failed: ${failure.errorDetail?.message ?? failure.error}`);
+  }
+
+  private async inspectByName(name: string): Promise<Seen | undefined> {
+    try {
+      return fromInspect(await this.docker.getContainer(name).inspect());
+    } catch (err) {
+      if (statusCode(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Every agent of this cluster that is not yet stopped. Agent containers found exited or dead (the agent crashed
+   * or was killed from outside) are torn down here, with their socket children and sidecar, and left out: list()
+   * runs at every server-ping, so a dead agent's leftovers are removed at the next ping, while the exited agent
+   * container still exists to tell its socket children apart. The exit is logged with its code before removal.
+   */
+  async list(cluster: ClusterProfile): Promise<AgentRecord[]> {
+    let containers: Docker.ContainerInfo[];
+    try {
+      containers = await this.docker.listContainers({
+        all: true,
+        filters: { label: [`${LABEL.clusterId}=${cluster.clusterId}`] },
+      });
+    } catch (err) {
+      throw unavailable(this.address, err);
+    }
+    const byAgent = new Map<string, Seen[]>();
+    for (const c of containers.map(fromListing)) {
+      const id = c.labels[LABEL.agentId];
+      if (!id) continue;
+      byAgent.set(id, [...(byAgent.get(id) ?? []), c]);
+    }
+    const live: AgentRecord[] = [];
+    const dead: [string, Seen[]][] = [];
+    for (const [agentId, group] of byAgent) {
+      const agent = group.find((c) => c.labels[LABEL.role] === 'agent');
+      if (agent && isLive(agent.state)) live.push(recordOf(agent));
+      // No agent container left (removed from outside) means its sidecar is an orphan: tear that down too.
+      else dead.push([agentId, group]);
+    }
+    const results = await Promise.allSettled(dead.map(([agentId, group]) => this.reapDead(cluster, agentId, group)));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') {
+        this.options.logger?.warn({ agentId: dead[i]?.[0], err: r.reason }, 'removing a dead agent failed');
+      }
+    });
+    return live;
+  }
+
+  private async reapDead(cluster: ClusterProfile, agentId: string, group: Seen[]): Promise<void> {
+    const agent = group.find((c) => c.labels[LABEL.role] === 'agent');
+    if (agent) {
+      const info = await this.docker
+        .getContainer(agent.id)
+        .inspect()
+        .catch(() => undefined);
+      this.options.logger?.warn(
+        {
+          clusterId: cluster.clusterId,
+          agentId,
+          container: agent.name,
+          exitCode: info?.State.ExitCode,
+          oomKilled: info?.State.OOMKilled,
+          error: info?.State.Error || undefined,
+        },
+        'agent container ended on its own; removing it and what it started',
+      );
+    }
+    await this.teardown(agentId, group);
+  }
+
+  async stop(cluster: ClusterProfile, agents: readonly AgentRecord[], reason: string): Promise<void> {
+    await Promise.all(
+      agents.map(async (a) => {
+        let containers: Seen[];
+        try {
+          containers = await this.containersOf(a.agentId, cluster.clusterId);
+        } catch (err) {
+          throw unavailable(this.address, err);
+        }
+        if (containers.length === 0) return;
+        this.options.logger?.info({ clusterId: cluster.clusterId, agentId: a.agentId, reason }, 'stopping agent');
+        await this.teardown(a.agentId, containers);
+      }),
+    );
+  }
+
+  /** Every container (agent, DinD) labelled with this agent id, in any state. */
+  private async containersOf(agentId: string, clusterId?: string): Promise<Seen[]> {
+    const label = [`${LABEL.agentId}=${agentId}`];
+    if (clusterId) label.push(`${LABEL.clusterId}=${clusterId}`);
+    return (await this.docker.listContainers({ all: true, filters: { label } })).map(fromListing);
+  }
+
+  /**
+   * Removes these containers of one agent and what belongs to them: in socket mode the containers its job started
+   * (found before the agent container goes), its sidecar DinD (whose children die with its daemon), and, once
+   * nothing of the agent is left, its volumes. Only the containers given are touched, never "whatever carries the
+   * agent id now": a new agent for the same job may be starting meanwhile.
+   */
+  private teardown(agentId: string, containers: readonly Seen[], withChildren = true): Promise<void> {
+    let running = this.teardowns.get(agentId);
+    if (!running) {
+      running = this.doTeardown(agentId, containers, withChildren).finally(() => this.teardowns.delete(agentId));
+      this.teardowns.set(agentId, running);
+    }
+    return running;
+  }
+
+  private async doTeardown(agentId: string, containers: readonly Seen[], withChildren: boolean): Promise<void> {
+    const agent = containers.find((c) => c.labels[LABEL.role] === 'agent');
+    const others = containers.filter((c) => c !== agent);
+    const agentWork = !agent
+      ? Promise.resolve()
+      : agent.labels[LABEL.dockerMode] === 'socket' && withChildren
+        ? removeSocketAgentAndChildren(this.docker, agent.id, this.stopSeconds).then((children) => {
+            if (children.length > 0) {
+              this.options.logger?.info({ agentId, children }, 'removed containers the job started through the socket');
+            }
+          })
+        : stopAndRemove(this.docker, agent.id, this.stopSeconds);
+    await Promise.all([agentWork, ...others.map((c) => stopAndRemove(this.docker, c.id, this.stopSeconds))]);
+    if ((await this.containersOf(agentId)).length > 0) return;
+    const volumes = await this.docker.listVolumes({ filters: { label: [`${LABEL.agentId}=${agentId}`] } });
+    await Promise.all(
+      (volumes.Volumes ?? []).map((v) =>
+        this.docker
+          .getVolume(v.Name)
+          .remove()
+          .catch((err: unknown) => {
+            // 409: in use by a new agent for the same job; its own teardown removes it later.
+            if (statusCode(err) !== 404 && statusCode(err) !== 409) throw err;
+          }),
+      ),
+    );
+  }
+
+  async inspect(cluster: ClusterProfile, agentId: string): Promise<AgentDetails | undefined> {
+    let containers: Docker.ContainerInfo[];
+    try {
+      containers = await this.docker.listContainers({
+        all: true,
+        filters: { label: [`${LABEL.agentId}=${agentId}`, `${LABEL.clusterId}=${cluster.clusterId}`] },
+      });
+    } catch (err) {
+      throw unavailable(this.address, err);
+    }
+    const infos = (
+      await Promise.all(
+        containers.map((c) =>
+          this.docker
+            .getContainer(c.Id)
+            .inspect()
+            .catch(() => undefined),
+        ),
+      )
+    ).filter((i): i is Docker.ContainerInspectInfo => i !== undefined);
+    const agent = infos.find((i) => i.Config.Labels?.[LABEL.role] === 'agent');
+    if (!agent) return undefined;
+    const environment: Record<string, string> = {};
+    for (const line of agent.Config.Env ?? []) {
+      const eq = line.indexOf('=');
+      const key = eq < 0 ? line : line.slice(0, eq);
+      environment[key] = SECRET_ENV.has(key) ? MASKED : line.slice(eq + 1);
+    }
+    return {
+      agent: recordOf(fromInspect(agent)),
+      containers: infos.map((i) => {
+        const reason = i.State.OOMKilled ? 'OOM killed' : i.State.Error || undefined;
+        return {
+          name: i.Name.replace(/^\//, ''),
+          image: i.Config.Image,
+          status: i.State.Status,
+          ...(i.State.Status === 'exited' ? { exitCode: i.State.ExitCode } : {}),
+          ...(reason ? { reason } : {}),
+        };
+      }),
+      environment,
+      links: [],
+    };
+  }
+}
+
+/**
+ * Builds the Docker backend for a cluster profile's engine (`docker_host`, default `$DOCKER_HOST` or the local
+ * socket). Loads dockerode on first call only, so nothing Docker reaches a bundle that never calls this.
+ */
+export async function createDockerBackend(
+  cluster: Pick<ClusterProfile, 'dockerHost'>,
+  logger?: Logger,
+  options: Omit<DockerBackendOptions, 'logger'> = {},
+): Promise<DockerBackend> {
+  let address: EngineAddress;
+  try {
+    address = engineAddress(cluster.dockerHost);
+  } catch (err) {
+    throw new BackendUnavailableError(messageOf(err));
+  }
+  return new DockerBackend(await createDockerClient(address), address, { ...options, logger });
+}

@@ -1,0 +1,204 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/**
+ * Test images built locally (Docker Hub is unreachable in CI): `docker import` of a tiny rootfs made from Debian's
+ * busybox-static, plus host binaries from docker.io where an image needs them. Tags carry a hash of the recipe, so
+ * a changed recipe builds a new image and an unchanged one is never rebuilt.
+ */
+export interface TestImages {
+  /** busybox only: children of socket/sidecar jobs, the "unrelated" container. */
+  busybox: string;
+  /** The fake GoCD agent (uid 1000, like the real agent's `go` user) with the docker CLI. */
+  agent: string;
+  /** A Docker daemon (dockerd, containerd, runc, their libraries) for sidecar and privileged mode. */
+  dind: string;
+}
+
+const BUSYBOX = '/bin/busybox';
+const HOST_DOCKER_CLI = '/usr/bin/docker';
+/** Host binaries the DinD image needs, as installed by Debian's docker.io (resolved through symlinks). */
+const DIND_BINARIES: [string, string][] = [
+  ['/usr/sbin/dockerd', 'dockerd'],
+  ['/usr/bin/containerd', 'containerd'],
+  ['/usr/bin/containerd-shim-runc-v2', 'containerd-shim-runc-v2'],
+  ['/usr/sbin/runc', 'runc'],
+  ['/usr/sbin/docker-proxy', 'docker-proxy'],
+  ['/usr/bin/tini-static', 'docker-init'],
+  [HOST_DOCKER_CLI, 'docker'],
+];
+
+/** The agent user's uid/gid inside the fake agent image (GoCD's images run as `go`, uid 1000). */
+export const AGENT_UID = 1000;
+
+/**
+ * The fake agent: runs `$FAKE_AGENT_JOB` (a shell script, if set) once, recording its output in /tmp/job.log and
+ * its exit code in /tmp/job.exit, then idles until SIGTERM (which it honours, unlike a bare busybox `sleep`).
+ */
+export const FAKE_AGENT_SCRIPT = `#!/bin/sh
+trap 'exit 0' TERM INT
+if [ -n "$FAKE_AGENT_JOB" ]; then
+  sh -c "$FAKE_AGENT_JOB" >/tmp/job.log 2>&1
+  echo $? >/tmp/job.exit
+fi
+while :; do sleep 3600 & wait $!; done
+`;
+
+/** The DinD test image's daemon config: no overlay-on-overlay (vfs), no iptables or bridge (none in the image). */
+const DAEMON_JSON = `${JSON.stringify({ 'storage-driver': 'vfs', iptables: false, bridge: 'none' })}\n`;
+
+/** Why the test images cannot be built here, or undefined when they can. */
+export function testImagePrereqs(): string | undefined {
+  if (!existsSync(BUSYBOX)) return `${BUSYBOX} missing: apt-get install busybox-static`;
+  const missing = [HOST_DOCKER_CLI, ...DIND_BINARIES.map(([p]) => p)].filter((p) => !existsSync(p));
+  if (missing.length > 0) return `docker.io binaries missing (${missing.join(', ')}): apt-get install docker.io`;
+  return undefined;
+}
+
+function recipeHash(...parts: string[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p).update('\0');
+  return h.digest('hex').slice(0, 12);
+}
+
+function fileFingerprint(path: string): string {
+  const s = statSync(path);
+  return `${path}:${s.size}:${s.mtimeMs}`;
+}
+
+/** A busybox rootfs: /bin/busybox, a symlink per applet, /etc/passwd and group, /tmp 1777. */
+async function busyboxRootfs(dir: string): Promise<void> {
+  for (const d of [
+    'bin',
+    'sbin',
+    'usr/bin',
+    'usr/sbin',
+    'usr/local/bin',
+    'etc',
+    'tmp',
+    'root',
+    'proc',
+    'sys',
+    'dev',
+    'var/run',
+  ]) {
+    mkdirSync(join(dir, d), { recursive: true });
+  }
+  copyFileSync(BUSYBOX, join(dir, 'bin/busybox'));
+  chmodSync(join(dir, 'bin/busybox'), 0o755);
+  const { stdout } = await run(BUSYBOX, ['--list']);
+  for (const applet of stdout.split('\n').filter((a) => a !== '' && a !== 'busybox')) {
+    symlinkSync('busybox', join(dir, 'bin', applet));
+  }
+  chmodSync(join(dir, 'tmp'), 0o1777);
+  writeFileSync(
+    join(dir, 'etc/passwd'),
+    `root:x:0:0:root:/root:/bin/sh\ngo:x:${AGENT_UID}:${AGENT_UID}:go:/home/go:/bin/sh\n`,
+  );
+  writeFileSync(join(dir, 'etc/group'), `root:x:0:\ngo:x:${AGENT_UID}:\n`);
+}
+
+/** Copies a binary (symlinks resolved) and every shared library `ldd` names, at the same paths. */
+async function copyWithLibraries(rootfs: string, binary: string, target: string): Promise<void> {
+  copyFileSync(binary, target);
+  chmodSync(target, 0o755);
+  const { stdout } = await run('ldd', [binary]).catch(() => ({ stdout: '' }));
+  for (const lib of stdout.match(/\/[^\s]+\.so[^\s]*/g) ?? []) {
+    const dest = join(rootfs, lib);
+    if (existsSync(dest)) continue;
+    mkdirSync(dirname(dest), { recursive: true });
+    copyFileSync(lib, dest);
+  }
+}
+
+async function imageExists(name: string): Promise<boolean> {
+  try {
+    await run('docker', ['image', 'inspect', '--format', '{{.Id}}', name]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `docker import` of a rootfs directory with image config changes; concurrent builds of one tag are harmless. */
+async function importRootfs(dir: string, name: string, changes: string[]): Promise<void> {
+  const tarball = `${dir}.tar`;
+  await run('tar', ['-C', dir, '--numeric-owner', '-cf', tarball, '.'], { maxBuffer: 1 << 20 });
+  try {
+    await run('docker', ['import', ...changes.flatMap((c) => ['--change', c]), tarball, name], { timeout: 300_000 });
+  } finally {
+    rmSync(tarball, { force: true });
+  }
+}
+
+async function build(name: string, make: (dir: string) => Promise<void>, changes: string[]): Promise<string> {
+  if (await imageExists(name)) return name;
+  const dir = mkdtempSync(join(tmpdir(), 'gas-image-'));
+  try {
+    await make(dir);
+    await importRootfs(dir, name, changes);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return name;
+}
+
+const PATH_ENV = 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin';
+
+/** Builds (once) and returns the test images. Run testImagePrereqs() first. */
+export async function ensureTestImages(): Promise<TestImages> {
+  const bbHash = recipeHash('busybox-v1', fileFingerprint(BUSYBOX));
+  const busybox = await build(`gocd-agent-scaler-test/busybox:${bbHash}`, busyboxRootfs, [PATH_ENV]);
+
+  const agentHash = recipeHash('agent-v2', bbHash, FAKE_AGENT_SCRIPT, fileFingerprint(HOST_DOCKER_CLI));
+  const agent = await build(
+    `gocd-agent-scaler-test/agent:${agentHash}`,
+    async (dir) => {
+      await busyboxRootfs(dir);
+      await copyWithLibraries(dir, HOST_DOCKER_CLI, join(dir, 'usr/local/bin/docker'));
+      writeFileSync(join(dir, 'usr/local/bin/fake-agent'), FAKE_AGENT_SCRIPT, { mode: 0o755 });
+      // The busybox rootfs again, as a tarball a sidecar job can `docker import` into its own daemon.
+      mkdirSync(join(dir, 'opt'));
+      const inner = join(dir, 'opt/busybox-rootfs');
+      await busyboxRootfs(inner);
+      await run('tar', ['-C', inner, '--numeric-owner', '-cf', join(dir, 'opt/busybox.tar'), '.']);
+      rmSync(inner, { recursive: true });
+      for (const d of ['godata', 'home/go']) {
+        mkdirSync(join(dir, d), { recursive: true });
+        chownSync(join(dir, d), AGENT_UID, AGENT_UID);
+      }
+    },
+    [PATH_ENV, `USER ${AGENT_UID}:${AGENT_UID}`, 'WORKDIR /godata', 'ENTRYPOINT ["/usr/local/bin/fake-agent"]'],
+  );
+
+  const dindHash = recipeHash('dind-v1', bbHash, DAEMON_JSON, ...DIND_BINARIES.map(([p]) => fileFingerprint(p)));
+  const dind = await build(
+    `gocd-agent-scaler-test/dind:${dindHash}`,
+    async (dir) => {
+      await busyboxRootfs(dir);
+      for (const [path, as] of DIND_BINARIES) await copyWithLibraries(dir, path, join(dir, 'usr/local/bin', as));
+      mkdirSync(join(dir, 'etc/docker'), { recursive: true });
+      writeFileSync(join(dir, 'etc/docker/daemon.json'), DAEMON_JSON);
+      mkdirSync(join(dir, 'var/lib/docker'), { recursive: true });
+    },
+    [PATH_ENV, 'CMD ["dockerd"]'],
+  );
+  return { busybox, agent, dind };
+}
