@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds dist/gocd-agent-scaler-plugin.jar with javac + jar only (no Maven Central), plus the test harness that
+# plays GoCD's plugin host in the end-to-end test. The GoCD plugin API is compiled from the declarations in
+# api-stubs/ into build/stubs and kept out of the jar: GoCD provides those classes, and a copy inside the jar
+# would make GoCD see a different GoPlugin and find no extension.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+GSON_JAR="${GSON_JAR:-/usr/share/java/gson.jar}"   # Debian: libgoogle-gson-java
+JAR_NAME=gocd-agent-scaler-plugin.jar
+
+die() { echo "build.sh: $*" >&2; exit 1; }
+command -v javac >/dev/null || die "javac not found (Debian: apt-get install default-jdk-headless)"
+command -v jar >/dev/null || die "jar not found (Debian: apt-get install default-jdk-headless)"
+[ -r "$GSON_JAR" ] || die "$GSON_JAR not found (Debian: apt-get install libgoogle-gson-java, or set GSON_JAR)"
+
+version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' ../package.json | head -1)
+[ -n "$version" ] || die "no version in ../package.json"
+
+rm -rf build/stubs build/classes build/jar build/harness dist
+mkdir -p build/stubs build/classes build/jar/lib build/harness dist
+
+echo "javac: GoCD plugin API declarations (compile-only)"
+find api-stubs -name '*.java' > build/stubs.list
+javac --release 17 -Xlint:all -d build/stubs @build/stubs.list
+
+echo "javac: plugin"
+find src/main/java -name '*.java' > build/main.list
+javac --release 17 -Xlint:all -encoding UTF-8 -cp "build/stubs:$GSON_JAR" -d build/classes @build/main.list
+
+echo "jar: $JAR_NAME (version $version)"
+cp -R build/classes/. build/jar/
+sed "s/@VERSION@/$version/" src/main/resources/plugin.xml > build/jar/plugin.xml
+cp -L "$GSON_JAR" build/jar/lib/gson.jar
+jar --create --file "dist/$JAR_NAME" -C build/jar .
+
+# The jar must hold the plugin, its metadata and gson, and none of GoCD's own API classes.
+listing=$(jar tf "dist/$JAR_NAME")
+if grep -q '^com/thoughtworks/' <<<"$listing"; then die "the jar contains com/thoughtworks classes; they must come from GoCD"; fi
+for entry in plugin.xml lib/gson.jar gocd/agent/scaler/forwarder/ForwarderPlugin.class; do
+  grep -qx "$entry" <<<"$listing" || die "the jar lacks $entry"
+done
+if grep -q '^module-info.class$' <<<"$listing"; then die "module-info.class at the jar root would be scanned as a class by GoCD"; fi
+
+echo "javac: test harness (plays GoCD's plugin host)"
+find test-harness -name '*.java' > build/harness.list
+javac --release 17 -Xlint:all -encoding UTF-8 -cp build/stubs -d build/harness @build/harness.list
+
+echo "built dist/$JAR_NAME ($(wc -c <"dist/$JAR_NAME") bytes)"

@@ -1,0 +1,188 @@
+package gocd.agent.scaler.forwarder;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
+import com.thoughtworks.go.plugin.api.GoApplicationAccessor;
+import com.thoughtworks.go.plugin.api.GoPlugin;
+import com.thoughtworks.go.plugin.api.GoPluginIdentifier;
+import com.thoughtworks.go.plugin.api.annotation.Extension;
+import com.thoughtworks.go.plugin.api.logging.Logger;
+import com.thoughtworks.go.plugin.api.request.GoPluginApiRequest;
+import com.thoughtworks.go.plugin.api.response.DefaultGoPluginApiResponse;
+import com.thoughtworks.go.plugin.api.response.GoPluginApiResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * GoCD elastic-agent (v5) plugin {@code gocd-agent-scaler}: forwards every request to the gocd-agent-scaler service
+ * ({@code POST {url}/gocd/requests/{requestName}}) and hands the answer back to GoCD. Three requests get more:
+ * should-assign-work is answered here without any I/O; server-ping and job-completion carry GoCD's agent list to
+ * the service and carry out the disable/delete actions it answers with, which only a plugin can do.
+ */
+@Extension
+public class ForwarderPlugin implements GoPlugin {
+    static final String SHOULD_ASSIGN_WORK = "cd.go.elastic-agent.should-assign-work";
+    static final String SERVER_PING = "cd.go.elastic-agent.server-ping";
+    static final String JOB_COMPLETION = "cd.go.elastic-agent.job-completion";
+    static final String MIGRATE_CONFIG = "cd.go.elastic-agent.migrate-config";
+    static final GoPluginIdentifier IDENTIFIER = new GoPluginIdentifier("elastic-agent", List.of("5.0"));
+
+    private static final Logger LOG = Logger.getLoggerFor(ForwarderPlugin.class);
+    private static final String UNREACHABLE = errorJson("the gocd-agent-scaler service could not be reached; see the plugin log");
+
+    private final ForwarderSettings settings;
+    private final ScalerClient client;
+    private volatile GoApplicationAccessor accessor;
+
+    /** The constructor GoCD's plugin loader calls: settings from the server's environment, default timeouts. */
+    public ForwarderPlugin() {
+        this(ForwarderSettings.fromEnvironment(), ScalerClient.CONNECT_TIMEOUT, ScalerClient.REQUEST_DEADLINE);
+    }
+
+    ForwarderPlugin(ForwarderSettings settings, Duration connectTimeout, Duration deadline) {
+        this.settings = settings;
+        this.client = settings.usable() ? new ScalerClient(settings, connectTimeout, deadline) : null;
+        // Load the rule's classes (Gson, the pattern) now, not inside GoCD's first locked assignment loop.
+        ShouldAssignWorkRule.evaluate("{\"agent\":{\"agent_id\":\"ea-1-00000000\"},\"job_identifier\":{\"job_id\":1}}");
+        if (settings.usable()) {
+            LOG.info("gocd-agent-scaler forwarder: requests go to " + settings.target());
+        } else {
+            LOG.error("gocd-agent-scaler forwarder is not configured: " + settings.problem()
+                    + ". Set them in the GoCD server's environment and restart the server.");
+        }
+    }
+
+    ScalerClient client() {
+        return client;
+    }
+
+    @Override
+    public void initializeGoApplicationAccessor(GoApplicationAccessor goApplicationAccessor) {
+        this.accessor = goApplicationAccessor;
+    }
+
+    @Override
+    public GoPluginIdentifier pluginIdentifier() {
+        return IDENTIFIER;
+    }
+
+    /** Called by several GoCD threads at once; keeps no per-request state outside this call. */
+    @Override
+    public GoPluginApiResponse handle(GoPluginApiRequest request) {
+        String name = request.requestName();
+        String body = request.requestBody();
+        if (SHOULD_ASSIGN_WORK.equals(name)) {
+            // Inside GoCD's locked assignment loop: never wait on the network (or a Lambda cold start) here.
+            return new DefaultGoPluginApiResponse(200, Boolean.toString(ShouldAssignWorkRule.evaluate(body)));
+        }
+        try {
+            if (name == null) return failure(null, body, 400, errorJson("no request name"));
+            if (SERVER_PING.equals(name) || JOB_COMPLETION.equals(name)) return forwardWithAgents(name, body);
+            return forward(name, body);
+        } catch (RuntimeException e) {
+            LOG.error(name + ": unexpected " + e.getClass().getSimpleName() + " in the forwarder", e);
+            return failure(name, body, 500, errorJson("unexpected error in the gocd-agent-scaler forwarder"));
+        }
+    }
+
+    private GoPluginApiResponse forward(String name, String body) {
+        ScalerClient.Reply reply = send(name, body);
+        if (reply == null) return failure(name, body, 500, UNREACHABLE);
+        if (!reply.ok()) return failure(name, body, reply.status, reply.body);
+        // GoCD accepts only 200 as success; any 2xx of the service is a success.
+        return new DefaultGoPluginApiResponse(200, reply.body);
+    }
+
+    /** server-ping / job-completion: add GoCD's agent list, forward, then execute the reply's agent_actions. */
+    private GoPluginApiResponse forwardWithAgents(String name, String body) {
+        GocdAccessorCalls calls = new GocdAccessorCalls(accessor, IDENTIFIER);
+        JsonArray agents = calls.listAgents();
+        String forwarded = body;
+        if (agents != null) {
+            JsonObject message = asObject(body);
+            if (message != null) {
+                message.add("agents", agents);
+                forwarded = Json.write(message);
+            } else {
+                LOG.warn(name + ": GoCD's body is not a JSON object; forwarded without the agent list");
+            }
+        }
+        ScalerClient.Reply reply = send(name, forwarded);
+        if (reply == null) return failure(name, body, 500, UNREACHABLE);
+        if (!reply.ok()) return failure(name, body, reply.status, reply.body);
+        JsonObject answer = asObject(reply.body);
+        JsonElement actions = answer == null ? null : answer.get("agent_actions");
+        if (actions != null && actions.isJsonObject()) {
+            calls.apply(ids(actions.getAsJsonObject().get("disable")), ids(actions.getAsJsonObject().get("delete")), agents);
+        }
+        // GoCD ignores the body of these two; the agent actions were for the plugin, not for GoCD.
+        return new DefaultGoPluginApiResponse(200, "");
+    }
+
+    /** The service's reply, or null (logged) when there was none: not configured, refused, timed out. */
+    private ScalerClient.Reply send(String name, String body) {
+        if (client == null) {
+            LOG.error(name + ": not forwarded, the forwarder is not configured: " + settings.problem());
+            return null;
+        }
+        long started = System.nanoTime();
+        try {
+            ScalerClient.Reply reply = client.post(name, body);
+            long ms = (System.nanoTime() - started) / 1_000_000;
+            if (reply.ok()) LOG.debug(name + " -> " + reply.status + " in " + ms + " ms");
+            else LOG.error(name + ": the service at " + settings.target() + " answered " + reply.status + " in " + ms + " ms");
+            return reply;
+        } catch (ScalerClient.ForwardException e) {
+            LOG.error(name + ": no answer from the service at " + settings.target() + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * The safe answer when the service did not answer well. migrate-config gets its own profiles back: GoCD replaces
+     * the plugin's profiles with whatever migrate-config answers, so anything else (an error, an empty body) would
+     * disable the plugin or wipe every cluster and elastic profile. Everything else gets an error status, which
+     * GoCD logs and, for create-agent, retries on its own two minutes later.
+     */
+    private static GoPluginApiResponse failure(String name, String body, int status, String detail) {
+        if (MIGRATE_CONFIG.equals(name)) return new DefaultGoPluginApiResponse(200, echoProfiles(body));
+        int code = status >= 200 && status < 300 ? 500 : status;
+        String text = detail == null || detail.isEmpty() ? errorJson("gocd-agent-scaler answered " + status) : detail;
+        return new DefaultGoPluginApiResponse(code, text);
+    }
+
+    /** The request's profiles, verbatim when the body is a JSON object, else an explicit pair of empty lists. */
+    static String echoProfiles(String body) {
+        JsonObject request = asObject(body);
+        if (request != null) return body;
+        return "{\"cluster_profiles\":[],\"elastic_agent_profiles\":[]}";
+    }
+
+    private static String errorJson(String message) {
+        JsonObject o = new JsonObject();
+        o.addProperty("message", message);
+        return Json.write(o);
+    }
+
+    private static JsonObject asObject(String text) {
+        if (text == null || text.isBlank()) return null;
+        try {
+            JsonElement e = Json.parse(text);
+            return e.isJsonObject() ? e.getAsJsonObject() : null;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static List<String> ids(JsonElement list) {
+        List<String> out = new ArrayList<>();
+        if (list == null || !list.isJsonArray()) return out;
+        for (JsonElement e : list.getAsJsonArray()) {
+            if (e.isJsonPrimitive() && ((JsonPrimitive) e).isString() && !e.getAsString().isEmpty()) out.add(e.getAsString());
+        }
+        return out;
+    }
+}

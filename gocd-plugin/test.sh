@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the plugin (build.sh), then compiles and runs its Java unit tests with the JUnit 5 console launcher from
+# Debian's junit5 package. Exits non-zero when a test fails or none ran.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+GSON_JAR="${GSON_JAR:-/usr/share/java/gson.jar}"
+JUNIT_JAR="${JUNIT_JAR:-/usr/share/java/junit-platform-console-standalone.jar}"   # Debian: junit5
+[ -r "$JUNIT_JAR" ] || { echo "test.sh: $JUNIT_JAR not found (Debian: apt-get install junit5, or set JUNIT_JAR)" >&2; exit 1; }
+
+./build.sh
+
+echo "javac: unit tests"
+rm -rf build/test-classes build/test-reports
+mkdir -p build/test-classes
+find src/test/java -name '*.java' > build/test.list
+javac --release 17 -Xlint:all -encoding UTF-8 -cp "build/stubs:build/classes:$GSON_JAR:$JUNIT_JAR" -d build/test-classes @build/test.list
+
+echo "junit: unit tests"
+java -Dshared.table=../test/fixtures/should-assign-work-cases.json -Dplugin.xml=src/main/resources/plugin.xml \
+  -jar "$JUNIT_JAR" --disable-banner --details=tree --fail-if-no-tests \
+  --class-path "build/test-classes:build/classes:build/stubs:$GSON_JAR" \
+  --scan-class-path build/test-classes --reports-dir build/test-reports

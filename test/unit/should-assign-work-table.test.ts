@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { shouldAssignWork } from '../../src/agents/agent-id.js';
+import { fixture } from '../support/gocd-bodies.js';
+
+/**
+ * One case of the table shared with the forwarder's Java tests (gocd-plugin/src/test): `body` is a JSON value,
+ * `raw` is request text as GoCD would hand it over (for numbers like 100.0 and text that is not JSON).
+ */
+interface ShouldAssignCase {
+  name: string;
+  body?: unknown;
+  raw?: string;
+  expected: boolean;
+}
+
+const cases = JSON.parse(
+  readFileSync(join(import.meta.dirname, '..', 'fixtures', 'should-assign-work-cases.json'), 'utf8'),
+) as ShouldAssignCase[];
+
+/** What the service's rule sees: the parsed body; text that is not JSON never reaches it, so it stands as absent. */
+function input(c: ShouldAssignCase): unknown {
+  if (c.raw === undefined) return c.body;
+  try {
+    return JSON.parse(c.raw);
+  } catch {
+    return undefined;
+  }
+}
+
+describe('should-assign-work table shared with the forwarder plugin', () => {
+  it('holds at least 15 uniquely named cases, each with exactly one of body or raw', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(15);
+    expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
+    for (const c of cases) {
+      expect(('body' in c) !== ('raw' in c), c.name).toBe(true);
+      expect(typeof c.expected, c.name).toBe('boolean');
+    }
+  });
+
+  it('covers both answers and carries the real GoCD fixture verbatim', () => {
+    expect(cases.some((c) => c.expected)).toBe(true);
+    expect(cases.some((c) => !c.expected)).toBe(true);
+    const real = cases.find((c) => c.name.startsWith('the real GoCD converter fixture'));
+    expect(real?.body).toEqual(fixture('should-assign-work.json'));
+    expect(real?.expected).toBe(false);
+  });
+
+  it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    expect(shouldAssignWork(input(c))).toBe(c.expected);
+  });
+});
