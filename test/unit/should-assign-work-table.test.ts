@@ -34,7 +34,7 @@ describe('should-assign-work table shared with the forwarder plugin', () => {
     expect(cases.length).toBeGreaterThanOrEqual(15);
     expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
     for (const c of cases) {
-      expect(('body' in c) !== ('raw' in c), c.name).toBe(true);
+      expect('body' in c !== 'raw' in c, c.name).toBe(true);
       expect(typeof c.expected, c.name).toBe('boolean');
     }
   });
