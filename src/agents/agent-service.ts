@@ -13,6 +13,7 @@ import {
   parseClusterProfile,
   parseElasticProfile,
 } from './profiles.js';
+import { RecentLaunches } from './recent-launches.js';
 import { type ClusterListing, planReconcile } from './reconcile-plan.js';
 
 /** The forwarder plugin's id; agents register with it as their elastic plugin id. */
@@ -53,6 +54,7 @@ function describe(err: unknown): string {
 /** The backend-neutral agent lifecycle: create, complete, reconcile. GoCD handlers call this; it never sees HTTP. */
 export class AgentService {
   private readonly lock = new KeyedLock();
+  private readonly recentLaunches: RecentLaunches;
   private readonly now: () => Date;
   private readonly metrics: AgentMetrics;
   /** The cluster profiles of the last server-ping, for the /status page (GoCD sends them every minute). */
@@ -61,6 +63,7 @@ export class AgentService {
   constructor(private readonly deps: AgentServiceDeps) {
     this.now = deps.now ?? (() => new Date());
     this.metrics = deps.metrics ?? NO_AGENT_METRICS;
+    this.recentLaunches = new RecentLaunches(this.now);
   }
 
   /**
@@ -94,7 +97,9 @@ export class AgentService {
         return { kind: 'refused', reason: refusal };
       }
       const agentId = agentIdFor(cluster.clusterId, job.job_id);
-      return await this.lock.run(cluster.clusterId, async () => {
+      // One create-agent per job at a time in this process; other jobs proceed in parallel (RunTask client tokens
+      // keep other processes and Lambda containers from starting a second agent for the job).
+      return await this.lock.run(`${cluster.clusterId}\0${job.job_id}`, async () => {
         const backend = await this.deps.backends.forCluster(cluster);
         const live = await backend.list(cluster);
         const mine = live.find((a) => a.jobId === job.job_id);
@@ -110,12 +115,19 @@ export class AgentService {
           log.info({ agentId: mine.agentId }, 'create-agent: job already has an agent');
           return { kind: 'existing', agent: mine } as const;
         }
-        if (live.length >= cluster.maxAgents) {
-          const reason = `max_agents (${cluster.maxAgents}) reached: ${live.length} agents pending or running`;
+        // The cap counts listed agents plus launches this process started recently, which a listing may not show
+        // yet (ECS is eventually consistent, and concurrent create-agents list before either launches).
+        const counted = this.recentLaunches.count(
+          cluster.clusterId,
+          live.map((a) => a.agentId),
+        );
+        if (counted >= cluster.maxAgents) {
+          const reason = `max_agents (${cluster.maxAgents}) reached: ${counted} agents pending or running`;
           this.deps.activity.record({ clusterId, kind: 'waiting', jobId: job.job_id, pipeline, message: reason });
           log.info({ clusterId }, `create-agent waits: ${reason}`);
           return { kind: 'waiting', reason } as const;
         }
+        this.recentLaunches.add(cluster.clusterId, agentId);
         const outcome = await backend.launch({
           agentId,
           job,
@@ -123,6 +135,8 @@ export class AgentService {
           profile,
           jobEnv: this.jobEnv(cluster, agentId, input),
         });
+        if (outcome.kind === 'failed' || outcome.kind === 'deferred')
+          this.recentLaunches.remove(cluster.clusterId, agentId);
         this.recordLaunch(cluster.clusterId, job, outcome, log);
         return outcome;
       });
@@ -215,6 +229,7 @@ export class AgentService {
       if (agent) {
         const reason = `GoCD job ${pipeline} completed`;
         await backend.stop(cluster, [agent], reason);
+        this.recentLaunches.remove(cluster.clusterId, id);
         this.metrics.agentStopped(cluster.clusterId, 'job-completed');
         this.deps.activity.record({
           clusterId: cluster.clusterId,
@@ -285,6 +300,7 @@ export class AgentService {
         for (const stop of plan.stops.filter((s) => s.cluster.clusterId === cluster.clusterId)) {
           try {
             await backend.stop(cluster, [stop.agent], `reaped by gocd-agent-scaler: ${stop.reason}`);
+            this.recentLaunches.remove(cluster.clusterId, stop.agent.agentId);
             this.metrics.agentStopped(cluster.clusterId, stop.rule);
             this.deps.activity.record({
               clusterId: cluster.clusterId,

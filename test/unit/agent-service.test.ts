@@ -116,3 +116,20 @@ describe('AgentService', () => {
     expect(backend.stops.map((s) => s.agentId)).toEqual([agentIdFor('test', 1), agentIdFor('test', 2)]);
   });
 });
+
+describe('AgentService cap bookkeeping', () => {
+  it('counts a launch the listing does not show yet, and frees the slot when the agent stops', async () => {
+    const { backend, service } = setup();
+    // An eventually consistent listing: the first launch is invisible to the next list call.
+    const realList = backend.list.bind(backend);
+    let hide = true;
+    backend.list = async (c) => (hide ? [] : realList(c));
+    const cap1 = { ...CLUSTER, max_agents: '1' };
+    expect((await service.createAgent({ ...create(1), clusterProperties: cap1 })).kind).toBe('launched');
+    expect((await service.createAgent({ ...create(2), clusterProperties: cap1 })).kind).toBe('waiting');
+    hide = false;
+    await service.jobCompleted({ elasticAgentId: agentIdFor('test', 1), job: job(1), clusterProperties: cap1 });
+    expect((await service.createAgent({ ...create(2), clusterProperties: cap1 })).kind).toBe('launched');
+    expect(backend.agents.filter((a) => a.status !== 'stopped')).toHaveLength(1);
+  });
+});

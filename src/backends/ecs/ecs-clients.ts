@@ -14,6 +14,8 @@ export interface EcsClientOptions {
   observer?: EcsCallObserver;
   /** Total attempts per call (first + retries); default 8. */
   maxAttempts?: number;
+  /** `adaptive` (default) or `standard` (no client-side rate limiter). */
+  retryMode?: 'adaptive' | 'standard';
 }
 
 /**
@@ -29,7 +31,7 @@ export function createEcsClient(
     ...(cluster.region ? { region: cluster.region } : {}),
     // Adaptive retries: the standard backoff (500 ms base for throttling, capped at 20 s) plus a client-side rate
     // limiter that slows this client down after ThrottlingException, since ECS read/modify buckets are per account.
-    retryMode: 'adaptive',
+    retryMode: options.retryMode ?? 'adaptive',
     maxAttempts: options.maxAttempts ?? 8,
     ...(cluster.assumeRoleArn
       ? {
