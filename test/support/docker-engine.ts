@@ -1,0 +1,128 @@
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+import { LABEL } from '../../src/backends/docker/container-spec.js';
+
+const run = promisify(execFile);
+
+/** Label put on every unlabelled container a test starts (children, bystanders), so cleanup finds it. */
+export const RUN_LABEL = 'gocd-agent-scaler-test.run';
+
+/** A fresh id for one test file's run: cluster ids and the run label derive from it. */
+export function runId(prefix: string): string {
+  return `${prefix}${randomBytes(3).toString('hex')}`;
+}
+
+/** A dockerode client for the local engine (tests talk to the engine directly to check what the backend did). */
+export function localDocker(): Docker {
+  return new Docker();
+}
+
+/** `docker <args>` with the CLI; resolves stdout (trimmed), rejects with stderr. */
+export async function dockerCli(args: string[], timeoutMs = 60_000): Promise<string> {
+  const { stdout } = await run('docker', args, { timeout: timeoutMs, maxBuffer: 16 << 20 });
+  return stdout.trim();
+}
+
+/** Pipes `docker save <image>` into `docker exec -i <container> docker load` (an image into a nested daemon). */
+export function loadImageInto(container: string, image: string, timeoutMs = 120_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const save = spawn('docker', ['save', image], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const load = spawn('docker', ['exec', '-i', container, 'docker', 'load'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    load.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    save.stdout.pipe(load.stdin);
+    const timer = setTimeout(() => {
+      save.kill();
+      load.kill();
+      reject(new Error(`loading ${image} into ${container} timed out`));
+    }, timeoutMs);
+    load.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`docker load in ${container} exited ${code}: ${stderr}`));
+    });
+  });
+}
+
+/** Polls `probe` until it returns a value other than undefined/false, at most `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+  intervalMs = 200,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+/** Container ids (full) carrying this label (`key=value`), in any state. */
+export async function containersWithLabel(docker: Docker, label: string): Promise<string[]> {
+  return (await docker.listContainers({ all: true, filters: { label: [label] } })).map((c) => c.Id);
+}
+
+/** True when the engine knows this container (by id or name). */
+export async function containerExists(docker: Docker, idOrName: string): Promise<boolean> {
+  try {
+    await docker.getContainer(idOrName).inspect();
+    return true;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return false;
+    throw err;
+  }
+}
+
+/** Removes everything a test run left: containers and volumes of these cluster ids, and run-labelled containers. */
+export async function cleanupRun(docker: Docker, run: string, clusterIds: readonly string[]): Promise<void> {
+  const ids = new Set<string>(await containersWithLabel(docker, `${RUN_LABEL}=${run}`));
+  for (const c of clusterIds)
+    for (const id of await containersWithLabel(docker, `${LABEL.clusterId}=${c}`)) ids.add(id);
+  await Promise.all(
+    [...ids].map((id) =>
+      docker
+        .getContainer(id)
+        .remove({ force: true, v: true })
+        .catch(() => undefined),
+    ),
+  );
+  for (const c of clusterIds) {
+    const { Volumes } = await docker.listVolumes({ filters: { label: [`${LABEL.clusterId}=${c}`] } });
+    await Promise.all(
+      (Volumes ?? []).map((v) =>
+        docker
+          .getVolume(v.Name)
+          .remove()
+          .catch(() => undefined),
+      ),
+    );
+  }
+}
+
+/** Host processes whose command line contains `marker` (containers share the host's process table). */
+export function hostProcessesWith(marker: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(marker)) found.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found;
+}
