@@ -8,7 +8,14 @@ GSON_JAR="${GSON_JAR:-/usr/share/java/gson.jar}"
 JUNIT_JAR="${JUNIT_JAR:-/usr/share/java/junit-platform-console-standalone.jar}"   # Debian: junit5
 [ -r "$JUNIT_JAR" ] || { echo "test.sh: $JUNIT_JAR not found (Debian: apt-get install junit5, or set JUNIT_JAR)" >&2; exit 1; }
 
-./build.sh
+# Hold the build lock for the whole run: a concurrent build.sh must not replace the classes under test.
+mkdir -p build
+if command -v flock >/dev/null; then
+  exec 9>build/.lock
+  flock -w 300 9 || { echo "test.sh: another build held build/.lock for 5 minutes" >&2; exit 1; }
+  export GOCD_PLUGIN_BUILD_LOCKED=1
+fi
+./build.sh "$@"
 
 echo "javac: unit tests"
 rm -rf build/test-classes build/test-reports
