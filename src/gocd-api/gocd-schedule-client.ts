@@ -93,6 +93,8 @@ export class GocdScheduleClient {
         return { kind: 'scheduled', status: answer.status, attempts, message: answer.message };
       }
       last = answer;
+      // Shut down mid-request: report it as aborted (released for a redelivery), not as GoCD's failure.
+      if (signal?.aborted) return { kind: 'aborted', attempts, message: 'aborted during the request' };
       if (answer.status !== undefined && !isRetryableStatus(answer.status)) {
         const missing = answer.status === 422 ? MISSING_VARIABLE.exec(answer.message)?.[1] : undefined;
         return {

@@ -56,7 +56,12 @@ describe.skipIf(!ok)('status reports in a real browser', () => {
         elastic_agent_profile_properties: { ...PROFILE, docker_mode: 'privileged' },
       }),
     );
-    t.backend.agents[2]!.status = 'stopped';
+    // Job 13 completes (freeing its slot), then a launch fails; later 13's container shows up again as a leak.
+    await post('job-completion', {
+      elastic_agent_id: agentIdFor('test', 13),
+      cluster_profile_properties: cluster,
+      job_identifier: job(13),
+    });
     t.backend.failLaunch = 'RESOURCE:MEMORY: no container instance has 2048 MiB free';
     await post('create-agent', createAgentBody(16, { cluster_profile_properties: cluster }));
     t.backend.failLaunch = undefined;

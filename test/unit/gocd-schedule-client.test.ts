@@ -122,7 +122,11 @@ describe('GoCD schedule client', () => {
   it('stops retrying at once when aborted (shutdown)', async () => {
     gocd.pipeline('deploy-app').script('deploy-app', ...Array.from({ length: 50 }, () => ({ status: 503 })));
     const abort = new AbortController();
-    const pending = client({ initialDelayMs: 5_000, maxDelayMs: 5_000 }).schedule('deploy-app', VARS, abort.signal);
+    const pending = client({ initialDelayMs: 5_000, maxDelayMs: 5_000, retryWindowMs: 60_000 }).schedule(
+      'deploy-app',
+      VARS,
+      abort.signal,
+    );
     await gocd.waitForCalls(1);
     abort.abort();
     expect(await pending).toMatchObject({ kind: 'aborted', attempts: 1 });
