@@ -368,6 +368,22 @@ describe.skipIf(!ok)('the forwarder plugin jar, loaded by a GoCD plugin host, ag
     });
   });
 
+  describe('when GoCD cannot list its agents', () => {
+    it('forwards server-ping without an agent list, so the service treats it as unknown and deletes nothing', async () => {
+      seen.length = 0;
+      const run = await runHost(
+        [listAgents(500, { message: 'internal error' }), handle(`${EA}server-ping`, bodies.serverPing)],
+        'env',
+        proxyUrl,
+        t.token,
+      );
+      const ping = run.handled[0]!;
+      expect([ping.status, ping.body]).toEqual([200, '']);
+      expect(ping.accessorCalls.map((c) => c.api)).toEqual(['go.processor.elastic-agents.list-agents']);
+      expect(JSON.parse(seen.find((s) => s.name === `${EA}server-ping`)!.body)).toEqual(bodies.serverPing);
+    }, 90_000);
+  });
+
   describe('with a wrong token', () => {
     it('gets the service refusal for ordinary requests and still keeps migrate-config profiles', async () => {
       const before = t.backend.launches.length;
