@@ -300,7 +300,7 @@ describe.skipIf(!ok)('the forwarder plugin jar, loaded by a GoCD plugin host, ag
 
     it('sends server-ping with GoCD agent list and touches no young agent', () => {
       const ping = result('server-ping');
-      expect([ping.status, ping.body]).toEqual([200, '']);
+      expect([ping.status, ping.body]).toEqual([200, '{}']);
       expect(ping.accessorCalls.map((c) => c.api)).toEqual(['go.processor.elastic-agents.list-agents']);
       const forwarded = JSON.parse(seen.find((s) => s.name === `${EA}server-ping`)!.body);
       expect(forwarded).toEqual({ ...bodies.serverPing, agents: [GOCD_AGENT] });
@@ -308,7 +308,7 @@ describe.skipIf(!ok)('the forwarder plugin jar, loaded by a GoCD plugin host, ag
 
     it('ends job-completion with the agent stopped, then disabled and deleted through the accessor', () => {
       const done = result('job-completion');
-      expect([done.status, done.body]).toEqual([200, '']);
+      expect([done.status, done.body]).toEqual([200, '{}']);
       expect(done.accessorCalls.map((c) => [c.api, c.version, c.extension])).toEqual([
         ['go.processor.elastic-agents.list-agents', '1.0', 'elastic-agent'],
         ['go.processor.elastic-agents.disable-agents', '1.0', 'elastic-agent'],
@@ -378,7 +378,7 @@ describe.skipIf(!ok)('the forwarder plugin jar, loaded by a GoCD plugin host, ag
         t.token,
       );
       const ping = run.handled[0]!;
-      expect([ping.status, ping.body]).toEqual([200, '']);
+      expect([ping.status, ping.body]).toEqual([200, '{}']);
       expect(ping.accessorCalls.map((c) => c.api)).toEqual(['go.processor.elastic-agents.list-agents']);
       expect(JSON.parse(seen.find((s) => s.name === `${EA}server-ping`)!.body)).toEqual(bodies.serverPing);
     }, 90_000);

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shouldAssignWork } from '../../src/agents/agent-id.js';
 import { fixture } from '../support/gocd-bodies.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
 
 /**
  * One case of the table shared with the forwarder's Java tests (gocd-plugin/src/test): `body` is a JSON value,
@@ -50,4 +51,44 @@ describe('should-assign-work table shared with the forwarder plugin', () => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     expect(shouldAssignWork(input(c))).toBe(c.expected);
   });
+});
+
+describe('should-assign-work table through the service route POST /gocd/requests/…should-assign-work', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /** The request text as the forwarder would send it: `raw` verbatim, else the body serialised. */
+  const text = (c: ShouldAssignCase): string => (c.raw !== undefined ? c.raw : JSON.stringify(c.body));
+  const isJson = (c: ShouldAssignCase): boolean => input(c) !== undefined || c.raw === '';
+  const post = (c: ShouldAssignCase) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/gocd/requests/cd.go.elastic-agent.should-assign-work',
+      headers: t.auth,
+      payload: text(c),
+    });
+
+  it.each(cases.filter(isJson).map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const res = await post(c);
+    // The bare literal, status 200: never an error inside GoCD's assignment loop.
+    expect([res.statusCode, res.body]).toEqual([200, String(c.expected)]);
+  });
+
+  // Text that is not JSON never comes from GoCD (it serialises the message). The plugin answers it false without
+  // the network; the HTTP route applies DESIGN.md's general rule for malformed JSON (400 naming the problem),
+  // before the rule runs. Either way it is never `true` and never a 5xx.
+  it.each(cases.filter((c) => !isJson(c)).map((c) => [c.name, c] as const))(
+    '%s (not JSON: the route refuses it with 400 before the rule runs)',
+    async (_name, c) => {
+      expect(c.expected).toBe(false);
+      const res = await post(c);
+      expect(res.statusCode).toBe(400);
+      expect(res.body).toMatch(/JSON/);
+    },
+  );
 });

@@ -37,9 +37,15 @@ public class ForwarderPlugin implements GoPlugin {
     private final ScalerClient client;
     private volatile GoApplicationAccessor accessor;
 
-    /** The constructor GoCD's plugin loader calls: settings from the server's environment, default timeouts. */
+    /**
+     * The constructor GoCD's plugin loader calls: settings from the server's environment, timeouts 5 s / 30 s unless
+     * the system properties {@code gocd.agent.scaler.connect.timeout.ms} / {@code gocd.agent.scaler.request.timeout.ms}
+     * say otherwise.
+     */
     public ForwarderPlugin() {
-        this(ForwarderSettings.fromEnvironment(), ScalerClient.CONNECT_TIMEOUT, ScalerClient.REQUEST_DEADLINE);
+        this(ForwarderSettings.fromEnvironment(),
+                ForwarderSettings.timeout(System.getProperties(), ForwarderSettings.CONNECT_TIMEOUT_PROPERTY, ScalerClient.CONNECT_TIMEOUT),
+                ForwarderSettings.timeout(System.getProperties(), ForwarderSettings.REQUEST_TIMEOUT_PROPERTY, ScalerClient.REQUEST_DEADLINE));
     }
 
     ForwarderPlugin(ForwarderSettings settings, Duration connectTimeout, Duration deadline) {
@@ -118,8 +124,8 @@ public class ForwarderPlugin implements GoPlugin {
         if (actions != null && actions.isJsonObject()) {
             calls.apply(ids(actions.getAsJsonObject().get("disable")), ids(actions.getAsJsonObject().get("delete")), agents);
         }
-        // GoCD ignores the body of these two; the agent actions were for the plugin, not for GoCD.
-        return new DefaultGoPluginApiResponse(200, "");
+        // GoCD ignores the body of these two; the agent actions were for the plugin, not for GoCD, so it gets {}.
+        return new DefaultGoPluginApiResponse(200, "{}");
     }
 
     /** The service's reply, or null (logged) when there was none: not configured, refused, timed out. */

@@ -2,6 +2,7 @@ package gocd.agent.scaler.forwarder;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 
@@ -15,6 +16,9 @@ final class ForwarderSettings {
     static final String TOKEN_ENV = "GOCD_AGENT_SCALER_TOKEN";
     static final String URL_PROPERTY = "gocd.agent.scaler.url";
     static final String TOKEN_PROPERTY = "gocd.agent.scaler.token";
+    /** Overrides of the timeouts in milliseconds (tests, or a service known to be slow); defaults 5 s and 30 s. */
+    static final String CONNECT_TIMEOUT_PROPERTY = "gocd.agent.scaler.connect.timeout.ms";
+    static final String REQUEST_TIMEOUT_PROPERTY = "gocd.agent.scaler.request.timeout.ms";
 
     private final URI baseUrl;
     private final String token;
@@ -59,6 +63,21 @@ final class ForwarderSettings {
     /** Settings given directly (tests, the harness). */
     static ForwarderSettings of(String url, String token) {
         return from(Map.of(URL_ENV, url, TOKEN_ENV, token), new Properties());
+    }
+
+    /**
+     * A timeout from a system property in milliseconds, else the default. A value that is not a positive whole number
+     * falls back to the default rather than to "no timeout", which would let a GoCD thread wait without end.
+     */
+    static Duration timeout(Properties properties, String name, Duration fallback) {
+        String text = properties.getProperty(name);
+        if (text == null || text.isBlank()) return fallback;
+        try {
+            long ms = Long.parseLong(text.trim());
+            return ms > 0 ? Duration.ofMillis(ms) : fallback;
+        } catch (NumberFormatException e) {
+            return fallback;
+        }
     }
 
     private static String pick(String property, String env) {

@@ -59,6 +59,10 @@ final class ScalerClient {
         return http;
     }
 
+    Duration deadline() {
+        return deadline;
+    }
+
     /** POSTs the body verbatim (an absent body as an empty one) and waits at most the deadline for the whole answer. */
     Reply post(String requestName, String body) throws ForwardException {
         HttpRequest request = HttpRequest.newBuilder(settings.requestUri(requestName))

@@ -87,7 +87,7 @@ class AgentActionsTest {
         scaler.answer = s -> new TestSupport.Answer(200, "{\"agent_actions\":{\"disable\":[\"ea-7-0a1b2c3d\",\"ea-9-ffffffff\"],\"delete\":[\"ea-7-0a1b2c3d\"]}}");
         GoPluginApiResponse r = plugin.handle(TestSupport.request(name, PING));
         assertEquals(200, r.responseCode());
-        assertEquals("", r.responseBody());
+        assertEquals("{}", r.responseBody(), "an empty JSON object, not the agent actions meant for the plugin");
         assertEquals(List.of(GocdAccessorCalls.LIST_AGENTS, GocdAccessorCalls.DISABLE_AGENTS, GocdAccessorCalls.DELETE_AGENTS), accessor.apis());
         GoApiRequest disable = accessor.calls.get(1);
         assertEquals("1.0", disable.apiVersion());

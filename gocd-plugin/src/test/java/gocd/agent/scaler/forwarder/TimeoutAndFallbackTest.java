@@ -37,6 +37,29 @@ class TimeoutAndFallbackTest {
     }
 
     @Test
+    void systemPropertiesOverrideBothTimeoutsAndBadValuesKeepTheDefaults() {
+        java.util.Properties p = new java.util.Properties();
+        assertEquals(Duration.ofSeconds(30), ForwarderSettings.timeout(p, ForwarderSettings.REQUEST_TIMEOUT_PROPERTY, ScalerClient.REQUEST_DEADLINE));
+        for (String bad : new String[] {"", " ", "0", "-5", "1.5", "30s", "99999999999999999999"}) {
+            p.setProperty(ForwarderSettings.REQUEST_TIMEOUT_PROPERTY, bad);
+            assertEquals(Duration.ofSeconds(30), ForwarderSettings.timeout(p, ForwarderSettings.REQUEST_TIMEOUT_PROPERTY, ScalerClient.REQUEST_DEADLINE), "'" + bad + "'");
+        }
+        p.setProperty(ForwarderSettings.REQUEST_TIMEOUT_PROPERTY, " 750 ");
+        assertEquals(Duration.ofMillis(750), ForwarderSettings.timeout(p, ForwarderSettings.REQUEST_TIMEOUT_PROPERTY, ScalerClient.REQUEST_DEADLINE));
+
+        String[] keys = {ForwarderSettings.URL_PROPERTY, ForwarderSettings.TOKEN_PROPERTY, ForwarderSettings.CONNECT_TIMEOUT_PROPERTY, ForwarderSettings.REQUEST_TIMEOUT_PROPERTY};
+        String[] values = {"http://127.0.0.1:1", TestSupport.TOKEN, "1200", "3400"};
+        try {
+            for (int i = 0; i < keys.length; i++) System.setProperty(keys[i], values[i]);
+            ForwarderPlugin plugin = new ForwarderPlugin();
+            assertEquals(Duration.ofMillis(1200), plugin.client().http().connectTimeout().orElseThrow());
+            assertEquals(Duration.ofMillis(3400), plugin.client().deadline());
+        } finally {
+            for (String k : keys) System.clearProperty(k);
+        }
+    }
+
+    @Test
     void aBodyThatStallsAfterTheHeadersIsCutOffAtTheDeadline() throws Exception {
         try (TestSupport.FakeScaler scaler = new TestSupport.FakeScaler()) {
             // Headers and 10 of 1000 promised bytes, then silence: HttpRequest.timeout alone would wait forever.
