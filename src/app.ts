@@ -7,12 +7,13 @@ import { registerErrorHandler } from './http/error-handler.js';
 import { registerGocdRoutes } from './http/gocd.routes.js';
 import { registerOperationsRoutes } from './http/health.routes.js';
 import { loadOpenApi } from './http/openapi.js';
-import { registerObservabilityRoutes } from './http/operations.routes.js';
+import { type OperationsOptions, registerObservabilityRoutes } from './http/operations.routes.js';
 import { registerRegistryRoutes } from './http/registry.routes.js';
 import { registerRequestLog } from './http/request-log.js';
 import type { Logger } from './logger.js';
 import type { PrometheusMetrics } from './metrics/prometheus-metrics.js';
 import type { RegistryServices } from './registry/registry-composition.js';
+import { renderTriggerSection } from './registry/trigger-report.view.js';
 
 /** What the app is built from; clients and services are constructed by the entry point (see composition.ts). */
 export interface AppDeps {
@@ -42,17 +43,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerErrorHandler(app);
   registerRequestLog(app, deps.metrics.httpDuration);
   registerOperationsRoutes(app, { spec, version: deps.version, dockerStatus: deps.dockerStatus });
+  const triggers = deps.registry?.triggers;
+  const handlers = createGocdHandlers(
+    deps.agents,
+    deps.logger,
+    triggers && deps.config.subscriptions.length ? () => [renderTriggerSection(triggers.recentTriggers())] : undefined,
+  );
   registerObservabilityRoutes(app, {
     spec,
     agents: deps.agents,
     registry: deps.metrics.registry,
     statusToken: deps.config.gocd.forwarderToken,
+    pluginStatusReport: handlers['cd.go.elastic-agent.plugin-status-report'] as OperationsOptions['pluginStatusReport'],
   });
-  registerGocdRoutes(app, {
-    spec,
-    forwarderToken: deps.config.gocd.forwarderToken,
-    handlers: createGocdHandlers(deps.agents, deps.logger),
-  });
+  registerGocdRoutes(app, { spec, forwarderToken: deps.config.gocd.forwarderToken, handlers });
   registerRegistryRoutes(app, { spec, registry: deps.registry, waitForTriggers: deps.waitForRegistryTriggers });
   await app.ready();
   return app;

@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import { agentLifecycleHandlers } from './handlers/agent-lifecycle.handlers.js';
 import { migrateConfig } from './handlers/migrate-config.handler.js';
 import { pluginInfoHandlers } from './handlers/plugin-info.handlers.js';
-import { statusReportHandlers } from './handlers/status-report.handlers.js';
+import { type ExtraSections, statusReportHandlers } from './handlers/status-report.handlers.js';
 import { validateProfileHandlers } from './handlers/validate-profile.handlers.js';
 import type { GocdRequestName } from './request-names.js';
 
@@ -12,12 +12,16 @@ import type { GocdRequestName } from './request-names.js';
 export type GocdHandler = (body: any) => unknown;
 
 /** The handler of every request name; the type makes a missing name a compile error. */
-export function createGocdHandlers(agents: AgentService, logger: Logger): Record<GocdRequestName, GocdHandler> {
+export function createGocdHandlers(
+  agents: AgentService,
+  logger: Logger,
+  extraStatus?: ExtraSections,
+): Record<GocdRequestName, GocdHandler> {
   return {
     ...pluginInfoHandlers,
     ...validateProfileHandlers,
     'cd.go.elastic-agent.migrate-config': migrateConfig,
     ...agentLifecycleHandlers(agents, logger),
-    ...statusReportHandlers(agents),
+    ...statusReportHandlers(agents, extraStatus),
   };
 }

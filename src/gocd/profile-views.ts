@@ -1,5 +1,5 @@
 import type { PropertyDef } from '../agents/profile-properties.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml } from '../html.js';
 
 /** GoCD's plugin metadata list: `[{key, metadata: {required, secure}}]`. */
 export function metadataOf(

@@ -1,7 +1,7 @@
 import type { Activity } from '../agents/activity-log.js';
 import type { AgentReport, ClusterReport } from '../agents/agent-service.js';
 import type { AgentRecord } from '../backends/port.js';
-import { escapeHtml as e } from './html.js';
+import { escapeHtml as e } from '../html.js';
 
 const STYLE = `<style>
 .gas{font-family:system-ui,sans-serif;font-size:13px;color:#333}

@@ -1,4 +1,4 @@
-import { escapeHtml as e } from '../gocd/html.js';
+import { escapeHtml as e } from '../html.js';
 import type { OpenApiSpec } from './openapi.js';
 
 type Json = Record<string, unknown>;

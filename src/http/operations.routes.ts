@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { AgentService } from '../agents/agent-service.js';
-import { statusReportHandlers } from '../gocd/handlers/status-report.handlers.js';
 import type { PropertyMap } from '../gocd/messages.js';
 import { requireBearer } from './auth.js';
 import { renderApiDocs } from './docs.view.js';
@@ -12,12 +11,14 @@ export interface OperationsOptions {
   agents: AgentService;
   registry: Registry;
   statusToken: string;
+  /** The plugin status report handler, so /status shows exactly what GoCD shows. */
+  pluginStatusReport: (body: { all_cluster_profiles_properties: PropertyMap[] }) => Promise<{ view: string }>;
 }
 
 /** `GET /metrics` (Prometheus), `GET /docs` (API reference), `GET /status` (bearer; the cluster view as a page). */
 export function registerObservabilityRoutes(app: FastifyInstance, options: OperationsOptions): void {
   const docs = renderApiDocs(options.spec);
-  const pluginReport = statusReportHandlers(options.agents)['cd.go.elastic-agent.plugin-status-report'];
+  const pluginReport = options.pluginStatusReport;
   app.get('/metrics', { schema: routeSchema(options.spec, 'get', '/metrics') }, async (_request, reply) =>
     reply.type(options.registry.contentType).send(await options.registry.metrics()),
   );

@@ -1,5 +1,5 @@
 import type { AgentService } from '../../agents/agent-service.js';
-import { escapeHtml } from '../html.js';
+import { escapeHtml } from '../../html.js';
 import type { AgentStatusReportMessage, ClusterStatusReportMessage, PluginStatusReportMessage } from '../messages.js';
 import { renderAgentReport, renderClusterSection, renderStatusPage } from '../status-report.view.js';
 
@@ -7,8 +7,11 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Extra report sections from outside the plugin protocol (e.g. registry triggers), as HTML. */
+export type ExtraSections = () => string[];
+
 /** The three status reports; each answers `{view: html}` and never an error (a blank view breaks GoCD's page). */
-export function statusReportHandlers(agents: AgentService) {
+export function statusReportHandlers(agents: AgentService, extra: ExtraSections = () => []) {
   const section = async (props: Record<string, unknown>) => {
     try {
       return renderClusterSection(await agents.clusterReport(props));
@@ -18,7 +21,10 @@ export function statusReportHandlers(agents: AgentService) {
   };
   return {
     'cd.go.elastic-agent.plugin-status-report': async (body: PluginStatusReportMessage | undefined) => ({
-      view: renderStatusPage(await Promise.all((body?.all_cluster_profiles_properties ?? []).map(section))),
+      view: renderStatusPage([
+        ...(await Promise.all((body?.all_cluster_profiles_properties ?? []).map(section))),
+        ...extra(),
+      ]),
     }),
     'cd.go.elastic-agent.cluster-status-report': async (body: ClusterStatusReportMessage) => ({
       view: renderStatusPage([await section(body.cluster_profile_properties)]),
