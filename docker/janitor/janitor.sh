@@ -1,26 +1,26 @@
 #!/bin/sh
-# gocd-agent-scaler janitor: runs beside a socket-mode agent (same ECS task, host Docker socket mounted) and, when
-# the task stops (SIGTERM), removes every container the agent's job started through the socket. ECS stops only the
-# containers it created; siblings started through the socket would otherwise outlive the task.
-#
-# Attribution: the containers the engine created after the agent container (`since=<agent>`, the engine's own
-# order), minus those labelled com.amazonaws.ecs.* (managed by ECS) or gocd-agent-scaler.* (the scaler's own).
-# Sound because the scaler places at most one socket-mode agent per host (ECS distinctInstance).
+# gocd-agent-scaler janitor: runs beside a socket-mode agent in the same ECS task, with the host's Docker socket
+# mounted. A Docker client cannot label what it creates, so the containers a job started through the socket are
+# attributed by the engine's own creation order: every container created `since` the agent container, minus the
+# ones ECS manages (com.amazonaws.ecs.* labels: this task's and other tasks' containers) and the scaler's own
+# (gocd-agent-scaler.* labels). One socket-mode agent per host (ECS distinctInstance) keeps that unambiguous.
+# On SIGTERM (ECS stopping the task: job done, reaped, or the essential agent container exited) it force-removes
+# those containers in parallel and exits 0.
 #
 # Environment:
-#   JANITOR_AGENT_CONTAINER       id or name of the agent container (skips the ECS lookup; for tests, non-ECS hosts)
-#   JANITOR_AGENT_CONTAINER_NAME  the agent's container name in the task definition (default: agent)
-#   ECS_CONTAINER_METADATA_URI_V4 set by ECS; its /task document names this task's ARN
-#   JANITOR_STOP_SECONDS          SIGTERM-to-SIGKILL grace for each child (default: 3)
+#   JANITOR_AGENT_CONTAINER        the agent container's id or name (bypasses the ECS lookup; used by tests)
+#   JANITOR_AGENT_CONTAINER_NAME   the agent's container name in the task definition (default: agent)
+#   ECS_CONTAINER_METADATA_URI_V4  set by the ECS agent; `<uri>/task` names this task's ARN
+#   JANITOR_STOP_TIMEOUT           seconds each child gets between SIGTERM and SIGKILL (default 2)
 set -u
 
 AGENT_NAME="${JANITOR_AGENT_CONTAINER_NAME:-agent}"
-STOP_SECONDS="${JANITOR_STOP_SECONDS:-3}"
-AGENT=""
+STOP_TIMEOUT="${JANITOR_STOP_TIMEOUT:-2}"
+agent_id=""
 
 log() { echo "janitor: $*" >&2; }
 
-# The agent container's id: given directly, or the container of this ECS task named $AGENT_NAME.
+# The agent container's full id, or nothing when it cannot be found (yet).
 find_agent() {
   if [ -n "${JANITOR_AGENT_CONTAINER:-}" ]; then
     docker inspect --format '{{.Id}}' "$JANITOR_AGENT_CONTAINER" 2>/dev/null
@@ -30,68 +30,79 @@ find_agent() {
     log "neither JANITOR_AGENT_CONTAINER nor ECS_CONTAINER_METADATA_URI_V4 is set"
     return
   fi
-  task_arn=$(wget -qO- -T 5 "$ECS_CONTAINER_METADATA_URI_V4/task" 2>/dev/null |
-    grep -o '"TaskARN" *: *"[^"]*"' | head -n 1 | sed 's/.*"\([^"]*\)"$/\1/')
+  task_arn=$(wget -qO- "${ECS_CONTAINER_METADATA_URI_V4}/task" 2>/dev/null |
+    sed -n 's/.*"TaskARN"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' | head -n 1)
   if [ -z "$task_arn" ]; then
-    log "could not read TaskARN from $ECS_CONTAINER_METADATA_URI_V4/task"
+    log "could not read the task ARN from ${ECS_CONTAINER_METADATA_URI_V4}/task"
     return
   fi
   docker ps -aq --no-trunc \
-    --filter "label=com.amazonaws.ecs.task-arn=$task_arn" \
-    --filter "label=com.amazonaws.ecs.container-name=$AGENT_NAME" | head -n 1
+    --filter "label=com.amazonaws.ecs.task-arn=${task_arn}" \
+    --filter "label=com.amazonaws.ecs.container-name=${AGENT_NAME}" | head -n 1
 }
 
-# Ids of the agent's children: created after it, not managed by ECS or the scaler, not this janitor.
+# Ids of the containers created since the agent that carry no ECS or scaler label.
 children() {
-  self="${HOSTNAME:-}"
-  docker ps -a --no-trunc --filter "since=$1" --format '{{.ID}} {{.Labels}}' | while read -r id labels; do
-    case ",$labels" in
-      *,com.amazonaws.ecs.* | *,gocd-agent-scaler.*) continue ;;
-    esac
-    [ "$id" != "$1" ] || continue
-    if [ -n "$self" ]; then
-      case "$id" in "$self"*) continue ;; esac
-    fi
-    echo "$id"
-  done
+  ids=$(docker ps -aq --no-trunc --filter "since=$1") || return 1
+  [ -n "$ids" ] || return 0
+  # One inspect for all: each line is the id followed by the container's label keys (never values).
+  # shellcheck disable=SC2086
+  docker inspect --format '{{.Id}}{{range $k, $v := .Config.Labels}} {{$k}}{{end}}' $ids 2>/dev/null |
+    awk -v agent="$1" '{
+      if ($1 == agent) next
+      for (i = 2; i <= NF; i++) if (index($i, "com.amazonaws.ecs.") == 1 || index($i, "gocd-agent-scaler.") == 1) next
+      print $1
+    }'
 }
 
-# Stops (short grace: busybox-style sleep ignores SIGTERM) and force-removes the given containers in parallel.
+# Stops (short timeout: busybox-style sleep ignores SIGTERM) and force-removes the given containers in parallel.
 remove_all() {
+  pids=""
   for id in "$@"; do
-    (docker stop -t "$STOP_SECONDS" "$id" >/dev/null 2>&1; docker rm -f -v "$id" >/dev/null 2>&1 || true) &
+    (docker stop -t "$STOP_TIMEOUT" "$id" >/dev/null 2>&1; docker rm -f -v "$id" >/dev/null 2>&1) &
+    pids="$pids $!"
   done
-  wait
+  # Only these: a bare `wait` would also wait for the idle sleep below.
+  # shellcheck disable=SC2086
+  [ -z "$pids" ] || wait $pids
 }
 
 cleanup() {
-  [ -n "$AGENT" ] || AGENT=$(find_agent)
-  if [ -z "$AGENT" ]; then
-    log "agent container not found; nothing removed"
-    return
+  trap '' TERM INT
+  [ -z "${sleeper:-}" ] || kill "$sleeper" 2>/dev/null
+  [ -n "$agent_id" ] || agent_id=$(find_agent)
+  if [ -z "$agent_id" ]; then
+    log "agent container not found; nothing to clean up"
+    exit 0
   fi
-  # Two passes: the job may start a container while the first pass is stopping the others.
-  for pass in 1 2; do
-    ids=$(children "$AGENT")
-    [ -n "$ids" ] || break
-    # shellcheck disable=SC2086
-    set -- $ids
-    log "pass $pass: removing $# container(s) started through the socket: $*"
-    remove_all "$@"
-  done
-}
-
-on_term() {
-  cleanup
-  log "done"
+  first=$(children "$agent_id")
+  # shellcheck disable=SC2086
+  remove_all $first
+  # A second sweep catches containers the job started while the first one ran.
+  late=$(children "$agent_id")
+  # shellcheck disable=SC2086
+  remove_all $late
+  count=$(printf '%s\n%s\n' "$first" "$late" | grep -c . || true)
+  log "removed ${count} container(s) started through the socket since agent ${agent_id}"
   exit 0
 }
 
-trap on_term TERM INT
-AGENT=$(find_agent)
-if [ -n "$AGENT" ]; then log "watching agent container $AGENT"; else log "agent container not found yet; will look again at SIGTERM"; fi
-# Sleep in the background so the trap runs as soon as SIGTERM arrives.
+trap cleanup TERM INT
+
+# Learn the agent's id early (the agent container may be created after this one); SIGTERM interrupts the waits.
+tries=0
+while [ -z "$agent_id" ] && [ "$tries" -lt 60 ]; do
+  agent_id=$(find_agent)
+  [ -n "$agent_id" ] && break
+  tries=$((tries + 1))
+  sleep 1 &
+  sleeper=$!
+  wait "$sleeper"
+done
+if [ -n "$agent_id" ]; then log "watching agent ${agent_id}"; else log "agent not found yet; will look again on SIGTERM"; fi
+
 while :; do
   sleep 3600 &
-  wait $!
+  sleeper=$!
+  wait "$sleeper"
 done
