@@ -6,6 +6,8 @@ import { GOCD_REQUEST_NAMES, type GocdRequestName, isGocdRequestName } from '../
 import { requireBearer } from './auth.js';
 import { gocdRequestSchemas, type OpenApiSpec, routeSchema } from './openapi.js';
 
+const SHOULD_ASSIGN_WORK = 'cd.go.elastic-agent.should-assign-work';
+
 export interface GocdRouteOptions {
   spec: OpenApiSpec;
   handlers: Record<GocdRequestName, GocdHandler>;
@@ -40,6 +42,16 @@ export function registerGocdRoutes(app: FastifyInstance, options: GocdRouteOptio
     {
       schema: routeSchema(options.spec, 'post', '/gocd/requests/{requestName}'),
       onRequest: requireBearer(() => [options.forwarderToken]),
+      // should-assign-work is total (DESIGN.md): a body that is not even JSON answers `false`, never an error, as the
+      // forwarder's local rule does (a 400 here means auth already passed). Everything else goes to the root handler.
+      errorHandler: (error, request, reply) => {
+        const status = (error as { statusCode?: number }).statusCode ?? 500;
+        const name = (request.params as { requestName?: string }).requestName;
+        if (name === SHOULD_ASSIGN_WORK && status === 400) {
+          return reply.code(200).type('application/json').send('false');
+        }
+        return app.errorHandler(error, request, reply);
+      },
     },
     async (request, reply) => {
       const name = request.params.requestName;
