@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import awsLambdaFastify from '@fastify/aws-lambda';
 import { buildApp } from './app.js';
 import { createServices } from './composition.js';
@@ -7,6 +8,7 @@ import { lambdaRegistryOptions, lambdaSettings, withHttpScope } from './lambda/l
 import { createLambdaHandler } from './lambda/lambda-handler.js';
 import { registryInvocations } from './lambda/registry-invocations.js';
 import { createLogger } from './logger.js';
+import { EmfFlusher } from './metrics/emf-flusher.js';
 import { VERSION } from './version.js';
 
 // Lambda entry. Everything below runs once per container, at init (top-level await), never per invocation.
@@ -23,11 +25,21 @@ const app = await buildApp({ config, logger, version: VERSION, ...services, wait
 // decorateRequest must be false: buildApp has already made the app ready, and no route reads the raw event.
 const http = awsLambdaFastify(app, { decorateRequest: false, callbackWaitsForEmptyEventLoop: false });
 
-/** The Lambda handler: Function URL / HTTP API (payload v2), EventBridge (ECR push, schedule) and the retry queue. */
-export const handler = createLambdaHandler(
+const route = createLambdaHandler(
   {
     http: withHttpScope(http, config, settings),
     ...registryInvocations({ config, registry: services.registry, logger }),
   },
   logger,
 );
+// Nothing scrapes /metrics in Lambda: the same figures go to CloudWatch as EMF log lines, written synchronously.
+const emf = new EmfFlusher(services.metrics.registry, (line) => writeSync(1, line));
+
+/** The Lambda handler: Function URL / HTTP API (payload v2), EventBridge (ECR push, schedule) and the retry queue. */
+export const handler: typeof route = async (event, context) => {
+  try {
+    return await route(event, context);
+  } finally {
+    await emf.flush();
+  }
+};

@@ -119,6 +119,14 @@ process.stdout.write(JSON.stringify({ health, caps, spec: spec.statusCode }) + '
     expect(out.caps.statusCode).toBe(200);
     expect(JSON.parse(out.caps.body)).toHaveProperty('supports_plugin_status_report');
     expect(out.spec).toBe(200);
+    // Each invocation ends with the metrics as CloudWatch EMF lines (nothing scrapes /metrics in Lambda).
+    const emf = result.stdout
+      .split('\n')
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(
+      emf.some((d) => d.gocd_agent_scaler_http_request_duration_seconds_count === 1 && d.route === '/healthz'),
+    ).toBe(true);
   });
 
   it('refuses to start without a forwarder token instead of generating one per container', async () => {
