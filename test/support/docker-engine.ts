@@ -26,6 +26,12 @@ export async function dockerCli(args: string[], timeoutMs = 60_000): Promise<str
   return stdout.trim();
 }
 
+/** A container's log, stdout and stderr together. */
+export async function containerLogs(id: string): Promise<string> {
+  const { stdout, stderr } = await run('docker', ['logs', id], { timeout: 30_000, maxBuffer: 16 << 20 });
+  return `${stdout}${stderr}`.trim();
+}
+
 /** Pipes `docker save <image>` into `docker exec -i <container> docker load` (an image into a nested daemon). */
 export function loadImageInto(container: string, image: string, timeoutMs = 120_000): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -112,14 +118,14 @@ export async function cleanupRun(docker: Docker, run: string, clusterIds: readon
   }
 }
 
-/** Host processes whose command line contains `marker` (containers share the host's process table). */
-export function hostProcessesWith(marker: string): number[] {
+/** Host processes whose whole command line is `commandLine` (containers' processes are in the host's table). */
+export function hostProcessesRunning(commandLine: string): number[] {
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmd.includes(marker)) found.push(Number(entry));
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      if (cmd === commandLine) found.push(Number(entry));
     } catch {
       // the process ended while we looked
     }
