@@ -293,7 +293,7 @@ describe.skipIf(!ok)('janitor.sh on a real engine', () => {
     const janitor = await startJanitor([
       `ECS_CONTAINER_METADATA_URI_V4=${metadataUrl}`,
       'JANITOR_AGENT_CONTAINER_NAME=agent',
-      'JANITOR_STOP_SECONDS=1',
+      'JANITOR_STOP_TIMEOUT=1',
     ]);
     const children = await Promise.all([1, 2, 3].map(() => startBystander(images)));
     const ecsManagedLater = await ecsContainer('agent', `${taskArn}-later`);
@@ -330,7 +330,7 @@ describe.skipIf(!ok)('janitor.sh on a real engine', () => {
       'sleep',
       '1000',
     ]);
-    const janitor = await startJanitor([`JANITOR_AGENT_CONTAINER=${agent}`, 'JANITOR_STOP_SECONDS=1']);
+    const janitor = await startJanitor([`JANITOR_AGENT_CONTAINER=${agent}`, 'JANITOR_STOP_TIMEOUT=1']);
     const child = await startBystander(images);
     const info = await sigtermAndWait(janitor);
     expect(info.State.ExitCode).toBe(0);
