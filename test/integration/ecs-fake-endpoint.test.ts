@@ -5,13 +5,16 @@ import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
 import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
 import { EcsBackend } from '../../src/backends/ecs/ecs-backend.js';
-import { createEcsClient } from '../../src/backends/ecs/ecs-clients.js';
+import { createEcsBackendFactory, createEcsClient, EcsClientCache } from '../../src/backends/ecs/ecs-clients.js';
 import { startedByFor } from '../../src/backends/ecs/run-task-input.js';
+import { taskDefinitionFamily } from '../../src/backends/ecs/task-definition.js';
+import type { LaunchRequest } from '../../src/backends/port.js';
 import { FakeEcs } from '../support/fake-ecs/fake-ecs-server.js';
 import { job } from '../support/gocd-bodies.js';
 
-// The real ECSClient (retries, idempotency tokens, paginators) against the loopback ECS endpoint, reached the way
-// operators would: through AWS_ENDPOINT_URL_ECS and the standard credential/region variables.
+// The real ECSClient (signing, retries, idempotency tokens, paginators) against the loopback ECS endpoint, reached
+// the way operators configure it: AWS_ENDPOINT_URL_ECS plus the standard credential and region variables. Clients
+// use the production retry configuration (createEcsClient's defaults).
 const logger = pino({ level: 'silent' });
 const fake = new FakeEcs();
 const saved: Record<string, string | undefined> = {};
@@ -20,19 +23,15 @@ const props = {
   cluster_id: 'fake',
   cluster: 'ci-agents',
   max_agents: '100',
+  allow_privileged: 'true',
+  allow_socket_mount: 'true',
 };
 const cluster = parseClusterProfile(props);
 const PROFILE = { image: 'agent:1' };
 
 beforeAll(async () => {
   await fake.start();
-  const env = {
-    AWS_ENDPOINT_URL_ECS: fake.url,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_REGION: 'us-east-1',
-  };
-  for (const [k, v] of Object.entries(env)) {
+  for (const [k, v] of Object.entries(fake.env())) {
     saved[k] = process.env[k];
     process.env[k] = v;
   }
@@ -47,14 +46,25 @@ afterAll(async () => {
 beforeEach(() => {
   fake.throttleRate = 0;
   fake.latencyMs = 0;
+  fake.hideNewTasks(0);
 });
 
-function newBackend(retryMode?: 'standard' | 'adaptive'): EcsBackend {
-  return new EcsBackend(createEcsClient(cluster, { retryMode }), { logger, missingRetryDelaysMs: [50, 100] });
+function newBackend(): EcsBackend {
+  return new EcsBackend(createEcsClient(cluster), { logger, missingRetryDelaysMs: [50, 100] });
 }
 
-function service(backend = newBackend()): AgentService {
-  return new AgentService({ backends: { forCluster: async () => backend }, activity: new ActivityLog(), logger });
+function service(backend = newBackend(), activity = new ActivityLog()): AgentService {
+  return new AgentService({ backends: { forCluster: async () => backend }, activity, logger });
+}
+
+function launchRequest(jobId: number, key: string, profileProps: Record<string, string> = PROFILE): LaunchRequest {
+  return {
+    agentId: agentIdFor('fake', jobId),
+    job: job(jobId),
+    cluster,
+    profile: parseElasticProfile(profileProps),
+    jobEnv: { GO_EA_AUTO_REGISTER_KEY: key, GO_EA_AUTO_REGISTER_ELASTIC_AGENT_ID: agentIdFor('fake', jobId) },
+  };
 }
 
 const tasksOfJob = (jobId: number) =>
@@ -63,46 +73,79 @@ const tasksOfJob = (jobId: number) =>
     .filter((t) => t.tags.some((x) => x.key === 'gocd-agent-scaler:job-id' && x.value === String(jobId)));
 
 describe('ECS backend against the loopback ECS endpoint', () => {
-  it('reaches the endpoint through AWS_ENDPOINT_URL_ECS (no endpoint in code)', async () => {
+  it('reaches the endpoint through AWS_ENDPOINT_URL_ECS, signed, with no endpoint in code', async () => {
     fake.resetCounts();
     await newBackend().list(cluster);
     expect(fake.count('ListTasks')).toBe(1);
+    // The factory the BackendProvider uses builds its clients the same way, one per (region, role).
+    const clients = new EcsClientCache();
+    const factory = createEcsBackendFactory({ logger, clients });
+    expect(await factory(cluster)).toBe(await factory({ ...cluster, clusterId: 'other' }));
+    expect(clients.clientFor(cluster)).not.toBe(clients.clientFor({ ...cluster, region: 'eu-west-1' }));
+    await (await factory(cluster)).list(cluster);
+    expect(fake.count('ListTasks')).toBe(2);
+    clients.destroy();
+  });
+
+  it('registers and runs a task definition ECS accepts for each docker mode, reused across jobs and restarts', async () => {
+    for (const [i, mode] of ['none', 'privileged', 'sidecar', 'socket'].entries()) {
+      const profileProps = { image: 'agent:1', docker_mode: mode };
+      const outcome = await newBackend().launch(launchRequest(100 + i, 'k', profileProps));
+      expect(outcome.kind, mode).toBe('launched');
+      // A second job and a fresh backend (a restart, a new Lambda container) reuse the registered revision.
+      expect((await newBackend().launch(launchRequest(110 + i, 'k', profileProps))).kind).toBe('launched');
+      const family = taskDefinitionFamily(cluster, parseElasticProfile(profileProps));
+      expect(fake.revisions(family), mode).toHaveLength(1);
+    }
+    const [socketTask] = tasksOfJob(103);
+    expect(socketTask!.group).toBe('gocd-agent-scaler-socket');
+    expect(socketTask!.containers.map((c) => c.name)).toEqual(['agent', 'janitor']);
+    expect(tasksOfJob(102)[0]!.containers.map((c) => c.name)).toEqual(['agent', 'dind']);
+  });
+
+  it('lists a new task as pending until ECS reports it RUNNING', async () => {
+    const backend = newBackend();
+    await backend.launch(launchRequest(150, 'k'));
+    const [t] = tasksOfJob(150);
+    expect(t!.lastStatus).toBe('PROVISIONING');
+    expect((await backend.list(cluster)).find((a) => a.jobId === 150)?.status).toBe('pending');
+    while (fake.advanceTasks((x) => x.taskArn === t!.taskArn) > 0);
+    expect((await backend.list(cluster)).find((a) => a.jobId === 150)).toMatchObject({
+      status: 'running',
+      startedAt: expect.any(Date),
+    });
   });
 
   it('50 concurrent launches for one job (a fresh auto-register key each) start exactly one task', async () => {
     const backend = newBackend();
-    const profile = parseElasticProfile(PROFILE);
     const outcomes = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        backend.launch({
-          agentId: agentIdFor('fake', 500),
-          job: job(500),
-          cluster,
-          profile,
-          jobEnv: { GO_EA_AUTO_REGISTER_KEY: `k${i}` },
-        }),
-      ),
+      Array.from({ length: 50 }, (_, i) => backend.launch(launchRequest(500, `k${i}`))),
     );
     expect(tasksOfJob(500)).toHaveLength(1);
     expect(outcomes.filter((o) => o.kind === 'launched')).toHaveLength(1);
     expect(outcomes.filter((o) => o.kind === 'existing')).toHaveLength(49);
+    // …and from 5 separate processes (no shared memory), still one.
+    const separate = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => newBackend().launch(launchRequest(501, `p${i}`))),
+    );
+    expect(tasksOfJob(501)).toHaveLength(1);
+    expect(separate.filter((o) => o.kind === 'launched')).toHaveLength(1);
   });
 
-  it('with 30% ThrottlingException on every call, every job still gets exactly one agent and nothing leaks', async () => {
+  it('with 30% ThrottlingException on every call, 20 jobs each get exactly one agent and nothing leaks', async () => {
     fake.throttleRate = 0.3;
     fake.resetCounts();
-    // Standard retries here: under a fixed 30% random throttle the adaptive limiter (the production default, used by
-    // the other tests) slows the client to ~1.5 calls/s; what is under test is correctness, not pace.
-    const agents = service(newBackend('standard'));
+    const agents = service();
     const jobs = Array.from({ length: 20 }, (_, i) => 600 + i);
-    // GoCD re-sends create-agent for a starving job (every 2 minutes) from 5 threads; here: rounds of concurrent
-    // re-sends until every job has an agent, bounded.
-    for (let round = 0; round < 6 && jobs.some((j) => tasksOfJob(j).length === 0); round++) {
+    // GoCD re-sends create-agent for a starving job (every 2 minutes, from several threads); here: rounds of
+    // concurrent re-sends (3 per job, each with its own key) until every job has an agent, bounded.
+    let rounds = 0;
+    for (; rounds < 5 && jobs.some((j) => tasksOfJob(j).length === 0); rounds++) {
       await Promise.all(
         jobs.flatMap((j) =>
-          [0, 1].map(() =>
+          [0, 1, 2].map((k) =>
             agents.createAgent({
-              autoRegisterKey: `key-${j}-${Math.random()}`,
+              autoRegisterKey: `key-${j}-${rounds}-${k}`,
               job: job(j),
               clusterProperties: props,
               profileProperties: PROFILE,
@@ -111,8 +154,11 @@ describe('ECS backend against the loopback ECS endpoint', () => {
         ),
       );
     }
-    expect(fake.throttled).toBeGreaterThan(10);
+    expect(fake.throttled).toBeGreaterThan(20);
     for (const j of jobs) expect(tasksOfJob(j), `job ${j}`).toHaveLength(1);
+    // Every task ECS started carries its job's tags, so a listing finds them all: none leaked untracked.
+    const started = fake.liveTasks('ci-agents').filter((t) => t.clientToken && jobs.includes(jobOf(t.tags)));
+    expect(started).toHaveLength(20);
     fake.throttleRate = 0;
     const listed = await newBackend().list(cluster);
     expect(listed.filter((a) => a.jobId >= 600 && a.jobId < 620)).toHaveLength(20);
@@ -120,7 +166,7 @@ describe('ECS backend against the loopback ECS endpoint', () => {
 
   it('a RESOURCE:MEMORY failure launches nothing and is reported; a later create-agent launches', async () => {
     const activity = new ActivityLog();
-    const agents = new AgentService({ backends: { forCluster: async () => newBackend() }, activity, logger });
+    const agents = service(newBackend(), activity);
     fake.failNextRunTask({ reason: 'RESOURCE:MEMORY', detail: 'no instance has 2048 MiB' });
     const first = await agents.createAgent({
       autoRegisterKey: 'a',
@@ -131,7 +177,7 @@ describe('ECS backend against the loopback ECS endpoint', () => {
     expect(first).toMatchObject({ kind: 'failed', reason: 'RESOURCE:MEMORY' });
     expect(tasksOfJob(700)).toHaveLength(0);
     expect(activity.waitingJobs()[0]?.reason).toContain('RESOURCE:MEMORY');
-    // The next create-agent (another key): token of attempt 0 → Conflict with no task → attempt 1 launches.
+    // The next create-agent (another key): attempt 0's token → Conflict with no task → attempt 1 launches.
     const second = await agents.createAgent({
       autoRegisterKey: 'b',
       job: job(700),
@@ -142,25 +188,12 @@ describe('ECS backend against the loopback ECS endpoint', () => {
     expect(tasksOfJob(700)).toHaveLength(1);
   });
 
-  it('a task ECS does not yet describe right after RunTask (MISSING) is not launched twice', async () => {
-    const backend = newBackend();
-    const profile = parseElasticProfile(PROFILE);
+  it('a task ECS does not yet describe right after RunTask (MISSING) is not launched twice, even by another process', async () => {
     fake.hideNewTasks(2);
-    const first = await backend.launch({
-      agentId: agentIdFor('fake', 800),
-      job: job(800),
-      cluster,
-      profile,
-      jobEnv: { GO_EA_AUTO_REGISTER_KEY: 'one' },
-    });
+    const first = await newBackend().launch(launchRequest(800, 'one'));
     fake.hideNewTasks(0);
-    const second = await backend.launch({
-      agentId: agentIdFor('fake', 800),
-      job: job(800),
-      cluster,
-      profile,
-      jobEnv: { GO_EA_AUTO_REGISTER_KEY: 'two' },
-    });
+    // Another process: no memory of the launch; its re-describe after a short delay finds the task.
+    const second = await newBackend().launch(launchRequest(800, 'two'));
     expect(first.kind).toBe('launched');
     expect(second.kind).toBe('existing');
     expect(tasksOfJob(800)).toHaveLength(1);
@@ -180,7 +213,24 @@ describe('ECS backend against the loopback ECS endpoint', () => {
     fake.resetCounts();
     const listed = await new EcsBackend(createEcsClient(big), { logger }).list(big);
     expect(listed).toHaveLength(1000);
-    expect(fake.count('ListTasks', 'DescribeTasks')).toBeLessThanOrEqual(20);
+    expect(new Set(listed.map((a) => a.agentId)).size).toBe(1000);
+    expect(fake.count('ListTasks')).toBe(10);
+    expect(fake.count('DescribeTasks')).toBe(10);
+    expect(fake.count()).toBe(20);
+  });
+
+  it('a throttled listing that runs out of retries fails as a whole instead of returning fewer agents', async () => {
+    fake.throttleRate = 1;
+    fake.throttleOps = ['DescribeTasks'];
+    fake.resetCounts();
+    try {
+      // Two attempts per call keep the test short; production clients make six.
+      const backend = new EcsBackend(createEcsClient(cluster, { maxAttempts: 2 }), { logger });
+      await expect(backend.list(cluster)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+      expect(fake.count('DescribeTasks')).toBeGreaterThanOrEqual(2);
+    } finally {
+      fake.throttleOps = undefined;
+    }
   });
 
   it('a task stopped behind our back (spot interruption) leaves the listing, and server-ping deletes its Building agent', async () => {
@@ -193,6 +243,7 @@ describe('ECS backend against the loopback ECS endpoint', () => {
       profileProperties: PROFILE,
     });
     const [t] = tasksOfJob(900);
+    expect((await backend.list(cluster)).some((a) => a.jobId === 900)).toBe(true);
     fake.stopOutOfBand(t!.taskArn);
     expect((await backend.list(cluster)).some((a) => a.jobId === 900)).toBe(false);
     const id = agentIdFor('fake', 900);
@@ -203,7 +254,7 @@ describe('ECS backend against the loopback ECS endpoint', () => {
     expect(actions.delete).toContain(id);
   });
 
-  it('job-completion stops the task; StopTask removes its tags', async () => {
+  it('job-completion stops the task with a reason naming the job; StopTask removes its tags', async () => {
     const agents = service();
     await agents.createAgent({
       autoRegisterKey: 'k',
@@ -220,8 +271,29 @@ describe('ECS backend against the loopback ECS endpoint', () => {
     expect(actions).toEqual({ disable: [agentIdFor('fake', 950)], delete: [agentIdFor('fake', 950)] });
     expect(fake.tasks.get(t!.taskArn)).toMatchObject({
       lastStatus: 'STOPPED',
+      stopCode: 'UserInitiated',
       stoppedReason: 'GoCD job app/7/test/1/build completed',
       tags: [],
     });
+    // Stopping it again (a repeated job-completion) is not an error.
+    await newBackend().stop(
+      cluster,
+      [
+        {
+          agentId: 'x',
+          jobId: 950,
+          clusterId: 'fake',
+          pipeline: '',
+          ref: t!.taskArn,
+          status: 'stopped',
+          createdAt: new Date(),
+        },
+      ],
+      'again',
+    );
   });
 });
+
+function jobOf(tags: { key: string; value: string }[]): number {
+  return Number(tags.find((t) => t.key === 'gocd-agent-scaler:job-id')?.value);
+}

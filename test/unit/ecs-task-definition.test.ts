@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
-import { buildTaskDefinition, taskDefinitionFamily } from '../../src/backends/ecs/task-definition.js';
+import { parseClusterProfile, parseElasticProfile, profileHash } from '../../src/agents/profiles.js';
+import { buildTaskDefinition, definitionHash, taskDefinitionFamily } from '../../src/backends/ecs/task-definition.js';
 
 const cluster = parseClusterProfile({
   go_server_url: 'https://gocd.example.com/go',
@@ -22,20 +22,22 @@ const profile = (extra: Record<string, string> = {}) =>
     environment: 'OVERRIDDEN=profile',
     ...extra,
   });
+const AWSLOGS = {
+  logDriver: 'awslogs',
+  options: { 'awslogs-group': '/gocd/agents', 'awslogs-region': 'eu-west-1', 'awslogs-stream-prefix': 'gocd-agent' },
+};
+const HASH = expect.stringMatching(/^[0-9a-f]{16}$/);
 
 describe('ECS task definition per docker_mode', () => {
-  it('none: one agent container, static env (profile over cluster), awslogs, bridge networking, tags', () => {
-    const td = buildTaskDefinition(
-      cluster,
-      profile({ task_role_arn: 'arn:aws:iam::123456789012:role/job', command: 'sh\n-c\nrun' }),
-    );
+  it('none: one agent container with the static env (profile over cluster), awslogs, bridge, task-level size, tags', () => {
+    const p = profile({ task_role_arn: 'arn:aws:iam::123456789012:role/job', command: 'sh\n-c\nrun' });
+    const td = buildTaskDefinition(cluster, p);
     expect(td).toEqual({
-      family: taskDefinitionFamily(
-        cluster,
-        profile({ task_role_arn: 'arn:aws:iam::123456789012:role/job', command: 'sh\n-c\nrun' }),
-      ),
+      family: `gocd-agent-${profileHash(cluster, p)}`,
       networkMode: 'bridge',
       requiresCompatibilities: ['EC2'],
+      cpu: '2048',
+      memory: '4096',
       executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
       taskRoleArn: 'arn:aws:iam::123456789012:role/job',
       containerDefinitions: [
@@ -43,35 +45,45 @@ describe('ECS task definition per docker_mode', () => {
           name: 'agent',
           image: 'gocd/gocd-agent-docker-dind:v25.1.0',
           essential: true,
-          cpu: 2048,
-          memory: 4096,
           command: ['sh', '-c', 'run'],
           environment: [
             { name: 'OVERRIDDEN', value: 'profile' },
             { name: 'SHARED', value: '1' },
           ],
-          logConfiguration: {
-            logDriver: 'awslogs',
-            options: {
-              'awslogs-group': '/gocd/agents',
-              'awslogs-stream-prefix': 'gocd-agent',
-              'awslogs-region': 'eu-west-1',
-            },
-          },
+          logConfiguration: AWSLOGS,
         },
       ],
       tags: [
         { key: 'gocd-agent-scaler:cluster-id', value: 'ci' },
-        { key: 'gocd-agent-scaler:profile-hash', value: expect.stringMatching(/^[0-9a-f]{16}$/) },
+        { key: 'gocd-agent-scaler:profile-hash', value: profileHash(cluster, p) },
+        { key: 'gocd-agent-scaler:definition-hash', value: definitionHash(td) },
       ],
     });
+    expect(td.family).toBe(taskDefinitionFamily(cluster, p));
+    // Per-job variables (auto-register key …) never reach the definition: they go in RunTask overrides.
     expect(JSON.stringify(td)).not.toContain('GO_EA_');
   });
 
-  it('privileged: the agent is privileged, or gets exactly the named capabilities', () => {
-    const full = buildTaskDefinition(cluster, profile({ docker_mode: 'privileged' })).containerDefinitions![0]!;
-    expect(full.privileged).toBe(true);
-    expect(full.linuxParameters).toBeUndefined();
+  it('passes repository credentials, and takes the awslogs region from the client when the profile has none', () => {
+    const noRegion = parseClusterProfile({ go_server_url: 'https://g/go', cluster: 'c', log_group: '/gocd/agents' });
+    const td = buildTaskDefinition(
+      noRegion,
+      profile({ repository_credentials: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hub' }),
+      { region: 'ap-south-1' },
+    );
+    const [agent] = td.containerDefinitions!;
+    expect(agent!.repositoryCredentials).toEqual({
+      credentialsParameter: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hub',
+    });
+    expect(agent!.logConfiguration!.options!['awslogs-region']).toBe('ap-south-1');
+    expect(() => buildTaskDefinition(noRegion, profile())).toThrow(/log_group needs a region/);
+  });
+
+  it('privileged: the agent is privileged, or unprivileged with exactly the named capabilities', () => {
+    const full = buildTaskDefinition(cluster, profile({ docker_mode: 'privileged' }));
+    expect(full.containerDefinitions).toHaveLength(1);
+    expect(full.containerDefinitions![0]).toMatchObject({ name: 'agent', privileged: true });
+    expect(full.containerDefinitions![0]!.linuxParameters).toBeUndefined();
     const caps = buildTaskDefinition(
       cluster,
       profile({ docker_mode: 'privileged', capabilities: 'SYS_ADMIN,NET_ADMIN' }),
@@ -80,71 +92,125 @@ describe('ECS task definition per docker_mode', () => {
     expect(caps.linuxParameters).toEqual({ capabilities: { add: ['SYS_ADMIN', 'NET_ADMIN'] } });
   });
 
-  it('sidecar: a healthy-checked DinD container, shared socket and workspace volumes, DOCKER_HOST, dependsOn', () => {
+  it('sidecar: a health-checked DinD container on a socket-only daemon, shared socket and workspace volumes, DOCKER_HOST, dependsOn HEALTHY', () => {
     const td = buildTaskDefinition(cluster, profile({ docker_mode: 'sidecar', dind_image: 'docker:27-dind' }));
-    expect(td.volumes).toEqual([{ name: 'dind-socket' }, { name: 'workspace' }]);
-    const [agent, dind] = td.containerDefinitions!;
+    expect(td.volumes).toEqual([
+      { name: 'dind-socket', host: {} },
+      { name: 'workspace', dockerVolumeConfiguration: { scope: 'task', driver: 'local' } },
+    ]);
     const mounts = [
       { sourceVolume: 'dind-socket', containerPath: '/var/run/dind' },
-      { sourceVolume: 'workspace', containerPath: '/godata/pipelines' },
+      { sourceVolume: 'workspace', containerPath: '/godata' },
     ];
-    expect(dind).toMatchObject({
-      name: 'dind',
-      image: 'docker:27-dind',
-      essential: true,
-      privileged: true,
-      command: ['--host=unix:///var/run/dind/docker.sock'],
-      environment: [{ name: 'DOCKER_TLS_CERTDIR', value: '' }],
-      mountPoints: mounts,
-      healthCheck: { command: ['CMD-SHELL', 'docker -H unix:///var/run/dind/docker.sock info >/dev/null 2>&1'] },
+    expect(td.containerDefinitions).toEqual([
+      {
+        name: 'agent',
+        image: 'gocd/gocd-agent-docker-dind:v25.1.0',
+        essential: true,
+        logConfiguration: AWSLOGS,
+        mountPoints: mounts,
+        dependsOn: [{ containerName: 'dind', condition: 'HEALTHY' }],
+        environment: [
+          { name: 'DOCKER_HOST', value: 'unix:///var/run/dind/docker.sock' },
+          { name: 'OVERRIDDEN', value: 'profile' },
+          { name: 'SHARED', value: '1' },
+        ],
+      },
+      {
+        name: 'dind',
+        image: 'docker:27-dind',
+        essential: true,
+        privileged: true,
+        command: ['dockerd', '--host=unix:///var/run/dind/docker.sock', '--group=0'],
+        environment: [{ name: 'DOCKER_TLS_CERTDIR', value: '' }],
+        mountPoints: mounts,
+        healthCheck: {
+          command: ['CMD-SHELL', 'docker -H unix:///var/run/dind/docker.sock info >/dev/null'],
+          interval: 5,
+          timeout: 5,
+          retries: 10,
+          startPeriod: 10,
+        },
+      },
+    ]);
+    const caps = buildTaskDefinition(cluster, profile({ docker_mode: 'sidecar', capabilities: 'SYS_ADMIN' }));
+    expect(caps.containerDefinitions![1]).toMatchObject({
+      privileged: false,
+      linuxParameters: { capabilities: { add: ['SYS_ADMIN'] } },
     });
-    expect(agent).toMatchObject({ mountPoints: mounts, dependsOn: [{ containerName: 'dind', condition: 'HEALTHY' }] });
-    expect(agent!.privileged).toBeUndefined();
-    expect(agent!.environment).toContainEqual({ name: 'DOCKER_HOST', value: 'unix:///var/run/dind/docker.sock' });
+    expect(caps.containerDefinitions![0]!.privileged).toBeUndefined();
   });
 
-  it('socket: host socket volume, mounted in the agent and the janitor, which starts first', () => {
+  it('socket: the host socket in the agent and a non-essential janitor that starts first and has time to clean up', () => {
     const td = buildTaskDefinition(cluster, profile({ docker_mode: 'socket' }));
     expect(td.volumes).toEqual([{ name: 'docker-sock', host: { sourcePath: '/var/run/docker.sock' } }]);
-    const [agent, janitor] = td.containerDefinitions!;
     const mount = [{ sourceVolume: 'docker-sock', containerPath: '/var/run/docker.sock' }];
+    const [agent, janitor] = td.containerDefinitions!;
     expect(agent).toMatchObject({ mountPoints: mount, dependsOn: [{ containerName: 'janitor', condition: 'START' }] });
+    expect(agent!.privileged).toBeUndefined();
     expect(janitor).toEqual({
       name: 'janitor',
       image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/janitor:1',
       essential: false,
-      memory: 64,
+      memoryReservation: 32,
       mountPoints: mount,
       environment: [{ name: 'JANITOR_AGENT_CONTAINER_NAME', value: 'agent' }],
       stopTimeout: 60,
     });
   });
 
-  it('awsvpc with subnets; Fargate task-level cpu/memory; capacity providers', () => {
-    const vpc = parseClusterProfile({
+  it('awsvpc with subnets or on Fargate, FARGATE and EXTERNAL compatibilities; Docker modes are refused on Fargate', () => {
+    const vpc = parseClusterProfile({ go_server_url: 'https://g/go', cluster: 'c', subnets: 'subnet-1' });
+    expect(buildTaskDefinition(vpc, profile())).toMatchObject({
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['EC2'],
+    });
+    const fargate = parseClusterProfile({
       go_server_url: 'https://g/go',
       cluster: 'c',
       subnets: 'subnet-1',
       launch_type: 'FARGATE',
     });
-    const td = buildTaskDefinition(vpc, profile());
-    expect(td).toMatchObject({
+    expect(buildTaskDefinition(fargate, profile())).toMatchObject({
       networkMode: 'awsvpc',
       requiresCompatibilities: ['FARGATE'],
       cpu: '2048',
       memory: '4096',
     });
-    expect(td.containerDefinitions![0]!.cpu).toBeUndefined();
-    expect(() => buildTaskDefinition(vpc, profile({ docker_mode: 'sidecar' }))).toThrow(/Fargate/);
+    const spot = parseClusterProfile({
+      go_server_url: 'https://g/go',
+      cluster: 'c',
+      subnets: 'subnet-1',
+      capacity_provider: 'FARGATE_SPOT',
+    });
+    expect(buildTaskDefinition(spot, profile()).requiresCompatibilities).toEqual(['FARGATE']);
+    for (const mode of ['privileged', 'sidecar', 'socket']) {
+      expect(() => buildTaskDefinition(fargate, profile({ docker_mode: mode }))).toThrow(/cannot run on Fargate/);
+    }
     const external = parseClusterProfile({ go_server_url: 'https://g/go', cluster: 'c', launch_type: 'EXTERNAL' });
-    expect(buildTaskDefinition(external, profile()).requiresCompatibilities).toEqual(['EXTERNAL']);
+    expect(buildTaskDefinition(external, profile())).toMatchObject({
+      networkMode: 'bridge',
+      requiresCompatibilities: ['EXTERNAL'],
+    });
   });
 
-  it('stays far inside ECS limits (10 containers, 64 KiB)', () => {
+  it('the definition hash changes with what is registered (janitor image) while the family stays the profile hash', () => {
+    const other = { ...cluster, janitorImage: 'janitor:2' };
+    const a = buildTaskDefinition(cluster, profile({ docker_mode: 'socket' }));
+    const b = buildTaskDefinition(other, profile({ docker_mode: 'socket' }));
+    expect(a.family).toBe(b.family);
+    expect(definitionHash(a)).not.toBe(definitionHash(b));
+    expect(definitionHash(a)).toEqual(HASH);
+    expect(definitionHash(a)).toBe(definitionHash(buildTaskDefinition(cluster, profile({ docker_mode: 'socket' }))));
+  });
+
+  it('stays far inside ECS limits (10 containers, 64 KiB) and refuses an environment that would exceed them', () => {
     for (const mode of ['none', 'privileged', 'sidecar', 'socket']) {
       const td = buildTaskDefinition(cluster, profile({ docker_mode: mode }));
       expect(td.containerDefinitions!.length).toBeLessThanOrEqual(2);
-      expect(JSON.stringify(td).length).toBeLessThan(8 * 1024);
+      expect(JSON.stringify(td).length).toBeLessThan(4 * 1024);
     }
+    const huge = { ...cluster, environment: { BIG: 'x'.repeat(70 * 1024) } };
+    expect(() => buildTaskDefinition(huge, profile())).toThrow(/64|65536/);
   });
 });

@@ -17,24 +17,30 @@ import { BackendUnavailableError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { AgentBackend, AgentDetails, AgentRecord, LaunchOutcome, LaunchRequest } from '../port.js';
 import { agentRecordOf, buildRunTaskInput, startedByFor } from './run-task-input.js';
-import { AGENT_CONTAINER, buildTaskDefinition, taskDefinitionFamily } from './task-definition.js';
+import { AGENT_CONTAINER, buildTaskDefinition, definitionHash, TD_TAG } from './task-definition.js';
 
+/** Tuning of the ECS backend; every field has a production default. */
 export interface EcsBackendOptions {
   logger: Logger;
-  /** Launch attempts (fresh client tokens) tried before a job is reported as not launchable. */
+  /** Launch attempts (fresh client tokens) per job before it is reported as not launchable; default 20. */
   maxAttempts?: number;
-  /** Delays before re-describing a task ECS reports MISSING right after it was launched (eventual consistency). */
+  /** Delays before re-describing a conflicting task ECS reports MISSING (eventual consistency); default 1 s, 3 s. */
   missingRetryDelaysMs?: number[];
-  /** DescribeTasks batches in flight at once while listing. */
-  describeConcurrency?: number;
+  /** How long a task this backend launched counts as live while ECS still reports it MISSING; default 5 min. */
+  recentLaunchGraceMs?: number;
+  /** DescribeTasks batches (and StopTask calls) in flight at once; default 4. */
+  concurrency?: number;
+  now?: () => number;
 }
 
-function describe(err: unknown): string {
+const TASK_STATUS_DONE = 'STOPPED';
+
+function describeError(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
 /** Runs `work` over `items` with at most `limit` promises in flight, keeping order. */
-async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -47,22 +53,29 @@ async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Prom
   return out;
 }
 
-function chunks<T>(items: T[], size: number): T[][] {
+function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
 
+const isLive = (t: Task) => t.lastStatus !== TASK_STATUS_DONE && t.desiredStatus !== TASK_STATUS_DONE;
+
 /**
  * The ECS backend: one task per agent, found again by `startedBy` + tags (never by memory), launched idempotently
- * with a deterministic RunTask client token per (cluster, job, attempt).
+ * with a deterministic RunTask client token per (cluster, job, attempt). One instance per ECSClient.
  */
 export class EcsBackend implements AgentBackend {
   readonly kind = 'ecs' as const;
+  /** Task definition ARN per (family, definition hash): resolved once per process, never per job. */
   private readonly taskDefinitions = new Map<string, Promise<string>>();
+  /** Task ARNs this backend launched, with the time, for the MISSING grace rule (bounded, pruned on use). */
+  private readonly launched = new Map<string, number>();
   private readonly maxAttempts: number;
   private readonly missingDelays: number[];
+  private readonly graceMs: number;
   private readonly concurrency: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly client: ECSClient,
@@ -70,90 +83,133 @@ export class EcsBackend implements AgentBackend {
   ) {
     this.maxAttempts = options.maxAttempts ?? 20;
     this.missingDelays = options.missingRetryDelaysMs ?? [1000, 3000];
-    this.concurrency = options.describeConcurrency ?? 4;
+    this.graceMs = options.recentLaunchGraceMs ?? 300_000;
+    this.concurrency = options.concurrency ?? 4;
+    this.now = options.now ?? Date.now;
   }
 
   /**
-   * The task definition ARN for a profile: the profile's own `task_definition`, else the family of its content
-   * hash — described first (registered by an earlier process or Lambda container), registered only when absent.
+   * The task definition for a profile: its own `task_definition` as is, else the family of its content hash —
+   * described first (registered by an earlier process, a restart or another Lambda container) and registered only
+   * when absent or when the latest revision's content differs from what this service would register.
    */
-  taskDefinitionFor(cluster: ClusterProfile, profile: ElasticProfile): Promise<string> {
-    if (profile.taskDefinition) return Promise.resolve(profile.taskDefinition);
-    const family = taskDefinitionFamily(cluster, profile);
-    let arn = this.taskDefinitions.get(family);
+  async taskDefinitionFor(cluster: ClusterProfile, profile: ElasticProfile): Promise<string> {
+    if (profile.taskDefinition) return profile.taskDefinition;
+    const region = cluster.region ?? (await this.client.config.region().catch(() => undefined));
+    const input = buildTaskDefinition(cluster, profile, { region });
+    const hash = definitionHash(input);
+    const key = `${input.family}@${hash}`;
+    let arn = this.taskDefinitions.get(key);
     if (!arn) {
-      arn = this.findOrRegister(cluster, profile, family);
-      arn.catch(() => this.taskDefinitions.delete(family));
-      this.taskDefinitions.set(family, arn);
+      arn = this.findOrRegister(input, hash);
+      // A failed lookup is not cached: the next launch tries again.
+      arn.catch(() => this.taskDefinitions.delete(key));
+      this.taskDefinitions.set(key, arn);
     }
     return arn;
   }
 
-  private async findOrRegister(cluster: ClusterProfile, profile: ElasticProfile, family: string): Promise<string> {
+  private async findOrRegister(input: ReturnType<typeof buildTaskDefinition>, hash: string): Promise<string> {
+    const family = input.family!;
     try {
-      const found = await this.client.send(new DescribeTaskDefinitionCommand({ taskDefinition: family }));
+      const found = await this.client.send(
+        new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }),
+      );
       const td = found.taskDefinition;
-      if (td?.taskDefinitionArn && td.status === 'ACTIVE') return td.taskDefinitionArn;
+      const foundHash = found.tags?.find((t) => t.key === TD_TAG.definitionHash)?.value;
+      if (td?.taskDefinitionArn && td.status === 'ACTIVE' && foundHash === hash) return td.taskDefinitionArn;
     } catch (err) {
-      // ECS answers an unknown family with ClientException ("Unable to describe task definition"): register it.
+      // ECS answers a family without an ACTIVE revision with ClientException ("Unable to describe task definition").
       if ((err as Error).name !== 'ClientException') throw err;
     }
-    const registered = await this.client.send(new RegisterTaskDefinitionCommand(buildTaskDefinition(cluster, profile)));
+    const registered = await this.client.send(new RegisterTaskDefinitionCommand(input));
     const arn = registered.taskDefinition?.taskDefinitionArn;
     if (!arn) throw new Error(`RegisterTaskDefinition returned no ARN for ${family}`);
-    this.options.logger.info({ family, arn }, 'registered task definition');
+    this.options.logger.info({ family, arn, definitionHash: hash }, 'registered task definition');
     return arn;
   }
 
   async launch(request: LaunchRequest): Promise<LaunchOutcome> {
-    const { cluster } = request;
+    const { cluster, profile } = request;
     const log = this.options.logger.child({ agentId: request.agentId, jobId: request.job.job_id });
     let taskDefinition: string;
     try {
-      taskDefinition = await this.taskDefinitionFor(cluster, request.profile);
+      taskDefinition = await this.taskDefinitionFor(cluster, profile);
     } catch (err) {
-      return { kind: 'failed', reason: 'task definition unavailable', detail: describe(err) };
+      return { kind: 'failed', reason: 'task definition unavailable', detail: describeError(err) };
     }
+    // Attempt n uses token(cluster, job, n). A token ECS already saw with other parameters (another auto-register
+    // key: an earlier or concurrent create-agent) answers ConflictException naming its tasks: a live one means this
+    // job is launched; a stopped or missing one (or none: a launch that placed nothing) means that attempt failed,
+    // so the next attempt number, with a fresh token, is tried. Bounded: ECS keeps tokens for 24 h.
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       const input = buildRunTaskInput(request, taskDefinition, attempt);
       let result: RunTaskCommandOutput;
       try {
         result = await this.client.send(new RunTaskCommand(input));
       } catch (err) {
-        if (!(err instanceof ConflictException))
+        if (!(err instanceof ConflictException)) {
+          if (/task ?definition/i.test((err as Error).message ?? '')) this.forgetTaskDefinition(taskDefinition);
           return { kind: 'failed', reason: (err as Error).name, detail: (err as Error).message };
-        // The token is already tied to a launch (an earlier create-agent for this job, with another key). Live task →
-        // this attempt is launched; STOPPED or MISSING (or none) → that launch failed, the next attempt gets a new token.
-        const live = await this.liveTaskOf(cluster, err.resourceIds ?? []);
-        if (live) {
-          const agent = agentRecordOf(live);
-          if (agent) return { kind: 'existing', agent };
-          return { kind: 'existing', agent: this.untaggedRecord(request, live) };
         }
-        log.info({ attempt }, 'launch attempt already used by a stopped or failed task; trying the next attempt');
+        let live: Task | undefined;
+        try {
+          live = await this.liveTaskOf(cluster, err.resourceIds ?? []);
+        } catch (describeErr) {
+          return {
+            kind: 'failed',
+            reason: 'could not check the earlier launch of this job',
+            detail: describeError(describeErr),
+          };
+        }
+        if (live) return { kind: 'existing', agent: agentRecordOf(live) ?? this.recordFromRequest(request, live) };
+        log.info({ attempt }, 'launch attempt already used by a stopped or failed launch; trying the next attempt');
         continue;
       }
       const task = result.tasks?.[0];
-      if (task) {
-        return { kind: 'launched', agent: agentRecordOf(task) ?? this.untaggedRecord(request, task) };
+      if (task?.taskArn) {
+        this.rememberLaunch(task.taskArn);
+        return { kind: 'launched', agent: agentRecordOf(task) ?? this.recordFromRequest(request, task) };
       }
       // Placement failures (RESOURCE:MEMORY, AGENT, capacity): nothing started. The next create-agent (GoCD re-sends
-      // every 2 minutes) moves past this attempt because its token now answers Conflict without a live task.
+      // every 2 minutes) moves past this attempt, because its token now answers Conflict without a live task.
       const failure = result.failures?.[0];
       return {
         kind: 'failed',
         reason: failure?.reason ?? 'RunTask started no task',
-        detail: [failure?.detail, failure?.arn].filter(Boolean).join(' ') || undefined,
+        ...(failure?.detail || failure?.arn ? { detail: [failure.detail, failure.arn].filter(Boolean).join(' ') } : {}),
       };
     }
     return {
       kind: 'failed',
-      reason: `no launch attempt left for this job (${this.maxAttempts} tried within ECS's 24 h token window)`,
+      reason: `no launch attempt left for this job: ${this.maxAttempts} client tokens already used (ECS keeps them 24 h)`,
     };
   }
 
-  /** A task started with our tags but described without them (tags not yet visible): build its record from the request. */
-  private untaggedRecord(request: LaunchRequest, task: Task): AgentRecord {
+  /** A task ECS rejected a RunTask for (e.g. its revision was deregistered): resolve the definition again next time. */
+  private forgetTaskDefinition(arn: string): void {
+    for (const [key, value] of this.taskDefinitions) {
+      void value.then(
+        (cached) => cached === arn && this.taskDefinitions.delete(key),
+        () => undefined,
+      );
+    }
+  }
+
+  private rememberLaunch(arn: string): void {
+    const now = this.now();
+    for (const [known, at] of this.launched) if (now - at > this.graceMs) this.launched.delete(known);
+    if (this.launched.size >= 10_000) this.launched.delete(this.launched.keys().next().value!);
+    this.launched.set(arn, now);
+  }
+
+  private launchedRecently(arn: string): boolean {
+    const at = this.launched.get(arn);
+    return at !== undefined && this.now() - at <= this.graceMs;
+  }
+
+  /** A task described without our tags (tags not yet visible): its record, from the request that launched it. */
+  private recordFromRequest(request: LaunchRequest, task: Task): AgentRecord {
     return {
       agentId: request.agentId,
       jobId: request.job.job_id,
@@ -161,14 +217,16 @@ export class EcsBackend implements AgentBackend {
       pipeline: jobPath(request.job),
       ref: task.taskArn ?? 'unknown',
       status: 'pending',
-      createdAt: task.createdAt ?? new Date(),
+      createdAt: task.createdAt ?? new Date(this.now()),
       dockerMode: request.profile.dockerMode,
     };
   }
 
   /**
-   * The first of `arns` that is not stopped. ECS may not yet describe a task it has just launched (MISSING right after
-   * RunTask): re-describe after short delays before concluding the launch failed, so no duplicate is started.
+   * The first of `arns` that is not stopped. MISSING right after RunTask can be ECS's eventual consistency, not a
+   * failed launch, so before concluding "failed" (which starts another task): a task this process launched within
+   * the grace period counts as live, and any other MISSING task is described again after short delays. A MISSING
+   * task that stays missing is one whose stop expired from DescribeTasks (≥ 1 h ago) — that attempt is over.
    */
   private async liveTaskOf(cluster: ClusterProfile, arns: string[]): Promise<Task | undefined> {
     if (arns.length === 0) return undefined;
@@ -176,58 +234,64 @@ export class EcsBackend implements AgentBackend {
       const res = await this.client.send(
         new DescribeTasksCommand({ cluster: cluster.cluster, tasks: arns.slice(0, 100), include: ['TAGS'] }),
       );
-      const live = (res.tasks ?? []).find((t) => t.lastStatus !== 'STOPPED' && t.desiredStatus !== 'STOPPED');
+      const live = (res.tasks ?? []).find(isLive);
       if (live) return live;
-      const missing = (res.failures ?? []).some((f) => f.reason === 'MISSING');
-      if (!missing || i >= this.missingDelays.length) return undefined;
+      const missing = (res.failures ?? []).filter((f) => f.reason === 'MISSING' && f.arn).map((f) => f.arn!);
+      const mine = missing.find((arn) => this.launchedRecently(arn));
+      if (mine) return { taskArn: mine, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING' };
+      if (missing.length === 0 || i >= this.missingDelays.length) return undefined;
       await sleep(this.missingDelays[i]);
     }
   }
 
-  /** Every live task of the cluster profile: ⌈N/100⌉ ListTasks pages + ⌈N/100⌉ DescribeTasks calls. */
+  /** Every task of the cluster profile ECS lists: ⌈N/100⌉ ListTasks pages + ⌈N/100⌉ DescribeTasks calls. */
   private async liveTasks(cluster: ClusterProfile): Promise<Task[]> {
-    const arns: string[] = [];
     try {
-      // `startedBy` must be ListTasks' only filter; it returns tasks whose desired status is RUNNING.
+      const arns: string[] = [];
+      // `startedBy` must be ListTasks' only filter (`cluster` is scope); ECS then lists desired status RUNNING only.
       for await (const page of paginateListTasks(
         { client: this.client, pageSize: 100 },
         { cluster: cluster.cluster, startedBy: startedByFor(cluster.clusterId) },
       )) {
         arns.push(...(page.taskArns ?? []));
       }
-      const batches = await mapLimit(chunks(arns, 100), this.concurrency, async (tasks) =>
+      const batches = await mapLimit(chunks([...new Set(arns)], 100), this.concurrency, (tasks) =>
         this.client.send(new DescribeTasksCommand({ cluster: cluster.cluster, tasks, include: ['TAGS'] })),
       );
+      // A task listed then MISSING (stopped and expired in between) is simply gone.
       return batches.flatMap((b) => b.tasks ?? []);
     } catch (err) {
-      throw new BackendUnavailableError(`listing ECS tasks of ${cluster.cluster} failed: ${describe(err)}`, {
+      // Never a partial list: a throttled page must not look like "these agents have no task".
+      throw new BackendUnavailableError(`listing ECS tasks of ${cluster.cluster} failed: ${describeError(err)}`, {
         cause: err,
       });
     }
   }
 
   async list(cluster: ClusterProfile): Promise<AgentRecord[]> {
-    const tasks = await this.liveTasks(cluster);
-    return tasks
+    return (await this.liveTasks(cluster))
       .map(agentRecordOf)
       .filter((a): a is AgentRecord => a !== undefined && a.status !== 'stopped' && a.clusterId === cluster.clusterId);
   }
 
   async stop(cluster: ClusterProfile, agents: readonly AgentRecord[], reason: string): Promise<void> {
-    for (const agent of agents) {
+    const failures: string[] = [];
+    await mapLimit(agents, this.concurrency, async (agent) => {
       try {
         await this.client.send(
           new StopTaskCommand({ cluster: cluster.cluster, task: agent.ref, reason: reason.slice(0, 255) }),
         );
       } catch (err) {
-        // An unknown or already-gone task is what we wanted.
-        if (
-          (err as Error).name === 'InvalidParameterException' &&
-          /not found|does not exist/i.test((err as Error).message)
-        )
-          continue;
-        throw err;
+        // StopTask on a stopped task succeeds; an unknown (or expired) task is what we wanted too.
+        const e = err as Error;
+        if (/InvalidParameter|ClientException/.test(e.name) && /not found|does not exist|not exist/i.test(e.message)) {
+          return;
+        }
+        failures.push(`${agent.agentId}: ${describeError(err)}`);
       }
+    });
+    if (failures.length) {
+      throw new BackendUnavailableError(`stopping ECS tasks failed: ${failures.join('; ')}`);
     }
   }
 
@@ -238,31 +302,13 @@ export class EcsBackend implements AgentBackend {
     const environment: Record<string, string> = {};
     if (task.taskDefinitionArn) {
       const td = await this.client.send(new DescribeTaskDefinitionCommand({ taskDefinition: task.taskDefinitionArn }));
-      for (const kv of td.taskDefinition?.containerDefinitions?.find((c) => c.name === AGENT_CONTAINER)?.environment ??
-        []) {
-        if (kv.name) environment[kv.name] = kv.value ?? '';
-      }
+      const agentDef = td.taskDefinition?.containerDefinitions?.find((c) => c.name === AGENT_CONTAINER);
+      for (const kv of agentDef?.environment ?? []) if (kv.name) environment[kv.name] = kv.value ?? '';
     }
     for (const kv of task.overrides?.containerOverrides?.find((c) => c.name === AGENT_CONTAINER)?.environment ?? []) {
       if (kv.name) environment[kv.name] = kv.value ?? '';
     }
-    if (environment.GO_EA_AUTO_REGISTER_KEY) environment.GO_EA_AUTO_REGISTER_KEY = '***';
-    const [, region, , taskPath] = /^arn:aws[a-z-]*:ecs:([a-z0-9-]+):(\d+):task\/(.+)$/.exec(task.taskArn ?? '') ?? [];
-    const taskId = taskPath?.split('/').pop();
-    const links: AgentDetails['links'] = [];
-    if (region && taskId) {
-      links.push({
-        label: 'ECS console',
-        url: `https://${region}.console.aws.amazon.com/ecs/v2/clusters/${cluster.cluster}/tasks/${taskId}`,
-      });
-      if (cluster.logGroup) {
-        const enc = (s: string) => encodeURIComponent(encodeURIComponent(s)).replace(/%/g, '$');
-        links.push({
-          label: 'agent log',
-          url: `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#logsV2:log-groups/log-group/${enc(cluster.logGroup)}/log-events/${enc(`gocd-agent/${AGENT_CONTAINER}/${taskId}`)}`,
-        });
-      }
-    }
+    if (environment.GO_EA_AUTO_REGISTER_KEY !== undefined) environment.GO_EA_AUTO_REGISTER_KEY = '********';
     return {
       agent,
       containers: (task.containers ?? []).map((c) => ({
@@ -273,7 +319,32 @@ export class EcsBackend implements AgentBackend {
         ...(c.reason ? { reason: c.reason } : {}),
       })),
       environment,
-      links,
+      links: consoleLinks(task, cluster.logGroup),
     };
   }
+}
+
+/** ECS console link of a task and, with a log group, the CloudWatch link of its agent container's log stream. */
+export function consoleLinks(task: Task, logGroup?: string): AgentDetails['links'] {
+  // arn:aws:ecs:<region>:<account>:task/<cluster>/<id>
+  const m = /^arn:(aws[a-z-]*):ecs:([a-z0-9-]+):\d+:task\/([^/]+)\/([^/]+)$/.exec(task.taskArn ?? '');
+  if (!m) return [];
+  const [, partition, region, clusterName, taskId] = m;
+  const host = partition === 'aws-cn' ? `${region}.console.amazonaws.cn` : `${region}.console.aws.amazon.com`;
+  const links = [{ label: 'ECS task', url: `https://${host}/ecs/v2/clusters/${clusterName}/tasks/${taskId}` }];
+  if (logGroup) {
+    // The CloudWatch console's fragment encoding: URI-encoded twice, with '%' written as '$'.
+    const enc = (s: string) => encodeURIComponent(encodeURIComponent(s)).replace(/%/g, '$');
+    const stream = `gocd-agent/${AGENT_CONTAINER}/${taskId}`;
+    links.push({
+      label: 'agent log',
+      url: `https://${host}/cloudwatch/home?region=${region}#logsV2:log-groups/log-group/${enc(logGroup)}/log-events/${enc(stream)}`,
+    });
+  }
+  return links;
+}
+
+/** The ECS backend over one ECSClient (build the client with EcsClientCache / createEcsClient). */
+export function createEcsBackend(client: ECSClient, options: EcsBackendOptions): EcsBackend {
+  return new EcsBackend(client, options);
 }

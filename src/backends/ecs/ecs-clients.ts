@@ -1,6 +1,10 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { ConfiguredRetryStrategy } from '@smithy/util-retry';
 import type { ClusterProfile } from '../../agents/profiles.js';
+import type { Logger } from '../../logger.js';
+import type { AgentBackend } from '../port.js';
+import { EcsBackend, type EcsBackendOptions } from './ecs-backend.js';
 
 /** Counts ECS API attempts and throttles (the Prometheus adapter implements it). */
 export interface EcsCallObserver {
@@ -10,18 +14,57 @@ export interface EcsCallObserver {
 
 const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded']);
 
+/** How ECS clients are built. */
 export interface EcsClientOptions {
   observer?: EcsCallObserver;
-  /** Total attempts per call (first + retries); default 8. */
+  /** Total attempts per call (first + retries); default 6. */
   maxAttempts?: number;
-  /** `adaptive` (default) or `standard` (no client-side rate limiter). */
-  retryMode?: 'adaptive' | 'standard';
+  /**
+   * `capped` (default): full-jitter exponential backoff, 500 ms doubling to at most 5 s per wait. `standard` and
+   * `adaptive` are the SDK's own modes (kept for comparison; see createEcsClient).
+   */
+  retryMode?: 'capped' | 'standard' | 'adaptive';
+}
+
+/** Longest single wait between two attempts of one call. */
+const MAX_RETRY_DELAY_MS = 5_000;
+
+/** Full-jitter backoff: a random wait in [0, min(5 s, 250 ms · 2^attempt)) before attempt 2, 3, … */
+export function cappedBackoffMs(attempt: number, random: () => number = Math.random): number {
+  return Math.floor(random() * Math.min(MAX_RETRY_DELAY_MS, 250 * 2 ** attempt));
+}
+
+/** The client key of a cluster profile: one ECS client per (region, role). */
+export function ecsClientKey(cluster: Pick<ClusterProfile, 'region' | 'assumeRoleArn'>): string {
+  return `${cluster.region ?? ''}|${cluster.assumeRoleArn ?? ''}`;
 }
 
 /**
- * Builds ECS clients (the only place they are constructed): one per (region, role), with the SDK's standard
- * configuration chain — credentials, and `AWS_ENDPOINT_URL_ECS` / `AWS_ENDPOINT_URL` endpoint overrides — never a
- * hard-coded endpoint.
+ * Retries: 6 attempts with capped full-jitter backoff (waits of at most 0.5, 1, 2, 4, 5 s: ≤ 12.5 s in all, ~6 s on
+ * average when every attempt is throttled). A ThrottlingException burst is absorbed (at a 30% throttle rate,
+ * 0.3^6 ≈ 0.07% of calls still fail), and RunTask retries are safe because they carry our client token. Not the
+ * SDK's `standard` mode: this SDK version's throttling backoff starts at 1 s and doubles to 20 s, up to ~31 s of
+ * waiting inside one create-agent. Not `adaptive`: its rate limiter lives in one client (no coordination across
+ * Lambda containers or processes) and, once throttled, paces every later call of the client — create-agent for all
+ * jobs — far below ECS's refill rate (measured in the fake-endpoint test). GoCD re-sends create-agent and server-ping
+ * on its own, so a call that still fails costs one round, never an agent.
+ */
+function retryConfig(options: EcsClientOptions): Record<string, unknown> {
+  const maxAttempts = options.maxAttempts ?? 6;
+  switch (options.retryMode ?? 'capped') {
+    case 'capped':
+      return { retryStrategy: new ConfiguredRetryStrategy(maxAttempts, (attempt) => cappedBackoffMs(attempt)) };
+    case 'standard':
+      return { retryMode: 'standard', maxAttempts };
+    case 'adaptive':
+      return { retryMode: 'adaptive', maxAttempts };
+  }
+}
+
+/**
+ * Builds an ECS client (the only place one is constructed): region from the profile, else the SDK's standard chain;
+ * credentials from the standard chain, or an assumed role for another account's cluster; endpoint from the chain
+ * too (`AWS_ENDPOINT_URL_ECS` / `AWS_ENDPOINT_URL`), never hard-coded.
  */
 export function createEcsClient(
   cluster: Pick<ClusterProfile, 'region' | 'assumeRoleArn'>,
@@ -29,10 +72,7 @@ export function createEcsClient(
 ): ECSClient {
   const client = new ECSClient({
     ...(cluster.region ? { region: cluster.region } : {}),
-    // Adaptive retries: the standard backoff (500 ms base for throttling, capped at 20 s) plus a client-side rate
-    // limiter that slows this client down after ThrottlingException, since ECS read/modify buckets are per account.
-    retryMode: options.retryMode ?? 'adaptive',
-    maxAttempts: options.maxAttempts ?? 8,
+    ...retryConfig(options),
     ...(cluster.assumeRoleArn
       ? {
           credentials: fromTemporaryCredentials({
@@ -60,4 +100,59 @@ export function createEcsClient(
     );
   }
   return client;
+}
+
+/** One ECS client per (region, assume-role ARN), built on first use and kept for the process's life. */
+export class EcsClientCache {
+  private readonly clients = new Map<string, ECSClient>();
+
+  constructor(private readonly options: EcsClientOptions = {}) {}
+
+  /** The client for a cluster profile's region and role. */
+  clientFor(cluster: Pick<ClusterProfile, 'region' | 'assumeRoleArn'>): ECSClient {
+    const key = ecsClientKey(cluster);
+    let client = this.clients.get(key);
+    if (!client) {
+      client = createEcsClient(cluster, this.options);
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  /** Closes every client's connections (shutdown, tests). */
+  destroy(): void {
+    for (const client of this.clients.values()) client.destroy();
+    this.clients.clear();
+  }
+}
+
+/** What createEcsBackendFactory needs. */
+export interface EcsBackendFactoryOptions {
+  logger: Logger;
+  observer?: EcsCallObserver;
+  clients?: EcsClientCache;
+  backend?: Omit<EcsBackendOptions, 'logger'>;
+}
+
+/**
+ * The factory a BackendProvider calls for clusters with `backend: 'ecs'`: one EcsBackend per ECS client, so the
+ * task-definition cache is shared by every cluster profile using that (region, role).
+ */
+export function createEcsBackendFactory(
+  options: EcsBackendFactoryOptions,
+): (cluster: ClusterProfile) => Promise<AgentBackend> {
+  const clients = options.clients ?? new EcsClientCache({ observer: options.observer });
+  const backends = new Map<string, EcsBackend>();
+  return async (cluster) => {
+    const key = ecsClientKey(cluster);
+    let backend = backends.get(key);
+    if (!backend) {
+      backend = new EcsBackend(clients.clientFor(cluster), {
+        ...options.backend,
+        logger: options.logger.child({ backend: 'ecs', region: cluster.region }),
+      });
+      backends.set(key, backend);
+    }
+    return backend;
+  };
 }

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RunTaskCommandInput, Tag, Task } from '@aws-sdk/client-ecs';
 import { jobPath } from '../../agents/job.js';
-import type { ClusterProfile } from '../../agents/profiles.js';
 import type { AgentRecord, LaunchRequest } from '../port.js';
 import { AGENT_CONTAINER, usesAwsvpc } from './task-definition.js';
 
@@ -49,6 +48,9 @@ export function buildRunTaskInput(
     startedBy: startedByFor(cluster.clusterId),
     clientToken: clientTokenFor(cluster.clusterId, job.job_id, attempt),
     tags,
+    // Our tags go on the task directly. Propagating the definition's tags would add its cluster-id tag, which is
+    // the id of whichever cluster profile registered a shared family first.
+    propagateTags: 'NONE',
     enableECSManagedTags: true,
     overrides: {
       containerOverrides: [
@@ -75,18 +77,17 @@ export function buildRunTaskInput(
     };
   }
   if (profile.dockerMode === 'socket') {
-    // One socket agent per host: `distinctInstance` keeps the tasks of one group on different instances, so which
-    // job started a container on a host's daemon is never ambiguous.
-    input.group = socketGroup(cluster);
+    // At most one socket agent per host, so the janitor's "created since the agent" never takes another job's
+    // containers. `distinctInstance` separates the tasks of one *group* only, so every socket agent of every cluster
+    // profile shares one group: two profiles may point at the same ECS cluster.
+    input.group = SOCKET_GROUP;
     input.placementConstraints = [{ type: 'distinctInstance' }];
   }
   return input;
 }
 
-/** The task group of a cluster profile's socket-mode agents. */
-export function socketGroup(cluster: ClusterProfile): string {
-  return `gocd-agent-scaler-socket:${cluster.clusterId}`;
-}
+/** The task group of all socket-mode agents (groups are scoped to an ECS cluster). */
+export const SOCKET_GROUP = 'gocd-agent-scaler-socket';
 
 const STATUS: Record<string, AgentRecord['status']> = {
   PROVISIONING: 'pending',

@@ -1,37 +1,57 @@
+import { createHash } from 'node:crypto';
 import type {
   ContainerDefinition,
   KeyValuePair,
+  MountPoint,
   RegisterTaskDefinitionCommandInput,
   Volume,
 } from '@aws-sdk/client-ecs';
 import type { ClusterProfile, ElasticProfile } from '../../agents/profiles.js';
-import { profileHash } from '../../agents/profiles.js';
+import { profileHash, stableJson } from '../../agents/profiles.js';
 
-/** Where the sidecar's daemon socket lives, in both containers (a task volume). */
+/** The job's container in every task definition; RunTask overrides target it by this name. */
+export const AGENT_CONTAINER = 'agent';
+/** Sidecar mode: the DinD daemon's container. */
+export const DIND_CONTAINER = 'dind';
+/** Socket mode: the container that removes the job's socket-started containers when the task stops. */
+export const JANITOR_CONTAINER = 'janitor';
+/** Sidecar mode: where the daemon's socket lives, in both containers (a task volume). */
 export const DIND_SOCKET_DIR = '/var/run/dind';
+/** Sidecar mode: the agent's DOCKER_HOST. */
 export const DIND_DOCKER_HOST = `unix://${DIND_SOCKET_DIR}/docker.sock`;
 /**
- * The agent's pipelines folder (official GoCD agent images work under /godata). Mounted at the same path in the
- * agent and the DinD sidecar, so `docker run -v $PWD:/src` inside a job names a path the daemon can see.
+ * Sidecar mode: the workspace shared by the agent and the daemon, at the same path in both, so that
+ * `docker run -v $PWD:/src …` inside a job names a path the daemon sees with the job's files. GoCD's agent images
+ * work in /go, whose config/logs/pipelines are symlinks into /godata; a job's physical $PWD is therefore
+ * /godata/pipelines/<pipeline>. The same path the Docker backend uses.
  */
-export const WORKSPACE_DIR = '/godata/pipelines';
+export const WORKSPACE_DIR = '/godata';
+/** Socket mode: the host engine's socket, mounted at the Docker CLI's default path. */
 export const HOST_DOCKER_SOCKET = '/var/run/docker.sock';
-export const AGENT_CONTAINER = 'agent';
+/** Tag keys on the task definition. */
+export const TD_TAG = {
+  clusterId: 'gocd-agent-scaler:cluster-id',
+  profileHash: 'gocd-agent-scaler:profile-hash',
+  definitionHash: 'gocd-agent-scaler:definition-hash',
+} as const;
+
+/** ECS quotas a definition must stay inside (ecs-facts §1.6). */
+const MAX_CONTAINERS = 10;
+const MAX_DEFINITION_BYTES = 64 * 1024;
 
 /** Family of a profile's task definition: one per content hash, registered once, found again after a restart. */
 export function taskDefinitionFamily(cluster: ClusterProfile, profile: ElasticProfile): string {
   return `gocd-agent-${profileHash(cluster, profile)}`;
 }
 
-/** awsvpc when subnets are given (required on Fargate), else bridge. */
-export function usesAwsvpc(cluster: ClusterProfile): boolean {
-  return (
-    cluster.subnets.length > 0 || cluster.launchType === 'FARGATE' || /^FARGATE/.test(cluster.capacityProvider ?? '')
-  );
+/** A Fargate launch: launch type FARGATE, or a FARGATE / FARGATE_SPOT capacity provider. */
+export function isFargate(cluster: Pick<ClusterProfile, 'launchType' | 'capacityProvider'>): boolean {
+  return cluster.launchType === 'FARGATE' || /^FARGATE/.test(cluster.capacityProvider ?? '');
 }
 
-function isFargate(cluster: ClusterProfile): boolean {
-  return cluster.launchType === 'FARGATE' || /^FARGATE/.test(cluster.capacityProvider ?? '');
+/** awsvpc when subnets are given or on Fargate (where it is required), else bridge. */
+export function usesAwsvpc(cluster: ClusterProfile): boolean {
+  return cluster.subnets.length > 0 || isFargate(cluster);
 }
 
 function env(vars: Record<string, string>): KeyValuePair[] {
@@ -41,44 +61,57 @@ function env(vars: Record<string, string>): KeyValuePair[] {
 }
 
 /**
- * `privileged` and `sidecar` daemons: full privilege by default, or exactly the profile's capabilities. A nested
- * dockerd also needs seccomp/AppArmor relaxed; ECS applies the instance's defaults, documented in the README.
+ * `privileged` and `sidecar` daemons: full privilege, or (when the profile names capabilities) exactly those, the
+ * form an operator picks where `privileged` is refused. A nested dockerd without privilege also needs writable
+ * cgroups and a permissive seccomp/AppArmor setup on the instance, which ECS cannot set per container.
  */
 function daemonPrivileges(profile: ElasticProfile): Pick<ContainerDefinition, 'privileged' | 'linuxParameters'> {
   if (profile.capabilities.length === 0) return { privileged: true };
-  return { privileged: false, linuxParameters: { capabilities: { add: profile.capabilities } } };
+  return { privileged: false, linuxParameters: { capabilities: { add: [...profile.capabilities] } } };
+}
+
+/** Options that are not part of the profiles but shape the definition. */
+export interface TaskDefinitionOptions {
+  /**
+   * Region for `awslogs-region` (required by the awslogs driver) when the cluster profile names none: the region the
+   * ECS client resolved from the standard configuration chain.
+   */
+  region?: string;
 }
 
 /**
  * The RegisterTaskDefinition input for a profile (pure). Static environment (cluster lines overlaid by profile
- * lines) lives here; per-job GO_EA_* variables go in RunTask overrides, so one definition serves every job.
+ * lines) lives here; the per-job GO_EA_* variables go in RunTask overrides, so one definition serves every job.
+ * The profile's cpu/memory are the task's: its containers share them (a job's sidecar daemon runs the job's
+ * containers, so neither container gets a smaller hard limit of its own).
  */
 export function buildTaskDefinition(
   cluster: ClusterProfile,
   profile: ElasticProfile,
+  options: TaskDefinitionOptions = {},
 ): RegisterTaskDefinitionCommandInput {
-  if (profile.dockerMode !== 'none' && isFargate(cluster)) {
-    throw new Error(`docker_mode ${profile.dockerMode} cannot run on Fargate`);
-  }
   const fargate = isFargate(cluster);
-  const agent: ContainerDefinition = {
-    name: AGENT_CONTAINER,
-    image: profile.image,
-    essential: true,
-    memory: profile.memory,
-    ...(fargate ? {} : { cpu: profile.cpu }),
-    environment: env({ ...cluster.environment, ...profile.environment }),
-  };
-  if (profile.command.length) agent.command = profile.command;
-  if (profile.repositoryCredentials)
+  // AgentService refuses Docker modes on Fargate (launchRefusal); this guards every other caller.
+  if (profile.dockerMode !== 'none' && fargate) {
+    throw new Error(
+      `docker_mode ${profile.dockerMode} cannot run on Fargate (no privileged containers, no host paths)`,
+    );
+  }
+  const staticEnv = { ...cluster.environment, ...profile.environment };
+  const agent: ContainerDefinition = { name: AGENT_CONTAINER, image: profile.image, essential: true };
+  if (profile.command.length) agent.command = [...profile.command];
+  if (profile.repositoryCredentials) {
     agent.repositoryCredentials = { credentialsParameter: profile.repositoryCredentials };
+  }
+  const region = cluster.region ?? options.region;
   if (cluster.logGroup) {
+    if (!region) throw new Error('log_group needs a region (cluster profile region or the AWS configuration)');
     agent.logConfiguration = {
       logDriver: 'awslogs',
       options: {
         'awslogs-group': cluster.logGroup,
+        'awslogs-region': region,
         'awslogs-stream-prefix': 'gocd-agent',
-        ...(cluster.region ? { 'awslogs-region': cluster.region } : {}),
       },
     };
   }
@@ -89,26 +122,35 @@ export function buildTaskDefinition(
     case 'none':
       break;
     case 'privileged':
+      // The agent image runs its own dockerd.
       Object.assign(agent, daemonPrivileges(profile));
       break;
     case 'sidecar': {
-      volumes.push({ name: 'dind-socket' }, { name: 'workspace' });
-      const mounts = [
+      // The socket directory is a task-scoped scratch volume. The workspace is a task-scoped Docker volume: Docker
+      // copies the agent image's /godata (with its owner) into it on first mount, so a non-root agent user can still
+      // write there; ECS removes both volumes with the task.
+      volumes.push(
+        { name: 'dind-socket', host: {} },
+        { name: 'workspace', dockerVolumeConfiguration: { scope: 'task', driver: 'local' } },
+      );
+      const mounts: MountPoint[] = [
         { sourceVolume: 'dind-socket', containerPath: DIND_SOCKET_DIR },
         { sourceVolume: 'workspace', containerPath: WORKSPACE_DIR },
       ];
       containers.push({
-        name: 'dind',
+        name: DIND_CONTAINER,
         image: profile.dindImage,
         essential: true,
         ...daemonPrivileges(profile),
-        // docker:dind's entrypoint prepends `dockerd` to flag arguments; an empty DOCKER_TLS_CERTDIR turns TLS off,
-        // which is fine because the daemon listens only on a socket inside the task.
-        command: [`--host=${DIND_DOCKER_HOST}`],
+        // `dockerd` first: docker:dind's entrypoint then adds no default listeners (it would add an unauthenticated
+        // tcp://0.0.0.0:2375 for flag-only arguments) but still runs the `dind` wrapper. The socket's group is 0:
+        // GoCD agent images run as `go`, whose primary group is root. An empty DOCKER_TLS_CERTDIR skips TLS
+        // certificates, which a socket reachable only inside the task does not need.
+        command: ['dockerd', `--host=${DIND_DOCKER_HOST}`, '--group=0'],
         environment: [{ name: 'DOCKER_TLS_CERTDIR', value: '' }],
         mountPoints: mounts,
         healthCheck: {
-          command: ['CMD-SHELL', `docker -H ${DIND_DOCKER_HOST} info >/dev/null 2>&1`],
+          command: ['CMD-SHELL', `docker -H ${DIND_DOCKER_HOST} info >/dev/null`],
           interval: 5,
           timeout: 5,
           retries: 10,
@@ -116,49 +158,75 @@ export function buildTaskDefinition(
         },
       });
       agent.mountPoints = mounts;
-      agent.environment = env({ ...cluster.environment, ...profile.environment, DOCKER_HOST: DIND_DOCKER_HOST });
-      // The agent starts once the daemon answers, and (reverse order) stops before it.
-      agent.dependsOn = [{ containerName: 'dind', condition: 'HEALTHY' }];
+      staticEnv.DOCKER_HOST = DIND_DOCKER_HOST;
+      // The agent starts once the daemon answers; ECS stops in reverse dependency order, so the agent stops first.
+      agent.dependsOn = [{ containerName: DIND_CONTAINER, condition: 'HEALTHY' }];
       break;
     }
     case 'socket': {
       volumes.push({ name: 'docker-sock', host: { sourcePath: HOST_DOCKER_SOCKET } });
-      const mount = [{ sourceVolume: 'docker-sock', containerPath: HOST_DOCKER_SOCKET }];
+      const mount: MountPoint[] = [{ sourceVolume: 'docker-sock', containerPath: HOST_DOCKER_SOCKET }];
       agent.mountPoints = mount;
-      // The janitor (docker/janitor/) starts first, so ECS stops it after the agent; on SIGTERM it removes the
-      // containers the job created through the host socket since the agent container started.
+      // Janitor contract (image built from docker/janitor/): on SIGTERM it removes every container created through
+      // the host socket since the agent container, except com.amazonaws.ecs.*- and gocd-agent-scaler.*-labelled
+      // ones. It finds the agent container by this task's ARN (ECS_CONTAINER_METADATA_URI_V4, set by ECS) and the
+      // labels com.amazonaws.ecs.task-arn + com.amazonaws.ecs.container-name=JANITOR_AGENT_CONTAINER_NAME. It
+      // starts before the agent, so ECS stops it after the agent; stopTimeout leaves it time to clean up. It is
+      // not essential (its exit must not stop the job), and has no hard memory limit of its own, as it stops the
+      // children in parallel (one docker CLI each).
       containers.push({
-        name: 'janitor',
+        name: JANITOR_CONTAINER,
         image: cluster.janitorImage,
         essential: false,
-        memory: 64,
+        memoryReservation: 32,
         mountPoints: mount,
         environment: [{ name: 'JANITOR_AGENT_CONTAINER_NAME', value: AGENT_CONTAINER }],
         stopTimeout: 60,
       });
-      agent.dependsOn = [{ containerName: 'janitor', condition: 'START' }];
+      agent.dependsOn = [{ containerName: JANITOR_CONTAINER, condition: 'START' }];
       break;
     }
   }
+  agent.environment = env(staticEnv);
 
   const input: RegisterTaskDefinitionCommandInput = {
     family: taskDefinitionFamily(cluster, profile),
     containerDefinitions: containers,
     networkMode: usesAwsvpc(cluster) ? 'awsvpc' : 'bridge',
-    tags: [
-      { key: 'gocd-agent-scaler:cluster-id', value: cluster.clusterId },
-      { key: 'gocd-agent-scaler:profile-hash', value: profileHash(cluster, profile) },
-    ],
+    requiresCompatibilities: [fargate ? 'FARGATE' : cluster.launchType === 'EXTERNAL' ? 'EXTERNAL' : 'EC2'],
+    cpu: String(profile.cpu),
+    memory: String(profile.memory),
   };
   if (volumes.length) input.volumes = volumes;
-  if (fargate) {
-    input.requiresCompatibilities = ['FARGATE'];
-    input.cpu = String(profile.cpu);
-    input.memory = String(profile.memory);
-  } else {
-    input.requiresCompatibilities = [cluster.launchType === 'EXTERNAL' ? 'EXTERNAL' : 'EC2'];
-  }
   if (cluster.executionRoleArn) input.executionRoleArn = cluster.executionRoleArn;
   if (profile.taskRoleArn) input.taskRoleArn = profile.taskRoleArn;
+  input.tags = [
+    { key: TD_TAG.clusterId, value: cluster.clusterId },
+    { key: TD_TAG.profileHash, value: profileHash(cluster, profile) },
+    { key: TD_TAG.definitionHash, value: definitionHash(input) },
+  ];
+  assertWithinLimits(input);
   return input;
+}
+
+/**
+ * Hash of what a definition registers (everything but its tags). The family names the profile; this tag tells
+ * whether a revision found after a restart is what this version of the service would register (a changed janitor
+ * image or a new release changes it), so only then is a new revision registered.
+ */
+export function definitionHash(input: RegisterTaskDefinitionCommandInput): string {
+  const { tags: _tags, ...content } = input;
+  return createHash('sha256').update(stableJson(content)).digest('hex').slice(0, 16);
+}
+
+/** Guards ECS's per-definition quotas (10 containers, 64 KiB); ours use at most 2 containers and a few KiB. */
+function assertWithinLimits(input: RegisterTaskDefinitionCommandInput): void {
+  const containers = input.containerDefinitions?.length ?? 0;
+  if (containers > MAX_CONTAINERS) {
+    throw new Error(`task definition has ${containers} containers; ECS allows ${MAX_CONTAINERS}`);
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(input));
+  if (bytes > MAX_DEFINITION_BYTES) {
+    throw new Error(`task definition is ${bytes} bytes (environment too large?); ECS allows ${MAX_DEFINITION_BYTES}`);
+  }
 }

@@ -4,15 +4,20 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 // A loopback server speaking the ECS JSON protocol (awsJson1_1: `POST /`, `X-Amz-Target:
-// AmazonEC2ContainerServiceV20141113.<Op>`, errors as 400 `{__type, message}`), so the real ECSClient — with its
-// retries, idempotency tokens and paginators — can be tested offline through `AWS_ENDPOINT_URL_ECS` or `endpoint`.
-// Test support, not product.
+// AmazonEC2ContainerServiceV20141113.<Op>`, `application/x-amz-json-1.1`, errors as HTTP 400
+// `{"__type": "com.amazonaws.ecs#<Code>", "message": …}`), so the real ECSClient — with its signing, retries,
+// idempotency tokens and paginators — can be tested offline through `AWS_ENDPOINT_URL_ECS` or `endpoint`.
+// It models what the scaler relies on: client-token idempotency and ConflictException, the ListTasks startedBy and
+// default-RUNNING rules, paging, DescribeTasks' 100-id cap and MISSING failures, StopTask dropping tags, and the
+// RegisterTaskDefinition/RunTask validations a wrong definition would hit. Test support, not product.
 
 type Json = Record<string, unknown>;
+type Tag = { key: string; value: string };
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 const TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
 
+/** A task as the fake keeps it (timestamps in epoch seconds, as on the wire). */
 export interface FakeTask {
   taskArn: string;
   clusterArn: string;
@@ -22,23 +27,32 @@ export interface FakeTask {
   startedBy?: string;
   group?: string;
   launchType?: string;
+  capacityProviderName?: string;
   createdAt: number;
   startedAt?: number;
+  stoppingAt?: number;
   stoppedAt?: number;
   stoppedReason?: string;
   stopCode?: string;
-  tags: { key: string; value: string }[];
+  version: number;
+  tags: Tag[];
   overrides?: Json;
   containers: Json[];
   placementConstraints?: Json[];
+  clientToken?: string;
 }
 
+/** Behaviour knobs; all may be changed on the instance between calls. */
 export interface FakeEcsOptions {
   /** Delay before every answer, in ms. */
   latencyMs?: number;
-  /** Share of calls answered with ThrottlingException (deterministic, seeded). */
+  /** Share of calls answered with ThrottlingException (deterministic: a seeded generator). */
   throttleRate?: number;
+  /** Operations the throttle applies to; default all. */
+  throttleOps?: string[];
   seed?: number;
+  /** lastStatus of a task RunTask creates; default PROVISIONING (ECS's first state). `advanceTasks` moves it on. */
+  initialStatus?: 'PROVISIONING' | 'PENDING' | 'RUNNING';
 }
 
 class EcsError extends Error {
@@ -64,16 +78,21 @@ function prng(seed: number): () => number {
   };
 }
 
-const now = () => Date.now() / 1000;
+const nowSeconds = () => Date.now() / 1000;
 const clusterName = (c: unknown) => (typeof c === 'string' && c !== '' ? c.split('/').pop()! : 'default');
 const clusterArn = (c: unknown) => `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${clusterName(c)}`;
+const invalid = (message: string) => new EcsError('InvalidParameterException', message);
+const client = (message: string) => new EcsError('ClientException', message);
+const LIFECYCLE = ['PROVISIONING', 'PENDING', 'ACTIVATING', 'RUNNING'];
 
 /** The fake ECS endpoint. `url` is set once started. */
 export class FakeEcs {
   url = '';
+  /** Calls per operation, counting throttled and failed ones (each SDK attempt is one call). */
   readonly calls = new Map<string, number>();
   readonly tasks = new Map<string, FakeTask>();
   private readonly families = new Map<string, Json[]>();
+  private readonly definitionTags = new Map<string, Tag[]>();
   private readonly tokens = new Map<string, { hash: string; arns: string[]; result: Json }>();
   private readonly runFailures: { reason: string; detail?: string }[] = [];
   private readonly oneShot = new Map<string, EcsError[]>();
@@ -83,11 +102,16 @@ export class FakeEcs {
   private rng: () => number;
   latencyMs: number;
   throttleRate: number;
+  throttleOps: string[] | undefined;
+  initialStatus: NonNullable<FakeEcsOptions['initialStatus']>;
+  /** Calls answered with ThrottlingException. */
   throttled = 0;
 
   constructor(options: FakeEcsOptions = {}) {
     this.latencyMs = options.latencyMs ?? 0;
     this.throttleRate = options.throttleRate ?? 0;
+    this.throttleOps = options.throttleOps;
+    this.initialStatus = options.initialStatus ?? 'PROVISIONING';
     this.rng = prng(options.seed ?? 1);
   }
 
@@ -103,7 +127,19 @@ export class FakeEcs {
         try {
           if (this.latencyMs) await sleep(this.latencyMs);
           this.calls.set(op, (this.calls.get(op) ?? 0) + 1);
-          if (this.throttleRate > 0 && this.rng() < this.throttleRate) {
+          if (req.method !== 'POST' || req.url !== '/') throw new EcsError('UnknownOperationException', 'POST / only');
+          if (!String(req.headers['content-type'] ?? '').startsWith('application/x-amz-json-1.1')) {
+            throw new EcsError('UnknownOperationException', 'content type must be application/x-amz-json-1.1');
+          }
+          // Signed like AWS would need it (not verified): an unsigned client is a bug worth failing on.
+          if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 Credential=')) {
+            throw new EcsError('MissingAuthenticationTokenException', 'Missing Authentication Token');
+          }
+          if (
+            this.throttleRate > 0 &&
+            (!this.throttleOps || this.throttleOps.includes(op)) &&
+            this.rng() < this.throttleRate
+          ) {
             this.throttled++;
             throw new EcsError('ThrottlingException', 'Rate exceeded');
           }
@@ -128,12 +164,23 @@ export class FakeEcs {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
-  /** Client options that reach this fake with the real SDK. */
+  /** Client options that reach this fake with the real SDK (tests only; the product reads AWS_ENDPOINT_URL_ECS). */
   clientConfig(): { region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } } {
     return { region: REGION, endpoint: this.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+  }
+
+  /** Environment variables that point the SDK's standard configuration chain at this fake. */
+  env(): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL_ECS: this.url,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_REGION: REGION,
+    };
   }
 
   /** Total calls of some operations (all when none given). */
@@ -153,48 +200,51 @@ export class FakeEcs {
     this.runFailures.push(...failures);
   }
 
-  /** The next call of `op` answers this error. */
+  /** The next call of `op` answers this error (after the throttle draw). */
   failNext(op: string, type: string, message = type): void {
     this.oneShot.set(op, [...(this.oneShot.get(op) ?? []), new EcsError(type, message)]);
   }
 
-  /** Tasks launched from now on are MISSING to the next `n` DescribeTasks calls (eventual consistency). */
+  /** Tasks launched from now on are MISSING to their next `n` DescribeTasks (eventual consistency); 0 turns it off. */
   hideNewTasks(n: number): void {
     this.hiddenAfterRun = n;
+  }
+
+  /** Moves live tasks one lifecycle step towards RUNNING (all, or those matching), as the ECS agent would. */
+  advanceTasks(match: (t: FakeTask) => boolean = () => true): number {
+    let moved = 0;
+    for (const t of this.tasks.values()) {
+      const i = LIFECYCLE.indexOf(t.lastStatus);
+      if (i < 0 || i === LIFECYCLE.length - 1 || t.desiredStatus === 'STOPPED' || !match(t)) continue;
+      t.lastStatus = LIFECYCLE[i + 1]!;
+      t.version++;
+      if (t.lastStatus === 'RUNNING') {
+        t.startedAt = nowSeconds();
+        for (const c of t.containers) c.lastStatus = 'RUNNING';
+      }
+      moved++;
+    }
+    return moved;
   }
 
   /** Stops a task behind the service's back (spot interruption, OOM, host loss). */
   stopOutOfBand(taskArn: string, stopCode = 'SpotInterruption', reason = 'Your Spot Task was interrupted.'): void {
     const t = this.tasks.get(taskArn);
     if (!t) throw new Error(`no task ${taskArn}`);
-    Object.assign(t, {
-      lastStatus: 'STOPPED',
-      desiredStatus: 'STOPPED',
-      stopCode,
-      stoppedReason: reason,
-      stoppedAt: now(),
-      tags: [],
-    });
+    this.markStopped(t, stopCode, reason);
   }
 
   /** Adds `n` running tasks started by `startedBy`, as if launched `minutesAgo` ago. */
   seedTasks(
     n: number,
-    opts: {
-      cluster: string;
-      startedBy: string;
-      tags?: (i: number) => { key: string; value: string }[];
-      minutesAgo?: number;
-    },
+    opts: { cluster: string; startedBy: string; tags?: (i: number) => Tag[]; minutesAgo?: number },
   ): string[] {
     const arns: string[] = [];
     for (let i = 0; i < n; i++) {
-      const t = this.newTask(
-        opts.cluster,
-        { startedBy: opts.startedBy, taskDefinition: 'seeded:1' },
-        opts.tags?.(i) ?? [],
-      );
-      t.createdAt = now() - (opts.minutesAgo ?? 0) * 60;
+      const t = this.newTask(opts.cluster, { startedBy: opts.startedBy }, undefined, opts.tags?.(i) ?? []);
+      t.lastStatus = 'RUNNING';
+      t.createdAt = nowSeconds() - (opts.minutesAgo ?? 0) * 60;
+      t.startedAt = t.createdAt;
       arns.push(t.taskArn);
     }
     return arns;
@@ -205,12 +255,20 @@ export class FakeEcs {
     return [...this.tasks.values()].filter((t) => t.clusterArn === clusterArn(cluster) && t.lastStatus !== 'STOPPED');
   }
 
+  /** Every registered revision of a family, oldest first. */
+  revisions(family: string): Json[] {
+    return this.families.get(family) ?? [];
+  }
+
   private dispatch(op: string, body: Json): Json {
     switch (op) {
       case 'RegisterTaskDefinition':
         return this.registerTaskDefinition(body);
-      case 'DescribeTaskDefinition':
-        return { taskDefinition: this.resolveTaskDefinition(String(body.taskDefinition ?? '')), tags: [] };
+      case 'DescribeTaskDefinition': {
+        const td = this.resolveTaskDefinition(String(body.taskDefinition ?? ''));
+        const withTags = Array.isArray(body.include) && body.include.includes('TAGS');
+        return { taskDefinition: td, ...(withTags ? { tags: this.definitionTags.get(String(td.family)) ?? [] } : {}) };
+      }
       case 'ListTaskDefinitions':
         return this.listTaskDefinitions(body);
       case 'RunTask':
@@ -228,24 +286,72 @@ export class FakeEcs {
     }
   }
 
-  private registerTaskDefinition(body: Json): Json {
+  /** The checks ECS makes at registration that a wrong definition of ours could trip. */
+  private validateDefinition(body: Json): void {
     const family = String(body.family ?? '');
-    if (!/^[A-Za-z0-9_-]{1,255}$/.test(family))
-      throw new EcsError('ClientException', 'Family contains invalid characters.');
+    if (!/^[A-Za-z0-9_-]{1,255}$/.test(family)) throw client('Family contains invalid characters.');
+    const defs = (body.containerDefinitions as Json[] | undefined) ?? [];
+    if (defs.length === 0 || defs.length > 10) throw client('A task definition needs 1 to 10 containers.');
+    if (Buffer.byteLength(JSON.stringify(body)) > 64 * 1024) throw client('Task definition exceeds 64 KiB.');
+    const names = new Set(defs.map((c) => String(c.name)));
+    if (names.size !== defs.length) throw client('Container names must be unique.');
+    if (!defs.some((c) => c.essential !== false)) throw client('A task definition needs an essential container.');
+    const compat = (body.requiresCompatibilities as string[] | undefined) ?? [];
+    const fargate = compat.includes('FARGATE');
+    const volumes = new Map(((body.volumes as Json[] | undefined) ?? []).map((v) => [String(v.name), v]));
+    if (fargate) {
+      if (body.networkMode !== 'awsvpc') throw client('Fargate requires network mode awsvpc.');
+      if (!body.cpu || !body.memory) throw client('Fargate requires task-level cpu and memory.');
+      if (defs.some((c) => c.privileged)) throw client('privileged is not supported on Fargate.');
+      if ([...volumes.values()].some((v) => (v.host as Json | undefined)?.sourcePath || v.dockerVolumeConfiguration))
+        throw client('Host source paths and Docker volumes are not supported on Fargate.');
+    }
+    for (const c of defs) {
+      if (!body.memory && c.memory === undefined && c.memoryReservation === undefined) {
+        throw client(
+          `Invalid setting for container '${c.name}'. At least one of 'memory' or 'memoryReservation' must be specified.`,
+        );
+      }
+      for (const m of (c.mountPoints as Json[] | undefined) ?? []) {
+        if (!volumes.has(String(m.sourceVolume))) throw client(`Unknown volume '${m.sourceVolume}' in '${c.name}'.`);
+      }
+      for (const d of (c.dependsOn as Json[] | undefined) ?? []) {
+        const target = defs.find((x) => x.name === d.containerName);
+        if (!target) throw client(`'${c.name}' depends on unknown container '${d.containerName}'.`);
+        if (d.condition === 'HEALTHY' && !target.healthCheck)
+          throw client(`'${d.containerName}' has no healthCheck for a HEALTHY dependency.`);
+        if ((d.condition === 'COMPLETE' || d.condition === 'SUCCESS') && target.essential !== false)
+          throw client(`${d.condition} cannot be used on an essential container.`);
+      }
+    }
+    for (const v of volumes.values()) {
+      const kinds = ['host', 'dockerVolumeConfiguration', 'efsVolumeConfiguration'].filter((k) => v[k] !== undefined);
+      if (kinds.length > 1) throw client(`Volume '${v.name}' sets more than one volume type.`);
+    }
+    const tags = (body.tags as Tag[] | undefined) ?? [];
+    if (tags.length > 50 || tags.some((t) => t.key.length > 128 || t.value.length > 256))
+      throw invalid('Tags: at most 50, keys ≤ 128 and values ≤ 256 characters.');
+  }
+
+  private registerTaskDefinition(body: Json): Json {
+    this.validateDefinition(body);
+    const family = String(body.family);
     const revisions = this.families.get(family) ?? [];
     const revision = revisions.length + 1;
+    const { tags, ...content } = body;
     const td = {
-      ...body,
+      ...content,
       family,
       revision,
       status: 'ACTIVE',
       taskDefinitionArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${family}:${revision}`,
-      registeredAt: now(),
+      registeredAt: nowSeconds(),
     };
-    delete (td as Json).tags;
     revisions.push(td);
     this.families.set(family, revisions);
-    return { taskDefinition: td, tags: body.tags ?? [] };
+    // Tags belong to the family's latest registration here (ECS tags each revision; we read only the latest).
+    this.definitionTags.set(family, (tags as Tag[] | undefined) ?? []);
+    return { taskDefinition: td, tags: tags ?? [] };
   }
 
   private resolveTaskDefinition(ref: string): Json {
@@ -253,7 +359,7 @@ export class FakeEcs {
     const [family, rev] = name.split(':');
     const revisions = this.families.get(family ?? '') ?? [];
     const td = rev ? revisions[Number(rev) - 1] : [...revisions].reverse().find((r) => r.status === 'ACTIVE');
-    if (!td) throw new EcsError('ClientException', 'Unable to describe task definition.');
+    if (!td) throw client('Unable to describe task definition.');
     return td;
   }
 
@@ -265,48 +371,79 @@ export class FakeEcs {
     return { taskDefinitionArns: arns };
   }
 
-  private newTask(cluster: unknown, body: Json, tags: { key: string; value: string }[]): FakeTask {
+  private newTask(cluster: unknown, body: Json, td: Json | undefined, tags: Tag[]): FakeTask {
     const id = randomBytes(16).toString('hex');
-    const td = String(body.taskDefinition ?? '');
-    const defs =
-      this.families.size && !td.startsWith('seeded')
-        ? ((this.resolveTaskDefinition(td).containerDefinitions as Json[]) ?? [])
-        : [{ name: 'agent', image: 'seeded' }];
+    const defs = (td?.containerDefinitions as Json[] | undefined) ?? [{ name: 'agent', image: 'seeded' }];
+    const tdArn = td ? String(td.taskDefinitionArn) : `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/seeded:1`;
+    const strategy = (body.capacityProviderStrategy as Json[] | undefined)?.[0];
     const task: FakeTask = {
       taskArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${clusterName(cluster)}/${id}`,
       clusterArn: clusterArn(cluster),
-      taskDefinitionArn: td.startsWith('arn:') ? td : `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${td}`,
-      lastStatus: 'RUNNING',
+      taskDefinitionArn: tdArn,
+      lastStatus: this.initialStatus,
       desiredStatus: 'RUNNING',
-      createdAt: now(),
-      startedAt: now(),
-      tags,
+      createdAt: nowSeconds(),
+      version: 1,
+      tags: [...tags],
       containers: defs.map((c) => ({
         name: c.name,
         image: c.image,
-        lastStatus: 'RUNNING',
+        lastStatus: 'PENDING',
         runtimeId: randomBytes(32).toString('hex'),
       })),
+      group: typeof body.group === 'string' ? body.group : `family:${String(td?.family ?? 'seeded')}`,
       ...(typeof body.startedBy === 'string' ? { startedBy: body.startedBy } : {}),
-      group: typeof body.group === 'string' ? body.group : `family:${td.split('/').pop()?.split(':')[0]}`,
       ...(typeof body.launchType === 'string' ? { launchType: body.launchType } : {}),
+      ...(strategy ? { capacityProviderName: String(strategy.capacityProvider) } : {}),
       ...(body.overrides ? { overrides: body.overrides as Json } : {}),
       ...(body.placementConstraints ? { placementConstraints: body.placementConstraints as Json[] } : {}),
     };
+    if (task.lastStatus === 'RUNNING') {
+      task.startedAt = task.createdAt;
+      for (const c of task.containers) c.lastStatus = 'RUNNING';
+    }
     this.tasks.set(task.taskArn, task);
     return task;
   }
 
-  private runTask(body: Json): Json {
+  /** RunTask's parameter checks, in the order ECS reports them (before the client token is looked at). */
+  private validateRunTask(body: Json, td: Json): void {
     if (body.launchType && body.capacityProviderStrategy) {
-      throw new EcsError(
-        'InvalidParameterException',
-        'Specifying both a launch type and capacity provider strategy is not supported.',
-      );
+      throw invalid('Specifying both a launch type and capacity provider strategy is not supported.');
     }
     const count = Number(body.count ?? 1);
-    if (count < 1 || count > 10) throw new EcsError('InvalidParameterException', 'count must be between 1 and 10');
-    this.resolveTaskDefinition(String(body.taskDefinition ?? ''));
+    if (!(count >= 1 && count <= 10)) throw invalid('count must be between 1 and 10.');
+    if (typeof body.startedBy === 'string' && !/^[A-Za-z0-9_/-]{1,128}$/.test(body.startedBy))
+      throw invalid('startedBy: up to 128 letters, numbers, hyphens, slashes and underscores.');
+    if (typeof body.clientToken === 'string' && !/^[\x21-\x7e]{1,64}$/.test(body.clientToken))
+      throw invalid('clientToken: 1 to 64 ASCII characters 33-126.');
+    const tags = (body.tags as Tag[] | undefined) ?? [];
+    if (tags.length > 50 || tags.some((t) => t.key.length > 128 || t.value.length > 256 || t.key.startsWith('aws:')))
+      throw invalid('Tags: at most 50, keys ≤ 128 and values ≤ 256 characters, no aws: prefix.');
+    if (body.propagateTags === 'SERVICE') throw invalid('propagateTags SERVICE is only valid for services.');
+    const awsvpc = td.networkMode === 'awsvpc';
+    const vpc = (body.networkConfiguration as Json | undefined)?.awsvpcConfiguration as Json | undefined;
+    if (awsvpc && !(vpc?.subnets as unknown[] | undefined)?.length)
+      throw invalid('Network Configuration must be provided when networkMode is awsvpc.');
+    if (!awsvpc && body.networkConfiguration)
+      throw invalid('Network Configuration is not valid for the given networkMode of this task definition.');
+    const fargate =
+      body.launchType === 'FARGATE' ||
+      /^FARGATE/.test(String((body.capacityProviderStrategy as Json[] | undefined)?.[0]?.capacityProvider ?? ''));
+    if (fargate && body.placementConstraints) throw invalid('Placement constraints are not supported on Fargate.');
+    const names = new Set(((td.containerDefinitions as Json[]) ?? []).map((c) => String(c.name)));
+    for (const o of ((body.overrides as Json | undefined)?.containerOverrides as Json[] | undefined) ?? []) {
+      if (!names.has(String(o.name)))
+        throw invalid(`Override for container named ${o.name} is not a container in the TaskDefinition.`);
+    }
+    if (Buffer.byteLength(JSON.stringify(body.overrides ?? {})) > 8192)
+      throw invalid('Container Overrides length must be at most 8192');
+  }
+
+  private runTask(body: Json): Json {
+    const td = this.resolveTaskDefinition(String(body.taskDefinition ?? ''));
+    this.validateRunTask(body, td);
+    const count = Number(body.count ?? 1);
     const token = typeof body.clientToken === 'string' ? body.clientToken : undefined;
     const key = `${clusterName(body.cluster)}|${token}`;
     const { clientToken: _omit, ...params } = body;
@@ -325,24 +462,22 @@ export class FakeEcs {
     const failure = this.runFailures.shift();
     let result: Json;
     if (failure) {
-      result = {
-        tasks: [],
-        failures: [
-          {
-            arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:container-instance/${clusterName(body.cluster)}/${randomBytes(16).toString('hex')}`,
-            ...failure,
-          },
-        ],
-      };
+      const instance = `arn:aws:ecs:${REGION}:${ACCOUNT}:container-instance/${clusterName(body.cluster)}/${randomBytes(16).toString('hex')}`;
+      result = { tasks: [], failures: [{ arn: instance, ...failure }] };
     } else {
       const tasks = Array.from({ length: count }, () =>
-        this.newTask(body.cluster, body, (body.tags as { key: string; value: string }[]) ?? []),
+        this.newTask(body.cluster, body, td, (body.tags as Tag[] | undefined) ?? []),
       );
-      for (const t of tasks) if (this.hiddenAfterRun) this.hidden.set(t.taskArn, this.hiddenAfterRun);
+      for (const t of tasks) {
+        if (token) t.clientToken = token;
+        if (this.hiddenAfterRun) this.hidden.set(t.taskArn, this.hiddenAfterRun);
+      }
+      // The answer includes the tags (the backend also copes without: see the unit tests).
       result = { tasks: tasks.map((t) => this.view(t, true)), failures: [] };
     }
-    if (token)
+    if (token) {
       this.tokens.set(key, { hash, arns: ((result.tasks as Json[]) ?? []).map((t) => String(t.taskArn)), result });
+    }
     return result;
   }
 
@@ -351,18 +486,27 @@ export class FakeEcs {
     return this.tasks.get(`arn:aws:ecs:${REGION}:${ACCOUNT}:task/${clusterName(cluster)}/${ref}`);
   }
 
-  private stopTask(body: Json): Json {
-    const task = this.find(String(body.task ?? ''), body.cluster);
-    if (!task) throw new EcsError('InvalidParameterException', 'The referenced task was not found.');
-    // StopTask deletes the task's tags (ECS API reference).
+  private markStopped(task: FakeTask, stopCode: string, reason: string): void {
     Object.assign(task, {
       desiredStatus: 'STOPPED',
       lastStatus: 'STOPPED',
-      stopCode: 'UserInitiated',
-      stoppedReason: typeof body.reason === 'string' ? body.reason : 'Task stopped by user',
-      stoppedAt: now(),
+      stopCode,
+      stoppedReason: reason,
+      stoppingAt: task.stoppingAt ?? nowSeconds(),
+      stoppedAt: nowSeconds(),
+      // "Any tags associated with the task will be deleted." (StopTask)
       tags: [],
+      version: task.version + 1,
     });
+    for (const c of task.containers) c.lastStatus = 'STOPPED';
+  }
+
+  private stopTask(body: Json): Json {
+    const task = this.find(String(body.task ?? ''), body.cluster);
+    if (!task) throw invalid('The referenced task was not found.');
+    if (task.lastStatus !== 'STOPPED') {
+      this.markStopped(task, 'UserInitiated', typeof body.reason === 'string' ? body.reason : 'Task stopped by user');
+    }
     return { task: this.view(task, false) };
   }
 
@@ -371,28 +515,33 @@ export class FakeEcs {
       body.startedBy !== undefined &&
       ['family', 'launchType', 'desiredStatus', 'containerInstance', 'serviceName'].some((k) => body[k] !== undefined)
     ) {
-      throw new EcsError('InvalidParameterException', 'cannot specify startedBy with other arguments');
+      throw invalid('cannot specify startedBy with other arguments');
     }
     const max = Number(body.maxResults ?? 100);
-    if (max < 1 || max > 100) throw new EcsError('InvalidParameterException', 'maxResults must be between 1 and 100');
+    if (!(max >= 1 && max <= 100)) throw invalid('maxResults must be between 1 and 100');
     // ECS's default desiredStatus filter is RUNNING.
     const desired = typeof body.desiredStatus === 'string' ? body.desiredStatus : 'RUNNING';
     const all = [...this.tasks.values()].filter(
       (t) =>
         t.clusterArn === clusterArn(body.cluster) &&
         t.desiredStatus === desired &&
-        (body.startedBy === undefined || t.startedBy === body.startedBy),
+        (body.startedBy === undefined || t.startedBy === body.startedBy) &&
+        (body.family === undefined || t.taskDefinitionArn.includes(`/${String(body.family)}:`)),
     );
-    const start = typeof body.nextToken === 'string' ? Number(Buffer.from(body.nextToken, 'base64url').toString()) : 0;
+    let start = 0;
+    if (typeof body.nextToken === 'string') {
+      const decoded = /^offset:(\d+)$/.exec(Buffer.from(body.nextToken, 'base64url').toString());
+      if (!decoded) throw invalid('Invalid nextToken');
+      start = Number(decoded[1]);
+    }
     const page = all.slice(start, start + max);
-    const next = start + max < all.length ? Buffer.from(String(start + max)).toString('base64url') : undefined;
+    const next = start + max < all.length ? Buffer.from(`offset:${start + max}`).toString('base64url') : undefined;
     return { taskArns: page.map((t) => t.taskArn), ...(next ? { nextToken: next } : {}) };
   }
 
   private describeTasks(body: Json): Json {
     const refs = (body.tasks as string[] | undefined) ?? [];
-    if (refs.length === 0 || refs.length > 100)
-      throw new EcsError('InvalidParameterException', 'Tasks cannot be empty and can have at most 100 items.');
+    if (refs.length === 0 || refs.length > 100) throw invalid('Tasks cannot be empty and can have at most 100 items.');
     const withTags = Array.isArray(body.include) && body.include.includes('TAGS');
     const tasks: Json[] = [];
     const failures: Json[] = [];
@@ -408,13 +557,15 @@ export class FakeEcs {
 
   private tagResource(body: Json): Json {
     const t = this.tasks.get(String(body.resourceArn ?? ''));
-    if (!t) throw new EcsError('InvalidParameterException', 'The specified resource was not found.');
-    t.tags.push(...((body.tags as { key: string; value: string }[]) ?? []));
+    if (!t) throw invalid('The specified resource was not found.');
+    for (const tag of (body.tags as Tag[] | undefined) ?? []) {
+      t.tags = [...t.tags.filter((x) => x.key !== tag.key), tag];
+    }
     return {};
   }
 
   private view(t: FakeTask, withTags: boolean): Json {
-    const { tags, placementConstraints: _p, ...rest } = t;
+    const { tags, placementConstraints: _p, clientToken: _c, ...rest } = t;
     return withTags ? { ...rest, tags } : rest;
   }
 }
