@@ -4,9 +4,12 @@ import { agentIdFor } from '../../src/agents/agent-id.js';
 import { jobPath } from '../../src/agents/job.js';
 import { type ClusterProfile, parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
 import { createDockerBackend } from '../../src/backends/docker/docker-backend.js';
+import { createEcsBackend } from '../../src/backends/ecs/ecs-backend.js';
+import { EcsClientCache } from '../../src/backends/ecs/ecs-clients.js';
 import type { AgentBackend, LaunchRequest } from '../../src/backends/port.js';
 import { cleanupRun, localDocker, runId } from '../support/docker-engine.js';
 import { ensureTestImages, testImagePrereqs } from '../support/docker-images.js';
+import { FakeEcs } from '../support/fake-ecs/fake-ecs-server.js';
 import { job } from '../support/gocd-bodies.js';
 import { dockerAvailable, requireService } from '../support/services.js';
 
@@ -52,7 +55,42 @@ const dockerSubject: ContractSubject = {
 // ECS endpoint in test/support/fake-ecs/). Cluster ids must come from the `clusterId` argument: the suite uses two
 // to prove clusters are kept apart.
 // ───────────────────────────────────────────────────────────────────────────────────────────────────────────────
-const CONTRACT_SUBJECTS: ContractSubject[] = [dockerSubject];
+
+/**
+ * The ECS backend with the real SDK (signing, retries, tokens, paging) against the loopback fake ECS endpoint,
+ * reached through AWS_ENDPOINT_URL_ECS like an operator's override. Both cluster profiles share one ECS cluster, so
+ * keeping them apart rests on `startedBy` and the tags.
+ */
+const ecsSubject: ContractSubject = {
+  name: 'ECS backend on the loopback fake ECS endpoint',
+  available: () => true,
+  setup: async () => {
+    const fake = await new FakeEcs().start();
+    const saved = Object.fromEntries(Object.keys(fake.env()).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, fake.env());
+    const clients = new EcsClientCache();
+    const backend = createEcsBackend(clients.clientFor({}), { logger: pino({ level: 'silent' }) });
+    return {
+      backend,
+      clusterProperties: (clusterId) => ({
+        go_server_url: 'https://gocd.example.com/go',
+        cluster_id: clusterId,
+        cluster: 'contract',
+      }),
+      profileProperties: { image: 'gocd/gocd-agent-debian-12:v25.1.0' },
+      teardown: async () => {
+        clients.destroy();
+        await fake.stop();
+        for (const [k, v] of Object.entries(saved)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      },
+    };
+  },
+};
+
+const CONTRACT_SUBJECTS: ContractSubject[] = [dockerSubject, ecsSubject];
 
 describe.each(CONTRACT_SUBJECTS)('AgentBackend contract: $name', (subject) => {
   const ok = subject.available();
