@@ -150,16 +150,50 @@ async function importRootfs(dir: string, name: string, changes: string[]): Promi
   }
 }
 
+const LOCK_DIR = join(tmpdir(), 'gocd-agent-scaler-test-images.lock');
+const LOCK_WAIT_MS = 300_000;
+const LOCK_STALE_MS = 600_000;
+
+/**
+ * Test files run in parallel workers; one builds while the others wait (a `mkdir` lock, bounded, stale after
+ * 10 minutes), so an image is imported once rather than once per worker.
+ */
+async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      mkdirSync(LOCK_DIR);
+      break;
+    } catch {
+      try {
+        if (Date.now() - statSync(LOCK_DIR).mtimeMs > LOCK_STALE_MS) rmSync(LOCK_DIR, { recursive: true, force: true });
+      } catch {
+        // released meanwhile
+      }
+      if (Date.now() > deadline) throw new Error(`waited ${LOCK_WAIT_MS} ms for ${LOCK_DIR}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(LOCK_DIR, { recursive: true, force: true });
+  }
+}
+
 async function build(name: string, make: (dir: string) => Promise<void>, changes: string[]): Promise<string> {
   if (await imageExists(name)) return name;
-  const dir = mkdtempSync(join(tmpdir(), 'gas-image-'));
-  try {
-    await make(dir);
-    await importRootfs(dir, name, changes);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  return name;
+  return withBuildLock(async () => {
+    if (await imageExists(name)) return name;
+    const dir = mkdtempSync(join(tmpdir(), 'gas-image-'));
+    try {
+      await make(dir);
+      await importRootfs(dir, name, changes);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return name;
+  });
 }
 
 const PATH_ENV = 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin';
