@@ -290,6 +290,10 @@ export function profileHash(cluster: ClusterProfile, profile: ElasticProfile): s
     logGroup: cluster.logGroup,
     region: cluster.region,
     launchType: cluster.launchType,
+    // A FARGATE(_SPOT) capacity provider changes compatibilities and networking; the janitor image is in socket
+    // definitions. Without them, two profiles differing only there would share a family and re-register in turn.
+    capacityProvider: cluster.capacityProvider,
+    janitorImage: profile.dockerMode === 'socket' ? cluster.janitorImage : undefined,
     awsvpc: cluster.subnets.length > 0 || cluster.launchType === 'FARGATE',
     clusterEnv: cluster.environment,
   };

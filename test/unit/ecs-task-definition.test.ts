@@ -194,14 +194,22 @@ describe('ECS task definition per docker_mode', () => {
     });
   });
 
-  it('the definition hash changes with what is registered (janitor image) while the family stays the profile hash', () => {
-    const other = { ...cluster, janitorImage: 'janitor:2' };
-    const a = buildTaskDefinition(cluster, profile({ docker_mode: 'socket' }));
-    const b = buildTaskDefinition(other, profile({ docker_mode: 'socket' }));
-    expect(a.family).toBe(b.family);
-    expect(definitionHash(a)).not.toBe(definitionHash(b));
+  it('the family follows the profiles (janitor image included); the definition hash follows what is registered', () => {
+    const socket = profile({ docker_mode: 'socket' });
+    const a = buildTaskDefinition(cluster, socket);
+    const b = buildTaskDefinition({ ...cluster, janitorImage: 'janitor:2' }, socket);
+    expect(a.family).not.toBe(b.family);
+    expect(buildTaskDefinition({ ...cluster, janitorImage: 'janitor:2' }, profile()).family).toBe(
+      buildTaskDefinition(cluster, profile()).family,
+    );
+    // Something the profiles do not name (here the region the client resolved) changes the content, not the family.
+    const noRegion = { ...cluster, region: undefined };
+    const east = buildTaskDefinition(noRegion, socket, { region: 'us-east-1' });
+    const west = buildTaskDefinition(noRegion, socket, { region: 'us-west-2' });
+    expect(east.family).toBe(west.family);
+    expect(definitionHash(east)).not.toBe(definitionHash(west));
     expect(definitionHash(a)).toEqual(HASH);
-    expect(definitionHash(a)).toBe(definitionHash(buildTaskDefinition(cluster, profile({ docker_mode: 'socket' }))));
+    expect(definitionHash(a)).toBe(definitionHash(buildTaskDefinition(cluster, socket)));
   });
 
   it('stays far inside ECS limits (10 containers, 64 KiB) and refuses an environment that would exceed them', () => {
