@@ -12,8 +12,8 @@ export class RecentLaunches {
   ) {}
 
   add(clusterId: string, agentId: string): void {
-    let m = this.byCluster.get(clusterId);
-    if (!m) this.byCluster.set(clusterId, (m = new Map()));
+    const m = this.byCluster.get(clusterId) ?? new Map<string, number>();
+    this.byCluster.set(clusterId, m);
     m.set(agentId, this.now().getTime() + this.windowMs);
   }
 
