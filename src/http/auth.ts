@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
-import { matchesAnySecret } from '../security/secrets.js';
+import { SecretMatcher } from '../security/secrets.js';
 
 // The pure comparisons live in security/ so domain code (registry auth) can use them without importing http/.
 export { constantTimeEquals, matchesAnySecret } from '../security/secrets.js';
@@ -17,10 +17,11 @@ export function bearerToken(request: FastifyRequest): string | undefined {
  * An `onRequest` hook demanding a bearer token. It runs before the body is read, so a request that fails auth
  * gets 401 whatever its body, and has no side effect.
  */
-export function requireBearer(expected: () => readonly (string | undefined)[]) {
+export function requireBearer(accepted: readonly (string | undefined)[]) {
+  const matcher = new SecretMatcher(accepted);
   return (request: FastifyRequest, _reply: unknown, done: (err?: Error) => void): void => {
     done(
-      matchesAnySecret(bearerToken(request), expected())
+      matcher.matches(bearerToken(request))
         ? undefined
         : new AppError('UNAUTHORIZED', 'missing or invalid bearer token'),
     );

@@ -41,7 +41,7 @@ export function registerGocdRoutes(app: FastifyInstance, options: GocdRouteOptio
     '/gocd/requests/:requestName',
     {
       schema: routeSchema(options.spec, 'post', '/gocd/requests/{requestName}'),
-      onRequest: requireBearer(() => [options.forwarderToken]),
+      onRequest: requireBearer([options.forwarderToken]),
       // should-assign-work is total (DESIGN.md): a body that is not even JSON answers `false`, never an error, as the
       // forwarder's local rule does (a 400 here means auth already passed). Everything else goes to the root handler.
       errorHandler: (error, request, reply) => {

@@ -27,7 +27,7 @@ export function registerObservabilityRoutes(app: FastifyInstance, options: Opera
   );
   app.get(
     '/status',
-    { schema: routeSchema(options.spec, 'get', '/status'), onRequest: requireBearer(() => [options.statusToken]) },
+    { schema: routeSchema(options.spec, 'get', '/status'), onRequest: requireBearer([options.statusToken]) },
     async (_request, reply) => {
       const clusters = options.agents.knownClusterProperties();
       const { view } = await pluginReport({ all_cluster_profiles_properties: clusters as PropertyMap[] });

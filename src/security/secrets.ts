@@ -16,6 +16,27 @@ export function matchesAnySecret(presented: string | undefined, accepted: readon
   return ok;
 }
 
+/**
+ * Constant-time matching against a fixed set of secrets, hashed once up front: each check hashes only the presented
+ * value (the hot path of every authenticated request).
+ */
+export class SecretMatcher {
+  private readonly hashes: Buffer[];
+
+  constructor(secrets: readonly (string | undefined)[]) {
+    this.hashes = secrets.filter((s): s is string => !!s).map((s) => createHash('sha256').update(s).digest());
+  }
+
+  matches(presented: string | undefined): boolean {
+    if (presented === undefined || presented === '') return false;
+    const h = createHash('sha256').update(presented).digest();
+    let ok = false;
+    // Compare against every secret, always, so timing does not tell which one matched.
+    for (const expected of this.hashes) if (timingSafeEqual(h, expected)) ok = true;
+    return ok;
+  }
+}
+
 /** Lower-case hex HMAC-SHA256 of `body` under `key` (GitHub `X-Hub-Signature-256`, JFrog signed events). */
 export function hmacSha256Hex(key: string, body: Buffer | string): string {
   return createHmac('sha256', key).update(body).digest('hex');
