@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { agentIdFor } from '../src/agents/agent-id.js';
 import { parseClusterProfile } from '../src/agents/profiles.js';
 import { createEcsBackend } from '../src/backends/ecs/ecs-backend.js';
-import { EcsClientCache } from '../src/backends/ecs/ecs-clients.js';
+import { createEcsClient } from '../src/backends/ecs/ecs-clients.js';
 import { startedByFor } from '../src/backends/ecs/run-task-input.js';
 import { FakeEcs } from '../test/support/fake-ecs/fake-ecs-server.js';
 import type { BenchResult } from './bench-types.js';
@@ -41,7 +41,6 @@ export async function run(): Promise<BenchResult[]> {
   const fake = await new FakeEcs({ latencyMs: LATENCY_MS }).start();
   const saved = Object.fromEntries(Object.keys(fake.env()).map((k) => [k, process.env[k]]));
   Object.assign(process.env, fake.env());
-  const clients = new EcsClientCache();
   const results: BenchResult[] = [];
   try {
     for (const n of SIZES) {
@@ -60,7 +59,7 @@ export async function run(): Promise<BenchResult[]> {
           { key: 'gocd-agent-scaler:pipeline', value: `p/${i}/s/1/j` },
         ],
       });
-      const client = clients.clientFor(cluster);
+      const client = createEcsClient(cluster);
       const backend = createEcsBackend(client, { logger: pino({ level: 'silent' }), concurrency: CONCURRENCY });
       const target = 2 * Math.ceil(n / 100);
 
@@ -76,6 +75,7 @@ export async function run(): Promise<BenchResult[]> {
       const described = await naiveList(client, cluster.cluster!, startedByFor(cluster.clusterId));
       const naiveMs = performance.now() - started;
       const naiveCalls = fake.count('ListTasks', 'DescribeTasks');
+      client.destroy();
       if (described !== n) throw new Error(`naive listing described ${described} of ${n} tasks`);
 
       const bench = `ecs-reconcile N=${n}`;
@@ -108,7 +108,6 @@ export async function run(): Promise<BenchResult[]> {
       );
     }
   } finally {
-    clients.destroy();
     await fake.stop();
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];

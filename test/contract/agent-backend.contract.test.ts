@@ -5,7 +5,7 @@ import { jobPath } from '../../src/agents/job.js';
 import { type ClusterProfile, parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
 import { createDockerBackend } from '../../src/backends/docker/docker-backend.js';
 import { createEcsBackend } from '../../src/backends/ecs/ecs-backend.js';
-import { EcsClientCache } from '../../src/backends/ecs/ecs-clients.js';
+import { createEcsClient } from '../../src/backends/ecs/ecs-clients.js';
 import type { AgentBackend, LaunchRequest } from '../../src/backends/port.js';
 import { cleanupRun, localDocker, runId } from '../support/docker-engine.js';
 import { ensureTestImages, testImagePrereqs } from '../support/docker-images.js';
@@ -68,8 +68,8 @@ const ecsSubject: ContractSubject = {
     const fake = await new FakeEcs().start();
     const saved = Object.fromEntries(Object.keys(fake.env()).map((k) => [k, process.env[k]]));
     Object.assign(process.env, fake.env());
-    const clients = new EcsClientCache();
-    const backend = createEcsBackend(clients.clientFor({}), { logger: pino({ level: 'silent' }) });
+    const client = createEcsClient({});
+    const backend = createEcsBackend(client, { logger: pino({ level: 'silent' }) });
     return {
       backend,
       clusterProperties: (clusterId) => ({
@@ -79,7 +79,7 @@ const ecsSubject: ContractSubject = {
       }),
       profileProperties: { image: 'gocd/gocd-agent-debian-12:v25.1.0' },
       teardown: async () => {
-        clients.destroy();
+        client.destroy();
         await fake.stop();
         for (const [k, v] of Object.entries(saved)) {
           if (v === undefined) delete process.env[k];

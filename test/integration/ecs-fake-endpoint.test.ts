@@ -5,10 +5,11 @@ import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
 import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
 import { EcsBackend } from '../../src/backends/ecs/ecs-backend.js';
-import { createEcsBackendFactory, createEcsClient, EcsClientCache } from '../../src/backends/ecs/ecs-clients.js';
+import { createEcsClient } from '../../src/backends/ecs/ecs-clients.js';
 import { startedByFor } from '../../src/backends/ecs/run-task-input.js';
 import { taskDefinitionFamily } from '../../src/backends/ecs/task-definition.js';
 import type { LaunchRequest } from '../../src/backends/port.js';
+import { createBackendProvider } from '../../src/composition.js';
 import { FakeEcs } from '../support/fake-ecs/fake-ecs-server.js';
 import { job } from '../support/gocd-bodies.js';
 
@@ -77,14 +78,12 @@ describe('ECS backend against the loopback ECS endpoint', () => {
     fake.resetCounts();
     await newBackend().list(cluster);
     expect(fake.count('ListTasks')).toBe(1);
-    // The factory the BackendProvider uses builds its clients the same way, one per (region, role).
-    const clients = new EcsClientCache();
-    const factory = createEcsBackendFactory({ logger, clients });
-    expect(await factory(cluster)).toBe(await factory({ ...cluster, clusterId: 'other' }));
-    expect(clients.clientFor(cluster)).not.toBe(clients.clientFor({ ...cluster, region: 'eu-west-1' }));
-    await (await factory(cluster)).list(cluster);
+    // The provider the service uses builds one backend (one client) per (region, role), the same way.
+    const provider = createBackendProvider(logger, false);
+    expect(await provider.forCluster(cluster)).toBe(await provider.forCluster({ ...cluster, clusterId: 'other' }));
+    expect(await provider.forCluster(cluster)).not.toBe(await provider.forCluster({ ...cluster, region: 'eu-west-1' }));
+    await (await provider.forCluster(cluster)).list(cluster);
     expect(fake.count('ListTasks')).toBe(2);
-    clients.destroy();
   });
 
   it('registers and runs a task definition ECS accepts for each docker mode, reused across jobs and restarts', async () => {

@@ -344,7 +344,7 @@ export function consoleLinks(task: Task, logGroup?: string): AgentDetails['links
   return links;
 }
 
-/** The ECS backend over one ECSClient (build the client with EcsClientCache / createEcsClient). */
+/** The ECS backend over one ECSClient (build the client with createEcsClient). */
 export function createEcsBackend(client: ECSClient, options: EcsBackendOptions): EcsBackend {
   return new EcsBackend(client, options);
 }

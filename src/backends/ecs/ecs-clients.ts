@@ -2,9 +2,6 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { ConfiguredRetryStrategy } from '@smithy/util-retry';
 import type { ClusterProfile } from '../../agents/profiles.js';
-import type { Logger } from '../../logger.js';
-import type { AgentBackend } from '../port.js';
-import { EcsBackend, type EcsBackendOptions } from './ecs-backend.js';
 
 /** Counts ECS API attempts and throttles (the Prometheus adapter implements it). */
 export interface EcsCallObserver {
@@ -100,59 +97,4 @@ export function createEcsClient(
     );
   }
   return client;
-}
-
-/** One ECS client per (region, assume-role ARN), built on first use and kept for the process's life. */
-export class EcsClientCache {
-  private readonly clients = new Map<string, ECSClient>();
-
-  constructor(private readonly options: EcsClientOptions = {}) {}
-
-  /** The client for a cluster profile's region and role. */
-  clientFor(cluster: Pick<ClusterProfile, 'region' | 'assumeRoleArn'>): ECSClient {
-    const key = ecsClientKey(cluster);
-    let client = this.clients.get(key);
-    if (!client) {
-      client = createEcsClient(cluster, this.options);
-      this.clients.set(key, client);
-    }
-    return client;
-  }
-
-  /** Closes every client's connections (shutdown, tests). */
-  destroy(): void {
-    for (const client of this.clients.values()) client.destroy();
-    this.clients.clear();
-  }
-}
-
-/** What createEcsBackendFactory needs. */
-export interface EcsBackendFactoryOptions {
-  logger: Logger;
-  observer?: EcsCallObserver;
-  clients?: EcsClientCache;
-  backend?: Omit<EcsBackendOptions, 'logger'>;
-}
-
-/**
- * The factory a BackendProvider calls for clusters with `backend: 'ecs'`: one EcsBackend per ECS client, so the
- * task-definition cache is shared by every cluster profile using that (region, role).
- */
-export function createEcsBackendFactory(
-  options: EcsBackendFactoryOptions,
-): (cluster: ClusterProfile) => Promise<AgentBackend> {
-  const clients = options.clients ?? new EcsClientCache({ observer: options.observer });
-  const backends = new Map<string, EcsBackend>();
-  return async (cluster) => {
-    const key = ecsClientKey(cluster);
-    let backend = backends.get(key);
-    if (!backend) {
-      backend = new EcsBackend(clients.clientFor(cluster), {
-        ...options.backend,
-        logger: options.logger.child({ backend: 'ecs', region: cluster.region }),
-      });
-      backends.set(key, backend);
-    }
-    return backend;
-  };
 }
