@@ -5,8 +5,8 @@ import { assertReference, assertShape, contentId, header } from './shape.js';
 
 interface GithubPackage {
   name: string;
-  ecosystem?: string;
-  package_type?: string;
+  ecosystem?: string | null;
+  package_type?: string | null;
   owner: { login: string };
   package_version?: {
     container_metadata?: {
@@ -21,6 +21,9 @@ const packageSchema: SchemaObject = {
   required: ['name', 'owner'],
   properties: {
     name: { type: 'string', minLength: 1 },
+    // Read with toLowerCase below: a non-string must be a 400, not a TypeError (a 500).
+    ecosystem: { type: ['string', 'null'] },
+    package_type: { type: ['string', 'null'] },
     owner: { type: 'object', required: ['login'], properties: { login: { type: 'string', minLength: 1 } } },
     package_version: {
       type: ['object', 'null'],
