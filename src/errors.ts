@@ -38,3 +38,8 @@ export class BackendUnavailableError extends AppError {
     if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
+
+/** The message of anything thrown, for logs and reports. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,5 +1,5 @@
 import type { AgentDetails, AgentRecord, BackendProvider, LaunchOutcome } from '../backends/port.js';
-import { AppError } from '../errors.js';
+import { AppError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Activity, ActivityLog, WaitingJob } from './activity-log.js';
 import { agentIdFor } from './agent-id.js';
@@ -45,10 +45,6 @@ export interface AgentServiceDeps {
   logger: Logger;
   metrics?: AgentMetrics;
   now?: () => Date;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** The backend-neutral agent lifecycle: create, complete, reconcile. GoCD handlers call this; it never sees HTTP. */
@@ -142,7 +138,7 @@ export class AgentService {
       });
     } catch (err) {
       const isInput = err instanceof AppError && err.code === 'VALIDATION_FAILED';
-      const reason = describe(err);
+      const reason = errorMessage(err);
       this.deps.activity.record({
         clusterId,
         kind: isInput ? 'invalid-profile' : 'launch-failed',
@@ -216,7 +212,7 @@ export class AgentService {
     try {
       cluster = parseClusterProfile(input.clusterProperties);
     } catch (err) {
-      log.warn(`job-completion: cannot read the cluster profile: ${describe(err)}`);
+      log.warn(`job-completion: cannot read the cluster profile: ${errorMessage(err)}`);
       return { disable: [], delete: [] };
     }
     if (cluster.idleTimeoutMinutes > 0) {
@@ -250,7 +246,7 @@ export class AgentService {
         kind: 'error',
         agentId: id,
         pipeline,
-        message: `stopping after job completion failed: ${describe(err)}`,
+        message: `stopping after job completion failed: ${errorMessage(err)}`,
       });
       log.error({ err }, 'job-completion: stop failed; agent disabled, server-ping will retry');
       return { disable: [id], delete: [] };
@@ -269,7 +265,7 @@ export class AgentService {
         cluster = parseClusterProfile(props);
       } catch (err) {
         // A profile we cannot read might own agents: its listing is unknown, so nothing is deleted for want of a task.
-        this.deps.logger.warn(`server-ping: skipping an invalid cluster profile: ${describe(err)}`);
+        this.deps.logger.warn(`server-ping: skipping an invalid cluster profile: ${errorMessage(err)}`);
         invalidProfiles++;
         continue;
       }
@@ -284,10 +280,10 @@ export class AgentService {
         this.deps.activity.record({
           clusterId: cluster.clusterId,
           kind: 'error',
-          message: `listing agents failed: ${describe(err)}`,
+          message: `listing agents failed: ${errorMessage(err)}`,
         });
         this.deps.logger.error({ clusterId: cluster.clusterId, err }, 'server-ping: listing agents failed');
-        listings.push({ cluster, error: describe(err) });
+        listings.push({ cluster, error: errorMessage(err) });
       }
     }
     const plan = planReconcile(listings, gocdAgents, this.now(), invalidProfiles === 0);
@@ -360,7 +356,7 @@ export class AgentService {
       const backend = await this.deps.backends.forCluster(cluster);
       report.agents = await backend.list(cluster);
     } catch (err) {
-      report.listError = describe(err);
+      report.listError = errorMessage(err);
     }
     return report;
   }
@@ -377,7 +373,7 @@ export class AgentService {
       const backend = await this.deps.backends.forCluster(cluster);
       return { cluster, agentId, details: await backend.inspect(cluster, agentId), history };
     } catch (err) {
-      return { cluster, agentId, error: describe(err), history };
+      return { cluster, agentId, error: errorMessage(err), history };
     }
   }
 }

@@ -2,6 +2,7 @@ import { PLUGIN_ID } from '../agents/agent-service.js';
 import { parseClusterProfile } from '../agents/profiles.js';
 import type { BackendProvider } from '../backends/port.js';
 import type { Config } from '../config/config.schema.js';
+import { errorMessage } from '../errors.js';
 import type { GocdAdminClient } from '../gocd-api/gocd-admin-client.js';
 import { materialVariableNames } from '../registry/material-env.js';
 
@@ -17,10 +18,6 @@ export interface DoctorDeps {
   gocd?: GocdAdminClient;
   backends: BackendProvider;
   dockerStatus: () => Promise<string>;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** Checks what the service needs with the given config and says what works and what does not. */
@@ -100,7 +97,7 @@ async function checkClusters(deps: DoctorDeps, gocd: GocdAdminClient, findings: 
     try {
       cluster = parseClusterProfile(props);
     } catch (err) {
-      findings.push({ status: 'fail', what, detail: describe(err) });
+      findings.push({ status: 'fail', what, detail: errorMessage(err) });
       continue;
     }
     try {
@@ -116,7 +113,7 @@ async function checkClusters(deps: DoctorDeps, gocd: GocdAdminClient, findings: 
         detail: `${where} reachable; ${agents.length} of at most ${cluster.maxAgents} agents live`,
       });
     } catch (err) {
-      findings.push({ status: 'fail', what, detail: `cannot list its agents: ${describe(err)}` });
+      findings.push({ status: 'fail', what, detail: `cannot list its agents: ${errorMessage(err)}` });
     }
   }
 }

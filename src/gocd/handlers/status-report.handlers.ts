@@ -1,11 +1,8 @@
 import type { AgentService } from '../../agents/agent-service.js';
+import { errorMessage } from '../../errors.js';
 import { escapeHtml } from '../../html.js';
 import type { AgentStatusReportMessage, ClusterStatusReportMessage, PluginStatusReportMessage } from '../messages.js';
 import { renderAgentReport, renderClusterSection, renderStatusPage } from '../status-report.view.js';
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** Extra report sections from outside the plugin protocol (e.g. registry triggers), as HTML. */
 export type ExtraSections = () => string[];
@@ -16,7 +13,7 @@ export function statusReportHandlers(agents: AgentService, extra: ExtraSections 
     try {
       return renderClusterSection(await agents.clusterReport(props));
     } catch (err) {
-      return `<p class="err">Cluster profile cannot be read: ${escapeHtml(describe(err))}</p>`;
+      return `<p class="err">Cluster profile cannot be read: ${escapeHtml(errorMessage(err))}</p>`;
     }
   };
   return {
@@ -38,7 +35,9 @@ export function statusReportHandlers(agents: AgentService, extra: ExtraSections 
         return { view: renderAgentReport(report) };
       } catch (err) {
         return {
-          view: renderStatusPage([`<p class="err">Cluster profile cannot be read: ${escapeHtml(describe(err))}</p>`]),
+          view: renderStatusPage([
+            `<p class="err">Cluster profile cannot be read: ${escapeHtml(errorMessage(err))}</p>`,
+          ]),
         };
       }
     },
