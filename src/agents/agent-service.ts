@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { AgentDetails, AgentRecord, BackendProvider, LaunchOutcome } from '../backends/port.js';
 import { AppError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -37,7 +38,9 @@ export interface JobCompletionInput {
   agents?: GocdAgent[];
 }
 
-export type CreateAgentResult = LaunchOutcome | { kind: 'invalid' | 'refused' | 'waiting' | 'error'; reason: string };
+export type CreateAgentResult =
+  | LaunchOutcome
+  | { kind: 'invalid' | 'refused' | 'waiting' | 'error' | 'completed'; reason: string };
 
 export interface AgentServiceDeps {
   backends: BackendProvider;
@@ -51,6 +54,13 @@ export interface AgentServiceDeps {
 export class AgentService {
   private readonly lock = new KeyedLock();
   private readonly recentLaunches: RecentLaunches;
+  /**
+   * Jobs whose job-completion this process handled (cluster id + job id). GoCD never runs a job id twice (a
+   * rescheduled job gets a new id), so a create-agent for one of them is stale — sent while the job waited, processed
+   * after it ran — and must launch nothing: otherwise its agent is never assigned and leaks until the registration
+   * timeout. Bounded, and only a guard: the backends' idempotent launches remain the cross-process rule.
+   */
+  private readonly completedJobs = new LRUCache<string, true>({ max: 20_000, ttl: 6 * 3_600_000 });
   private readonly now: () => Date;
   private readonly metrics: AgentMetrics;
   /** The cluster profiles of the last server-ping, for the /status page (GoCD sends them every minute). */
@@ -95,7 +105,13 @@ export class AgentService {
       const agentId = agentIdFor(cluster.clusterId, job.job_id);
       // One create-agent per job at a time in this process; other jobs proceed in parallel (RunTask client tokens
       // keep other processes and Lambda containers from starting a second agent for the job).
-      return await this.lock.run(`${cluster.clusterId}\0${job.job_id}`, async () => {
+      const jobKey = `${cluster.clusterId}\0${job.job_id}`;
+      return await this.lock.run(jobKey, async () => {
+        if (this.completedJobs.has(jobKey)) {
+          const reason = 'job already completed';
+          log.info({ clusterId }, 'create-agent for a job that already completed: nothing launched');
+          return { kind: 'completed', reason } as const;
+        }
         const backend = await this.deps.backends.forCluster(cluster);
         const live = await backend.list(cluster);
         const mine = live.find((a) => a.jobId === job.job_id);
@@ -215,6 +231,18 @@ export class AgentService {
       log.warn(`job-completion: cannot read the cluster profile: ${errorMessage(err)}`);
       return { disable: [], delete: [] };
     }
+    // Under the job's create-agent lock: a create-agent of this job in flight finishes first (its agent is then listed
+    // and stopped below), and any later one sees the job completed.
+    const jobKey = `${cluster.clusterId}\0${input.job.job_id}`;
+    return this.lock.run(jobKey, async () => {
+      this.completedJobs.set(jobKey, true);
+      return this.stopCompleted(cluster, input, log);
+    });
+  }
+
+  private async stopCompleted(cluster: ClusterProfile, input: JobCompletionInput, log: Logger): Promise<AgentActions> {
+    const id = input.elasticAgentId;
+    const pipeline = jobPath(input.job);
     if (cluster.idleTimeoutMinutes > 0) {
       log.info({ clusterId: cluster.clusterId }, 'job completed; agent kept for idle_timeout_minutes');
       return { disable: [], delete: [] };
