@@ -100,6 +100,6 @@ export function soakRows(r: SoakReport): BenchResult[] {
       value: r.service.errorLines,
       unit: 'lines',
     },
-    zero('service process exited early', r.service.exitedEarly ? 1 : 0, ''),
+    zero('service process exited early', r.service.exitedEarly ? 1 : 0, 'exits'),
   ];
 }
