@@ -37,7 +37,9 @@ export function createBackendProvider(logger: Logger, withDocker = true, metrics
     ...(withDocker
       ? {
           docker: async (cluster) =>
-            (await import('./backends/docker-factory.js')).createDockerBackendFor(cluster, logger),
+            (await import('./backends/docker-factory.js')).createDockerBackendFor(cluster, logger, (n) =>
+              metrics?.reapedChildren.inc(n),
+            ),
         }
       : {}),
   });

@@ -7,9 +7,17 @@ import type { AgentBackend } from './port.js';
  * socket). The docker/ modules (and so dockerode) are imported here on first call only: `src/composition.ts` reaches
  * this file through a dynamic import, so a bundle that never enables Docker (Lambda) contains none of it.
  */
-export async function createDockerBackendFor(cluster: ClusterProfile, logger: Logger): Promise<AgentBackend> {
+export async function createDockerBackendFor(
+  cluster: ClusterProfile,
+  logger: Logger,
+  onChildrenRemoved?: (count: number) => void,
+): Promise<AgentBackend> {
   const { createDockerBackend } = await import('./docker/docker-backend.js');
-  return createDockerBackend(cluster, logger.child({ backend: 'docker', dockerHost: cluster.dockerHost ?? 'local' }));
+  return createDockerBackend(
+    cluster,
+    logger.child({ backend: 'docker', dockerHost: cluster.dockerHost ?? 'local' }),
+    onChildrenRemoved ? { onChildrenRemoved } : {},
+  );
 }
 
 /** Whether the local Docker engine answers: `available` or `unavailable: <reason>`. */

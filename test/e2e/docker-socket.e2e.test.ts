@@ -86,10 +86,14 @@ describe.skipIf(!ok)('socket mode on a real engine', () => {
   let images: TestImages;
   let backend: DockerBackend;
   let service: AgentService;
+  let childrenRemoved = 0;
 
   beforeAll(async () => {
     images = await ensureTestImages();
-    backend = await createDockerBackend({}, logger, { stopSeconds: 1 });
+    backend = await createDockerBackend({}, logger, {
+      stopSeconds: 1,
+      onChildrenRemoved: (n) => (childrenRemoved += n),
+    });
     service = new AgentService({ backends: singleBackend(backend), activity: new ActivityLog(), logger });
   });
 
@@ -132,12 +136,14 @@ describe.skipIf(!ok)('socket mode on a real engine', () => {
       const ids = await runContainers([bystander]);
       return ids.length === 3 ? ids : undefined;
     });
+    const removedBefore = childrenRemoved;
     const actions = await service.jobCompleted({
       elasticAgentId: agentIdFor(clusterA, 202),
       job: job(202),
       clusterProperties: clusterProps(),
     });
     expect(actions).toEqual({ disable: [agentIdFor(clusterA, 202)], delete: [agentIdFor(clusterA, 202)] });
+    expect(childrenRemoved - removedBefore, 'reported to the reaped-children metric').toBe(3);
     expect(await containerExists(docker, containerNameFor(clusterA, 202))).toBe(false);
     for (const id of children) expect(await containerExists(docker, id)).toBe(false);
     expect((await docker.getContainer(bystander).inspect()).State.Status).toBe('running');

@@ -20,6 +20,8 @@ export interface DockerBackendOptions {
   logger?: Logger;
   /** Seconds between SIGTERM and SIGKILL when stopping agents and their children (default 3). */
   stopSeconds?: number;
+  /** Told how many containers a socket-mode job started were removed with its agent (for metrics). */
+  onChildrenRemoved?: (count: number) => void;
 }
 
 /** What the backend reads from a container, whether it came from a listing or an inspect. */
@@ -484,6 +486,7 @@ export class DockerBackend implements AgentBackend {
         ? removeSocketAgentAndChildren(this.docker, agent.id, this.stopSeconds).then((children) => {
             if (children.length > 0) {
               this.options.logger?.info({ agentId, children }, 'removed containers the job started through the socket');
+              this.options.onChildrenRemoved?.(children.length);
             }
           })
         : stopAndRemove(this.docker, agent.id, this.stopSeconds);
