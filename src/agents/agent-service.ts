@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import type { Activity, ActivityLog, WaitingJob } from './activity-log.js';
 import { agentIdFor } from './agent-id.js';
 import { type AgentMetrics, NO_AGENT_METRICS } from './agent-metrics.js';
-import { type AgentActions, type GocdAgent, type JobIdentifier, jobPath } from './job.js';
+import { type AgentActions, completionStopReason, type GocdAgent, type JobIdentifier, jobPath } from './job.js';
 import { KeyedLock } from './keyed-lock.js';
 import {
   type ClusterProfile,
@@ -251,7 +251,7 @@ export class AgentService {
       const backend = await this.deps.backends.forCluster(cluster);
       const agent = (await backend.list(cluster)).find((a) => a.agentId === id);
       if (agent) {
-        const reason = `GoCD job ${pipeline} completed`;
+        const reason = completionStopReason(input.job);
         await backend.stop(cluster, [agent], reason);
         this.recentLaunches.remove(cluster.clusterId, id);
         this.metrics.agentStopped(cluster.clusterId, 'job-completed');

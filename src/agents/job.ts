@@ -28,3 +28,13 @@ export interface AgentActions {
   disable: string[];
   delete: string[];
 }
+
+/** StopTask / stop reason of a job's agent once GoCD reported the job completed. */
+export function completionStopReason(job: JobIdentifier): string {
+  return `GoCD job ${jobPath(job)} completed`;
+}
+
+/** True for a stop reason written by `completionStopReason`: that job ran, so it needs no agent again. */
+export function isCompletionStopReason(reason: string | undefined): boolean {
+  return reason !== undefined && /^GoCD job .+ completed$/.test(reason);
+}

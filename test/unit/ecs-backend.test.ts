@@ -13,6 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { agentIdFor } from '../../src/agents/agent-id.js';
+import { completionStopReason } from '../../src/agents/job.js';
 import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
 import { EcsBackend } from '../../src/backends/ecs/ecs-backend.js';
 import { clientTokenFor } from '../../src/backends/ecs/run-task-input.js';
@@ -216,6 +217,16 @@ describe('ECS backend launch', () => {
       tasks: [ARN('t9')],
       include: ['TAGS'],
     });
+  });
+
+  it('starts nothing when the conflicting task was stopped because its job completed (a stale create-agent)', async () => {
+    ecs.on(RunTaskCommand).rejects(conflict(ARN('done')));
+    ecs.on(DescribeTasksCommand).resolves({
+      tasks: [task('done', 11, 'STOPPED', { tags: [], stoppedReason: completionStopReason(job(11)) })],
+    });
+    const outcome = await backend.launch(request(11));
+    expect(outcome).toMatchObject({ kind: 'existing', agent: { agentId: agentIdFor('ci', 11), status: 'stopped' } });
+    expect(ecs).toHaveReceivedCommandTimes(RunTaskCommand, 1);
   });
 
   it('moves to the next attempt with a fresh token when the conflicting task is STOPPED, or stays MISSING', async () => {

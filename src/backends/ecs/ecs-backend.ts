@@ -11,7 +11,7 @@ import {
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { jobPath } from '../../agents/job.js';
+import { isCompletionStopReason, jobPath } from '../../agents/job.js';
 import type { ClusterProfile, ElasticProfile } from '../../agents/profiles.js';
 import { BackendUnavailableError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -152,9 +152,9 @@ export class EcsBackend implements AgentBackend {
           if (/task ?definition/i.test((err as Error).message ?? '')) this.forgetTaskDefinition(taskDefinition);
           return { kind: 'failed', reason: (err as Error).name, detail: (err as Error).message };
         }
-        let live: Task | undefined;
+        let earlier: { task: Task; completed: boolean } | undefined;
         try {
-          live = await this.liveTaskOf(cluster, err.resourceIds ?? []);
+          earlier = await this.earlierLaunchOf(cluster, err.resourceIds ?? []);
         } catch (describeErr) {
           return {
             kind: 'failed',
@@ -162,7 +162,12 @@ export class EcsBackend implements AgentBackend {
             detail: describeError(describeErr),
           };
         }
-        if (live) return { kind: 'existing', agent: agentRecordOf(live) ?? this.recordFromRequest(request, live) };
+        // A live task, or one stopped because its job completed (a stale create-agent handled by another process or
+        // Lambda container after the job ran): either way this job has had its agent, and nothing new is started.
+        if (earlier) {
+          const agent = agentRecordOf(earlier.task) ?? this.recordFromRequest(request, earlier.task);
+          return { kind: 'existing', agent: earlier.completed ? { ...agent, status: 'stopped' } : agent };
+        }
         log.info({ attempt }, 'launch attempt already used by a stopped or failed launch; trying the next attempt');
         continue;
       }
@@ -228,17 +233,23 @@ export class EcsBackend implements AgentBackend {
    * the grace period counts as live, and any other MISSING task is described again after short delays. A MISSING
    * task that stays missing is one whose stop expired from DescribeTasks (≥ 1 h ago) — that attempt is over.
    */
-  private async liveTaskOf(cluster: ClusterProfile, arns: string[]): Promise<Task | undefined> {
+  private async earlierLaunchOf(
+    cluster: ClusterProfile,
+    arns: string[],
+  ): Promise<{ task: Task; completed: boolean } | undefined> {
     if (arns.length === 0) return undefined;
     for (let i = 0; ; i++) {
       const res = await this.client.send(
         new DescribeTasksCommand({ cluster: cluster.cluster, tasks: arns.slice(0, 100), include: ['TAGS'] }),
       );
       const live = (res.tasks ?? []).find(isLive);
-      if (live) return live;
+      if (live) return { task: live, completed: false };
+      const done = (res.tasks ?? []).find((t) => isCompletionStopReason(t.stoppedReason));
+      if (done) return { task: done, completed: true };
       const missing = (res.failures ?? []).filter((f) => f.reason === 'MISSING' && f.arn).map((f) => f.arn!);
       const mine = missing.find((arn) => this.launchedRecently(arn));
-      if (mine) return { taskArn: mine, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING' };
+      if (mine)
+        return { task: { taskArn: mine, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING' }, completed: false };
       if (missing.length === 0 || i >= this.missingDelays.length) return undefined;
       await sleep(this.missingDelays[i]);
     }
