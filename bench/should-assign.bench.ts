@@ -44,7 +44,8 @@ export async function run(): Promise<BenchResult[]> {
     const r = await load(`http://127.0.0.1:${real}/gocd/requests/cd.go.elastic-agent.should-assign-work`, {
       authorization: `Bearer ${token}`,
     });
-    if (r.non2xx > 0 || r.errors > 0) throw new Error(`should-assign-work answered ${r.non2xx} non-2xx, ${r.errors} errors`);
+    if (r.non2xx > 0 || r.errors > 0)
+      throw new Error(`should-assign-work answered ${r.non2xx} non-2xx, ${r.errors} errors`);
     bareRps.push(b);
     realRps.push(r.requests.average);
     realP99.push(r.latency.p99);
