@@ -1,346 +1,344 @@
 import { statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ActivityLog } from '../../src/agents/activity-log.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
-import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
-import { containerNameFor, LABEL } from '../../src/backends/docker/container-spec.js';
+import { parseClusterProfile } from '../../src/agents/profiles.js';
 import { createDockerBackend, type DockerBackend } from '../../src/backends/docker/docker-backend.js';
-import type { LaunchRequest } from '../../src/backends/port.js';
 import {
-  cleanupRun,
-  containerExists,
-  containerLogs,
-  containersWithLabel,
-  dockerCli,
-  localDocker,
-  RUN_LABEL,
-  runId,
+  dockerClusterProps,
+  ensureJanitorImage,
+  ensureTestImages,
+  execIn,
+  removeTestResources,
+  TEST_LABEL,
+  type TestImages,
+  testDockerClient,
+  testImagePrereqs,
   waitFor,
-} from '../support/docker-engine.js';
-import { ensureTestImages, type TestImages, testImagePrereqs } from '../support/docker-images.js';
+} from '../support/docker-images.js';
 import { job } from '../support/gocd-bodies.js';
-import { singleBackend } from '../support/memory-backend.js';
 import { dockerAvailable, requireService } from '../support/services.js';
-
-// Socket-mode attribution counts every unlabelled container created after the agent as the job's. The tests that
-// rely on it (socket agents and the janitor) therefore live in this one file, so they never run alongside each other;
-// the other Docker suites only create labelled containers, which attribution ignores.
 
 const ok =
   requireService('Docker engine', dockerAvailable(), 'install docker.io and start dockerd (see .ci/run)') &&
-  requireService('test image ingredients', testImagePrereqs() === undefined, testImagePrereqs() ?? '');
+  requireService('busybox-static and docker.io binaries', testImagePrereqs() === undefined, String(testImagePrereqs()));
 
-const run = runId('e2es');
-const clusterA = `${run}a`;
-const clusterB = `${run}b`;
-const docker = localDocker();
-const logger = pino({ level: 'silent' });
+// Socket-mode agents and the janitor attribute "containers created since the agent" engine-wide, so all of them live
+// in this one file (tests within a file run one at a time). Every other e2e file only creates scaler-labelled
+// containers, which the attribution never counts.
+const CLUSTER = 'e2e-dk-socket';
+const OTHER_CLUSTER = 'e2e-dk-socket2';
+const OWNER = 'docker-socket-e2e';
+const SOCKET = '/var/run/docker.sock';
 
-function clusterProps(clusterId = clusterA): Record<string, string> {
-  return {
-    go_server_url: 'https://gocd.example.com/go',
-    cluster_id: clusterId,
-    allow_socket_mount: 'true',
-  };
-}
-
-/** A socket-mode job that starts `n` long-running children through the mounted socket, then idles. */
-function socketJob(images: TestImages, n: number): string {
-  return `set -e; for i in $(seq 1 ${n}); do docker run -d --label ${RUN_LABEL}=${run} ${images.busybox} sleep 1000; done`;
-}
-
-function socketProfile(images: TestImages, children = 0): Record<string, string> {
-  return {
-    image: images.agent,
-    docker_mode: 'socket',
-    ...(children > 0 ? { environment: `FAKE_AGENT_JOB=${socketJob(images, children)}` } : {}),
-  };
-}
-
-function request(images: TestImages, clusterId: string, jobId: number): LaunchRequest {
-  return {
-    agentId: agentIdFor(clusterId, jobId),
-    job: job(jobId),
-    cluster: parseClusterProfile(clusterProps(clusterId)),
-    profile: parseElasticProfile(socketProfile(images)),
-    jobEnv: { GO_EA_AUTO_REGISTER_KEY: 'k' },
-  };
-}
-
-/** Unlabelled-by-us containers of this run (children and bystanders), excluding the given ids. */
-async function runContainers(except: readonly string[] = []): Promise<string[]> {
-  return (await containersWithLabel(docker, `${RUN_LABEL}=${run}`)).filter((id) => !except.includes(id));
-}
-
-async function startBystander(images: TestImages): Promise<string> {
-  return dockerCli(['run', '-d', '--label', `${RUN_LABEL}=${run}`, images.busybox, 'sleep', '1000']);
-}
-
-describe.skipIf(!ok)('socket mode on a real engine', () => {
+describe.skipIf(!ok)('socket mode on a real engine: the job’s containers die with its agent', () => {
+  let docker: Docker;
   let images: TestImages;
   let backend: DockerBackend;
   let service: AgentService;
-  let childrenRemoved = 0;
+  const logger = pino({ level: 'silent' });
+  const clusterProps = dockerClusterProps(CLUSTER, { allow_socket_mount: 'true' });
+  const otherClusterProps = dockerClusterProps(OTHER_CLUSTER, { allow_socket_mount: 'true' });
 
   beforeAll(async () => {
+    docker = await testDockerClient();
     images = await ensureTestImages();
-    backend = await createDockerBackend({}, logger, {
-      stopSeconds: 1,
-      onChildrenRemoved: (n) => (childrenRemoved += n),
-    });
-    service = new AgentService({ backends: singleBackend(backend), activity: new ActivityLog(), logger });
+    backend = await createDockerBackend({}, logger, { stopSeconds: 1 });
+    service = new AgentService({ backends: { forCluster: async () => backend }, activity: new ActivityLog(), logger });
+    await removeTestResources(docker, OWNER, [CLUSTER, OTHER_CLUSTER]);
+  });
+  afterEach(async () => removeTestResources(docker, OWNER, [CLUSTER, OTHER_CLUSTER]));
+  afterAll(async () => {
+    if (docker) await removeTestResources(docker, OWNER, [CLUSTER, OTHER_CLUSTER]);
   });
 
-  afterEach(async () => {
-    await cleanupRun(docker, run, [clusterA, clusterB]);
-  });
+  /** A busybox container labelled for cleanup only (not a scaler label: as foreign as a user's own container). */
+  async function unrelated(name: string): Promise<string> {
+    const c = await docker.createContainer({
+      name: `${OWNER}-${name}`,
+      Image: images.busybox,
+      Cmd: ['sleep', '600'],
+      Labels: { [TEST_LABEL]: OWNER },
+      HostConfig: { NetworkMode: 'none' },
+    });
+    await c.start();
+    return c.id;
+  }
 
-  it('mounts the engine socket with its group, so a non-root agent can use it', async () => {
-    const outcome = await backend.launch(request(images, clusterA, 201));
-    expect(outcome.kind).toBe('launched');
-    const info = await docker.getContainer(containerNameFor(clusterA, 201)).inspect();
-    expect(info.Config.Labels?.[LABEL.dockerMode]).toBe('socket');
-    expect(info.Mounts).toEqual([
-      expect.objectContaining({ Type: 'bind', Source: '/var/run/docker.sock', Destination: '/var/run/docker.sock' }),
-    ]);
-    expect(info.HostConfig.GroupAdd).toEqual([String(statSync('/var/run/docker.sock').gid)]);
-    expect(await dockerCli(['exec', containerNameFor(clusterA, 201), 'id', '-u'])).toBe('1000');
-    expect(
-      await dockerCli([
-        'exec',
-        containerNameFor(clusterA, 201),
-        'docker',
-        'version',
-        '--format',
-        '{{.Server.Version}}',
-      ]),
-    ).not.toBe('');
-  });
+  /** A "job" that starts `n` detached containers through the mounted socket with the agent's docker CLI. */
+  function jobStarting(n: number): string {
+    return `for i in $(seq 1 ${n}); do docker run -d --network none --label ${TEST_LABEL}=${OWNER} ${images.busybox} sleep 600 || exit 1; done`;
+  }
 
-  it('job-completion removes the agent and the 3 containers its job started, while an older unrelated container survives', async () => {
-    const bystander = await startBystander(images);
-    const result = await service.createAgent({
-      autoRegisterKey: 'k',
-      job: job(202),
-      clusterProperties: clusterProps(),
-      profileProperties: socketProfile(images, 3),
+  async function createSocketAgent(jobId: number, props = clusterProps, script = jobStarting(3)) {
+    return service.createAgent({
+      autoRegisterKey: `key-${jobId}`,
+      job: job(jobId),
+      clusterProperties: props,
+      profileProperties: { image: images.agent, docker_mode: 'socket', environment: `FAKE_AGENT_JOB=${script}` },
     });
-    expect(result.kind).toBe('launched');
-    const children = await waitFor('3 children', async () => {
-      const ids = await runContainers([bystander]);
-      return ids.length === 3 ? ids : undefined;
-    });
-    const removedBefore = childrenRemoved;
-    const actions = await service.jobCompleted({
-      elasticAgentId: agentIdFor(clusterA, 202),
-      job: job(202),
-      clusterProperties: clusterProps(),
-    });
-    expect(actions).toEqual({ disable: [agentIdFor(clusterA, 202)], delete: [agentIdFor(clusterA, 202)] });
-    expect(childrenRemoved - removedBefore, 'reported to the reaped-children metric').toBe(3);
-    expect(await containerExists(docker, containerNameFor(clusterA, 202))).toBe(false);
-    for (const id of children) expect(await containerExists(docker, id)).toBe(false);
-    expect((await docker.getContainer(bystander).inspect()).State.Status).toBe('running');
-  }, 60_000);
+  }
 
-  it('an agent killed from outside has its children removed at the next server-ping, and GoCD is told to delete it', async () => {
-    const bystander = await startBystander(images);
-    await service.createAgent({
-      autoRegisterKey: 'k',
-      job: job(203),
-      clusterProperties: clusterProps(),
-      profileProperties: socketProfile(images, 3),
-    });
-    const children = await waitFor('3 children', async () => {
-      const ids = await runContainers([bystander]);
-      return ids.length === 3 ? ids : undefined;
-    });
-    const agentId = agentIdFor(clusterA, 203);
-    await dockerCli(['kill', containerNameFor(clusterA, 203)]);
-    const actions = await service.serverPing(
-      [clusterProps()],
-      [{ agent_id: agentId, agent_state: 'Building', build_state: 'Building', config_state: 'Enabled' }],
+  async function jobDone(agentRef: string): Promise<void> {
+    const code = await waitFor(
+      'the job script to finish',
+      async () => {
+        const r = await execIn(docker, agentRef, ['cat', '/tmp/job.exit']);
+        return r.exitCode === 0 ? r.output.trim() : undefined;
+      },
+      30_000,
+      200,
     );
-    expect(actions.delete).toContain(agentId);
-    expect(await containerExists(docker, containerNameFor(clusterA, 203))).toBe(false);
-    for (const id of children) expect(await containerExists(docker, id)).toBe(false);
-    expect((await docker.getContainer(bystander).inspect()).State.Status).toBe('running');
-  }, 60_000);
+    if (code !== '0')
+      throw new Error(
+        `job script failed (${code}): ${(await execIn(docker, agentRef, ['cat', '/tmp/job.log'])).output}`,
+      );
+  }
 
-  it('holds one socket agent per engine: a second one, of any cluster, is deferred until the first is gone', async () => {
-    const first = await backend.launch(request(images, clusterA, 204));
-    expect(first.kind).toBe('launched');
-    const second = await backend.launch(request(images, clusterB, 205));
+  async function children(): Promise<Docker.ContainerInfo[]> {
+    const all = await docker.listContainers({ all: true, filters: { label: [`${TEST_LABEL}=${OWNER}`] } });
+    return all.filter((c) => c.Command.includes('sleep 600') && !c.Names.some((n) => n.startsWith(`/${OWNER}-`)));
+  }
+
+  async function exists(id: string): Promise<boolean> {
+    try {
+      await docker.getContainer(id).inspect();
+      return true;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return false;
+      throw err;
+    }
+  }
+
+  it('the agent gets the engine socket mounted and the socket’s group, and its job can use it as a non-root user', async () => {
+    const result = await createSocketAgent(201, clusterProps, 'docker version --format {{.Server.Version}}');
+    if (result.kind !== 'launched') throw new Error(`expected launched, got ${JSON.stringify(result)}`);
+    const info = await docker.getContainer(result.agent.ref).inspect();
+    expect(info.Mounts).toEqual([expect.objectContaining({ Type: 'bind', Source: SOCKET, Destination: SOCKET })]);
+    expect(info.HostConfig.GroupAdd).toEqual([String(statSync(SOCKET).gid)]);
+    expect(info.HostConfig.Privileged).toBe(false);
+    expect(info.Config.Labels?.['gocd-agent-scaler.docker-mode']).toBe('socket');
+    await jobDone(result.agent.ref);
+    expect((await execIn(docker, result.agent.ref, ['id', '-u'])).output.trim()).toBe('1000');
+  });
+
+  it('job-completion removes the agent and the 3 containers its job started, while a container started before the agent survives', async () => {
+    const before = await unrelated('before');
+    const result = await createSocketAgent(202);
+    if (result.kind !== 'launched') throw new Error(`expected launched, got ${JSON.stringify(result)}`);
+    await jobDone(result.agent.ref);
+    const started = await children();
+    expect(started).toHaveLength(3);
+    expect(started.every((c) => c.State === 'running')).toBe(true);
+
+    const actions = await service.jobCompleted({
+      elasticAgentId: agentIdFor(CLUSTER, 202),
+      job: job(202),
+      clusterProperties: clusterProps,
+      agents: [],
+    });
+    expect(actions).toEqual({ disable: [agentIdFor(CLUSTER, 202)], delete: [agentIdFor(CLUSTER, 202)] });
+    expect(await exists(result.agent.ref)).toBe(false);
+    for (const c of started) expect(await exists(c.Id)).toBe(false);
+    expect(await children()).toEqual([]);
+    expect((await docker.getContainer(before).inspect()).State.Running).toBe(true);
+    expect(await backend.list(parseClusterProfile(clusterProps))).toEqual([]);
+  });
+
+  it('one socket-mode agent per engine: a second one, of any cluster, is deferred until the first ends, then launches', async () => {
+    const first = await createSocketAgent(203, clusterProps, 'true');
+    if (first.kind !== 'launched') throw new Error(`expected launched, got ${JSON.stringify(first)}`);
+    const second = await createSocketAgent(204, otherClusterProps, 'true');
     expect(second).toEqual({
       kind: 'deferred',
-      reason: `the engine's socket slot is used by agent ${agentIdFor(clusterA, 204)}; GoCD will re-send create-agent`,
+      reason: expect.stringContaining(`the engine's socket slot is used by agent ${agentIdFor(CLUSTER, 203)}`),
     });
-    expect(await containerExists(docker, containerNameFor(clusterB, 205))).toBe(false);
-    if (first.kind === 'launched') await backend.stop(parseClusterProfile(clusterProps()), [first.agent], 'done');
-    expect((await backend.launch(request(images, clusterB, 205))).kind).toBe('launched');
-  });
+    const sameCluster = await createSocketAgent(205, clusterProps, 'true');
+    expect(sameCluster.kind).toBe('deferred');
+    expect(await backend.list(parseClusterProfile(otherClusterProps))).toEqual([]);
 
-  it('two scaler processes launching socket agents at once start exactly one, every time', async () => {
-    const other = await createDockerBackend({}, logger, { stopSeconds: 1 });
-    for (let round = 0; round < 3; round++) {
-      const jobs = [210 + round * 2, 211 + round * 2] as const;
-      const outcomes = await Promise.all([
-        backend.launch(request(images, clusterA, jobs[0])),
-        other.launch(request(images, clusterB, jobs[1])),
-      ]);
-      expect(outcomes.map((o) => o.kind).sort()).toEqual(['deferred', 'launched']);
-      const live = (await docker.listContainers({ filters: { label: [`${LABEL.dockerMode}=socket`] } })).length;
-      expect(live).toBe(1);
-      await cleanupRun(docker, run, [clusterA, clusterB]);
-    }
-  }, 90_000);
-});
-
-describe.skipIf(!ok)('janitor.sh on a real engine', () => {
-  const janitorScript = join(import.meta.dirname, '..', '..', 'docker', 'janitor', 'janitor.sh');
-  const taskArn = `arn:aws:ecs:eu-west-1:123456789012:task/ci/${run}`;
-  let images: TestImages;
-  let metadata: Server;
-  let metadataUrl: string;
-
-  beforeAll(async () => {
-    images = await ensureTestImages();
-    // A stand-in for the ECS task metadata endpoint v4 (loopback; the janitor uses the host network to reach it).
-    metadata = createServer((req, res) => {
-      if (req.url === '/v4/janitor/task') {
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ Cluster: 'ci', TaskARN: taskArn, Family: 'gocd-agent-x', Containers: [] }));
-      } else {
-        res.statusCode = 404;
-        res.end();
-      }
+    await service.jobCompleted({
+      elasticAgentId: agentIdFor(CLUSTER, 203),
+      job: job(203),
+      clusterProperties: clusterProps,
     });
-    await new Promise<void>((resolve) => metadata.listen(0, '127.0.0.1', resolve));
-    metadataUrl = `http://127.0.0.1:${(metadata.address() as AddressInfo).port}/v4/janitor`;
+    expect((await createSocketAgent(204, otherClusterProps, 'true')).kind).toBe('launched');
   });
 
-  afterAll(async () => {
-    await cleanupRun(docker, run, []);
-    await new Promise((resolve) => metadata.close(resolve));
+  it('concurrent socket-mode create-agents for different jobs start exactly one agent; the rest are deferred', async () => {
+    const results = await Promise.all([
+      createSocketAgent(206, clusterProps, 'true'),
+      createSocketAgent(207, otherClusterProps, 'true'),
+      createSocketAgent(208, otherClusterProps, 'true'),
+    ]);
+    expect(results.filter((r) => r.kind === 'launched')).toHaveLength(1);
+    expect(results.filter((r) => r.kind === 'deferred')).toHaveLength(2);
+    const live = await docker.listContainers({
+      filters: { label: ['gocd-agent-scaler.docker-mode=socket', 'gocd-agent-scaler.role=agent'] },
+    });
+    expect(live).toHaveLength(1);
   });
 
-  /** An ECS-style container of this task (labels as the ECS agent sets them). */
-  async function ecsContainer(name: string, arn = taskArn): Promise<string> {
-    return dockerCli([
-      'run',
-      '-d',
-      '--label',
-      `${RUN_LABEL}=${run}`,
-      '--label',
-      `com.amazonaws.ecs.task-arn=${arn}`,
-      '--label',
-      `com.amazonaws.ecs.container-name=${name}`,
-      '--label',
-      'com.amazonaws.ecs.cluster=ci',
-      images.busybox,
-      'sleep',
-      '1000',
-    ]);
-  }
+  it('an agent killed from outside has its children removed at the next server-ping, and a new socket agent can start', async () => {
+    const before = await unrelated('before-kill');
+    const result = await createSocketAgent(209);
+    if (result.kind !== 'launched') throw new Error(`expected launched, got ${JSON.stringify(result)}`);
+    await jobDone(result.agent.ref);
+    const started = await children();
+    expect(started).toHaveLength(3);
 
-  async function startJanitor(env: string[]): Promise<string> {
-    return dockerCli([
-      'run',
-      '-d',
-      '--network',
-      'host',
-      '--user',
-      '0',
-      '--entrypoint',
-      '/bin/sh',
-      '--label',
-      `${RUN_LABEL}=${run}`,
-      '--label',
-      `com.amazonaws.ecs.task-arn=${taskArn}`,
-      '--label',
-      'com.amazonaws.ecs.container-name=janitor',
-      '-v',
-      '/var/run/docker.sock:/var/run/docker.sock',
-      '-v',
-      `${janitorScript}:/janitor.sh:ro`,
-      ...env.flatMap((e) => ['-e', e]),
-      images.agent,
-      '/janitor.sh',
-    ]);
-  }
+    await docker.getContainer(result.agent.ref).kill();
+    await waitFor(
+      'the agent container to exit',
+      async () => (await docker.getContainer(result.agent.ref).inspect()).State.Status === 'exited',
+    );
+    // The children outlive their agent until the service notices.
+    expect(await children()).toHaveLength(3);
 
-  async function sigtermAndWait(janitor: string): Promise<Docker.ContainerInspectInfo> {
-    await waitFor('the janitor to start watching', async () => /janitor: /.test(await containerLogs(janitor)));
-    await dockerCli(['kill', '--signal', 'TERM', janitor]);
-    try {
-      return await waitFor(
-        'the janitor to exit',
-        async () => {
-          const info = await docker.getContainer(janitor).inspect();
-          return info.State.Status === 'exited' ? info : undefined;
+    await service.serverPing(
+      [clusterProps],
+      [
+        {
+          agent_id: agentIdFor(CLUSTER, 209),
+          agent_state: 'Building',
+          build_state: 'Building',
+          config_state: 'Enabled',
         },
-        30_000,
+      ],
+    );
+    expect(await children()).toEqual([]);
+    expect(await exists(result.agent.ref)).toBe(false);
+    expect((await docker.getContainer(before).inspect()).State.Running).toBe(true);
+    expect((await createSocketAgent(210, clusterProps, 'true')).kind).toBe('launched');
+  });
+
+  describe('the ECS janitor script (docker/janitor), run against the real engine', () => {
+    let janitorImage: string;
+    let metadata: Server;
+    let metadataUrl: string;
+    const taskArn = 'arn:aws:ecs:eu-west-1:123456789012:task/agents/0123456789abcdef0123456789abcdef';
+
+    beforeAll(async () => {
+      janitorImage = await ensureJanitorImage(images.agent);
+      // The ECS task metadata endpoint v4 (`${ECS_CONTAINER_METADATA_URI_V4}/task`), as the ECS agent serves it.
+      metadata = createServer((req, res) => {
+        if (req.url === '/v4/janitor-test/task') {
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify({ Cluster: 'agents', TaskARN: taskArn, Family: 'gocd-agent-abc', Revision: '3' }));
+        } else {
+          res.statusCode = 404;
+          res.end();
+        }
+      });
+      await new Promise<void>((resolve) => metadata.listen(0, '127.0.0.1', resolve));
+      metadataUrl = `http://127.0.0.1:${(metadata.address() as AddressInfo).port}/v4/janitor-test`;
+    });
+    afterAll(async () => {
+      await new Promise((resolve) => metadata?.close(resolve));
+    });
+
+    /** A container as the ECS agent makes them: ECS labels naming its task and its container name there. */
+    async function ecsContainer(
+      name: string,
+      arn: string,
+      containerName: string,
+      extra: Partial<Docker.ContainerCreateOptions> = {},
+    ) {
+      const c = await docker.createContainer({
+        name: `${OWNER}-${name}`,
+        Image: images.busybox,
+        Cmd: ['sleep', '600'],
+        Labels: {
+          [TEST_LABEL]: OWNER,
+          'com.amazonaws.ecs.task-arn': arn,
+          'com.amazonaws.ecs.container-name': containerName,
+          'com.amazonaws.ecs.cluster': 'agents',
+        },
+        HostConfig: { NetworkMode: 'none' },
+        ...extra,
+      });
+      await c.start();
+      return c.id;
+    }
+
+    async function startJanitor(name: string, env: string[]): Promise<Docker.Container> {
+      const janitor = await docker.createContainer({
+        name: `${OWNER}-${name}`,
+        Image: janitorImage,
+        Env: env,
+        Labels: {
+          [TEST_LABEL]: OWNER,
+          'com.amazonaws.ecs.task-arn': taskArn,
+          'com.amazonaws.ecs.container-name': 'janitor',
+        },
+        HostConfig: { NetworkMode: 'host', Binds: [`${SOCKET}:${SOCKET}`] },
+      });
+      await janitor.start();
+      return janitor;
+    }
+
+    async function sigtermAndWait(janitor: Docker.Container): Promise<{ exitCode: number; logs: string }> {
+      await janitor.kill({ signal: 'SIGTERM' });
+      const { StatusCode } = (await Promise.race([
+        janitor.wait(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('janitor did not exit within 20 s')), 20_000)),
+      ])) as { StatusCode: number };
+      const logs = (await janitor.logs({ stdout: true, stderr: true })).toString('utf8');
+      return { exitCode: StatusCode, logs };
+    }
+
+    it('on SIGTERM it finds its task’s agent through the ECS metadata endpoint and removes the containers started since, sparing older, ECS-managed and scaler-labelled ones', async () => {
+      const older = await unrelated('j-older');
+      // Another task's agent on the same host, created before ours: its name is `agent` too, its task differs.
+      const otherTaskAgent = await ecsContainer('j-other-agent', `${taskArn}-other`, 'agent');
+      const agent = await ecsContainer('j-agent', taskArn, 'agent');
+      const janitor = await startJanitor('j-janitor', [`ECS_CONTAINER_METADATA_URI_V4=${metadataUrl}`]);
+      await waitFor(
+        'the janitor to find the agent',
+        async () =>
+          (await janitor.logs({ stdout: true, stderr: true })).toString('utf8').includes(`watching agent ${agent}`),
+        15_000,
+        200,
       );
-    } catch (err) {
-      throw new Error(`${String(err)}; janitor log:\n${await containerLogs(janitor)}`);
-    }
-  }
+      const jobChildren = await Promise.all(['c1', 'c2', 'c3'].map((n) => unrelated(`j-child-${n}`)));
+      const laterEcs = await ecsContainer('j-later-ecs', `${taskArn}-later`, 'app');
+      const scalerOwned = await docker.createContainer({
+        name: `${OWNER}-j-scaler`,
+        Image: images.busybox,
+        Cmd: ['sleep', '600'],
+        Labels: { [TEST_LABEL]: OWNER, 'gocd-agent-scaler.role': 'agent' },
+        HostConfig: { NetworkMode: 'none' },
+      });
 
-  it('on SIGTERM removes the containers started through the socket since the agent (found via ECS task metadata), and nothing else', async () => {
-    const older = await startBystander(images);
-    const otherTaskOld = await ecsContainer('agent', `${taskArn}-other`);
-    const agent = await ecsContainer('agent');
-    const janitor = await startJanitor([
-      `ECS_CONTAINER_METADATA_URI_V4=${metadataUrl}`,
-      'JANITOR_AGENT_CONTAINER_NAME=agent',
-      'JANITOR_STOP_TIMEOUT=1',
-    ]);
-    const children = await Promise.all([1, 2, 3].map(() => startBystander(images)));
-    const ecsManagedLater = await ecsContainer('agent', `${taskArn}-later`);
-    const scalerLabelled = await dockerCli([
-      'run',
-      '-d',
-      '--label',
-      `${RUN_LABEL}=${run}`,
-      '--label',
-      `${LABEL.role}=agent`,
-      images.busybox,
-      'sleep',
-      '1000',
-    ]);
+      const { exitCode, logs } = await sigtermAndWait(janitor);
+      expect(exitCode).toBe(0);
+      expect(logs).toContain(`removed 3 container(s) started through the socket since agent ${agent}`);
+      for (const id of jobChildren) expect(await exists(id)).toBe(false);
+      for (const id of [older, otherTaskAgent, agent, laterEcs, scalerOwned.id]) expect(await exists(id)).toBe(true);
+    });
 
-    const info = await sigtermAndWait(janitor);
-    expect(info.State.ExitCode).toBe(0);
-    const logs = await containerLogs(janitor);
-    for (const id of children) expect(await containerExists(docker, id), `child ${id} ${logs}`).toBe(false);
-    for (const id of [older, otherTaskOld, agent, ecsManagedLater, scalerLabelled]) {
-      expect((await docker.getContainer(id).inspect()).State.Status).toBe('running');
-    }
-  }, 90_000);
-
-  it('takes the agent container from JANITOR_AGENT_CONTAINER where there is no ECS metadata', async () => {
-    const agent = await dockerCli([
-      'run',
-      '-d',
-      '--label',
-      `${RUN_LABEL}=${run}`,
-      '--label',
-      `${LABEL.role}=agent`,
-      images.busybox,
-      'sleep',
-      '1000',
-    ]);
-    const janitor = await startJanitor([`JANITOR_AGENT_CONTAINER=${agent}`, 'JANITOR_STOP_TIMEOUT=1']);
-    const child = await startBystander(images);
-    const info = await sigtermAndWait(janitor);
-    expect(info.State.ExitCode).toBe(0);
-    expect(await containerExists(docker, child)).toBe(false);
-    expect(await containerExists(docker, agent)).toBe(true);
-  }, 60_000);
+    it('with JANITOR_AGENT_CONTAINER it needs no ECS metadata, and also removes stopped children', async () => {
+      const older = await unrelated('j2-older');
+      const agent = await unrelated('j2-agent');
+      const janitor = await startJanitor('j2-janitor', [
+        `JANITOR_AGENT_CONTAINER=${OWNER}-j2-agent`,
+        'JANITOR_STOP_TIMEOUT=1',
+      ]);
+      const running = await unrelated('j2-child-running');
+      const stopped = await unrelated('j2-child-stopped');
+      await docker.getContainer(stopped).kill();
+      const { exitCode, logs } = await sigtermAndWait(janitor);
+      expect(exitCode).toBe(0);
+      expect(logs).toContain('removed 2 container(s)');
+      expect(await exists(running)).toBe(false);
+      expect(await exists(stopped)).toBe(false);
+      expect(await exists(older)).toBe(true);
+      expect(await exists(agent)).toBe(true);
+    });
+  });
 });

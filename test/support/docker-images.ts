@@ -7,6 +7,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -335,4 +336,27 @@ function demux(buf: Buffer): string {
     i += 8 + size;
   }
   return out;
+}
+
+const JANITOR_DIR = join(import.meta.dirname, '..', '..', 'docker', 'janitor');
+
+/**
+ * Builds docker/janitor/Dockerfile as shipped, on the fake agent image (busybox + docker CLI) instead of
+ * docker:cli, which cannot be pulled here. The tag hashes the recipe, so an edited janitor.sh is rebuilt.
+ */
+export async function ensureJanitorImage(base: string): Promise<string> {
+  const hash = recipeHash(
+    'janitor-v1',
+    base,
+    readFileSync(join(JANITOR_DIR, 'Dockerfile'), 'utf8'),
+    readFileSync(join(JANITOR_DIR, 'janitor.sh'), 'utf8'),
+  );
+  const name = `gocd-agent-scaler-test/janitor:${hash}`;
+  if (await imageExists(name)) return name;
+  // The classic builder: works offline with a local base image and needs no BuildKit.
+  await run('docker', ['build', '-q', '--build-arg', `BASE=${base}`, '-t', name, JANITOR_DIR], {
+    env: { ...process.env, DOCKER_BUILDKIT: '0' },
+    timeout: 120_000,
+  });
+  return name;
 }
