@@ -1,134 +1,181 @@
+import { execFileSync } from 'node:child_process';
+import type Docker from 'dockerode';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ActivityLog } from '../../src/agents/activity-log.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
+import { parseClusterProfile } from '../../src/agents/profiles.js';
+import { containerNameFor, sidecarNamesFor } from '../../src/backends/docker/container-spec.js';
+import { createDockerBackend, type DockerBackend } from '../../src/backends/docker/docker-backend.js';
 import {
-  containerNameFor,
-  DIND_DOCKER_HOST,
-  LABEL,
-  SIDECAR_WORKSPACE,
-  sidecarNamesFor,
-} from '../../src/backends/docker/container-spec.js';
-import { createDockerBackend } from '../../src/backends/docker/docker-backend.js';
-import {
-  cleanupRun,
-  containerExists,
-  dockerCli,
-  hostProcessesRunning,
-  localDocker,
-  runId,
+  dockerClusterProps,
+  ensureTestImages,
+  execIn,
+  removeTestResources,
+  type TestImages,
+  testDockerClient,
+  testImagePrereqs,
   waitFor,
-} from '../support/docker-engine.js';
-import { ensureTestImages, type TestImages, testImagePrereqs } from '../support/docker-images.js';
+} from '../support/docker-images.js';
 import { job } from '../support/gocd-bodies.js';
-import { singleBackend } from '../support/memory-backend.js';
 import { dockerAvailable, requireService } from '../support/services.js';
 
 const ok =
   requireService('Docker engine', dockerAvailable(), 'install docker.io and start dockerd (see .ci/run)') &&
-  requireService('test image ingredients', testImagePrereqs() === undefined, testImagePrereqs() ?? '');
+  requireService('busybox-static and docker.io binaries', testImagePrereqs() === undefined, String(testImagePrereqs()));
 
-const run = runId('e2ed');
-const clusterId = run;
-const docker = localDocker();
-const logger = pino({ level: 'silent' });
-/** A sleep duration no other process on this host uses, to find the job's nested child in the host process table. */
-const marker = String(30_000 + Math.floor(Math.random() * 9_999));
-
-const clusterProps = {
-  go_server_url: 'https://gocd.example.com/go',
-  cluster_id: clusterId,
-  allow_privileged: 'true',
-};
+const CLUSTER = 'e2e-dk-sidecar';
+const OWNER = 'docker-sidecar-e2e';
 
 /**
- * The job: waits for its daemon, loads busybox into it, writes a file in the shared workspace and reads it back
- * through `docker run -v $PWD:/src`, then leaves a long-running child behind in the DinD daemon.
+ * The job a sidecar agent runs: wait for its DinD daemon, load a busybox image into it (no registry here), mount the
+ * job's working directory into a child with `docker run -v $PWD:/src`, and leave a long-running child behind whose
+ * command line carries `marker` so the test can look for its process on the host.
  */
-const sidecarJob = [
-  'set -e',
-  'i=0; until docker info >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 300 ]; sleep 0.2; done',
-  'docker import /opt/busybox.tar job-busybox:1 >/dev/null',
-  `mkdir -p ${SIDECAR_WORKSPACE}/pipelines/demo && cd ${SIDECAR_WORKSPACE}/pipelines/demo`,
-  'echo from-the-job > input.txt',
-  'docker run --rm -v "$PWD:/src" job-busybox:1 cat /src/input.txt > seen-by-child.txt',
-  `docker run -d job-busybox:1 sleep ${marker}`,
-].join('; ');
+function sidecarJob(marker: number): string {
+  return [
+    'set -e',
+    'i=0; until docker version >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 150 ] || exit 3; sleep 0.2; done',
+    'docker import /opt/busybox.tar bb:1 >/dev/null',
+    'mkdir -p job && cd job && echo from-the-job > input.txt',
+    'docker run --rm --network none -v "$PWD":/src bb:1 cat /src/input.txt > out.txt',
+    `docker run -d --network none --name leftover bb:1 sleep ${marker} >/dev/null`,
+  ].join('; ');
+}
 
-describe.skipIf(!ok)('sidecar mode on a real engine', () => {
+/** Whether a process whose command line is `sleep <marker>` runs on this host (nested containers' processes do). */
+function sleeperRuns(marker: number): boolean {
+  const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+  return ps.split('\n').some((l) => l.trim() === `sleep ${marker}`);
+}
+
+describe.skipIf(!ok)('sidecar mode on a real engine: a DinD daemon per agent', () => {
+  let docker: Docker;
   let images: TestImages;
+  let backend: DockerBackend;
+  let service: AgentService;
+  const logger = pino({ level: 'silent' });
+  const clusterProps = dockerClusterProps(CLUSTER, { allow_privileged: 'true' });
 
   beforeAll(async () => {
+    docker = await testDockerClient();
     images = await ensureTestImages();
+    backend = await createDockerBackend({}, logger, { stopSeconds: 1 });
+    service = new AgentService({ backends: { forCluster: async () => backend }, activity: new ActivityLog(), logger });
+    await removeTestResources(docker, OWNER, [CLUSTER]);
   });
-
+  afterEach(async () => removeTestResources(docker, OWNER, [CLUSTER]));
   afterAll(async () => {
-    await cleanupRun(docker, run, [clusterId]);
+    if (docker) await removeTestResources(docker, OWNER, [CLUSTER]);
   });
 
-  it('the agent runs `docker run -v $PWD:/src` against its own DinD daemon, and the child dies with the agent', async () => {
-    const backend = await createDockerBackend({}, logger, { stopSeconds: 2 });
-    const service = new AgentService({ backends: singleBackend(backend), activity: new ActivityLog(), logger });
+  async function createSidecarAgent(jobId: number, marker: number) {
     const result = await service.createAgent({
-      autoRegisterKey: 'k',
-      job: job(301),
+      autoRegisterKey: `key-${jobId}`,
+      job: job(jobId),
       clusterProperties: clusterProps,
       profileProperties: {
         image: images.agent,
         docker_mode: 'sidecar',
         dind_image: images.dind,
+        // This machine cannot run --privileged containers; the capability form is what an operator would choose too.
         capabilities: 'SYS_ADMIN,NET_ADMIN',
-        environment: `FAKE_AGENT_JOB=${sidecarJob}`,
+        environment: `FAKE_AGENT_JOB=${sidecarJob(marker)}`,
       },
     });
-    expect(result.kind).toBe('launched');
-    const agentName = containerNameFor(clusterId, 301);
-    const names = sidecarNamesFor(agentName);
+    if (result.kind !== 'launched') throw new Error(`expected launched, got ${JSON.stringify(result)}`);
+    return result.agent;
+  }
 
-    const agent = await docker.getContainer(agentName).inspect();
-    expect(agent.Config.Env).toContain(`DOCKER_HOST=${DIND_DOCKER_HOST}`);
-    expect(agent.HostConfig.Privileged).toBe(false);
-    expect(agent.Mounts.map((m) => [m.Name, m.Destination]).sort()).toEqual(
-      [
-        [names.socketVolume, '/var/run/dind'],
-        [names.workspaceVolume, SIDECAR_WORKSPACE],
-      ].sort(),
+  async function jobDone(agentRef: string): Promise<void> {
+    const code = await waitFor(
+      'the job script to finish',
+      async () => {
+        const r = await execIn(docker, agentRef, ['cat', '/tmp/job.exit']);
+        return r.exitCode === 0 ? r.output.trim() : undefined;
+      },
+      60_000,
+      250,
     );
-    const dind = await docker.getContainer(names.dind).inspect();
-    expect(dind.Config.Labels).toMatchObject({ [LABEL.role]: 'dind', [LABEL.agentId]: agentIdFor(clusterId, 301) });
-    expect(dind.HostConfig.CapAdd).toEqual(['SYS_ADMIN', 'NET_ADMIN']);
+    if (code !== '0') {
+      const log = (await execIn(docker, agentRef, ['cat', '/tmp/job.log'])).output;
+      throw new Error(`job script failed (${code}): ${log}`);
+    }
+  }
 
-    const exit = await waitFor(
-      'the job to finish',
-      async () => (await dockerCli(['exec', agentName, 'cat', '/tmp/job.exit']).catch(() => '')) || undefined,
-      90_000,
-      500,
-    );
-    const log = await dockerCli(['exec', agentName, 'cat', '/tmp/job.log']).catch(() => '');
-    expect(exit, log).toBe('0');
-    // The child saw the job's file: the workspace is the same path on the daemon's side.
-    expect(await dockerCli(['exec', agentName, 'cat', `${SIDECAR_WORKSPACE}/pipelines/demo/seen-by-child.txt`])).toBe(
-      'from-the-job',
-    );
-    expect(await dockerCli(['exec', agentName, 'docker', 'ps', '--format', '{{.Command}}'])).toContain(marker);
-    expect(hostProcessesRunning(`sleep ${marker}`)).toHaveLength(1);
+  async function volumesOf(agentId: string): Promise<string[]> {
+    const { Volumes } = await docker.listVolumes({ filters: { label: [`gocd-agent-scaler.agent-id=${agentId}`] } });
+    return (Volumes ?? []).map((v) => v.Name).sort();
+  }
 
-    const actions = await service.jobCompleted({
-      elasticAgentId: agentIdFor(clusterId, 301),
-      job: job(301),
-      clusterProperties: clusterProps,
+  async function containersOf(agentId: string): Promise<Docker.ContainerInfo[]> {
+    return docker.listContainers({ all: true, filters: { label: [`gocd-agent-scaler.agent-id=${agentId}`] } });
+  }
+
+  it('the agent runs `docker run -v $PWD:/src` against its own DinD daemon through the shared socket and workspace, and the child dies with the agent', async () => {
+    const marker = 4242001;
+    const agent = await createSidecarAgent(301, marker);
+    const agentId = agentIdFor(CLUSTER, 301);
+    const names = sidecarNamesFor(containerNameFor(CLUSTER, 301));
+
+    const agentInfo = await docker.getContainer(agent.ref).inspect();
+    const dindInfo = await docker.getContainer(names.dind).inspect();
+    expect(agentInfo.Config.Env).toContain('DOCKER_HOST=unix:///var/run/dind/docker.sock');
+    expect(agentInfo.HostConfig.Privileged).toBe(false);
+    expect(agentInfo.HostConfig.CapAdd ?? []).toEqual([]);
+    const mounts = (info: Docker.ContainerInspectInfo) => info.Mounts.map((m) => `${m.Name}:${m.Destination}`).sort();
+    expect(mounts(agentInfo)).toEqual([`${names.socketVolume}:/var/run/dind`, `${names.workspaceVolume}:/godata`]);
+    expect(mounts(dindInfo)).toEqual(mounts(agentInfo));
+    expect(dindInfo.Config.Labels).toMatchObject({
+      'gocd-agent-scaler.agent-id': agentId,
+      'gocd-agent-scaler.cluster-id': CLUSTER,
+      'gocd-agent-scaler.job-id': '301',
+      'gocd-agent-scaler.docker-mode': 'sidecar',
+      'gocd-agent-scaler.role': 'dind',
     });
-    expect(actions.delete).toEqual([agentIdFor(clusterId, 301)]);
-    expect(await containerExists(docker, agentName)).toBe(false);
-    expect(await containerExists(docker, names.dind)).toBe(false);
-    const volumes = (await docker.listVolumes()).Volumes?.map((v) => v.Name) ?? [];
-    expect(volumes).not.toContain(names.socketVolume);
-    expect(volumes).not.toContain(names.workspaceVolume);
+    expect(dindInfo.HostConfig.Privileged).toBe(false);
+    expect(dindInfo.HostConfig.CapAdd).toEqual(['SYS_ADMIN', 'NET_ADMIN']);
+    expect(dindInfo.HostConfig.SecurityOpt).toEqual(['seccomp=unconfined', 'apparmor=unconfined']);
+    expect(dindInfo.Config.Image).toBe(images.dind);
+    expect(await volumesOf(agentId)).toEqual([names.socketVolume, names.workspaceVolume].sort());
+
+    await jobDone(agent.ref);
+    // The child read the job's file through the shared workspace: $PWD means the same files to the daemon.
+    expect((await execIn(docker, agent.ref, ['cat', '/godata/job/out.txt'])).output.trim()).toBe('from-the-job');
+    const ps = await execIn(docker, agent.ref, ['docker', 'ps', '--format', '{{.Names}}']);
+    expect(ps.output.trim()).toBe('leftover');
+    // The nested child is invisible to the host engine (it lives in the DinD daemon) but its process runs here.
+    expect(await docker.listContainers({ filters: { name: ['leftover'] } })).toEqual([]);
+    expect(sleeperRuns(marker)).toBe(true);
+
+    await service.jobCompleted({ elasticAgentId: agentId, job: job(301), clusterProperties: clusterProps });
+    expect(await containersOf(agentId)).toEqual([]);
+    expect(await volumesOf(agentId)).toEqual([]);
+    await waitFor('the nested child process to be gone', async () => !sleeperRuns(marker), 10_000);
+    expect(await backend.list(parseClusterProfile(clusterProps))).toEqual([]);
+  });
+
+  it('a sidecar agent killed from outside loses its DinD daemon, its nested child and its volumes at the next server-ping', async () => {
+    const marker = 4242002;
+    const agent = await createSidecarAgent(302, marker);
+    const agentId = agentIdFor(CLUSTER, 302);
+    await jobDone(agent.ref);
+    expect(sleeperRuns(marker)).toBe(true);
+
+    await docker.getContainer(agent.ref).kill();
     await waitFor(
-      'the nested child process to end',
-      async () => hostProcessesRunning(`sleep ${marker}`).length === 0,
-      10_000,
+      'the agent container to exit',
+      async () => (await docker.getContainer(agent.ref).inspect()).State.Status === 'exited',
     );
-  }, 180_000);
+    expect((await containersOf(agentId)).map((c) => c.Labels['gocd-agent-scaler.role']).sort()).toEqual([
+      'agent',
+      'dind',
+    ]);
+
+    await service.serverPing([clusterProps], undefined);
+    expect(await containersOf(agentId)).toEqual([]);
+    expect(await volumesOf(agentId)).toEqual([]);
+    await waitFor('the nested child process to be gone', async () => !sleeperRuns(marker), 10_000);
+  });
 });
