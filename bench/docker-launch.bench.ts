@@ -3,20 +3,15 @@ import { ActivityLog } from '../src/agents/activity-log.js';
 import { AgentService } from '../src/agents/agent-service.js';
 import { parseClusterProfile } from '../src/agents/profiles.js';
 import { createDockerBackend } from '../src/backends/docker/docker-backend.js';
-import {
-  dockerClusterProps,
-  ensureTestImages,
-  removeTestResources,
-  testDockerClient,
-  testImagePrereqs,
-} from '../test/support/docker-images.js';
+import { cleanupRun, dockerClusterProps, localDocker, runId } from '../test/support/docker-engine.js';
+import { ensureTestImages, testImagePrereqs } from '../test/support/docker-images.js';
 import { job } from '../test/support/gocd-bodies.js';
 import { dockerAvailable } from '../test/support/services.js';
 import type { BenchResult } from './bench-types.js';
 
 const LAUNCHES = 20;
 const TARGET_MEDIAN_MS = 1500;
-const CLUSTER_ID = 'bench-dk-launch';
+const CLUSTER_ID = runId('bench');
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
@@ -38,7 +33,7 @@ export async function run(): Promise<BenchResult[]> {
     return [];
   }
   const logger = pino({ level: 'silent' });
-  const docker = await testDockerClient();
+  const docker = localDocker();
   const images = await ensureTestImages();
   const backend = await createDockerBackend({}, logger, { stopSeconds: 1 });
   const service = new AgentService({
@@ -48,7 +43,7 @@ export async function run(): Promise<BenchResult[]> {
   });
   const clusterProperties = dockerClusterProps(CLUSTER_ID);
   const cluster = parseClusterProfile(clusterProperties);
-  await removeTestResources(docker, 'bench', [CLUSTER_ID]);
+  await cleanupRun(docker, CLUSTER_ID, [CLUSTER_ID]);
 
   const timings: number[] = [];
   try {
@@ -68,7 +63,7 @@ export async function run(): Promise<BenchResult[]> {
       await backend.stop(cluster, [result.agent], 'benchmark');
     }
   } finally {
-    await removeTestResources(docker, 'bench', [CLUSTER_ID]);
+    await cleanupRun(docker, CLUSTER_ID, [CLUSTER_ID]);
   }
   const sorted = [...timings].sort((a, b) => a - b);
   const median = percentile(sorted, 50);

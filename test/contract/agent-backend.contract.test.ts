@@ -9,13 +9,8 @@ import { type ClusterProfile, parseClusterProfile, parseElasticProfile } from '.
 import { createDockerBackend } from '../../src/backends/docker/docker-backend.js';
 import { EcsBackend } from '../../src/backends/ecs/ecs-backend.js';
 import type { AgentBackend, AgentRecord, LaunchRequest } from '../../src/backends/port.js';
-import {
-  dockerClusterProps,
-  ensureTestImages,
-  removeTestResources,
-  testDockerClient,
-  testImagePrereqs,
-} from '../support/docker-images.js';
+import { cleanupRun, dockerClusterProps, localDocker, runId } from '../support/docker-engine.js';
+import { ensureTestImages, testImagePrereqs } from '../support/docker-images.js';
 import { FakeEcs } from '../support/fake-ecs/fake-ecs-server.js';
 import { job } from '../support/gocd-bodies.js';
 import { dockerAvailable, requireService } from '../support/services.js';
@@ -38,7 +33,8 @@ interface BackendUnderTest {
 
 const logger = pino({ level: 'silent' });
 /** Two cluster ids per entry; each entry uses its own so parallel files and entries never collide. */
-const ids = (prefix: string) => [`${prefix}-a`, `${prefix}-b`] as const;
+const RUN = runId('ctr');
+const ids = (prefix: string) => [`${prefix}${RUN}a`, `${prefix}${RUN}b`] as const;
 
 const DOCKER: BackendUnderTest = {
   name: 'Docker backend on a real engine',
@@ -50,10 +46,10 @@ const DOCKER: BackendUnderTest = {
       String(testImagePrereqs()),
     ),
   async start() {
-    const clusterIds = ids('contract-dk');
-    const docker: Docker = await testDockerClient();
+    const clusterIds = ids('d');
+    const docker: Docker = localDocker();
     const images = await ensureTestImages();
-    const cleanup = () => removeTestResources(docker, 'contract', clusterIds);
+    const cleanup = () => cleanupRun(docker, RUN, clusterIds);
     await cleanup();
     return {
       backend: await createDockerBackend({}, logger, { stopSeconds: 1 }),
@@ -95,7 +91,7 @@ describe.each(BACKENDS)('AgentBackend contract: $name', (entry) => {
     let clusterOf: (id: string) => ClusterProfile;
     let image: string;
     let cleanup: (() => Promise<void>) | undefined;
-    const [A, B] = ids(entry === DOCKER ? 'contract-dk' : 'contract-ecs');
+    const [A, B] = ids(entry === DOCKER ? 'd' : 'e');
     let launchedHere: { cluster: ClusterProfile; agent: AgentRecord }[] = [];
 
     beforeAll(async () => {

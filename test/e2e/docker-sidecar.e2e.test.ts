@@ -8,16 +8,8 @@ import { AgentService } from '../../src/agents/agent-service.js';
 import { parseClusterProfile } from '../../src/agents/profiles.js';
 import { containerNameFor, sidecarNamesFor } from '../../src/backends/docker/container-spec.js';
 import { createDockerBackend, type DockerBackend } from '../../src/backends/docker/docker-backend.js';
-import {
-  dockerClusterProps,
-  ensureTestImages,
-  execIn,
-  removeTestResources,
-  type TestImages,
-  testDockerClient,
-  testImagePrereqs,
-  waitFor,
-} from '../support/docker-images.js';
+import { cleanupRun, dockerClusterProps, execIn, localDocker, runId, waitFor } from '../support/docker-engine.js';
+import { ensureTestImages, type TestImages, testImagePrereqs } from '../support/docker-images.js';
 import { job } from '../support/gocd-bodies.js';
 import { dockerAvailable, requireService } from '../support/services.js';
 
@@ -25,8 +17,8 @@ const ok =
   requireService('Docker engine', dockerAvailable(), 'install docker.io and start dockerd (see .ci/run)') &&
   requireService('busybox-static and docker.io binaries', testImagePrereqs() === undefined, String(testImagePrereqs()));
 
-const CLUSTER = 'e2e-dk-sidecar';
-const OWNER = 'docker-sidecar-e2e';
+const RUN = runId('e2ed');
+const CLUSTER = RUN;
 
 /**
  * The job a sidecar agent runs: wait for its DinD daemon, load a busybox image into it (no registry here), mount the
@@ -59,15 +51,15 @@ describe.skipIf(!ok)('sidecar mode on a real engine: a DinD daemon per agent', (
   const clusterProps = dockerClusterProps(CLUSTER, { allow_privileged: 'true' });
 
   beforeAll(async () => {
-    docker = await testDockerClient();
+    docker = localDocker();
     images = await ensureTestImages();
     backend = await createDockerBackend({}, logger, { stopSeconds: 1 });
     service = new AgentService({ backends: { forCluster: async () => backend }, activity: new ActivityLog(), logger });
-    await removeTestResources(docker, OWNER, [CLUSTER]);
+    await cleanupRun(docker, RUN, [CLUSTER]);
   });
-  afterEach(async () => removeTestResources(docker, OWNER, [CLUSTER]));
+  afterEach(async () => cleanupRun(docker, RUN, [CLUSTER]));
   afterAll(async () => {
-    if (docker) await removeTestResources(docker, OWNER, [CLUSTER]);
+    if (docker) await cleanupRun(docker, RUN, [CLUSTER]);
   });
 
   async function createSidecarAgent(jobId: number, marker: number) {

@@ -10,17 +10,16 @@ import { AgentService } from '../../src/agents/agent-service.js';
 import { parseClusterProfile } from '../../src/agents/profiles.js';
 import { createDockerBackend, type DockerBackend } from '../../src/backends/docker/docker-backend.js';
 import {
+  cleanupRun,
+  containerExists,
   dockerClusterProps,
-  ensureJanitorImage,
-  ensureTestImages,
   execIn,
-  removeTestResources,
-  TEST_LABEL,
-  type TestImages,
-  testDockerClient,
-  testImagePrereqs,
+  localDocker,
+  RUN_LABEL,
+  runId,
   waitFor,
-} from '../support/docker-images.js';
+} from '../support/docker-engine.js';
+import { ensureJanitorImage, ensureTestImages, type TestImages, testImagePrereqs } from '../support/docker-images.js';
 import { job } from '../support/gocd-bodies.js';
 import { dockerAvailable, requireService } from '../support/services.js';
 
@@ -31,9 +30,11 @@ const ok =
 // Socket-mode agents and the janitor attribute "containers created since the agent" engine-wide, so all of them live
 // in this one file (tests within a file run one at a time). Every other e2e file only creates scaler-labelled
 // containers, which the attribution never counts.
-const CLUSTER = 'e2e-dk-socket';
-const OTHER_CLUSTER = 'e2e-dk-socket2';
-const OWNER = 'docker-socket-e2e';
+// Fresh ids per run, so two runs sharing an engine never clean up each other's containers (the socket slot itself
+// is engine-wide by design: concurrent runs of this file on one engine defer each other's socket agents).
+const RUN = runId('e2es');
+const CLUSTER = RUN;
+const OTHER_CLUSTER = `${RUN}b`;
 const SOCKET = '/var/run/docker.sock';
 
 describe.skipIf(!ok)('socket mode on a real engine: the job’s containers die with its agent', () => {
@@ -46,24 +47,24 @@ describe.skipIf(!ok)('socket mode on a real engine: the job’s containers die w
   const otherClusterProps = dockerClusterProps(OTHER_CLUSTER, { allow_socket_mount: 'true' });
 
   beforeAll(async () => {
-    docker = await testDockerClient();
+    docker = localDocker();
     images = await ensureTestImages();
     backend = await createDockerBackend({}, logger, { stopSeconds: 1 });
     service = new AgentService({ backends: { forCluster: async () => backend }, activity: new ActivityLog(), logger });
-    await removeTestResources(docker, OWNER, [CLUSTER, OTHER_CLUSTER]);
+    await cleanupRun(docker, RUN, [CLUSTER, OTHER_CLUSTER]);
   });
-  afterEach(async () => removeTestResources(docker, OWNER, [CLUSTER, OTHER_CLUSTER]));
+  afterEach(async () => cleanupRun(docker, RUN, [CLUSTER, OTHER_CLUSTER]));
   afterAll(async () => {
-    if (docker) await removeTestResources(docker, OWNER, [CLUSTER, OTHER_CLUSTER]);
+    if (docker) await cleanupRun(docker, RUN, [CLUSTER, OTHER_CLUSTER]);
   });
 
   /** A busybox container labelled for cleanup only (not a scaler label: as foreign as a user's own container). */
   async function unrelated(name: string): Promise<string> {
     const c = await docker.createContainer({
-      name: `${OWNER}-${name}`,
+      name: `${RUN}-${name}`,
       Image: images.busybox,
       Cmd: ['sleep', '600'],
-      Labels: { [TEST_LABEL]: OWNER },
+      Labels: { [RUN_LABEL]: RUN },
       HostConfig: { NetworkMode: 'none' },
     });
     await c.start();
@@ -72,7 +73,7 @@ describe.skipIf(!ok)('socket mode on a real engine: the job’s containers die w
 
   /** A "job" that starts `n` detached containers through the mounted socket with the agent's docker CLI. */
   function jobStarting(n: number): string {
-    return `for i in $(seq 1 ${n}); do docker run -d --network none --label ${TEST_LABEL}=${OWNER} ${images.busybox} sleep 600 || exit 1; done`;
+    return `for i in $(seq 1 ${n}); do docker run -d --network none --label ${RUN_LABEL}=${RUN} ${images.busybox} sleep 600 || exit 1; done`;
   }
 
   async function createSocketAgent(jobId: number, props = clusterProps, script = jobStarting(3)) {
@@ -101,19 +102,11 @@ describe.skipIf(!ok)('socket mode on a real engine: the job’s containers die w
   }
 
   async function children(): Promise<Docker.ContainerInfo[]> {
-    const all = await docker.listContainers({ all: true, filters: { label: [`${TEST_LABEL}=${OWNER}`] } });
-    return all.filter((c) => c.Command.includes('sleep 600') && !c.Names.some((n) => n.startsWith(`/${OWNER}-`)));
+    const all = await docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${RUN}`] } });
+    return all.filter((c) => c.Command.includes('sleep 600') && !c.Names.some((n) => n.startsWith(`/${RUN}-`)));
   }
 
-  async function exists(id: string): Promise<boolean> {
-    try {
-      await docker.getContainer(id).inspect();
-      return true;
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return false;
-      throw err;
-    }
-  }
+  const exists = (id: string) => containerExists(docker, id);
 
   it('the agent gets the engine socket mounted and the socket’s group, and its job can use it as a non-root user', async () => {
     const result = await createSocketAgent(201, clusterProps, 'docker version --format {{.Server.Version}}');
@@ -184,6 +177,37 @@ describe.skipIf(!ok)('socket mode on a real engine: the job’s containers die w
     expect(live).toHaveLength(1);
   });
 
+  it('two scaler processes (separate backends) launching socket agents at once start exactly one, every time', async () => {
+    const otherProcess = new AgentService({
+      backends: { forCluster: async () => createDockerBackend({}, logger, { stopSeconds: 1 }) },
+      activity: new ActivityLog(),
+      logger,
+    });
+    for (let round = 0; round < 3; round++) {
+      const outcomes = await Promise.all([
+        service.createAgent({
+          autoRegisterKey: 'k',
+          job: job(220 + round),
+          clusterProperties: clusterProps,
+          profileProperties: { image: images.agent, docker_mode: 'socket' },
+        }),
+        otherProcess.createAgent({
+          autoRegisterKey: 'k',
+          job: job(230 + round),
+          clusterProperties: otherClusterProps,
+          profileProperties: { image: images.agent, docker_mode: 'socket' },
+        }),
+      ]);
+      expect(outcomes.map((o) => o.kind).sort()).toEqual(['deferred', 'launched']);
+      const live = await docker.listContainers({
+        all: true,
+        filters: { label: ['gocd-agent-scaler.docker-mode=socket', 'gocd-agent-scaler.role=agent'] },
+      });
+      expect(live).toHaveLength(1);
+      await cleanupRun(docker, RUN, [CLUSTER, OTHER_CLUSTER]);
+    }
+  }, 90_000);
+
   it('an agent killed from outside has its children removed at the next server-ping, and a new socket agent can start', async () => {
     const before = await unrelated('before-kill');
     const result = await createSocketAgent(209);
@@ -250,11 +274,11 @@ describe.skipIf(!ok)('socket mode on a real engine: the job’s containers die w
       extra: Partial<Docker.ContainerCreateOptions> = {},
     ) {
       const c = await docker.createContainer({
-        name: `${OWNER}-${name}`,
+        name: `${RUN}-${name}`,
         Image: images.busybox,
         Cmd: ['sleep', '600'],
         Labels: {
-          [TEST_LABEL]: OWNER,
+          [RUN_LABEL]: RUN,
           'com.amazonaws.ecs.task-arn': arn,
           'com.amazonaws.ecs.container-name': containerName,
           'com.amazonaws.ecs.cluster': 'agents',
@@ -268,11 +292,11 @@ describe.skipIf(!ok)('socket mode on a real engine: the job’s containers die w
 
     async function startJanitor(name: string, env: string[]): Promise<Docker.Container> {
       const janitor = await docker.createContainer({
-        name: `${OWNER}-${name}`,
+        name: `${RUN}-${name}`,
         Image: janitorImage,
         Env: env,
         Labels: {
-          [TEST_LABEL]: OWNER,
+          [RUN_LABEL]: RUN,
           'com.amazonaws.ecs.task-arn': taskArn,
           'com.amazonaws.ecs.container-name': 'janitor',
         },
@@ -308,10 +332,10 @@ describe.skipIf(!ok)('socket mode on a real engine: the job’s containers die w
       const jobChildren = await Promise.all(['c1', 'c2', 'c3'].map((n) => unrelated(`j-child-${n}`)));
       const laterEcs = await ecsContainer('j-later-ecs', `${taskArn}-later`, 'app');
       const scalerOwned = await docker.createContainer({
-        name: `${OWNER}-j-scaler`,
+        name: `${RUN}-j-scaler`,
         Image: images.busybox,
         Cmd: ['sleep', '600'],
-        Labels: { [TEST_LABEL]: OWNER, 'gocd-agent-scaler.role': 'agent' },
+        Labels: { [RUN_LABEL]: RUN, 'gocd-agent-scaler.role': 'agent' },
         HostConfig: { NetworkMode: 'none' },
       });
 
@@ -326,7 +350,7 @@ describe.skipIf(!ok)('socket mode on a real engine: the job’s containers die w
       const older = await unrelated('j2-older');
       const agent = await unrelated('j2-agent');
       const janitor = await startJanitor('j2-janitor', [
-        `JANITOR_AGENT_CONTAINER=${OWNER}-j2-agent`,
+        `JANITOR_AGENT_CONTAINER=${RUN}-j2-agent`,
         'JANITOR_STOP_TIMEOUT=1',
       ]);
       const running = await unrelated('j2-child-running');

@@ -132,3 +132,44 @@ export function hostProcessesRunning(commandLine: string): number[] {
   }
   return found;
 }
+
+/** A Docker-backend cluster profile's raw properties (GoCD's strings) for a test cluster id. */
+export function dockerClusterProps(clusterId: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    go_server_url: 'https://gocd.example.com/go',
+    backend: 'docker',
+    cluster_id: clusterId,
+    max_agents: '60',
+    ...extra,
+  };
+}
+
+/** Output (stdout and stderr) and exit code of a command run in a container, without the CLI. */
+export async function execIn(
+  docker: Docker,
+  containerId: string,
+  cmd: string[],
+): Promise<{ exitCode: number; output: string }> {
+  const exec = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve());
+    stream.on('error', reject);
+  });
+  const info = await exec.inspect();
+  return { exitCode: info.ExitCode ?? -1, output: demux(Buffer.concat(chunks)) };
+}
+
+/** Strips the engine's 8-byte frame headers from a non-TTY attach stream. */
+function demux(buf: Buffer): string {
+  let out = '';
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const size = buf.readUInt32BE(i + 4);
+    out += buf.subarray(i + 8, i + 8 + size).toString('utf8');
+    i += 8 + size;
+  }
+  return out;
+}

@@ -16,8 +16,6 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import type Docker from 'dockerode';
-import { createDockerClient, engineAddress } from '../../src/backends/docker/docker-client.js';
 
 const run = promisify(execFile);
 
@@ -240,104 +238,6 @@ export async function ensureTestImages(): Promise<TestImages> {
   return { busybox, agent, dind };
 }
 
-/** A label only tests put on the containers they start themselves (not `gocd-agent-scaler.*`: not "managed"). */
-export const TEST_LABEL = 'gocd-agent-scaler-test.owner';
-
-/** A dockerode client for the engine the tests use (`$DOCKER_HOST` or the local socket). */
-export async function testDockerClient(): Promise<Docker> {
-  return createDockerClient(engineAddress());
-}
-
-/** A cluster profile's raw properties (GoCD's strings) for a Docker-backend test cluster. */
-export function dockerClusterProps(clusterId: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    go_server_url: 'https://gocd.example.com/go',
-    backend: 'docker',
-    cluster_id: clusterId,
-    max_agents: '60',
-    ...extra,
-  };
-}
-
-/**
- * Removes every container and volume a test made: those of the cluster ids given (by the scaler's cluster label) and
- * those carrying TEST_LABEL=owner. Used in afterEach/afterAll, so a failed test leaves nothing behind.
- */
-export async function removeTestResources(docker: Docker, owner: string, clusterIds: readonly string[]): Promise<void> {
-  const selectors = [`${TEST_LABEL}=${owner}`, ...clusterIds.map((id) => `gocd-agent-scaler.cluster-id=${id}`)];
-  for (const label of selectors) {
-    const containers = await docker.listContainers({ all: true, filters: { label: [label] } });
-    await Promise.all(
-      containers.map((c) =>
-        docker
-          .getContainer(c.Id)
-          .remove({ force: true, v: true })
-          .catch(() => undefined),
-      ),
-    );
-    const { Volumes } = await docker.listVolumes({ filters: { label: [label] } });
-    await Promise.all(
-      (Volumes ?? []).map((v) =>
-        docker
-          .getVolume(v.Name)
-          .remove({ force: true })
-          .catch(() => undefined),
-      ),
-    );
-  }
-}
-
-/** Polls `probe` until it returns a value other than undefined/false, at most `timeoutMs`; throws naming `what`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
-  intervalMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
-/** Output of a command run in a container (`docker exec`), with its exit code. */
-export async function execIn(
-  docker: Docker,
-  containerId: string,
-  cmd: string[],
-): Promise<{ exitCode: number; output: string }> {
-  const exec = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  const chunks: Buffer[] = [];
-  await new Promise<void>((resolve, reject) => {
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', () => resolve());
-    stream.on('error', reject);
-  });
-  const info = await exec.inspect();
-  return { exitCode: info.ExitCode ?? -1, output: demux(Buffer.concat(chunks)) };
-}
-
-/** Strips the engine's 8-byte stream headers from a non-TTY attach stream. */
-function demux(buf: Buffer): string {
-  let out = '';
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const size = buf.readUInt32BE(i + 4);
-    out += buf.subarray(i + 8, i + 8 + size).toString('utf8');
-    i += 8 + size;
-  }
-  return out;
-}
-
 const JANITOR_DIR = join(import.meta.dirname, '..', '..', 'docker', 'janitor');
 
 /**
@@ -353,10 +253,13 @@ export async function ensureJanitorImage(base: string): Promise<string> {
   );
   const name = `gocd-agent-scaler-test/janitor:${hash}`;
   if (await imageExists(name)) return name;
-  // The classic builder: works offline with a local base image and needs no BuildKit.
-  await run('docker', ['build', '-q', '--build-arg', `BASE=${base}`, '-t', name, JANITOR_DIR], {
-    env: { ...process.env, DOCKER_BUILDKIT: '0' },
-    timeout: 120_000,
+  return withBuildLock(async () => {
+    if (await imageExists(name)) return name;
+    // The classic builder: works offline with a local base image and needs no BuildKit.
+    await run('docker', ['build', '-q', '--build-arg', `BASE=${base}`, '-t', name, JANITOR_DIR], {
+      env: { ...process.env, DOCKER_BUILDKIT: '0' },
+      timeout: 120_000,
+    });
+    return name;
   });
-  return name;
 }

@@ -1,7 +1,9 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
 import { createDockerBackend } from '../../src/backends/docker/docker-backend.js';
 import { dockerEngineStatus } from '../../src/backends/docker/docker-client.js';
+import { createDockerBackendFor } from '../../src/backends/docker-factory.js';
 import { BackendUnavailableError } from '../../src/errors.js';
 import { job } from '../support/gocd-bodies.js';
 
@@ -43,5 +45,14 @@ describe('Docker backend without a reachable engine', () => {
 
   it('says the engine is unavailable, and why', async () => {
     expect(await dockerEngineStatus('unix:///nonexistent/docker.sock')).toMatch(/^unavailable: .*ENOENT/);
+  });
+
+  it('the factory composition uses builds a docker backend lazily and fails the same way for an unreadable docker_host', async () => {
+    const logger = pino({ level: 'silent' });
+    const backend = await createDockerBackendFor(cluster, logger);
+    expect(backend.kind).toBe('docker');
+    await expect(backend.list(cluster)).rejects.toBeInstanceOf(BackendUnavailableError);
+    const bad = parseClusterProfile({ go_server_url: 'https://g/go', docker_host: 'ftp://x' });
+    await expect(createDockerBackendFor(bad, logger)).rejects.toThrow(/docker_host must be .* got 'ftp:\/\/x'/);
   });
 });

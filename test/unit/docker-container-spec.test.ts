@@ -1,163 +1,209 @@
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { agentIdFor } from '../../src/agents/agent-id.js';
 import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
 import {
+  AGENT_SOCKET_PATH,
   agentContainerOptions,
   agentEnvironment,
   CGROUP_RW_PRELUDE,
   containerNameFor,
+  DIND_DOCKER_HOST,
+  DIND_SOCKET_GID,
   daemonPrivilege,
   dindContainerOptions,
+  LABEL,
+  SIDECAR_WORKSPACE,
   sidecarNamesFor,
 } from '../../src/backends/docker/container-spec.js';
-import { createDockerBackend } from '../../src/backends/docker/docker-backend.js';
 import { engineAddress } from '../../src/backends/docker/docker-client.js';
 import { isManagedContainer } from '../../src/backends/docker/socket-children.js';
-import { createDockerBackendFor } from '../../src/backends/docker-factory.js';
 import type { LaunchRequest } from '../../src/backends/port.js';
-import { BackendUnavailableError } from '../../src/errors.js';
 import { job } from '../support/gocd-bodies.js';
 
-function request(profile: Record<string, string> = {}, cluster: Record<string, string> = {}): LaunchRequest {
-  const c = parseClusterProfile({
-    go_server_url: 'https://gocd.example.com/go',
-    cluster_id: 'unit',
-    allow_privileged: 'true',
-    allow_socket_mount: 'true',
-    ...cluster,
-  });
+function request(profile: Record<string, string>, cluster: Record<string, string> = {}): LaunchRequest {
   return {
-    agentId: agentIdFor('unit', 9),
-    job: job(9),
-    cluster: c,
-    profile: parseElasticProfile({ image: 'agent:1', ...profile }),
-    jobEnv: { GO_EA_SERVER_URL: c.goServerUrl, GO_EA_AUTO_REGISTER_KEY: 'k' },
+    agentId: 'ea-42-0123abcd',
+    job: job(42),
+    cluster: parseClusterProfile({
+      go_server_url: 'https://gocd.example.com/go',
+      cluster_id: 'spec',
+      allow_privileged: 'true',
+      allow_socket_mount: 'true',
+      environment: 'SHARED=cluster\nOVERRIDE=cluster',
+      ...cluster,
+    }),
+    profile: parseElasticProfile({
+      image: 'agent:1',
+      environment: 'OVERRIDE=profile\nGO_EA_SERVER_URL=evil',
+      ...profile,
+    }),
+    jobEnv: {
+      GO_EA_SERVER_URL: 'https://gocd.example.com/go',
+      GO_EA_AUTO_REGISTER_KEY: 'secret',
+      GO_EA_AUTO_REGISTER_ELASTIC_AGENT_ID: 'ea-42-0123abcd',
+      GO_EA_AUTO_REGISTER_ELASTIC_PLUGIN_ID: 'gocd-agent-scaler',
+    },
   };
 }
 
-const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-
-describe('Docker container spec', () => {
-  it('names the agent container after (cluster id, job id), a valid Docker name even for negative job ids', () => {
+describe('container names', () => {
+  it('derives one name per (cluster, job), so a repeated create-agent collides on it', () => {
     expect(containerNameFor('prod', 42)).toBe('gocd-ea-prod-42');
-    expect(containerNameFor('prod', -42)).toBe('gocd-ea-prod-n42');
-    expect(containerNameFor('prod', -42)).not.toBe(containerNameFor('prod', 42));
-    for (const name of [containerNameFor('a_b-C', -1), containerNameFor('0123456789ab', 9e15)]) {
-      expect(name).toMatch(DOCKER_NAME);
-    }
-    const names = sidecarNamesFor('gocd-ea-prod-42');
-    expect(Object.values(names).every((n) => DOCKER_NAME.test(n))).toBe(true);
+    expect(containerNameFor('prod', 42)).toBe(containerNameFor('prod', 42));
+    expect(containerNameFor('other', 42)).not.toBe(containerNameFor('prod', 42));
   });
 
-  it('full privilege when the profile names no capabilities; otherwise exactly those, seccomp and AppArmor unconfined', () => {
-    expect(daemonPrivilege([])).toEqual({ Privileged: true });
-    expect(daemonPrivilege(['SYS_ADMIN', 'CAP_NET_ADMIN'])).toEqual({
+  it("maps GoCD's negative job ids to a valid, distinct Docker name", () => {
+    const name = containerNameFor('prod', -7);
+    expect(name).toBe('gocd-ea-prod-n7');
+    expect(name).toMatch(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/);
+    expect(name).not.toBe(containerNameFor('prod', 7));
+  });
+
+  it('names the sidecar container and volumes after the agent container', () => {
+    expect(sidecarNamesFor('gocd-ea-prod-42')).toEqual({
+      dind: 'gocd-ea-prod-42-dind',
+      socketVolume: 'gocd-ea-prod-42-dind-sock',
+      workspaceVolume: 'gocd-ea-prod-42-workspace',
+    });
+  });
+});
+
+describe('agent container options', () => {
+  it('carries the identity labels, resources, and the profile env over the cluster env with GO_EA_* on top', () => {
+    const opts = agentContainerOptions(request({ cpu: '512', memory: '1024' }), { name: 'gocd-ea-spec-42' });
+    expect(opts.name).toBe('gocd-ea-spec-42');
+    expect(opts.Image).toBe('agent:1');
+    expect(opts.Labels).toEqual({
+      [LABEL.agentId]: 'ea-42-0123abcd',
+      [LABEL.jobId]: '42',
+      [LABEL.clusterId]: 'spec',
+      [LABEL.pipeline]: 'app/7/test/1/build',
+      [LABEL.dockerMode]: 'none',
+      [LABEL.role]: 'agent',
+    });
+    expect(opts.Env).toEqual(
+      expect.arrayContaining([
+        'SHARED=cluster',
+        'OVERRIDE=profile',
+        'GO_EA_SERVER_URL=https://gocd.example.com/go',
+        'GO_EA_AUTO_REGISTER_KEY=secret',
+      ]),
+    );
+    expect(opts.HostConfig?.NanoCpus).toBe(500_000_000);
+    expect(opts.HostConfig?.Memory).toBe(1024 * 1024 * 1024);
+    expect(opts.HostConfig?.AutoRemove).toBeUndefined();
+    expect(opts.HostConfig?.Privileged).toBeUndefined();
+    expect(opts.HostConfig?.Mounts).toBeUndefined();
+    expect(opts.Cmd).toBeUndefined();
+  });
+
+  it('uses the profile command and the cluster network when set', () => {
+    const opts = agentContainerOptions(request({ command: 'run\n--flag' }, { network: 'ci-net' }), { name: 'n' });
+    expect(opts.Cmd).toEqual(['run', '--flag']);
+    expect(opts.HostConfig?.NetworkMode).toBe('ci-net');
+  });
+
+  it('privileged mode without capabilities is full --privileged, with the image left to start itself', () => {
+    const opts = agentContainerOptions(request({ docker_mode: 'privileged' }), { name: 'n' });
+    expect(opts.HostConfig?.Privileged).toBe(true);
+    expect(opts.HostConfig?.CapAdd).toBeUndefined();
+    expect(opts.Entrypoint).toBeUndefined();
+  });
+
+  it('privileged mode with capabilities adds exactly those, unconfines seccomp/AppArmor and wraps the image start', () => {
+    const opts = agentContainerOptions(
+      request({ docker_mode: 'privileged', capabilities: 'SYS_ADMIN, CAP_NET_ADMIN' }),
+      {
+        name: 'n',
+        imageStart: { Entrypoint: ['/entry.sh'], Cmd: ['dockerd'] },
+      },
+    );
+    expect(opts.HostConfig).toMatchObject({
       Privileged: false,
       CapAdd: ['SYS_ADMIN', 'NET_ADMIN'],
       SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
     });
+    expect(opts.Entrypoint).toEqual(['/bin/sh', '-c', CGROUP_RW_PRELUDE, 'gocd-ea-agent', '/entry.sh']);
+    expect(opts.Cmd).toEqual(['dockerd']);
   });
 
-  it('privileged: full runs the image as is with --privileged', () => {
-    const o = agentContainerOptions(request({ docker_mode: 'privileged' }), { name: 'n' });
-    expect(o.HostConfig?.Privileged).toBe(true);
-    expect(o.HostConfig?.CapAdd).toBeUndefined();
-    expect(o.Entrypoint).toBeUndefined();
-  });
-
-  it('privileged with capabilities wraps the image entrypoint in the cgroup prelude and keeps its command', () => {
-    const o = agentContainerOptions(request({ docker_mode: 'privileged', capabilities: 'SYS_ADMIN' }), {
+  it('socket mode mounts the engine socket and adds its group', () => {
+    const opts = agentContainerOptions(request({ docker_mode: 'socket' }), {
       name: 'n',
-      imageStart: { Entrypoint: ['/entry.sh'], Cmd: ['dockerd'] },
+      socket: { hostPath: '/run/docker.sock', gid: 998 },
     });
-    expect(o.HostConfig).toMatchObject({ Privileged: false, CapAdd: ['SYS_ADMIN'] });
-    expect(o.Entrypoint).toEqual(['/bin/sh', '-c', CGROUP_RW_PRELUDE, 'gocd-ea-agent', '/entry.sh']);
-    expect(o.Cmd).toEqual(['dockerd']);
+    expect(opts.HostConfig?.Mounts).toEqual([{ Type: 'bind', Source: '/run/docker.sock', Target: AGENT_SOCKET_PATH }]);
+    expect(opts.HostConfig?.GroupAdd).toEqual(['998']);
+    expect(opts.HostConfig?.Privileged).toBeUndefined();
+    expect(opts.Labels?.[LABEL.dockerMode]).toBe('socket');
   });
 
-  it('the environment is cluster lines, then profile lines over them, then GO_EA_* over both; sidecar adds DOCKER_HOST', () => {
-    const env = agentEnvironment(
-      request(
-        { environment: 'X=profile\nGO_EA_AUTO_REGISTER_KEY=hijack', docker_mode: 'sidecar' },
-        { environment: 'X=cluster\nY=cluster' },
-      ),
-    );
-    expect(env).toEqual({
-      X: 'profile',
-      Y: 'cluster',
-      GO_EA_SERVER_URL: 'https://gocd.example.com/go',
-      GO_EA_AUTO_REGISTER_KEY: 'k',
-      DOCKER_HOST: 'unix:///var/run/dind/docker.sock',
-    });
-  });
-
-  it('socket mode bind-mounts the engine socket at the CLI default and adds its group', () => {
-    const o = agentContainerOptions(request({ docker_mode: 'socket' }), {
-      name: 'n',
-      socket: { hostPath: '/run/user/docker.sock', gid: 106 },
-    });
-    expect(o.HostConfig?.Mounts).toEqual([
-      { Type: 'bind', Source: '/run/user/docker.sock', Target: '/var/run/docker.sock' },
+  it('sidecar mode points DOCKER_HOST at the shared daemon socket and mounts both shared volumes', () => {
+    const req = request({ docker_mode: 'sidecar' });
+    expect(agentEnvironment(req).DOCKER_HOST).toBe(DIND_DOCKER_HOST);
+    const opts = agentContainerOptions(req, { name: 'a' });
+    expect(opts.HostConfig?.Mounts).toEqual([
+      { Type: 'volume', Source: 'a-dind-sock', Target: '/var/run/dind' },
+      { Type: 'volume', Source: 'a-workspace', Target: SIDECAR_WORKSPACE },
     ]);
-    expect(o.HostConfig?.GroupAdd).toEqual(['106']);
-    expect(o.HostConfig?.Privileged).toBeUndefined();
-  });
-
-  it('sidecar: agent and DinD share the socket and workspace volumes; the daemon listens only on the unix socket', () => {
-    const req = request({ docker_mode: 'sidecar', dind_image: 'dind:1' }, { network: 'ci' });
-    const names = sidecarNamesFor('n');
-    const agent = agentContainerOptions(req, { name: 'n' });
-    const dind = dindContainerOptions(req, names, { Entrypoint: ['dockerd-entrypoint.sh'], Cmd: [] });
-    expect(dind.HostConfig?.Mounts).toEqual(agent.HostConfig?.Mounts);
-    expect(dind.Labels?.['gocd-agent-scaler.role']).toBe('dind');
-    expect(dind.Labels?.['gocd-agent-scaler.agent-id']).toBe(req.agentId);
-    expect(dind.Cmd).toEqual(['dockerd', '--host=unix:///var/run/dind/docker.sock', '--group=2375']);
-    expect(dind.Env).toEqual(['DOCKER_TLS_CERTDIR=']);
-    expect(dind.HostConfig?.Privileged).toBe(true);
-    expect(dind.HostConfig?.NetworkMode).toBe('ci');
-    expect(agent.HostConfig?.Privileged).toBeUndefined();
-  });
-
-  it('cpu units and MiB become NanoCpus and bytes; no auto-remove', () => {
-    const o = agentContainerOptions(request({ cpu: '1536', memory: '512' }), { name: 'n' });
-    expect(o.HostConfig).toMatchObject({ NanoCpus: 1_500_000_000, Memory: 512 * 1024 * 1024 });
-    expect(o.HostConfig?.AutoRemove).toBeUndefined();
-  });
-
-  it('socket-children attribution never counts ECS-managed or scaler-labelled containers', () => {
-    expect(isManagedContainer({ 'com.amazonaws.ecs.task-arn': 'x' })).toBe(true);
-    expect(isManagedContainer({ 'gocd-agent-scaler.role': 'agent' })).toBe(true);
-    expect(isManagedContainer({ 'gocd-agent-scaler-test.owner': 'x', app: 'y' })).toBe(false);
-    expect(isManagedContainer(null)).toBe(false);
+    expect(opts.HostConfig?.GroupAdd).toEqual([String(DIND_SOCKET_GID)]);
+    expect(opts.HostConfig?.Privileged).toBeUndefined();
   });
 });
 
-describe('Docker engine address', () => {
-  it('reads unix:// and tcp:// addresses, DOCKER_HOST, and defaults to the local socket', () => {
-    expect(engineAddress(undefined, {})).toMatchObject({ kind: 'unix', socketPath: '/var/run/docker.sock' });
-    expect(engineAddress('unix:///run/d.sock', {})).toMatchObject({ kind: 'unix', socketPath: '/run/d.sock' });
-    expect(engineAddress(undefined, { DOCKER_HOST: 'tcp://10.0.0.5:2376' })).toMatchObject({
-      kind: 'tcp',
-      host: '10.0.0.5',
-      port: 2376,
+describe('DinD sidecar options', () => {
+  it('runs dockerd on a unix socket only, in the shared volumes, labelled as the agent`s dind', () => {
+    const req = request({ docker_mode: 'sidecar', dind_image: 'docker:27-dind' });
+    const opts = dindContainerOptions(req, sidecarNamesFor('a'), { Entrypoint: ['dockerd-entrypoint.sh'], Cmd: [] });
+    expect(opts.name).toBe('a-dind');
+    expect(opts.Image).toBe('docker:27-dind');
+    expect(opts.Cmd).toEqual(['dockerd', `--host=${DIND_DOCKER_HOST}`, `--group=${DIND_SOCKET_GID}`]);
+    expect(opts.Env).toEqual(['DOCKER_TLS_CERTDIR=']);
+    expect(opts.Labels?.[LABEL.role]).toBe('dind');
+    expect(opts.Labels?.[LABEL.agentId]).toBe('ea-42-0123abcd');
+    expect(opts.HostConfig?.Privileged).toBe(true);
+    expect(opts.HostConfig?.Mounts?.map((m) => m.Target)).toEqual(['/var/run/dind', SIDECAR_WORKSPACE]);
+  });
+
+  it('with capabilities, keeps the image entrypoint behind the cgroup prelude', () => {
+    const req = request({ docker_mode: 'sidecar', capabilities: 'SYS_ADMIN,NET_ADMIN' });
+    const opts = dindContainerOptions(req, sidecarNamesFor('a'), { Entrypoint: ['dockerd-entrypoint.sh'], Cmd: [] });
+    expect(opts.Entrypoint).toEqual(['/bin/sh', '-c', CGROUP_RW_PRELUDE, 'gocd-ea-dind', 'dockerd-entrypoint.sh']);
+    expect(opts.Cmd?.[0]).toBe('dockerd');
+    expect(opts.HostConfig).toMatchObject({ Privileged: false, CapAdd: ['SYS_ADMIN', 'NET_ADMIN'] });
+  });
+});
+
+describe('daemon privilege', () => {
+  it('is full privilege for an empty list and a capability set otherwise', () => {
+    expect(daemonPrivilege([])).toEqual({ Privileged: true });
+    expect(daemonPrivilege(['SYS_ADMIN'])).toEqual({
+      Privileged: false,
+      CapAdd: ['SYS_ADMIN'],
+      SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
     });
-    expect(engineAddress('tcp://docker', {})).toMatchObject({ kind: 'tcp', host: 'docker', port: 2375 });
-    expect(() => engineAddress('ssh://me@host', {})).toThrow(/docker_host must be/);
   });
+});
 
-  it('an unreachable engine makes list, launch and inspect throw BackendUnavailableError (never "no agents")', async () => {
-    const backend = await createDockerBackend({ dockerHost: 'unix:///nonexistent/docker.sock' });
-    const req = request();
-    await expect(backend.list(req.cluster)).rejects.toBeInstanceOf(BackendUnavailableError);
-    await expect(backend.launch(req)).rejects.toBeInstanceOf(BackendUnavailableError);
-    await expect(backend.inspect(req.cluster, req.agentId)).rejects.toBeInstanceOf(BackendUnavailableError);
+describe('socket children attribution', () => {
+  it('never counts the scaler`s own or ECS-managed containers as a job`s children', () => {
+    expect(isManagedContainer({ [LABEL.agentId]: 'x' })).toBe(true);
+    expect(isManagedContainer({ 'com.amazonaws.ecs.task-arn': 'arn' })).toBe(true);
+    expect(isManagedContainer({ 'gocd-agent-scaler-test.run': 'r', maintainer: 'me' })).toBe(false);
+    expect(isManagedContainer(undefined)).toBe(false);
   });
+});
 
-  it('a docker_host the factory cannot read is a BackendUnavailableError naming the value', async () => {
-    const cluster = parseClusterProfile({ go_server_url: 'https://g/go', docker_host: 'ftp://x' });
-    await expect(createDockerBackendFor(cluster, pino({ level: 'silent' }))).rejects.toThrow(
-      /docker_host must be .* got 'ftp:\/\/x'/,
-    );
+describe('engine address', () => {
+  it('reads unix and tcp docker_host values and defaults to DOCKER_HOST, then the local socket', () => {
+    expect(engineAddress('unix:///run/docker.sock', {})).toEqual({
+      kind: 'unix',
+      socketPath: '/run/docker.sock',
+      url: 'unix:///run/docker.sock',
+    });
+    expect(engineAddress('tcp://127.0.0.1:2375', {})).toMatchObject({ kind: 'tcp', host: '127.0.0.1', port: 2375 });
+    expect(engineAddress(undefined, { DOCKER_HOST: 'tcp://10.0.0.5' })).toMatchObject({ host: '10.0.0.5', port: 2375 });
+    expect(engineAddress(undefined, {})).toMatchObject({ socketPath: '/var/run/docker.sock' });
+    expect(() => engineAddress('ssh://host', {})).toThrow(/docker_host must be/);
   });
 });

@@ -484,10 +484,11 @@ export class DockerBackend implements AgentBackend {
       ? Promise.resolve()
       : agent.labels[LABEL.dockerMode] === 'socket' && withChildren
         ? removeSocketAgentAndChildren(this.docker, agent.id, this.stopSeconds).then((children) => {
-            if (children.length > 0) {
-              this.options.logger?.info({ agentId, children }, 'removed containers the job started through the socket');
-              this.options.onChildrenRemoved?.(children.length);
-            }
+            this.options.logger?.info(
+              { agentId, count: children.length, children },
+              `removed ${children.length} container(s) the job started through the socket`,
+            );
+            if (children.length > 0) this.options.onChildrenRemoved?.(children.length);
           })
         : stopAndRemove(this.docker, agent.id, this.stopSeconds);
     await Promise.all([agentWork, ...others.map((c) => stopAndRemove(this.docker, c.id, this.stopSeconds))]);
