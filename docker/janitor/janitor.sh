@@ -30,7 +30,8 @@ find_agent() {
     log "neither JANITOR_AGENT_CONTAINER nor ECS_CONTAINER_METADATA_URI_V4 is set"
     return
   fi
-  task_arn=$(wget -qO- "${ECS_CONTAINER_METADATA_URI_V4}/task" 2>/dev/null |
+  # `timeout`, not `wget -T`: bounded everywhere (Debian busybox-static crashes on -T), so SIGTERM is never stuck here.
+  task_arn=$(timeout 5 wget -qO- "${ECS_CONTAINER_METADATA_URI_V4}/task" 2>/dev/null |
     sed -n 's/.*"TaskARN"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' | head -n 1)
   if [ -z "$task_arn" ]; then
     log "could not read the task ARN from ${ECS_CONTAINER_METADATA_URI_V4}/task"
@@ -48,8 +49,10 @@ children() {
   # One inspect for all: each line is the id followed by the container's label keys (never values).
   # shellcheck disable=SC2086
   docker inspect --format '{{.Id}}{{range $k, $v := .Config.Labels}} {{$k}}{{end}}' $ids 2>/dev/null |
-    awk -v agent="$1" '{
+    awk -v agent="$1" -v self="${HOSTNAME:-}" '{
       if ($1 == agent) next
+      # This janitor itself, when it runs without ECS labels (its hostname is its short container id by default).
+      if (self != "" && index($1, self) == 1) next
       for (i = 2; i <= NF; i++) if (index($i, "com.amazonaws.ecs.") == 1 || index($i, "gocd-agent-scaler.") == 1) next
       print $1
     }'

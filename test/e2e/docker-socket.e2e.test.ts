@@ -290,17 +290,23 @@ describe.skipIf(!ok)('socket mode on a real engine: the job’s containers die w
       return c.id;
     }
 
-    async function startJanitor(name: string, env: string[]): Promise<Docker.Container> {
+    /**
+     * The janitor as ECS runs it (ECS labels, host network to reach the loopback metadata endpoint), or `bare`: no
+     * labels and its own network namespace, so it is a container created after the agent and must spare itself.
+     */
+    async function startJanitor(name: string, env: string[], bare = false): Promise<Docker.Container> {
       const janitor = await docker.createContainer({
         name: `${RUN}-${name}`,
         Image: janitorImage,
         Env: env,
-        Labels: {
-          [RUN_LABEL]: RUN,
-          'com.amazonaws.ecs.task-arn': taskArn,
-          'com.amazonaws.ecs.container-name': 'janitor',
-        },
-        HostConfig: { NetworkMode: 'host', Binds: [`${SOCKET}:${SOCKET}`] },
+        Labels: bare
+          ? { [RUN_LABEL]: RUN }
+          : {
+              [RUN_LABEL]: RUN,
+              'com.amazonaws.ecs.task-arn': taskArn,
+              'com.amazonaws.ecs.container-name': 'janitor',
+            },
+        HostConfig: { NetworkMode: bare ? 'none' : 'host', Binds: [`${SOCKET}:${SOCKET}`] },
       });
       await janitor.start();
       return janitor;
@@ -346,13 +352,14 @@ describe.skipIf(!ok)('socket mode on a real engine: the job’s containers die w
       for (const id of [older, otherTaskAgent, agent, laterEcs, scalerOwned.id]) expect(await exists(id)).toBe(true);
     });
 
-    it('with JANITOR_AGENT_CONTAINER it needs no ECS metadata, and also removes stopped children', async () => {
+    it('with JANITOR_AGENT_CONTAINER it needs no ECS metadata, spares itself, and also removes stopped children', async () => {
       const older = await unrelated('j2-older');
       const agent = await unrelated('j2-agent');
-      const janitor = await startJanitor('j2-janitor', [
-        `JANITOR_AGENT_CONTAINER=${RUN}-j2-agent`,
-        'JANITOR_STOP_TIMEOUT=1',
-      ]);
+      const janitor = await startJanitor(
+        'j2-janitor',
+        [`JANITOR_AGENT_CONTAINER=${RUN}-j2-agent`, 'JANITOR_STOP_TIMEOUT=1'],
+        true,
+      );
       const running = await unrelated('j2-child-running');
       const stopped = await unrelated('j2-child-stopped');
       await docker.getContainer(stopped).kill();
@@ -363,6 +370,7 @@ describe.skipIf(!ok)('socket mode on a real engine: the job’s containers die w
       expect(await exists(stopped)).toBe(false);
       expect(await exists(older)).toBe(true);
       expect(await exists(agent)).toBe(true);
+      expect(await exists(janitor.id)).toBe(true);
     });
   });
 });
