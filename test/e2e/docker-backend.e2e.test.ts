@@ -160,6 +160,14 @@ describe.skipIf(!ok)('Docker backend on a real engine', () => {
     expect(await containerExists(docker, ref)).toBe(false);
   });
 
+  it('a negative job id (GoCD test jobs) gets a valid container name and round-trips through the labels', async () => {
+    const outcome = await backend.launch(launchRequest(images, -7));
+    expect(outcome.kind).toBe('launched');
+    expect(await containerExists(docker, containerNameFor(clusterId, -7))).toBe(true);
+    const listed = (await backend.list(parseClusterProfile(clusterProps()))).filter((a) => a.jobId === -7);
+    expect(listed.map((a) => a.agentId)).toEqual([agentIdFor(clusterId, -7)]);
+  });
+
   it('a missing image that cannot be pulled is a failed launch with the engine`s message, and nothing is left', async () => {
     const outcome = await backend.launch(launchRequest(images, 105, { image: '127.0.0.1:1/gas-missing/agent:1' }));
     expect(outcome.kind).toBe('failed');
