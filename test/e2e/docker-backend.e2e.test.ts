@@ -168,6 +168,16 @@ describe.skipIf(!ok)('Docker backend on a real engine', () => {
     expect(listed.map((a) => a.agentId)).toEqual([agentIdFor(clusterId, -7)]);
   });
 
+  it('a container paused from outside is listed as running (not stopping), so the reconciler can still reap it', async () => {
+    const outcome = await backend.launch(launchRequest(images, 109));
+    if (outcome.kind !== 'launched') throw new Error(`expected launched, got ${outcome.kind}`);
+    await docker.getContainer(outcome.agent.ref).pause();
+    const listed = (await backend.list(parseClusterProfile(clusterProps()))).find((a) => a.jobId === 109);
+    expect(listed?.status).toBe('running');
+    await backend.stop(parseClusterProfile(clusterProps()), [outcome.agent], 'test');
+    expect(await containerExists(docker, outcome.agent.ref)).toBe(false);
+  });
+
   it('a missing image that cannot be pulled is a failed launch with the engine`s message, and nothing is left', async () => {
     const outcome = await backend.launch(launchRequest(images, 105, { image: '127.0.0.1:1/gas-missing/agent:1' }));
     expect(outcome.kind).toBe('failed');

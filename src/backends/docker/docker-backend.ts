@@ -79,6 +79,8 @@ function statusFor(state: string): AgentRecord['status'] {
       return 'pending';
     case 'removing':
       return 'stopping';
+    // 'paused' (frozen from outside) counts as running, not stopping: the reconciler skips stopping agents, and a
+    // paused one never resumes by itself; as running, its lost contact or missing registration gets it reaped.
     case 'exited':
     case 'dead':
       return 'stopped';
