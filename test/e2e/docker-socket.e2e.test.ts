@@ -46,10 +46,17 @@ describe.skipIf(!ok)('socket mode on a real engine: the job’s containers die w
   const clusterProps = dockerClusterProps(CLUSTER, { allow_socket_mount: 'true' });
   const otherClusterProps = dockerClusterProps(OTHER_CLUSTER, { allow_socket_mount: 'true' });
 
+  let childrenRemoved = 0;
+
   beforeAll(async () => {
     docker = localDocker();
     images = await ensureTestImages();
-    backend = await createDockerBackend({}, logger, { stopSeconds: 1 });
+    backend = await createDockerBackend({}, logger, {
+      stopSeconds: 1,
+      onChildrenRemoved: (n) => {
+        childrenRemoved += n;
+      },
+    });
     service = new AgentService({ backends: { forCluster: async () => backend }, activity: new ActivityLog(), logger });
     await cleanupRun(docker, RUN, [CLUSTER, OTHER_CLUSTER]);
   });
@@ -129,6 +136,7 @@ describe.skipIf(!ok)('socket mode on a real engine: the job’s containers die w
     expect(started).toHaveLength(3);
     expect(started.every((c) => c.State === 'running')).toBe(true);
 
+    const removedBefore = childrenRemoved;
     const actions = await service.jobCompleted({
       elasticAgentId: agentIdFor(CLUSTER, 202),
       job: job(202),
@@ -136,6 +144,7 @@ describe.skipIf(!ok)('socket mode on a real engine: the job’s containers die w
       agents: [],
     });
     expect(actions).toEqual({ disable: [agentIdFor(CLUSTER, 202)], delete: [agentIdFor(CLUSTER, 202)] });
+    expect(childrenRemoved - removedBefore, 'reported to the reaped-children metric').toBe(3);
     expect(await exists(result.agent.ref)).toBe(false);
     for (const c of started) expect(await exists(c.Id)).toBe(false);
     expect(await children()).toEqual([]);
