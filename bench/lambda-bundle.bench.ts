@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { DEFAULT_SERVICE_CONFIG } from '../infra/lib/scaler-stack.js';
 import { bundleLambda, ROOT } from '../scripts/bundle.js';
-import { agentIdFor } from '../src/agents/agent-id.js';
 import type { BenchResult } from './bench-types.js';
+import { shouldAssignBody } from './support/should-assign-body.js';
 
 const RUNS = 10;
 const MiB = 2 ** 20;
@@ -16,21 +16,7 @@ const TOKEN = 'bench-forwarder-token-0123456789abcdef';
 const PROBE = `const t0 = performance.now();
 const { handler } = await import('./index.mjs');
 const ready = performance.now();
-const body = ${JSON.stringify(
-  JSON.stringify({
-    agent: { agent_id: agentIdFor('bench', 7), agent_state: 'Idle', build_state: 'Idle', config_state: 'Enabled' },
-    elastic_agent_profile_properties: { image: 'i' },
-    cluster_profile_properties: { go_server_url: 'https://gocd.example.com/go' },
-    job_identifier: {
-      pipeline_name: 'p',
-      pipeline_counter: 1,
-      stage_name: 's',
-      stage_counter: '1',
-      job_name: 'j',
-      job_id: 7,
-    },
-  }),
-)};
+const body = ${JSON.stringify(shouldAssignBody('bench', 7))};
 const res = await handler({
   version: '2.0', routeKey: '$default', rawPath: '/gocd/requests/cd.go.elastic-agent.should-assign-work', rawQueryString: '',
   headers: { host: 'x.lambda-url.us-east-1.on.aws', 'content-type': 'application/json', authorization: 'Bearer ${TOKEN}' },

@@ -2,8 +2,8 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { agentIdFor } from '../src/agents/agent-id.js';
 import type { BenchResult } from './bench-types.js';
+import { shouldAssignBody } from './support/should-assign-body.js';
 
 /** should-assign-work over HTTP vs a bare Fastify route, same run, alternating rounds (target ≥ 0.8×). */
 export async function run(): Promise<BenchResult[]> {
@@ -13,19 +13,7 @@ export async function run(): Promise<BenchResult[]> {
   });
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];
   const { bare, real, token } = JSON.parse(line.toString()) as { bare: number; real: number; token: string };
-  const body = JSON.stringify({
-    agent: { agent_id: agentIdFor('bench', 100), agent_state: 'Idle', build_state: 'Idle', config_state: 'Enabled' },
-    elastic_agent_profile_properties: { image: 'i' },
-    cluster_profile_properties: { go_server_url: 'https://g/go' },
-    job_identifier: {
-      pipeline_name: 'p',
-      pipeline_counter: 1,
-      stage_name: 's',
-      stage_counter: '1',
-      job_name: 'j',
-      job_id: 100,
-    },
-  });
+  const body = shouldAssignBody('bench', 100);
   const headers = { 'content-type': 'application/json' };
   const load = (url: string, extra: Record<string, string> = {}) =>
     autocannon({ url, method: 'POST', connections: 10, duration: 3, headers: { ...headers, ...extra }, body });

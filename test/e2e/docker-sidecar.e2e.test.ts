@@ -8,7 +8,15 @@ import { AgentService } from '../../src/agents/agent-service.js';
 import { parseClusterProfile } from '../../src/agents/profiles.js';
 import { containerNameFor, sidecarNamesFor } from '../../src/backends/docker/container-spec.js';
 import { createDockerBackend, type DockerBackend } from '../../src/backends/docker/docker-backend.js';
-import { cleanupRun, dockerClusterProps, execIn, localDocker, runId, waitFor } from '../support/docker-engine.js';
+import {
+  cleanupRun,
+  dockerClusterProps,
+  execIn,
+  localDocker,
+  runId,
+  waitFor,
+  waitForJobScript,
+} from '../support/docker-engine.js';
 import { ensureTestImages, type TestImages, testImagePrereqs } from '../support/docker-images.js';
 import { job } from '../support/gocd-bodies.js';
 import { dockerAvailable, requireService } from '../support/services.js';
@@ -80,21 +88,7 @@ describe.skipIf(!ok)('sidecar mode on a real engine: a DinD daemon per agent', (
     return result.agent;
   }
 
-  async function jobDone(agentRef: string): Promise<void> {
-    const code = await waitFor(
-      'the job script to finish',
-      async () => {
-        const r = await execIn(docker, agentRef, ['cat', '/tmp/job.exit']);
-        return r.exitCode === 0 ? r.output.trim() : undefined;
-      },
-      60_000,
-      250,
-    );
-    if (code !== '0') {
-      const log = (await execIn(docker, agentRef, ['cat', '/tmp/job.log'])).output;
-      throw new Error(`job script failed (${code}): ${log}`);
-    }
-  }
+  const jobDone = (agentRef: string) => waitForJobScript(docker, agentRef, 60_000);
 
   async function volumesOf(agentId: string): Promise<string[]> {
     const { Volumes } = await docker.listVolumes({ filters: { label: [`gocd-agent-scaler.agent-id=${agentId}`] } });

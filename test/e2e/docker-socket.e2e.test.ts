@@ -18,6 +18,7 @@ import {
   RUN_LABEL,
   runId,
   waitFor,
+  waitForJobScript,
 } from '../support/docker-engine.js';
 import { ensureJanitorImage, ensureTestImages, type TestImages, testImagePrereqs } from '../support/docker-images.js';
 import { job } from '../support/gocd-bodies.js';
@@ -92,21 +93,7 @@ describe.skipIf(!ok)('socket mode on a real engine: the job’s containers die w
     });
   }
 
-  async function jobDone(agentRef: string): Promise<void> {
-    const code = await waitFor(
-      'the job script to finish',
-      async () => {
-        const r = await execIn(docker, agentRef, ['cat', '/tmp/job.exit']);
-        return r.exitCode === 0 ? r.output.trim() : undefined;
-      },
-      30_000,
-      200,
-    );
-    if (code !== '0')
-      throw new Error(
-        `job script failed (${code}): ${(await execIn(docker, agentRef, ['cat', '/tmp/job.log'])).output}`,
-      );
-  }
+  const jobDone = (agentRef: string) => waitForJobScript(docker, agentRef, 30_000);
 
   async function children(): Promise<Docker.ContainerInfo[]> {
     const all = await docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${RUN}`] } });

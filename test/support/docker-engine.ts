@@ -173,3 +173,20 @@ function demux(buf: Buffer): string {
   }
   return out;
 }
+
+/** Waits for the fake agent's job script to write its exit code (/tmp/job.exit); fails with its log unless 0. */
+export async function waitForJobScript(docker: Docker, agentRef: string, timeoutMs = 60_000): Promise<void> {
+  const code = await waitFor(
+    'the job script to finish',
+    async () => {
+      const r = await execIn(docker, agentRef, ['cat', '/tmp/job.exit']);
+      return r.exitCode === 0 ? r.output.trim() : undefined;
+    },
+    timeoutMs,
+    250,
+  );
+  if (code !== '0') {
+    const log = (await execIn(docker, agentRef, ['cat', '/tmp/job.log'])).output;
+    throw new Error(`job script failed (${code}): ${log}`);
+  }
+}
