@@ -87,7 +87,8 @@ describe('fuzzing POST /gocd/requests/{requestName}', () => {
           });
           expect(res.statusCode).toBeLessThan(500);
           if (auth !== 'valid') {
-            expect(res.statusCode).toBe(401);
+            // 401; or 404 when the name never reaches the route ('..' normalises the path away). Never a success.
+            expect([401, 404]).toContain(res.statusCode);
             expect(t.backend.launches.length).toBe(launchesBefore);
           }
           expect(({} as Record<string, unknown>).polluted).toBeUndefined();
