@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AgentService } from './agents/agent-service.js';
 import type { Config } from './config/config.schema.js';
 import { createGocdHandlers } from './gocd/gocd-handlers.js';
@@ -6,10 +6,11 @@ import { registerJsonBodyParser } from './http/body-parser.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { registerGocdRoutes } from './http/gocd.routes.js';
 import { registerOperationsRoutes } from './http/health.routes.js';
+import { lazyChildLoggerFactory } from './http/lazy-request-logger.js';
 import { loadOpenApi } from './http/openapi.js';
 import { type OperationsOptions, registerObservabilityRoutes } from './http/operations.routes.js';
 import { registerRegistryRoutes } from './http/registry.routes.js';
-import { registerRequestLog } from './http/request-log.js';
+import { RequestLogController } from './http/request-log.js';
 import type { Logger } from './logger.js';
 import type { PrometheusMetrics } from './metrics/prometheus-metrics.js';
 import type { RegistryServices } from './registry/registry-composition.js';
@@ -36,12 +37,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.limits.bodyBytes,
     requestIdHeader: 'x-request-id',
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new RequestLogController(deps.metrics.httpDuration),
     return503OnClosing: true,
+    childLoggerFactory: lazyChildLoggerFactory,
   });
   registerJsonBodyParser(app);
   registerErrorHandler(app);
-  registerRequestLog(app, deps.metrics.httpDuration);
   registerOperationsRoutes(app, { spec, version: deps.version, dockerStatus: deps.dockerStatus });
   const triggers = deps.registry?.triggers;
   const handlers = createGocdHandlers(

@@ -62,8 +62,10 @@ export function registerGocdRoutes(app: FastifyInstance, options: GocdRouteOptio
         );
       }
       const body = request.body;
-      const validate = validators(name);
-      if (!validate(body ?? {})) {
+      // should-assign-work's rule is total (anything malformed answers false), so validating its body would only
+      // cost time on the hottest path: GoCD asks it for every (job, agent) pair in its assignment loop.
+      const validate = name === SHOULD_ASSIGN_WORK ? undefined : validators(name);
+      if (validate && !validate(body ?? {})) {
         const details = (validate.errors ?? []).map((e) => {
           const missing =
             e.keyword === 'required' ? `/${(e.params as { missingProperty: string }).missingProperty}` : '';

@@ -17,22 +17,27 @@ export function matchesAnySecret(presented: string | undefined, accepted: readon
 }
 
 /**
- * Constant-time matching against a fixed set of secrets, hashed once up front: each check hashes only the presented
- * value (the hot path of every authenticated request).
+ * Constant-time matching against a fixed set of secrets, kept as bytes: each check compares the presented bytes with
+ * every secret (the hot path of every authenticated request, so no hashing). A presented value of another length
+ * compares a secret with itself instead (the same work) and fails, so timing can tell at most the length, which is
+ * not secret (tokens have a documented minimum length and a fixed format).
  */
 export class SecretMatcher {
-  private readonly hashes: Buffer[];
+  private readonly secrets: Buffer[];
 
   constructor(secrets: readonly (string | undefined)[]) {
-    this.hashes = secrets.filter((s): s is string => !!s).map((s) => createHash('sha256').update(s).digest());
+    this.secrets = secrets.filter((s): s is string => !!s).map((s) => Buffer.from(s, 'utf8'));
   }
 
   matches(presented: string | undefined): boolean {
     if (presented === undefined || presented === '') return false;
-    const h = createHash('sha256').update(presented).digest();
+    const bytes = Buffer.from(presented, 'utf8');
     let ok = false;
     // Compare against every secret, always, so timing does not tell which one matched.
-    for (const expected of this.hashes) if (timingSafeEqual(h, expected)) ok = true;
+    for (const secret of this.secrets) {
+      const sameLength = bytes.length === secret.length;
+      if (timingSafeEqual(sameLength ? bytes : secret, secret) && sameLength) ok = true;
+    }
     return ok;
   }
 }
