@@ -24,5 +24,7 @@ export type GocdRequestName = (typeof GOCD_REQUEST_NAMES)[number];
 
 /** Narrowing check for a request name taken from a URL. */
 export function isGocdRequestName(name: string): name is GocdRequestName {
-  return (GOCD_REQUEST_NAMES as readonly string[]).includes(name);
+  return NAMES.has(name);
 }
+
+const NAMES: ReadonlySet<string> = new Set(GOCD_REQUEST_NAMES);

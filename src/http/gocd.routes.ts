@@ -1,5 +1,5 @@
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError, ValidationError } from '../errors.js';
 import type { GocdHandler } from '../gocd/gocd-handlers.js';
 import { GOCD_REQUEST_NAMES, type GocdRequestName, isGocdRequestName } from '../gocd/request-names.js';
@@ -7,6 +7,10 @@ import { requireBearer } from './auth.js';
 import { gocdRequestSchemas, type OpenApiSpec, routeSchema } from './openapi.js';
 
 const SHOULD_ASSIGN_WORK = 'cd.go.elastic-agent.should-assign-work';
+
+function sendJson(reply: FastifyReply, value: unknown): FastifyReply {
+  return reply.type('application/json').send(JSON.stringify(value));
+}
 
 export interface GocdRouteOptions {
   spec: OpenApiSpec;
@@ -53,7 +57,9 @@ export function registerGocdRoutes(app: FastifyInstance, options: GocdRouteOptio
         return app.errorHandler(error, request, reply);
       },
     },
-    async (request, reply) => {
+    // Not async: should-assign-work (and every other synchronous answer) is sent in the same tick, without the
+    // promise and microtask an async handler costs; a handler's promise is returned for Fastify to await.
+    (request, reply) => {
       const name = request.params.requestName;
       if (!isGocdRequestName(name)) {
         throw new AppError(
@@ -76,8 +82,10 @@ export function registerGocdRoutes(app: FastifyInstance, options: GocdRouteOptio
           details,
         );
       }
-      const result = await options.handlers[name](body);
-      return reply.type('application/json').send(JSON.stringify(result));
+      const result = options.handlers[name](body);
+      if (result instanceof Promise) return result.then((value) => sendJson(reply, value));
+      sendJson(reply, result);
+      return undefined;
     },
   );
 }

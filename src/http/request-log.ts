@@ -1,7 +1,6 @@
 import { type FastifyBaseLogger, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
-import type { Histogram } from 'prom-client';
+import type { LatencyHistogram, LatencySeries } from '../metrics/latency-histogram.js';
 
-type Series = ReturnType<Histogram<'method' | 'route' | 'status'>['labels']>;
 /** pino loggers (and the lazy request logger standing in for one) can tell whether a level is written. */
 type LevelAware = FastifyBaseLogger & { isLevelEnabled(level: string): boolean };
 
@@ -15,10 +14,10 @@ type LevelAware = FastifyBaseLogger & { isLevelEnabled(level: string): boolean }
  */
 export class RequestLogController extends LogController {
   // One labelled child per (method, route, status), found without building a key or hashing labels per request.
-  readonly #series = new Map<string, Map<string, Map<number, Series>>>();
-  readonly #latency: Histogram<'method' | 'route' | 'status'>;
+  readonly #series = new Map<string, Map<string, Map<number, LatencySeries>>>();
+  readonly #latency: LatencyHistogram<'method' | 'route' | 'status'>;
 
-  constructor(latency: Histogram<'method' | 'route' | 'status'>) {
+  constructor(latency: LatencyHistogram<'method' | 'route' | 'status'>) {
     super({ disableRequestLogging: true });
     this.#latency = latency;
   }
@@ -36,9 +35,9 @@ export class RequestLogController extends LogController {
     else if ((request.log as LevelAware).isLevelEnabled('debug')) request.log.debug(line(), 'request done');
   }
 
-  #seriesOf(method: string, route: string, status: number): Series {
-    const byRoute = entry(this.#series, method, () => new Map<string, Map<number, Series>>());
-    const byStatus = entry(byRoute, route, () => new Map<number, Series>());
+  #seriesOf(method: string, route: string, status: number): LatencySeries {
+    const byRoute = entry(this.#series, method, () => new Map<string, Map<number, LatencySeries>>());
+    const byStatus = entry(byRoute, route, () => new Map<number, LatencySeries>());
     return entry(byStatus, status, () => this.#latency.labels(method, route, String(status)));
   }
 }

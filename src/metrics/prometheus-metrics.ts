@@ -1,7 +1,8 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { AgentMetrics } from '../agents/agent-metrics.js';
 import type { EcsCallObserver } from '../backends/ecs/ecs-clients.js';
 import type { AgentRecord } from '../backends/port.js';
+import { LatencyHistogram } from './latency-histogram.js';
 
 /** Normalises a failure reason to a bounded label value (`RESOURCE:MEMORY`, `AGENT`, `ThrottlingException` …). */
 export function reasonLabel(reason: string | undefined): string {
@@ -69,7 +70,7 @@ export class PrometheusMetrics implements AgentMetrics {
     labelNames: ['operation'],
     registers: [this.registry],
   });
-  readonly httpDuration = new Histogram({
+  readonly httpDuration = new LatencyHistogram({
     name: 'gocd_agent_scaler_http_request_duration_seconds',
     help: 'HTTP request latency by route and status',
     labelNames: ['method', 'route', 'status'],

@@ -58,7 +58,7 @@ describe('CloudWatch Embedded Metric Format lines (Lambda)', () => {
   it('writes histogram sums and counts, never buckets, and each line is one JSON document', async () => {
     const metrics = new PrometheusMetrics();
     const lines: string[] = [];
-    metrics.httpDuration.observe({ method: 'POST', route: '/gocd/requests/:requestName', status: '200' }, 0.004);
+    metrics.httpDuration.labels('POST', '/gocd/requests/:requestName', '200').observe(0.004);
     await new EmfFlusher(metrics.registry, (l) => lines.push(l)).flush();
     const names = lines.map((l) => Object.keys(JSON.parse(l)).find((k) => k.startsWith('gocd_agent_scaler_http')));
     expect(names.sort()).toEqual([
