@@ -5,7 +5,7 @@ import autocannon from 'autocannon';
 import type { BenchResult } from './bench-types.js';
 import { shouldAssignBody } from './support/should-assign-body.js';
 
-const ROUNDS = 11;
+const ROUNDS = 21;
 
 /** should-assign-work over HTTP vs a bare Fastify route, same run, alternating rounds (target ≥ 0.8×). */
 export async function run(): Promise<BenchResult[]> {
@@ -18,7 +18,7 @@ export async function run(): Promise<BenchResult[]> {
   const body = shouldAssignBody('bench', 100);
   const headers = { 'content-type': 'application/json' };
   const load = (url: string, extra: Record<string, string> = {}) =>
-    autocannon({ url, method: 'POST', connections: 10, duration: 2, headers: { ...headers, ...extra }, body });
+    autocannon({ url, method: 'POST', connections: 10, duration: 1, headers: { ...headers, ...extra }, body });
   const bareRound = async () => (await load(`http://127.0.0.1:${bare}/hello`)).requests.average;
   const realRound = async () => {
     const r = await load(`http://127.0.0.1:${real}/gocd/requests/cd.go.elastic-agent.should-assign-work`, {

@@ -17,6 +17,13 @@ export interface RegistryRouteOptions {
   waitForTriggers?: boolean;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** A registry delivery's exact bytes (signature checks, content ids); GoCD requests do not keep them. */
+    rawBody?: Buffer;
+  }
+}
+
 type Params = { name: string; token?: string };
 
 /** The answer to an accepted or ignored delivery. */
@@ -53,15 +60,18 @@ export function registerRegistryRoutes(app: FastifyInstance, options: RegistryRo
     }
   };
 
+  // The exact bytes are read here (bounded) and kept: HMAC types check their signature over them before anything is
+  // parsed, and every type derives its content id from them. The same bytes then go to the JSON parser.
   const preParsing = async (request: FastifyRequest, _reply: unknown, payload: NodeJS.ReadableStream) => {
     const entry = lookup((request.params as Params).name);
-    if (!needsBody(entry)) return payload;
-    // The signature covers the exact bytes: read them (bounded), check, then hand the same bytes to the parser.
     const raw = await readBounded(payload, request.headers['content-length'], bodyLimit);
-    const decision = authenticateBody(entry, request.headers, raw);
-    if (!decision.ok) {
-      options.registry?.metrics.registryEvent(entry.type, 'rejected');
-      throw new AppError('UNAUTHORIZED', decision.reason);
+    request.rawBody = raw;
+    if (needsBody(entry)) {
+      const decision = authenticateBody(entry, request.headers, raw);
+      if (!decision.ok) {
+        options.registry?.metrics.registryEvent(entry.type, 'rejected');
+        throw new AppError('UNAUTHORIZED', decision.reason);
+      }
     }
     const replay = Readable.from([raw]) as Readable & { receivedEncodedLength?: number };
     replay.receivedEncodedLength = raw.length;
