@@ -28,25 +28,36 @@ export class RequestLogController extends LogController {
     const status = reply.statusCode;
     const elapsed = reply.elapsedTime;
     this.#seriesOf(method, route, status).observe(elapsed / 1000);
-    // The line is built only when it is written: most answers are debug lines, below the default level.
-    const line = () => ({ method, route, status, ms: Math.round(elapsed * 10) / 10 });
-    if (error) request.log.warn({ ...line(), err: error }, 'response failed');
-    else if (status >= 400) request.log.info(line(), 'request refused');
-    else if ((request.log as LevelAware).isLevelEnabled('debug')) request.log.debug(line(), 'request done');
+    // The line is built only when it is written: most answers are debug lines, below the default level. No closure
+    // is made per request (this runs on every answer, should-assign-work's included).
+    const log = request.log;
+    if (error) log.warn({ ...requestLine(method, route, status, elapsed), err: error }, 'response failed');
+    else if (status >= 400) log.info(requestLine(method, route, status, elapsed), 'request refused');
+    else if ((log as LevelAware).isLevelEnabled('debug')) {
+      log.debug(requestLine(method, route, status, elapsed), 'request done');
+    }
   }
 
   #seriesOf(method: string, route: string, status: number): LatencySeries {
-    const byRoute = entry(this.#series, method, () => new Map<string, Map<number, LatencySeries>>());
-    const byStatus = entry(byRoute, route, () => new Map<number, LatencySeries>());
-    return entry(byStatus, status, () => this.#latency.labels(method, route, String(status)));
+    let byRoute = this.#series.get(method);
+    if (byRoute === undefined) {
+      byRoute = new Map();
+      this.#series.set(method, byRoute);
+    }
+    let byStatus = byRoute.get(route);
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      byRoute.set(route, byStatus);
+    }
+    let series = byStatus.get(status);
+    if (series === undefined) {
+      series = this.#latency.labels(method, route, String(status));
+      byStatus.set(status, series);
+    }
+    return series;
   }
 }
 
-function entry<K, V>(map: Map<K, V>, key: K, make: () => V): V {
-  let value = map.get(key);
-  if (value === undefined) {
-    value = make();
-    map.set(key, value);
-  }
-  return value;
+function requestLine(method: string, route: string, status: number, elapsedMs: number) {
+  return { method, route, status, ms: Math.round(elapsedMs * 10) / 10 };
 }
