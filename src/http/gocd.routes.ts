@@ -1,5 +1,5 @@
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ValidationError } from '../errors.js';
 import type { GocdHandler } from '../gocd/gocd-handlers.js';
 import { GOCD_REQUEST_NAMES, type GocdRequestName, isGocdRequestName } from '../gocd/request-names.js';
@@ -7,6 +7,7 @@ import { requireBearer } from './auth.js';
 import { gocdRequestSchemas, type OpenApiSpec, routeSchema } from './openapi.js';
 
 const SHOULD_ASSIGN_WORK = 'cd.go.elastic-agent.should-assign-work';
+const SHOULD_ASSIGN_WORK_PATH = `/gocd/requests/${SHOULD_ASSIGN_WORK}`;
 
 function sendJson(reply: FastifyReply, value: unknown): FastifyReply {
   return reply.type('application/json').send(JSON.stringify(value));
@@ -38,27 +39,66 @@ function compileValidators(spec: OpenApiSpec): (name: string) => ValidateFunctio
   };
 }
 
-/** `POST /gocd/requests/{requestName}`: bearer auth, per-request body schema, then the request's handler. */
+/**
+ * `POST /gocd/requests/{requestName}`: bearer auth, per-request body schema, then the request's handler.
+ *
+ * should-assign-work also has its own static route (`/gocd/requests/cd.go.elastic-agent.should-assign-work`, listed
+ * in openapi.yaml): GoCD asks it for every (job, agent) pair of its assignment loop, and a static route skips the
+ * parametric match, the decoding and validation of the name, and the name lookup. Both routes answer it through the
+ * same code. The router decodes a path before matching it, so every spelling of the name (percent-encoded letters,
+ * a query string) reaches the static route.
+ */
 export function registerGocdRoutes(app: FastifyInstance, options: GocdRouteOptions): void {
   const validators = compileValidators(options.spec);
+  const onRequest = requireBearer([options.forwarderToken]);
+
+  // should-assign-work is total (DESIGN.md): a body that is not even JSON answers `false`, never an error, as the
+  // forwarder's local rule does (a 400 here means auth already passed). Everything else goes to the root handler.
+  const shouldAssignErrorHandler = (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+    if ((error as { statusCode?: number }).statusCode === 400) {
+      return reply.code(200).type('application/json').send('false');
+    }
+    return app.errorHandler(error, request, reply);
+  };
+
+  // Not async: should-assign-work (and every other synchronous answer) is sent in the same tick, without the
+  // promise and microtask an async handler costs; a handler's promise is returned for Fastify to await.
+  const answer = (name: GocdRequestName, body: unknown, reply: FastifyReply) => {
+    // should-assign-work's rule is total (anything malformed answers false), so validating its body would only
+    // cost time on the hottest path.
+    const validate = name === SHOULD_ASSIGN_WORK ? undefined : validators(name);
+    if (validate && !validate(body ?? {})) {
+      const details = (validate.errors ?? []).map((e) => {
+        const missing = e.keyword === 'required' ? `/${(e.params as { missingProperty: string }).missingProperty}` : '';
+        return { path: `body${e.instancePath}${missing}`, message: e.message ?? 'invalid' };
+      });
+      throw new ValidationError(
+        `invalid ${name} body: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`,
+        details,
+      );
+    }
+    const result = options.handlers[name](body);
+    if (result instanceof Promise) return result.then((value) => sendJson(reply, value));
+    sendJson(reply, result);
+    return undefined;
+  };
+
+  app.post(
+    SHOULD_ASSIGN_WORK_PATH,
+    {
+      schema: routeSchema(options.spec, 'post', SHOULD_ASSIGN_WORK_PATH),
+      onRequest,
+      errorHandler: shouldAssignErrorHandler,
+    },
+    (request, reply) => answer(SHOULD_ASSIGN_WORK, request.body, reply),
+  );
+
   app.post<{ Params: { requestName: string } }>(
     '/gocd/requests/:requestName',
     {
       schema: routeSchema(options.spec, 'post', '/gocd/requests/{requestName}'),
-      onRequest: requireBearer([options.forwarderToken]),
-      // should-assign-work is total (DESIGN.md): a body that is not even JSON answers `false`, never an error, as the
-      // forwarder's local rule does (a 400 here means auth already passed). Everything else goes to the root handler.
-      errorHandler: (error, request, reply) => {
-        const status = (error as { statusCode?: number }).statusCode ?? 500;
-        const name = (request.params as { requestName?: string }).requestName;
-        if (name === SHOULD_ASSIGN_WORK && status === 400) {
-          return reply.code(200).type('application/json').send('false');
-        }
-        return app.errorHandler(error, request, reply);
-      },
+      onRequest,
     },
-    // Not async: should-assign-work (and every other synchronous answer) is sent in the same tick, without the
-    // promise and microtask an async handler costs; a handler's promise is returned for Fastify to await.
     (request, reply) => {
       const name = request.params.requestName;
       if (!isGocdRequestName(name)) {
@@ -67,25 +107,7 @@ export function registerGocdRoutes(app: FastifyInstance, options: GocdRouteOptio
           `unknown GoCD request name '${name}'; this plugin implements elastic-agent extension v5`,
         );
       }
-      const body = request.body;
-      // should-assign-work's rule is total (anything malformed answers false), so validating its body would only
-      // cost time on the hottest path: GoCD asks it for every (job, agent) pair in its assignment loop.
-      const validate = name === SHOULD_ASSIGN_WORK ? undefined : validators(name);
-      if (validate && !validate(body ?? {})) {
-        const details = (validate.errors ?? []).map((e) => {
-          const missing =
-            e.keyword === 'required' ? `/${(e.params as { missingProperty: string }).missingProperty}` : '';
-          return { path: `body${e.instancePath}${missing}`, message: e.message ?? 'invalid' };
-        });
-        throw new ValidationError(
-          `invalid ${name} body: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`,
-          details,
-        );
-      }
-      const result = options.handlers[name](body);
-      if (result instanceof Promise) return result.then((value) => sendJson(reply, value));
-      sendJson(reply, result);
-      return undefined;
+      return answer(name, request.body, reply);
     },
   );
 }

@@ -283,6 +283,51 @@ describe('should-assign-work', () => {
   });
 });
 
+describe('should-assign-work on its static route', () => {
+  const served = async () =>
+    (await t.metrics.registry.getSingleMetricAsString('gocd_agent_scaler_http_request_duration_seconds'))
+      .split('\n')
+      .filter((l) => l.startsWith('gocd_agent_scaler_http_request_duration_seconds_count'))
+      .join('\n');
+  const mine = JSON.stringify({ agent: { agent_id: agentIdFor('test', 7) }, job_identifier: job(7) });
+
+  it('serves every spelling of the name (percent-encoded, with a query) from the static route, same answers', async () => {
+    for (const url of [
+      '/gocd/requests/cd.go.elastic-agent.should-assign-work',
+      '/gocd/requests/cd.go.elastic-agent.should%2Dassign-work',
+      '/gocd/requests/cd.go.elastic-agent.should-assign-wor%6B?x=1',
+    ]) {
+      const yes = await t.app.inject({ method: 'POST', url, headers: t.auth, payload: mine });
+      const no = await t.app.inject({ method: 'POST', url, headers: t.auth, payload: '{not json' });
+      expect([yes.statusCode, yes.body, no.statusCode, no.body]).toEqual([200, 'true', 200, 'false']);
+      expect(yes.headers['content-type']).toMatch(/^application\/json/);
+    }
+    const counts = await served();
+    expect(counts).toContain('route="/gocd/requests/cd.go.elastic-agent.should-assign-work",status="200"} 6');
+    expect(counts).not.toContain('route="/gocd/requests/:requestName"');
+  });
+
+  it('still needs the token (401, nothing read) and still refuses an oversize body with 413', async () => {
+    const url = '/gocd/requests/cd.go.elastic-agent.should-assign-work';
+    const noToken = await t.app.inject({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/json' },
+      payload: mine,
+    });
+    expect(noToken.statusCode).toBe(401);
+    const wrong = await t.app.inject({
+      method: 'POST',
+      url,
+      headers: { ...t.auth, authorization: 'Bearer not-the-token' },
+      payload: mine,
+    });
+    expect(wrong.statusCode).toBe(401);
+    const big = JSON.stringify({ pad: 'x'.repeat(t.config.limits.bodyBytes) });
+    expect((await t.app.inject({ method: 'POST', url, headers: t.auth, payload: big })).statusCode).toBe(413);
+  });
+});
+
 describe('job-completion and server-ping', () => {
   it('stops the agent with a reason naming the job, and asks the forwarder to disable and delete it', async () => {
     await post('cd.go.elastic-agent.create-agent', createAgentBody(50));
