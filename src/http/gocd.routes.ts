@@ -44,9 +44,9 @@ function compileValidators(spec: OpenApiSpec): (name: string) => ValidateFunctio
  *
  * should-assign-work also has its own static route (`/gocd/requests/cd.go.elastic-agent.should-assign-work`, listed
  * in openapi.yaml): GoCD asks it for every (job, agent) pair of its assignment loop, and a static route skips the
- * parametric match, the decoding and validation of the name, and the name lookup. Both routes answer it through the
- * same code. The router decodes a path before matching it, so every spelling of the name (percent-encoded letters,
- * a query string) reaches the static route.
+ * parametric match, the decoding and validation of the name, and the name lookup. The router decodes a path before
+ * matching it, so every spelling of the name (percent-encoded letters, a query string) reaches the static route, and
+ * the parametric route never answers should-assign-work.
  */
 export function registerGocdRoutes(app: FastifyInstance, options: GocdRouteOptions): void {
   const validators = compileValidators(options.spec);
@@ -61,28 +61,30 @@ export function registerGocdRoutes(app: FastifyInstance, options: GocdRouteOptio
     return app.errorHandler(error, request, reply);
   };
 
-  // Not async: should-assign-work (and every other synchronous answer) is sent in the same tick, without the
-  // promise and microtask an async handler costs; a handler's promise is returned for Fastify to await.
-  const answer = (name: GocdRequestName, body: unknown, reply: FastifyReply) => {
-    // should-assign-work's rule is total (anything malformed answers false), so validating its body would only
-    // cost time on the hottest path.
-    const validate = name === SHOULD_ASSIGN_WORK ? undefined : validators(name);
-    if (validate && !validate(body ?? {})) {
-      const details = (validate.errors ?? []).map((e) => {
-        const missing = e.keyword === 'required' ? `/${(e.params as { missingProperty: string }).missingProperty}` : '';
-        return { path: `body${e.instancePath}${missing}`, message: e.message ?? 'invalid' };
-      });
-      throw new ValidationError(
-        `invalid ${name} body: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`,
-        details,
-      );
-    }
-    const result = options.handlers[name](body);
+  // The body schema of a request name from openapi.yaml's x-gocd-requests; a 400 names every problem.
+  const validateBody = (name: GocdRequestName, body: unknown): void => {
+    const validate = validators(name);
+    if (validate(body ?? {})) return;
+    const details = (validate.errors ?? []).map((e) => {
+      const missing = e.keyword === 'required' ? `/${(e.params as { missingProperty: string }).missingProperty}` : '';
+      return { path: `body${e.instancePath}${missing}`, message: e.message ?? 'invalid' };
+    });
+    throw new ValidationError(
+      `invalid ${name} body: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`,
+      details,
+    );
+  };
+
+  // Handlers are not async: a synchronous answer (should-assign-work's included) is sent in the same tick, without
+  // the promise and microtask an async handler costs; a handler's promise is returned for Fastify to await.
+  const respond = (reply: FastifyReply, result: unknown) => {
     if (result instanceof Promise) return result.then((value) => sendJson(reply, value));
     sendJson(reply, result);
     return undefined;
   };
 
+  // should-assign-work's rule is total (anything malformed answers false), so its body is not validated: that would
+  // only cost time on the hottest path.
   app.post(
     SHOULD_ASSIGN_WORK_PATH,
     {
@@ -90,7 +92,7 @@ export function registerGocdRoutes(app: FastifyInstance, options: GocdRouteOptio
       onRequest,
       errorHandler: shouldAssignErrorHandler,
     },
-    (request, reply) => answer(SHOULD_ASSIGN_WORK, request.body, reply),
+    (request, reply) => respond(reply, options.handlers[SHOULD_ASSIGN_WORK](request.body)),
   );
 
   app.post<{ Params: { requestName: string } }>(
@@ -107,7 +109,8 @@ export function registerGocdRoutes(app: FastifyInstance, options: GocdRouteOptio
           `unknown GoCD request name '${name}'; this plugin implements elastic-agent extension v5`,
         );
       }
-      return answer(name, request.body, reply);
+      validateBody(name, request.body);
+      return respond(reply, options.handlers[name](request.body));
     },
   );
 }

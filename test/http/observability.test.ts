@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { CLUSTER, createAgentBody, PROFILE } from '../support/gocd-bodies.js';
+import { sample } from '../support/metric-sample.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 let t: TestApp;
@@ -18,15 +19,6 @@ const gocd = (name: string, body: unknown) =>
     headers: t.auth,
     payload: JSON.stringify(body),
   });
-
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (want.every((w) => line.includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return undefined;
-}
 
 describe('GET /metrics', () => {
   it('exposes prefixed metrics for launches, outcomes, agents by state and mode, reaping and latency', async () => {
