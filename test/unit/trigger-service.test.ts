@@ -5,7 +5,8 @@ import { createLogger } from '../../src/logger.js';
 import type { TagSource } from '../../src/registry/digest-resolver.js';
 import type { ImagePushed } from '../../src/registry/image-pushed.js';
 import { SubscriptionTable } from '../../src/registry/subscriptions.js';
-import { type PipelineScheduler, seenKey, TriggerService } from '../../src/registry/trigger-service.js';
+import { dedupeKeys } from '../../src/registry/dedupe-keys.js';
+import { type PipelineScheduler, TriggerService } from '../../src/registry/trigger-service.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 
 /** A scheduler whose answers are scripted per call; records every call. */
@@ -182,8 +183,12 @@ describe('trigger service', () => {
   it('lets a redelivery through once a dead process left its pending claim to expire', async () => {
     const { triggers, store, clock } = setup();
     // A claim as a crashed process leaves it: pending, never settled.
-    await store.putIfAbsent('dlv|docker|delivery-1', 'pending:dead', 180);
-    await store.putIfAbsent('trg|deploy-app|registry.example.com/team/app:1.0.0@sha256:aaa', 'pending:dead', 180);
+    await store.putIfAbsent(dedupeKeys.delivery('docker', 'delivery-1'), 'pending:dead', 180);
+    await store.putIfAbsent(
+      dedupeKeys.trigger('docker', 'deploy-app', 'registry.example.com/team/app', '1.0.0', 'sha256:aaa'),
+      'pending:dead',
+      180,
+    );
     expect((await triggers.submit(push())).status).toBe('duplicate');
     clock.now += 181_000;
     const { records } = await submitAndWait(triggers, push());
@@ -193,7 +198,7 @@ describe('trigger service', () => {
   it('records the digest as seen for the backstop poll only when nothing was released', async () => {
     const { triggers, store } = setup();
     await submitAndWait(triggers, push());
-    expect(await store.get(seenKey('registry.example.com/team/app', '1.0.0'))).toBe('sha256:aaa');
+    expect(await store.get(dedupeKeys.seen('docker', 'registry.example.com/team/app', '1.0.0'))).toBe('sha256:aaa');
   });
 
   it('ignores a push no subscription matches without writing to the store', async () => {
