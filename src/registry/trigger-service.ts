@@ -155,18 +155,16 @@ export class TriggerService {
     const owner = `pending:${randomUUID()}`;
     const deliveryKey = dedupeKeys.delivery(push.registry, this.identity(push));
     if (!(await this.options.store.putIfAbsent(deliveryKey, owner, this.pendingTtl))) {
-      this.options.logger.info(
-        {
-          registry: push.registry,
-          image: imageName(push),
-          tag: push.tag,
-          digest: push.digest,
-          deliveryId: push.deliveryId,
-        },
-        push.deliveryId || push.digest
-          ? 'duplicate delivery ignored'
-          : `duplicate delivery ignored: the same tag without a digest within ${this.windowTtl} s (give the registry entry an apiUrl to tell pushes apart)`,
-      );
+      const where = { registry: push.registry, image: imageName(push), tag: push.tag, deliveryId: push.deliveryId };
+      if (push.deliveryId || push.digest)
+        this.options.logger.debug({ ...where, digest: push.digest }, 'duplicate delivery ignored');
+      else {
+        // The one case where a genuine push may be taken for a duplicate: say so where operators look.
+        this.options.logger.info(
+          where,
+          `push ignored: the same tag without a digest within ${this.windowTtl} s (give the registry entry an apiUrl to tell pushes apart)`,
+        );
+      }
       return { status: 'duplicate', reason: 'already delivered', done: Promise.resolve([]) };
     }
     const done = this.track(this.process(push, pipelines, source, deliveryKey, owner));

@@ -67,6 +67,8 @@ const PIPELINES = [
 ];
 
 const V1 = 'application/vnd.docker.distribution.events.v1+json';
+/** Harbor's CloudEvents format is sent as `application/cloudevents+json`. */
+const CLOUDEVENTS = { mediaType: 'application/cloudevents+json' };
 const V2 = 'application/vnd.docker.distribution.events.v2+json';
 
 /** Where and how each provider posts (its path, and the headers it really sends besides its credential). */
@@ -186,7 +188,7 @@ const ECR_DIGEST = 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378a
 const accepted = (pipeline: string, e: Record<string, string>): Outcome => ({ kind: 'accepted', pipeline, env: e });
 const ignored = (...reasons: string[]): Outcome => ({ kind: 'ignored', ignored: reasons });
 
-export const CORPUS: CorpusCase[] = [
+const CORPUS: CorpusCase[] = [
   // distribution 2.x (events.v1+json, captured from Debian's docker-registry) and 3.x (events.v2+json)
   { file: 'distribution-index-push.json', provider: 'distribution', outcome: accepted('deploy-app', TEAM_APP) },
   {
@@ -257,41 +259,41 @@ export const CORPUS: CorpusCase[] = [
   {
     file: 'harbor-push-cloudevents.json',
     provider: 'harbor',
-    via: { mediaType: 'application/cloudevents+json' },
+    via: CLOUDEVENTS,
     outcome: accepted('harbor-pipeline', HARBOR),
   },
   { file: 'harbor-push-untagged-default.json', provider: 'harbor', outcome: ignored('untagged artifact push') },
   {
     file: 'harbor-push-untagged-cloudevents.json',
     provider: 'harbor',
-    via: { mediaType: 'application/cloudevents+json' },
+    via: CLOUDEVENTS,
     outcome: ignored('untagged artifact push'),
   },
   { file: 'harbor-pull-default.json', provider: 'harbor', outcome: ignored('PULL_ARTIFACT event') },
   {
     file: 'harbor-pull-cloudevents.json',
     provider: 'harbor',
-    via: { mediaType: 'application/cloudevents+json' },
+    via: CLOUDEVENTS,
     outcome: ignored('harbor.artifact.pulled event'),
   },
   { file: 'harbor-delete-default.json', provider: 'harbor', outcome: ignored('DELETE_ARTIFACT event') },
   {
     file: 'harbor-delete-cloudevents.json',
     provider: 'harbor',
-    via: { mediaType: 'application/cloudevents+json' },
+    via: CLOUDEVENTS,
     outcome: ignored('harbor.artifact.deleted event'),
   },
   { file: 'harbor-scan-completed-default.json', provider: 'harbor', outcome: ignored('SCANNING_COMPLETED event') },
   {
     file: 'harbor-scan-completed-cloudevents.json',
     provider: 'harbor',
-    via: { mediaType: 'application/cloudevents+json' },
+    via: CLOUDEVENTS,
     outcome: ignored('harbor.scan.completed event'),
   },
   {
     file: 'harbor-scan-failed-cloudevents.json',
     provider: 'harbor',
-    via: { mediaType: 'application/cloudevents+json' },
+    via: CLOUDEVENTS,
     outcome: ignored('harbor.scan.failed event'),
   },
   // GitHub Packages: package and registry_package, container and not
