@@ -246,7 +246,14 @@ export class TriggerService {
       records = await Promise.all(pipelines.map((p) => this.trigger(push, p, source)));
       // The poll's baseline moves only when nothing was released, so the next poll still sees a released change.
       if (push.digest && !records.some((r) => r.outcome === 'released')) {
-        await store.put(dedupeKeys.seen(push.registry, imageName(push), push.tag), push.digest, this.doneTtl);
+        const seen = dedupeKeys.seen(push.registry, imageName(push), push.tag);
+        // After the triggers ran: a failure here must not report them released (their keys already hold).
+        await store.put(seen, push.digest, this.doneTtl).catch((err: unknown) => {
+          logger.warn(
+            { err, registry: push.registry, image: imageName(push), tag: push.tag },
+            'could not record the digest as seen for the backstop poll',
+          );
+        });
       }
     } catch (err) {
       // The store failed before any trigger claimed: nothing was scheduled, let a redelivery redo it all.
