@@ -43,7 +43,14 @@ export interface Config {
     /** How long a 409/5xx schedule answer is retried before the trigger is reported failed. */
     scheduleRetryWindowSeconds: number;
   };
-  store: { type: 'memory' | 'dynamodb'; tableName?: string; region?: string; ttlDays: number };
+  store: {
+    type: 'memory' | 'dynamodb';
+    tableName?: string;
+    region?: string;
+    ttlDays: number;
+    /** Memory store: live dedupe keys kept per registry entry; past it new deliveries are refused (503). */
+    maxKeysPerRegistry: number;
+  };
   registries: RegistryConfig[];
   subscriptions: SubscriptionConfig[];
   poll: { intervalSeconds: number };
@@ -109,6 +116,7 @@ export const configSchema: SchemaObject = {
         tableName: { ...nonEmpty, nullable: true },
         region: { ...nonEmpty, nullable: true },
         ttlDays: { type: 'integer', minimum: 1, maximum: 3650, default: 30 },
+        maxKeysPerRegistry: { type: 'integer', minimum: 100, maximum: 10_000_000, default: 100_000 },
       },
     },
     registries: {

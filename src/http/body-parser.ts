@@ -18,6 +18,24 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
       done(null, undefined);
       return;
     }
-    parseJson(request, text, done);
+    parseJson(request, text, (err, parsed) => {
+      if (!err) {
+        done(null, parsed);
+        return;
+      }
+      // Fastify's message always says 'application/json'; name the media type the sender really used.
+      const mediaType = String(request.headers['content-type'] ?? '')
+        .split(';')[0]!
+        .trim();
+      done(invalidJson(mediaType), undefined);
+    });
+  });
+}
+
+/** Fastify's invalid-JSON error (same code, 400), naming the media type that was sent. */
+function invalidJson(mediaType: string): Error {
+  return Object.assign(new Error(`Body is not valid JSON but content-type is set to '${mediaType}'`), {
+    code: 'FST_ERR_CTP_INVALID_JSON_BODY',
+    statusCode: 400,
   });
 }

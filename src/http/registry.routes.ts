@@ -95,11 +95,15 @@ export function registerRegistryRoutes(app: FastifyInstance, options: RegistryRo
     }
     const submitted: SubmitResult[] = [];
     for (const push of parsed.pushes) submitted.push(await services.triggers.submit(push, 'webhook'));
+    for (const test of parsed.tests ?? []) services.triggers.recordTest(test, 'webhook');
     const ack: RegistryAck = {
       accepted: submitted.filter((s) => s.status === 'accepted').length,
       duplicates: submitted.filter((s) => s.status === 'duplicate').length,
       unsubscribed: submitted.filter((s) => s.status === 'unsubscribed').length,
-      ignored: parsed.ignored,
+      ignored: [
+        ...parsed.ignored,
+        ...submitted.flatMap((s) => (s.status === 'not-found' && s.reason ? [s.reason] : [])),
+      ],
     };
     const m = services.metrics;
     if (ack.accepted) m.registryEvent(entry.type, 'triggered', ack.accepted);

@@ -13,6 +13,13 @@ import type { LambdaRoutes } from './lambda-handler.js';
 /** Thrown to fail an invocation on purpose, so Lambda (async) or SQS delivers the work again. */
 export class RetryLaterError extends Error {}
 
+const ECR_OUTCOME = {
+  accepted: 'triggered',
+  duplicate: 'duplicate',
+  unsubscribed: 'unmatched',
+  'not-found': 'ignored',
+} as const;
+
 /** Time kept back from the invocation's remaining time for settling keys and answering. */
 const MARGIN_MS = 15_000;
 
@@ -72,7 +79,9 @@ export function registryInvocations(
           log.debug({ registry: entry.name, ignored: pushes.ignored }, 'ECR event ignored');
         for (const push of pushes.pushes) {
           const submitted = await registry.triggers.submit(push, 'webhook');
-          registry.metrics.registryEvent('ecr', submitted.status === 'accepted' ? 'triggered' : 'duplicate');
+          // Counted as `POST /registry/<name>` counts them.
+          registry.metrics.registryEvent('ecr', ECR_OUTCOME[submitted.status]);
+          if (submitted.reason) log.info({ registry: entry.name, status: submitted.status }, submitted.reason);
           records.push(...(await submitted.done));
         }
       }

@@ -1,9 +1,10 @@
 import type { RegistryConfig } from '../config/config.schema.js';
 import type { Logger } from '../logger.js';
 import type { KeyValueStore } from '../store/store.port.js';
+import { dedupeKeys } from './dedupe-keys.js';
 import type { TagSource } from './digest-resolver.js';
-import { type CompiledSubscription, type SubscriptionTable, tagMatches } from './subscriptions.js';
-import { seenKey, type TriggerService } from './trigger-service.js';
+import { type CompiledSubscription, globPrefix, type SubscriptionTable, tagMatches } from './subscriptions.js';
+import type { TriggerService } from './trigger-service.js';
 
 /** What one poll round did. */
 export interface PollReport {
@@ -12,7 +13,9 @@ export interface PollReport {
   baselines: number;
   /** Tags whose digest moved since the last sight: submitted as pushes. */
   changed: number;
-  /** Why some subscriptions were not polled (glob images, no API access). */
+  /** Repositories found for glob subscriptions by listing their registry's repositories. */
+  globRepositories: number;
+  /** Why some subscriptions (or tags) were not polled (no API access, no repository listing, the read budget). */
   skipped: string[];
   errors: number;
 }
@@ -27,7 +30,10 @@ export interface BackstopPollerOptions {
   /** `poll.intervalSeconds`; 0 = off. */
   intervalSeconds: number;
   ttlDays: number;
-  /** Tags per image whose digest is read in one round (default 100). */
+  /**
+   * Tags per subscribed image whose digest is read in one round (default 100). A glob subscription counts as one
+   * image: the repositories it expands to share that many reads, so globs do not raise a round's read budget.
+   */
   maxTagsPerImage?: number;
 }
 
@@ -72,45 +78,108 @@ export class BackstopPoller {
 
   private async round(): Promise<PollReport> {
     const { logger } = this.options;
-    const report: PollReport = { images: 0, baselines: 0, changed: 0, skipped: [], errors: 0 };
-    const byImage = new Map<string, CompiledSubscription[]>();
-    for (const s of this.options.subscriptions.subscriptions) {
-      if (s.isGlob) {
-        report.skipped.push(`${s.image}: glob images cannot be polled (tags are listed per repository)`);
-        continue;
-      }
-      byImage.set(s.image, [...(byImage.get(s.image) ?? []), s]);
-    }
-    for (const [image, subs] of byImage) {
-      const registry = this.options.registries.find(
-        (r) => image.startsWith(`${r.host}/`) && this.options.tagSources(r.name),
-      );
-      if (!registry) {
-        report.skipped.push(`${image}: no registry entry with API access (apiUrl, or type ecr) for its host`);
+    const report: PollReport = { images: 0, baselines: 0, changed: 0, globRepositories: 0, skipped: [], errors: 0 };
+    const max = this.options.maxTagsPerImage ?? 100;
+    const targets = await this.targets(report);
+    // The round's read budget: `max` digests per exact image and per glob, whatever the globs expand to.
+    let budget = max * targets.budgetUnits;
+    for (const target of targets.list) {
+      if (budget <= 0) {
+        report.skipped.push(`${target.image}: the round's read budget (${max} tags per subscribed image) is spent`);
         continue;
       }
       report.images++;
       try {
-        await this.pollImage(image, registry, subs, report);
+        budget -= await this.pollImage(target, Math.min(max, budget), report);
       } catch (err) {
         report.errors++;
-        logger.warn({ err, image, registry: registry.name }, 'backstop poll of an image failed; next round retries');
+        logger.warn(
+          { err, image: target.image, registry: target.registry.name },
+          'backstop poll of an image failed; next round retries',
+        );
       }
     }
+    if (report.skipped.length) logger.warn({ skipped: report.skipped }, 'backstop poll skipped some subscriptions');
     logger.debug({ ...report, skipped: report.skipped.length }, 'backstop poll round done');
     return report;
   }
 
-  private async pollImage(
-    image: string,
-    registry: Pick<RegistryConfig, 'name' | 'host'>,
-    subs: CompiledSubscription[],
-    report: PollReport,
-  ): Promise<void> {
+  /**
+   * What this round reads: one target per repository (exact images first, then those glob subscriptions expand to,
+   * each registry's repository list read once), each with every subscription that matches it, so a repository's tags
+   * are listed once however many subscriptions follow it.
+   */
+  private async targets(report: PollReport): Promise<{ list: PollTarget[]; budgetUnits: number }> {
+    const byKey = new Map<string, PollTarget>();
+    const add = (registry: Pick<RegistryConfig, 'name' | 'host'>, repository: string, sub: CompiledSubscription) => {
+      const key = `${registry.name}|${repository}`;
+      const target = byKey.get(key) ?? { registry, repository, image: `${registry.host}/${repository}`, subs: [] };
+      if (!target.subs.includes(sub)) target.subs.push(sub);
+      byKey.set(key, target);
+    };
+    const pollable = this.options.registries.filter((r) => this.options.tagSources(r.name));
+    const exactImages = new Set<string>();
+    const globs = this.options.subscriptions.subscriptions.filter((s) => s.isGlob);
+    for (const s of this.options.subscriptions.subscriptions) {
+      if (s.isGlob) continue;
+      const registry = pollable.find((r) => s.image.startsWith(`${r.host}/`));
+      if (!registry) {
+        report.skipped.push(`${s.image}: no registry entry with API access (apiUrl, or type ecr) for its host`);
+        continue;
+      }
+      exactImages.add(s.image);
+      add(registry, s.image.slice(registry.host.length + 1), s);
+    }
+    const catalogs = new Map<string, Promise<{ repositories: string[]; truncated: boolean }>>();
+    const globRepos = new Set<string>();
+    for (const glob of globs) {
+      const prefix = globPrefix(glob.image);
+      const candidates = pollable.filter((r) => `${r.host}/`.startsWith(prefix) || prefix.startsWith(`${r.host}/`));
+      if (candidates.length === 0) {
+        report.skipped.push(`${glob.image}: no registry entry with API access (apiUrl, or type ecr) for its host`);
+        continue;
+      }
+      for (const registry of candidates) {
+        const source = this.options.tagSources(registry.name)!;
+        if (!source.listRepositories) {
+          report.skipped.push(`${glob.image}: registry '${registry.name}' cannot list its repositories`);
+          continue;
+        }
+        let catalog = catalogs.get(registry.name);
+        if (!catalog) {
+          catalog = source.listRepositories();
+          catalogs.set(registry.name, catalog);
+        }
+        let listed: { repositories: string[]; truncated: boolean };
+        try {
+          listed = await catalog;
+        } catch (err) {
+          report.errors++;
+          report.skipped.push(`${glob.image}: listing the repositories of '${registry.name}' failed`);
+          this.options.logger.warn({ err, registry: registry.name }, 'backstop poll: repository listing failed');
+          continue;
+        }
+        if (listed.truncated) report.skipped.push(`${registry.name}: more repositories than one listing reads`);
+        for (const repository of [...listed.repositories].sort()) {
+          const image = `${registry.host}/${repository}`;
+          if (!glob.matchesImage(image)) continue;
+          if (!exactImages.has(image)) globRepos.add(image);
+          add(registry, repository, glob);
+        }
+      }
+    }
+    report.globRepositories = globRepos.size;
+    // Exact images first (in config order), then glob-found repositories (sorted), so the budget favours the exact.
+    const list = [...byKey.values()].sort((a, b) => Number(globRepos.has(a.image)) - Number(globRepos.has(b.image)));
+    return { list, budgetUnits: exactImages.size + globs.length };
+  }
+
+  /** Polls one repository; answers how many digests it read (at most `max`). */
+  private async pollImage(target: PollTarget, max: number, report: PollReport): Promise<number> {
     const { store, triggers, logger } = this.options;
+    const { registry, repository, image, subs } = target;
     const source = this.options.tagSources(registry.name)!;
-    const repository = image.slice(registry.host.length + 1);
-    const max = this.options.maxTagsPerImage ?? 100;
+    const ttl = this.options.ttlDays * 86_400;
     const { tags, truncated } = await source.listTagDigests(
       repository,
       (tag) => subs.some((s) => tagMatches(s, tag)),
@@ -118,30 +187,33 @@ export class BackstopPoller {
     );
     if (truncated) logger.warn({ image, max }, 'more matching tags than one poll round reads; narrow the tag regex');
     for (const [tag, digest] of tags) {
-      const key = seenKey(image, tag);
+      const key = dedupeKeys.seen(registry.name, image, tag);
       const last = await store.get(key);
       if (last === undefined) {
-        await store.put(key, digest, this.options.ttlDays * 86_400);
+        await store.put(key, digest, ttl);
         report.baselines++;
         continue;
       }
       if (last === digest) continue;
       report.changed++;
       logger.info({ image, tag, digest, previous: last }, 'backstop poll found a moved tag');
-      // The trigger service records the new digest as seen once its triggers ended (not when released).
+      // The trigger service records the new digest as seen once its triggers ended (not when released). No delivery
+      // id: the push is (image, tag, digest), the same identity a digest-less webhook of it gets.
       const submitted = await triggers.submit(
-        {
-          registry: registry.name,
-          host: registry.host,
-          repository,
-          tag,
-          digest,
-          deliveryId: `poll|${image}:${tag}@${digest}`,
-        },
+        { registry: registry.name, host: registry.host, repository, tag, digest },
         'poll',
       );
       // Already triggered for this digest (a tag moved back within the dedupe window): just move the baseline.
-      if (submitted.status !== 'accepted') await store.put(key, digest, this.options.ttlDays * 86_400);
+      if (submitted.status !== 'accepted') await store.put(key, digest, ttl);
     }
+    return tags.size;
   }
+}
+
+/** One repository a round polls, with every subscription that follows it. */
+interface PollTarget {
+  registry: Pick<RegistryConfig, 'name' | 'host'>;
+  repository: string;
+  image: string;
+  subs: CompiledSubscription[];
 }

@@ -17,6 +17,8 @@ export interface TagSource {
     filter: (tag: string) => boolean,
     max: number,
   ): Promise<{ tags: Map<string, string>; truncated: boolean }>;
+  /** Every repository of the registry (for glob subscriptions), when the registry can list them. */
+  listRepositories?(): Promise<{ repositories: string[]; truncated: boolean }>;
 }
 
 export interface RegistryApiOptions {
@@ -63,9 +65,14 @@ export class RegistryApiClient implements TagSource {
   }
 
   async resolve(repository: string, tag: string): Promise<ResolvedTag | undefined> {
-    const res = await this.request('HEAD', `/v2/${repository}/manifests/${encodeURIComponent(tag)}`, repository, {
-      accept: ACCEPT,
-    });
+    const res = await this.request(
+      'HEAD',
+      `/v2/${repository}/manifests/${encodeURIComponent(tag)}`,
+      `repository:${repository}:pull`,
+      {
+        accept: ACCEPT,
+      },
+    );
     if (res.status === 404) return undefined;
     if (!res.ok) throw new BackendUnavailableError(`registry HEAD ${repository}:${tag} answered ${res.status}`);
     const digest = res.headers.get('docker-content-digest');
@@ -76,17 +83,47 @@ export class RegistryApiClient implements TagSource {
 
   /** Every tag of `repository` (paged with `n`/`last`, bounded by `maxPages`). */
   async listTags(repository: string): Promise<{ tags: string[]; truncated: boolean }> {
-    const tags: string[] = [];
-    let path: string | undefined = `/v2/${repository}/tags/list?n=1000`;
+    const { items, truncated } = await this.listPaged(
+      `/v2/${repository}/tags/list?n=1000`,
+      `repository:${repository}:pull`,
+      'tags',
+      `tags/list ${repository}`,
+    );
+    return { tags: items, truncated };
+  }
+
+  /**
+   * Every repository, from the distribution spec's catalog (`GET /v2/_catalog`, token scope `registry:catalog:*`),
+   * paged like tags. Registries without a catalog (Docker Hub, GHCR) answer 401/404: a glob cannot be polled there.
+   */
+  async listRepositories(): Promise<{ repositories: string[]; truncated: boolean }> {
+    const { items, truncated } = await this.listPaged(
+      '/v2/_catalog?n=1000',
+      'registry:catalog:*',
+      'repositories',
+      '_catalog',
+    );
+    return { repositories: items, truncated };
+  }
+
+  private async listPaged(
+    first: string,
+    scope: string,
+    field: 'tags' | 'repositories',
+    what: string,
+  ): Promise<{ items: string[]; truncated: boolean }> {
+    const items: string[] = [];
+    let path: string | undefined = first;
     for (let page = 0; path && page < (this.options.maxPages ?? 20); page++) {
-      const res = await this.request('GET', path, repository, { accept: 'application/json' });
-      if (res.status === 404) return { tags: [], truncated: false };
-      if (!res.ok) throw new BackendUnavailableError(`registry tags/list ${repository} answered ${res.status}`);
-      const json = (await res.json()) as { tags?: unknown };
-      if (Array.isArray(json.tags)) for (const t of json.tags) if (typeof t === 'string') tags.push(t);
+      const res = await this.request('GET', path, scope, { accept: 'application/json' });
+      if (res.status === 404 && field === 'tags') return { items: [], truncated: false };
+      if (!res.ok) throw new BackendUnavailableError(`registry ${what} answered ${res.status}`);
+      const json = (await res.json()) as Record<string, unknown>;
+      const list = json[field];
+      if (Array.isArray(list)) for (const t of list) if (typeof t === 'string') items.push(t);
       path = this.nextPage(res.headers.get('link'));
     }
-    return { tags, truncated: path !== undefined };
+    return { items, truncated: path !== undefined };
   }
 
   async listTagDigests(
@@ -116,11 +153,10 @@ export class RegistryApiClient implements TagSource {
   private async request(
     method: string,
     path: string,
-    repository: string,
+    scope: string,
     headers: Record<string, string>,
   ): Promise<Response> {
     const url = `${this.base.href.replace(/\/$/, '')}${path}`;
-    const scope = `repository:${repository}:pull`;
     const cached = this.tokens.get(scope);
     const auth = cached && cached.expiresAt > this.now() ? `Bearer ${cached.token}` : undefined;
     let res = await this.send(method, url, { ...headers, ...(auth ? { authorization: auth } : {}) });

@@ -3,6 +3,7 @@ import {
   type ECRClient,
   ImageNotFoundException,
   paginateDescribeImages,
+  paginateDescribeRepositories,
   RepositoryNotFoundException,
 } from '@aws-sdk/client-ecr';
 import { BackendUnavailableError } from '../errors.js';
@@ -76,5 +77,24 @@ export class EcrImages implements TagSource {
       });
     }
     return { tags, truncated };
+  }
+
+  /** Every repository of the registry (DescribeRepositories, paged; bounded like the tag listing). */
+  async listRepositories(): Promise<{ repositories: string[]; truncated: boolean }> {
+    const repositories: string[] = [];
+    let pageCount = 0;
+    try {
+      const pages = paginateDescribeRepositories(
+        { client: this.client, pageSize: 1000 },
+        { registryId: this.registryId },
+      );
+      for await (const page of pages) {
+        for (const r of page.repositories ?? []) if (r.repositoryName) repositories.push(r.repositoryName);
+        if (++pageCount >= 50) return { repositories, truncated: true };
+      }
+    } catch (err) {
+      throw new BackendUnavailableError(`ECR DescribeRepositories failed: ${(err as Error).name}`, { cause: err });
+    }
+    return { repositories, truncated: false };
   }
 }

@@ -12,14 +12,20 @@ export interface ImagePushed {
   /** Manifest (or index) digest; absent when the sender does not say (Docker Hub, Quay) and it was not resolved. */
   digest?: string;
   mediaType?: string;
-  /** Transport id, unique per push within a delivery and stable across redeliveries of it. */
-  deliveryId: string;
+  /**
+   * The sender's own id of this push, stable across redeliveries and unique per push: an event id it sends, or for
+   * an HMAC-signed sender a hash of the signed bytes. Absent when the sender guarantees none (Docker Hub, Quay,
+   * Harbor's default format, Artifactory): the push is then identified by (image, tag, digest) alone.
+   */
+  deliveryId?: string;
 }
 
 /** What a parser made of one delivery: the pushes that count, and why everything else was ignored. */
 export interface ParseResult {
   pushes: ImagePushed[];
   ignored: string[];
+  /** Test deliveries a registry's UI sends (Quay's "Test Notification"): shown in the trigger report, never scheduled. */
+  tests?: ImagePushed[];
 }
 
 /** Input of a parser: the parsed JSON body, request headers (lower-case names) and the raw bytes. */

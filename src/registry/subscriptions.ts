@@ -4,7 +4,7 @@ import { type ImagePushed, imageName } from './image-pushed.js';
 /** A subscription ready to match: image (exact or glob) and tag regex compiled once. */
 export interface CompiledSubscription {
   image: string;
-  /** True when `image` has glob characters (such subscriptions cannot be polled: tags are listed per repository). */
+  /** True when `image` has glob characters (the poll expands them by listing the registry's repositories). */
   isGlob: boolean;
   matchesImage: (image: string) => boolean;
   /** Unanchored, like the GoCD docker poller's tag filter; undefined = any tag. */
@@ -27,6 +27,12 @@ export function globToRegExp(glob: string): RegExp {
     else out += c.replace(/[\\^$.|+()[\]{}]/g, '\\$&');
   }
   return new RegExp(`^${out}$`);
+}
+
+/** The literal part of a glob before its first wildcard (`registry.example.com/backends/` for `…/backends/*`). */
+export function globPrefix(glob: string): string {
+  const i = glob.search(GLOB_CHARS);
+  return i < 0 ? glob : glob.slice(0, i);
 }
 
 /** Compiles one subscription from config (the loader already proved the tag regex compiles). */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ScheduleOutcome, ScheduleVariable } from '../gocd-api/gocd-schedule-client.js';
 import type { Logger } from '../logger.js';
 import type { KeyValueStore } from '../store/store.port.js';
+import { dedupeKeys } from './dedupe-keys.js';
 import type { TagSource } from './digest-resolver.js';
 import { type ImagePushed, imageName } from './image-pushed.js';
 import { materialEnv } from './material-env.js';
@@ -27,9 +28,10 @@ export interface TriggerRecord {
   pipeline: string;
   /**
    * `scheduled` (GoCD 202), `failed` (reported, final), `released` (not done; a redelivery may retry), `duplicate`,
-   * `deferred` (GoCD was busy; a durable retry queue holds the trigger and will run it through `retry`).
+   * `deferred` (GoCD was busy; a durable retry queue holds the trigger and will run it through `retry`), `test` (a
+   * registry's test notification: shown, never scheduled).
    */
-  outcome: 'scheduled' | 'failed' | 'released' | 'duplicate' | 'deferred';
+  outcome: 'scheduled' | 'failed' | 'released' | 'duplicate' | 'deferred' | 'test';
   status?: number;
   attempts?: number;
   message?: string;
@@ -40,6 +42,8 @@ export interface TriggerRecord {
 export interface SubmitResult {
   /** `accepted`: processing (scheduling may continue in the background); `duplicate`: this delivery was seen. */
   status: 'accepted' | 'duplicate' | 'unsubscribed' | 'not-found';
+  /** Why a push was not accepted (for the webhook's answer and the log). */
+  reason?: string;
   /** Settles when every trigger of this push has ended (never rejects). */
   done: Promise<TriggerRecord[]>;
 }
@@ -66,6 +70,12 @@ export interface TriggerServiceOptions {
   retryWindowSeconds: number;
   /** `store.ttlDays`: how long done keys and last-seen digests are remembered. */
   ttlDays: number;
+  /**
+   * How long a push whose digest cannot be known (a sender without digest or id, and no registry API to ask) stays
+   * deduplicated on (image, tag) alone (default 300 s): one multi-arch push's calls collapse, a later push of the tag
+   * triggers again.
+   */
+  undigestedWindowSeconds?: number;
   /** Tag → digest lookups per registry entry name, for events that carry no digest. */
   tagSources?: (registry: string) => TagSource | undefined;
   /** Records kept for `recentTriggers()` (default 200). */
@@ -79,17 +89,19 @@ export interface TriggerServiceOptions {
 const DONE = 'done';
 const FAILED = 'failed';
 const PENDING_MARGIN_SECONDS = 120;
-
-/** Store key of the last digest seen for `image:tag` (the backstop poll's baseline). */
-export function seenKey(image: string, tag: string): string {
-  return `seen|${image}:${tag}`;
-}
+const UNDIGESTED = 'undigested';
 
 /**
  * Registry push → GoCD schedule, once per (pipeline, image, tag, digest).
  *
- * Dedupe state machine, per key (`dlv|<registry>|<delivery id>` for transport redeliveries, and
- * `trg|<pipeline>|<image>:<tag>@<digest>` for the semantic once-only rule):
+ * Identity of a push (the delivery key, `<registry>|dlv|<identity>`): the sender's own id when it guarantees one
+ * (distribution and ECR event ids, Harbor CloudEvents ids, the hash of GitHub's signed body); otherwise what was pushed,
+ * `<image>:<tag>@<digest>`, with the digest resolved through the registry API first when the event has none (Docker
+ * Hub, Quay), so a later push of the same tag with a new digest is a new push while a redelivery is not; and where no
+ * digest can be known, `<image>:<tag>@undigested` for a short window only. Trigger keys
+ * (`<registry>|trg|<pipeline>|<image>:<tag>@<digest>`) make the once-per-digest rule hold across deliveries.
+ *
+ * Dedupe state machine, per key:
  *
  *   absent  --putIfAbsent("pending:<owner>", ttl = retry window + 2 min)-->  pending   (the claim; loser = duplicate)
  *   pending --GoCD 202-->                                                     done      (ttl = store.ttlDays)
@@ -97,10 +109,11 @@ export function seenKey(image: string, tag: string): string {
  *   pending --aborted (shutdown) or a store error-->                          absent    (deleted if still ours)
  *   pending --process died-->                                                 absent    (the pending ttl runs out)
  *
- * So a key counts as used only once its trigger was accepted or finally reported, and a redelivery of a trigger
- * that has not gone through still gets through; concurrent duplicates (one multi-arch push's events arriving
- * together) lose the putIfAbsent race and schedule nothing. A delivery key becomes `done` when all its triggers
- * ended, and is deleted when any was released, so the sender's redelivery re-runs only the released ones.
+ * (Keys of undigested pushes settle with the short window as their ttl.) So a key counts as used only once its
+ * trigger was accepted or finally reported, and a redelivery of a trigger that has not gone through still gets
+ * through; concurrent duplicates (one multi-arch push's events arriving together) lose the putIfAbsent race and
+ * schedule nothing. A delivery key becomes `done` when all its triggers ended, and is deleted when any was released,
+ * so the sender's redelivery re-runs only the released ones.
  */
 export class TriggerService {
   private readonly inflight = new Set<Promise<unknown>>();
@@ -108,30 +121,76 @@ export class TriggerService {
   private readonly abort = new AbortController();
   private readonly pendingTtl: number;
   private readonly doneTtl: number;
+  private readonly windowTtl: number;
   private readonly now: () => Date;
 
   constructor(private readonly options: TriggerServiceOptions) {
     this.pendingTtl = options.retryWindowSeconds + PENDING_MARGIN_SECONDS;
     this.doneTtl = options.ttlDays * 86_400;
+    this.windowTtl = options.undigestedWindowSeconds ?? 300;
     this.now = options.now ?? (() => new Date());
   }
 
   /**
    * Claims the delivery and starts its triggers; resolves as soon as the claim is stored, so a webhook can answer
-   * at once (a distribution registry's queue waits on us). Rejects only when the store is unavailable (the caller
-   * answers 503 and the sender redelivers).
+   * at once (a distribution registry's queue waits on us). A push without an id of its own and without a digest is
+   * first resolved through the registry API (when the entry has one), because the digest is then its identity.
+   * Rejects only when the store is unavailable or full (the caller answers 503 and the sender redelivers).
    */
-  async submit(push: ImagePushed, source: TriggerSource = 'webhook'): Promise<SubmitResult> {
-    const pipelines = this.options.subscriptions.pipelinesFor(push);
+  async submit(received: ImagePushed, source: TriggerSource = 'webhook'): Promise<SubmitResult> {
+    const pipelines = this.options.subscriptions.pipelinesFor(received);
     if (pipelines.length === 0) return { status: 'unsubscribed', done: Promise.resolve([]) };
+    let push = received;
+    if (!push.deliveryId && !push.digest) {
+      const resolved = await this.resolve(push);
+      if (resolved === 'not-found') {
+        return {
+          status: 'not-found',
+          reason: `${imageName(push)}:${push.tag} not found in the registry`,
+          done: Promise.resolve([]),
+        };
+      }
+      if (resolved) push = { ...push, digest: resolved.digest, mediaType: push.mediaType ?? resolved.mediaType };
+    }
     const owner = `pending:${randomUUID()}`;
-    const deliveryKey = `dlv|${push.registry}|${push.deliveryId}`;
+    const deliveryKey = dedupeKeys.delivery(push.registry, this.identity(push));
     if (!(await this.options.store.putIfAbsent(deliveryKey, owner, this.pendingTtl))) {
-      this.options.logger.debug({ registry: push.registry, deliveryId: push.deliveryId }, 'duplicate delivery ignored');
-      return { status: 'duplicate', done: Promise.resolve([]) };
+      const where = { registry: push.registry, image: imageName(push), tag: push.tag, deliveryId: push.deliveryId };
+      if (push.deliveryId || push.digest)
+        this.options.logger.debug({ ...where, digest: push.digest }, 'duplicate delivery ignored');
+      else {
+        // The one case where a genuine push may be taken for a duplicate: say so where operators look.
+        this.options.logger.info(
+          where,
+          `push ignored: the same tag without a digest within ${this.windowTtl} s (give the registry entry an apiUrl to tell pushes apart)`,
+        );
+      }
+      return { status: 'duplicate', reason: 'already delivered', done: Promise.resolve([]) };
     }
     const done = this.track(this.process(push, pipelines, source, deliveryKey, owner));
     return { status: 'accepted', done };
+  }
+
+  /**
+   * Records a registry's test notification in the trigger report, once per subscribed pipeline (or once for the image
+   * when none is subscribed); nothing is claimed or scheduled.
+   */
+  recordTest(push: ImagePushed, source: TriggerSource = 'webhook'): TriggerRecord[] {
+    const pipelines = this.options.subscriptions.pipelinesFor(push);
+    const message = 'test notification from the registry: nothing scheduled';
+    this.options.logger.info({ registry: push.registry, image: imageName(push), tag: push.tag, pipelines }, message);
+    return (pipelines.length ? pipelines : ['']).map((p) => this.record(push, p, source, { outcome: 'test', message }));
+  }
+
+  /** The delivery identity of a push (see the class comment). */
+  private identity(push: ImagePushed): string {
+    if (push.deliveryId) return push.deliveryId;
+    return `${imageName(push)}:${push.tag}@${push.digest ?? UNDIGESTED}`;
+  }
+
+  /** How long a settled key of this push is kept: the short window when nothing identifies what was pushed. */
+  private settledTtl(push: ImagePushed): number {
+    return push.digest || push.deliveryId ? this.doneTtl : this.windowTtl;
   }
 
   /**
@@ -175,10 +234,11 @@ export class TriggerService {
     let push = received;
     let records: TriggerRecord[];
     try {
-      if (!push.digest) {
+      // Pushes with an id of their own are resolved here, behind the answer; the others were resolved by `submit`.
+      if (!push.digest && push.deliveryId) {
         const resolved = await this.resolve(push);
         if (resolved === 'not-found') {
-          await store.put(deliveryKey, DONE, this.doneTtl);
+          await store.put(deliveryKey, DONE, this.settledTtl(push));
           return [];
         }
         if (resolved) push = { ...push, digest: resolved.digest, mediaType: push.mediaType ?? resolved.mediaType };
@@ -186,7 +246,14 @@ export class TriggerService {
       records = await Promise.all(pipelines.map((p) => this.trigger(push, p, source)));
       // The poll's baseline moves only when nothing was released, so the next poll still sees a released change.
       if (push.digest && !records.some((r) => r.outcome === 'released')) {
-        await store.put(seenKey(imageName(push), push.tag), push.digest, this.doneTtl);
+        const seen = dedupeKeys.seen(push.registry, imageName(push), push.tag);
+        // After the triggers ran: a failure here must not report them released (their keys already hold).
+        await store.put(seen, push.digest, this.doneTtl).catch((err: unknown) => {
+          logger.warn(
+            { err, registry: push.registry, image: imageName(push), tag: push.tag },
+            'could not record the digest as seen for the backstop poll',
+          );
+        });
       }
     } catch (err) {
       // The store failed before any trigger claimed: nothing was scheduled, let a redelivery redo it all.
@@ -200,7 +267,7 @@ export class TriggerService {
     }
     try {
       if (records.some((r) => r.outcome === 'released')) await store.delete(deliveryKey, owner);
-      else await store.put(deliveryKey, DONE, this.doneTtl);
+      else await store.put(deliveryKey, DONE, this.settledTtl(push));
     } catch (err) {
       logger.warn({ err, registry: push.registry }, 'could not settle the delivery key; its pending ttl will expire');
     }
@@ -227,8 +294,10 @@ export class TriggerService {
   private async trigger(push: ImagePushed, pipeline: string, source: TriggerSource): Promise<TriggerRecord> {
     const { store, scheduler, logger } = this.options;
     const image = imageName(push);
-    // Without a digest (an unresolved hint) the delivery is the only identity the push has.
-    const key = `trg|${pipeline}|${image}:${push.tag}@${push.digest ?? `delivery:${push.deliveryId}`}`;
+    // Without a digest the sender's id is the only identity the push has, or, without one, the short window.
+    const ref = push.digest ?? (push.deliveryId ? `delivery:${push.deliveryId}` : UNDIGESTED);
+    const key = dedupeKeys.trigger(push.registry, pipeline, image, push.tag, ref);
+    const settledTtl = this.settledTtl(push);
     const owner = `pending:${randomUUID()}`;
     const where = { registry: push.registry, image, tag: push.tag, digest: push.digest, pipeline, source };
     let claimed: boolean;
@@ -274,7 +343,7 @@ export class TriggerService {
     }
     try {
       if (outcome.kind === 'scheduled') {
-        await store.put(key, DONE, this.doneTtl);
+        await store.put(key, DONE, settledTtl);
         logger.info({ ...where, status: outcome.status, attempts: outcome.attempts }, 'pipeline scheduled');
         return this.record(push, pipeline, source, {
           outcome: 'scheduled',
@@ -283,7 +352,7 @@ export class TriggerService {
         });
       }
       if (outcome.kind === 'failed') {
-        await store.put(key, FAILED, this.doneTtl);
+        await store.put(key, FAILED, settledTtl);
         logger.error(
           {
             ...where,
@@ -343,7 +412,7 @@ export class TriggerService {
       pipeline,
       ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
     } as TriggerRecord;
-    if (record.outcome !== 'duplicate' && record.outcome !== 'deferred') {
+    if (record.outcome !== 'duplicate' && record.outcome !== 'deferred' && record.outcome !== 'test') {
       (this.options.metrics ?? NO_TRIGGER_METRICS).trigger(record.outcome);
     }
     this.recent.push(record);

@@ -1,48 +1,98 @@
 import { LRUCache } from 'lru-cache';
-import type { KeyValueStore } from './store.port.js';
+import { BackendUnavailableError } from '../errors.js';
+import { type KeyValueStore, namespaceOf } from './store.port.js';
 
 export interface MemoryStoreOptions {
-  /** Most keys kept; the least recently used go first (default 100,000). */
-  maxEntries?: number;
+  /** Live keys kept per namespace (one namespace per registry entry; default 100,000). */
+  maxKeysPerNamespace?: number;
   /** Clock in milliseconds, for tests (default `performance.now`). */
   now?: () => number;
 }
 
+/** A namespace of the memory store has no room for another key: new work is refused, never an old key forgotten. */
+export class StoreFullError extends BackendUnavailableError {}
+
+/** Expired keys are swept at most this often when a namespace is full (the sweep walks every key). */
+const SWEEP_INTERVAL_MS = 1_000;
+
 /**
- * The default store: one process, bounded, keys expire by TTL. Losing a key (restart, eviction under pressure)
- * can only cause a repeated trigger, never a lost one.
+ * The default store: one process, keys expire by TTL, one bounded map per namespace (the part of the key before the
+ * first `|`, i.e. the registry entry). A live key is never evicted before its TTL: a namespace at its bound refuses
+ * new keys with StoreFullError (503, so the sender delivers again later), so one registry's traffic — a Docker Hub
+ * path token, say — can neither push another registry's dedupe keys out nor make its own forget a claim. What it
+ * does not protect against: a restart (everything is forgotten) and several processes (each has its own); production
+ * deployments use the DynamoDB store.
  */
 export class MemoryStore implements KeyValueStore {
-  private readonly cache: LRUCache<string, string>;
+  private readonly namespaces = new Map<string, LRUCache<string, string>>();
+  private readonly lastSweep = new Map<string, number>();
+  private readonly max: number;
+  private readonly now: () => number;
 
-  constructor(options: MemoryStoreOptions = {}) {
-    this.cache = new LRUCache<string, string>({
-      max: options.maxEntries ?? 100_000,
-      ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
-    });
+  constructor(private readonly options: MemoryStoreOptions = {}) {
+    this.max = options.maxKeysPerNamespace ?? 100_000;
+    this.now = options.now ?? (() => performance.now());
   }
 
   async get(key: string): Promise<string | undefined> {
-    return this.cache.get(key);
+    return this.namespaces.get(namespaceOf(key))?.get(key);
   }
 
   async put(key: string, value: string, ttlSeconds: number): Promise<void> {
-    this.cache.set(key, value, { ttl: Math.max(1, Math.round(ttlSeconds * 1000)) });
+    const cache = this.room(key);
+    cache.set(key, value, { ttl: ttlMs(ttlSeconds) });
   }
 
   async putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     // `has` ignores expired entries; no await between check and set, so this is atomic within the process.
-    if (this.cache.has(key)) return false;
-    this.cache.set(key, value, { ttl: Math.max(1, Math.round(ttlSeconds * 1000)) });
+    const cache = this.namespaces.get(namespaceOf(key));
+    if (cache?.has(key)) return false;
+    this.room(key).set(key, value, { ttl: ttlMs(ttlSeconds) });
     return true;
   }
 
   async delete(key: string, ifValue?: string): Promise<void> {
-    if (ifValue === undefined || this.cache.get(key) === ifValue) this.cache.delete(key);
+    const cache = this.namespaces.get(namespaceOf(key));
+    if (cache && (ifValue === undefined || cache.get(key) === ifValue)) cache.delete(key);
   }
 
-  /** Number of live keys (tests, status). */
+  /** Number of keys held, over every namespace (tests, status). */
   get size(): number {
-    return this.cache.size;
+    let n = 0;
+    for (const cache of this.namespaces.values()) n += cache.size;
+    return n;
   }
+
+  /** Number of keys held in one namespace. */
+  sizeOf(namespace: string): number {
+    return this.namespaces.get(namespace)?.size ?? 0;
+  }
+
+  /** The namespace's map, with room for `key`; throws StoreFullError rather than evicting a live key. */
+  private room(key: string): LRUCache<string, string> {
+    const ns = namespaceOf(key);
+    let cache = this.namespaces.get(ns);
+    if (!cache) {
+      // `max` is only a backstop here: an insert never reaches it, because a full namespace refuses first.
+      cache = new LRUCache<string, string>({
+        max: this.max + 1,
+        ...(this.options.now ? { perf: { now: this.options.now }, ttlResolution: 0 } : {}),
+      });
+      this.namespaces.set(ns, cache);
+    }
+    if (cache.size < this.max || cache.has(key)) return cache;
+    const at = this.now();
+    if (at - (this.lastSweep.get(ns) ?? Number.NEGATIVE_INFINITY) >= SWEEP_INTERVAL_MS) {
+      this.lastSweep.set(ns, at);
+      cache.purgeStale();
+    }
+    if (cache.size < this.max) return cache;
+    throw new StoreFullError(
+      `dedupe store full for '${ns}': ${cache.size} live keys (the memory store keeps at most ${this.max} per registry and never forgets one before its TTL); new deliveries are refused until keys expire — use the dynamodb store for more`,
+    );
+  }
+}
+
+function ttlMs(ttlSeconds: number): number {
+  return Math.max(1, Math.round(ttlSeconds * 1000));
 }

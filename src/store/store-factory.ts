@@ -8,7 +8,7 @@ import type { KeyValueStore } from './store.port.js';
  * SDK is loaded only when used, so the memory path stays light.
  */
 export async function createStore(store: Readonly<Config['store']>): Promise<KeyValueStore> {
-  if (store.type === 'memory') return new MemoryStore();
+  if (store.type === 'memory') return new MemoryStore({ maxKeysPerNamespace: store.maxKeysPerRegistry });
   const [{ DynamoDBClient }, { DynamoDBDocumentClient }, { DynamoDbStore }] = await Promise.all([
     import('@aws-sdk/client-dynamodb'),
     import('@aws-sdk/lib-dynamodb'),

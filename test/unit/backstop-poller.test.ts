@@ -15,6 +15,10 @@ class MovableTags implements TagSource {
     ['2.0.0', 'sha256:b'],
   ]);
   failing = false;
+  readonly repositories = ['team/app'];
+  async listRepositories() {
+    return { repositories: this.repositories, truncated: false };
+  }
   async resolve(_repository: string, tag: string) {
     const digest = this.tags.get(tag);
     return digest ? { digest } : undefined;
@@ -66,9 +70,9 @@ describe('backstop poller', () => {
   it('records a baseline on first sight and schedules nothing', async () => {
     const { poller, calls } = setup();
     const report = await poller.pollOnce();
-    expect(report).toMatchObject({ images: 1, baselines: 2, changed: 0, errors: 0 });
+    // team/app's tags are listed once for all three subscriptions that follow it (exact, exact, glob).
+    expect(report).toMatchObject({ images: 1, baselines: 3, changed: 0, errors: 0 });
     expect(report.skipped).toEqual([
-      'registry.example.com/team/*: glob images cannot be polled (tags are listed per repository)',
       'other.example.com/x/y: no registry entry with API access (apiUrl, or type ecr) for its host',
     ]);
     expect(calls).toEqual([]);
@@ -121,5 +125,93 @@ describe('backstop poller', () => {
     await poller.stop();
     await vi.advanceTimersByTimeAsync(5_000);
     expect(spy).toHaveBeenCalledTimes(2);
+  });
+
+  describe('glob subscriptions', () => {
+    /** A registry of several repositories, counting its listings and digest reads. */
+    function globSetup(maxTagsPerImage: number, globs: string[]) {
+      const counts = { catalog: 0, tagLists: [] as string[], reads: 0 };
+      const repos: Record<string, Record<string, string>> = {
+        'backends/a': { '1.0.0': 'sha256:a1', '1.0.1': 'sha256:a2' },
+        'backends/b': { '1.0.0': 'sha256:b1', '1.0.1': 'sha256:b2' },
+        'backends/c': { '1.0.0': 'sha256:c1' },
+        'frontends/web': { '1.0.0': 'sha256:w1' },
+      };
+      const source: TagSource = {
+        resolve: async (repository, tag) => {
+          const digest = repos[repository]?.[tag];
+          return digest ? { digest } : undefined;
+        },
+        listTagDigests: async (repository, filter, max) => {
+          counts.tagLists.push(repository);
+          const kept = Object.entries(repos[repository] ?? {}).filter(([tag]) => filter(tag));
+          counts.reads += Math.min(max, kept.length);
+          return { tags: new Map(kept.slice(0, max)), truncated: kept.length > max };
+        },
+        listRepositories: async () => {
+          counts.catalog++;
+          return { repositories: Object.keys(repos), truncated: false };
+        },
+      };
+      const store = new MemoryStore();
+      const logger = createLogger('silent');
+      const subscriptions = new SubscriptionTable([
+        { image: 'registry.example.com/backends/a', pipelines: ['exact-a'] },
+        ...globs.map((image) => ({ image, pipelines: ['glob'] })),
+      ]);
+      const scheduler = {
+        schedule: async (): Promise<ScheduleOutcome> => ({
+          kind: 'scheduled',
+          status: 202,
+          attempts: 1,
+          message: 'ok',
+        }),
+      };
+      const triggers = new TriggerService({
+        store,
+        scheduler,
+        subscriptions,
+        logger,
+        retryWindowSeconds: 60,
+        ttlDays: 30,
+      });
+      const poller = new BackstopPoller({
+        subscriptions,
+        registries: [{ name: 'docker', host: 'registry.example.com' }],
+        tagSources: () => source,
+        triggers,
+        store,
+        logger,
+        intervalSeconds: 0,
+        ttlDays: 30,
+        maxTagsPerImage,
+      });
+      return { poller, counts };
+    }
+
+    it("lists the registry's repositories once and each matching repository's tags once", async () => {
+      const { poller, counts } = globSetup(100, ['registry.example.com/backends/*', 'registry.example.com/**/a']);
+      const report = await poller.pollOnce();
+      expect(counts.catalog).toBe(1);
+      expect(counts.tagLists.sort()).toEqual(['backends/a', 'backends/b', 'backends/c']);
+      expect(report).toMatchObject({ images: 3, globRepositories: 2, baselines: 5, errors: 0 });
+    });
+
+    it('keeps the read budget of the round: a glob counts as one image however many repositories it matches', async () => {
+      // One exact image and one glob at 2 tags each: at most 4 digest reads, whatever the glob expands to.
+      const { poller, counts } = globSetup(2, ['registry.example.com/backends/*']);
+      const report = await poller.pollOnce();
+      expect(counts.reads).toBe(4);
+      expect(report.skipped).toEqual([
+        "registry.example.com/backends/c: the round's read budget (2 tags per subscribed image) is spent",
+      ]);
+    });
+
+    it('says so when the registry cannot list its repositories', async () => {
+      const { poller, source } = setup();
+      Object.defineProperty(source, 'listRepositories', { value: undefined });
+      const report = await poller.pollOnce();
+      expect(report.skipped).toContain("registry.example.com/team/*: registry 'docker' cannot list its repositories");
+    });
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import type { ParseResult } from '../../src/registry/image-pushed.js';
 import { PARSERS } from '../../src/registry/parsers/registry-parsers.js';
+import { contentId } from '../../src/registry/parsers/shape.js';
 import { registryEntry, registryFixture, registryFixtureText } from '../support/registry-fixtures.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests derive variants by reaching deep into verbatim payloads
@@ -173,7 +174,7 @@ describe('ecr parser (EventBridge "ECR Image Action")', () => {
 });
 
 describe('dockerhub parser', () => {
-  it("turns the docs' payload into a digest-less hint with a delivery id from repository, tag and pushed_at", () => {
+  it("turns the docs' payload into a digest-less hint without a delivery id (pushed_at repeats, it identifies nothing)", () => {
     expect(parse('dockerhub', registryFixture('dockerhub-push.json'), { entry: { host: 'docker.io' } }).pushes).toEqual(
       [
         {
@@ -181,7 +182,6 @@ describe('dockerhub parser', () => {
           host: 'docker.io',
           repository: 'svendowideit/testhook',
           tag: 'latest',
-          deliveryId: 'dockerhub:svendowideit/testhook:latest:1417566161',
         },
       ],
     );
@@ -266,9 +266,21 @@ describe('github parser (package / registry_package)', () => {
         tag: 'nightly',
         digest: 'sha256:6c62fb45fe66bfb1ea9a66abc38f6a0cc974292b',
         mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-        deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958',
+        deliveryId: contentId({ body, rawBody: Buffer.from(JSON.stringify(body)) }),
       },
     ]);
+  });
+
+  it('takes the delivery id from the signed body, never from the unsigned X-GitHub-Delivery header', () => {
+    const body = registryFixture<Json>('github-package-published.json');
+    body.package.package_version.container_metadata.tag.name = 'nightly';
+    const raw = JSON.stringify(body);
+    const ids = ['a', 'b', 'c'].map(
+      (d) => parse('github', body, { raw, headers: { ...headers, 'x-github-delivery': d } }).pushes[0]!.deliveryId,
+    );
+    expect(new Set(ids).size).toBe(1);
+    const other = parse('github', body, { raw: `${raw} `, headers }).pushes[0]!.deliveryId;
+    expect(other).not.toBe(ids[0]);
   });
 
   it('reads the older registry_package body the same way', () => {
@@ -303,12 +315,20 @@ describe('quay parser', () => {
     expect(pushes[0]!.digest).toBeUndefined();
   });
 
-  it('reads the old tag → image map form and gives each tag its own delivery id', () => {
+  it('reads the old tag → image map form, with no delivery id (Quay repeats its bytes for every push of a tag)', () => {
     const body = registryFixture<Json>('quay-push.json');
     body.updated_tags = { latest: 'b1946ac92492', '1.0': 'b1946ac92492' }; // derived: Quay's 2013 format
     const { pushes } = parse('quay', body);
     expect(pushes.map((p) => p.tag)).toEqual(['latest', '1.0']);
-    expect(new Set(pushes.map((p) => p.deliveryId)).size).toBe(2);
+    expect(pushes.map((p) => p.deliveryId)).toEqual([undefined, undefined]);
+  });
+
+  it("returns Quay's test notification as a test, never as a push", () => {
+    const result = parse('quay', registryFixture('quay-test-notification.json'), { entry: { host: 'quay.io' } });
+    expect(result.pushes).toEqual([]);
+    expect(result.tests?.map((p) => p.tag)).toEqual(['latest', 'foo']);
+    // The 2017 format also sent pruned_image_count, but with a tag map and pushed_image_count: a real push.
+    expect(parse('quay', registryFixture('quay-push-legacy-2017.json')).pushes.map((p) => p.tag)).toEqual(['latest']);
   });
 
   it('ignores notifications without updated_tags and refuses one without repository', () => {

@@ -2,10 +2,11 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ScheduleOutcome, ScheduleVariable } from '../../src/gocd-api/gocd-schedule-client.js';
 import { createLogger } from '../../src/logger.js';
+import { dedupeKeys } from '../../src/registry/dedupe-keys.js';
 import type { TagSource } from '../../src/registry/digest-resolver.js';
 import type { ImagePushed } from '../../src/registry/image-pushed.js';
 import { SubscriptionTable } from '../../src/registry/subscriptions.js';
-import { type PipelineScheduler, seenKey, TriggerService } from '../../src/registry/trigger-service.js';
+import { type PipelineScheduler, TriggerService } from '../../src/registry/trigger-service.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 
 /** A scheduler whose answers are scripted per call; records every call. */
@@ -182,8 +183,12 @@ describe('trigger service', () => {
   it('lets a redelivery through once a dead process left its pending claim to expire', async () => {
     const { triggers, store, clock } = setup();
     // A claim as a crashed process leaves it: pending, never settled.
-    await store.putIfAbsent('dlv|docker|delivery-1', 'pending:dead', 180);
-    await store.putIfAbsent('trg|deploy-app|registry.example.com/team/app:1.0.0@sha256:aaa', 'pending:dead', 180);
+    await store.putIfAbsent(dedupeKeys.delivery('docker', 'delivery-1'), 'pending:dead', 180);
+    await store.putIfAbsent(
+      dedupeKeys.trigger('docker', 'deploy-app', 'registry.example.com/team/app', '1.0.0', 'sha256:aaa'),
+      'pending:dead',
+      180,
+    );
     expect((await triggers.submit(push())).status).toBe('duplicate');
     clock.now += 181_000;
     const { records } = await submitAndWait(triggers, push());
@@ -193,7 +198,7 @@ describe('trigger service', () => {
   it('records the digest as seen for the backstop poll only when nothing was released', async () => {
     const { triggers, store } = setup();
     await submitAndWait(triggers, push());
-    expect(await store.get(seenKey('registry.example.com/team/app', '1.0.0'))).toBe('sha256:aaa');
+    expect(await store.get(dedupeKeys.seen('docker', 'registry.example.com/team/app', '1.0.0'))).toBe('sha256:aaa');
   });
 
   it('ignores a push no subscription matches without writing to the store', async () => {
@@ -202,50 +207,97 @@ describe('trigger service', () => {
     expect(store.size).toBe(0);
   });
 
-  describe('digest-less hints (Docker Hub, Quay)', () => {
-    const hint = push({
-      registry: 'hub',
-      host: 'docker.io',
-      digest: undefined,
-      deliveryId: 'dockerhub:team/app:1.0.0:1',
-    });
-
-    it('resolves the digest through the registry and dedupes on it', async () => {
+  describe('digest-less hints without an id of their own (Docker Hub, Quay)', () => {
+    // As the Docker Hub and Quay parsers produce them: no digest, no delivery id (Quay repeats its bytes per tag).
+    const hint = push({ registry: 'hub', host: 'docker.io', digest: undefined, deliveryId: undefined });
+    /** A registry whose tag points at `digests[n]` on the n-th lookup (the last one from then on). */
+    const moving = (...digests: (string | Error | undefined)[]) => {
+      const calls: string[] = [];
       const source: TagSource = {
-        resolve: async () => ({ digest: 'sha256:resolved', mediaType: 'application/vnd.oci.image.index.v1+json' }),
-        listTagDigests: async () => ({ tags: new Map(), truncated: false }),
-      };
-      const { triggers, scheduler } = setup({ tagSource: source });
-      await submitAndWait(triggers, hint);
-      await submitAndWait(triggers, { ...hint, deliveryId: 'dockerhub:team/app:1.0.0:2' });
-      expect(scheduler.calls).toHaveLength(1);
-      expect(scheduler.calls[0]!.env.GO_PACKAGE_HUB_TEAM_APP_DIGEST).toBe('sha256:resolved');
-    });
-
-    it('ignores a hint for a tag the registry does not have (a forged or stale event)', async () => {
-      const source: TagSource = {
-        resolve: async () => undefined,
-        listTagDigests: async () => ({ tags: new Map(), truncated: false }),
-      };
-      const { triggers, scheduler, logs } = setup({ tagSource: source });
-      expect(await submitAndWait(triggers, hint)).toEqual({ status: 'accepted', records: [] });
-      expect(scheduler.calls).toEqual([]);
-      expect(logs.some((l) => l.includes('not found in the registry'))).toBe(true);
-    });
-
-    it('still triggers, once per delivery, when the registry cannot be asked', async () => {
-      const source: TagSource = {
-        resolve: async () => {
-          throw new Error('registry down');
+        resolve: async (_repository, tag) => {
+          const next = digests.length > 1 ? digests.shift() : digests[0];
+          calls.push(tag);
+          if (next instanceof Error) throw next;
+          return next ? { digest: next, mediaType: 'application/vnd.oci.image.index.v1+json' } : undefined;
         },
         listTagDigests: async () => ({ tags: new Map(), truncated: false }),
       };
-      const { triggers, scheduler } = setup({ tagSource: source });
-      await submitAndWait(triggers, hint);
-      await submitAndWait(triggers, hint);
-      expect(scheduler.calls).toHaveLength(1);
-      expect(scheduler.calls[0]!.env.GO_PACKAGE_HUB_TEAM_APP_DIGEST).toBe('');
+      return { source, calls };
+    };
+
+    it('schedules a tag pushed twice with two digests twice, and the same push redelivered once (Quay)', async () => {
+      const registry = moving('sha256:first', 'sha256:first', 'sha256:second', 'sha256:second');
+      const { triggers, scheduler } = setup({ tagSource: registry.source });
+      expect((await submitAndWait(triggers, hint)).status).toBe('accepted');
+      expect((await submitAndWait(triggers, hint)).status).toBe('duplicate'); // the same push redelivered
+      expect((await submitAndWait(triggers, hint)).status).toBe('accepted'); // the tag pushed again: new digest
+      expect((await submitAndWait(triggers, hint)).status).toBe('duplicate');
+      expect(scheduler.calls.map((c) => c.env.GO_PACKAGE_HUB_TEAM_APP_DIGEST)).toEqual([
+        'sha256:first',
+        'sha256:second',
+      ]);
+      // The digest was looked up before the delivery was claimed, once per delivery.
+      expect(registry.calls).toHaveLength(4);
     });
+
+    it('collapses the calls of one multi-arch push into one trigger by the resolved digest', async () => {
+      const { triggers, scheduler } = setup({ tagSource: moving('sha256:index').source });
+      const results = await Promise.all(Array.from({ length: 5 }, () => submitAndWait(triggers, hint)));
+      expect(results.map((r) => r.status).sort()).toEqual([
+        'accepted',
+        'duplicate',
+        'duplicate',
+        'duplicate',
+        'duplicate',
+      ]);
+      expect(scheduler.calls).toHaveLength(1);
+    });
+
+    it('answers a hint for a tag the registry does not have as not-found, and schedules nothing', async () => {
+      const { triggers, scheduler, logs, store } = setup({ tagSource: moving(undefined).source });
+      const result = await triggers.submit(hint);
+      expect(result.status).toBe('not-found');
+      expect(result.reason).toBe('docker.io/team/app:1.0.0 not found in the registry');
+      expect(scheduler.calls).toEqual([]);
+      expect(store.size).toBe(0);
+      expect(logs.some((l) => l.includes('not found in the registry'))).toBe(true);
+    });
+
+    it('without a digest dedupes on (image, tag) for the short window only, then schedules the tag again', async () => {
+      const clock = { now: 1_000_000 };
+      const { triggers, scheduler } = setup({ tagSource: moving(new Error('registry down')).source, clock });
+      await submitAndWait(triggers, hint);
+      expect((await submitAndWait(triggers, hint)).status).toBe('duplicate');
+      clock.now += 299_000;
+      expect((await submitAndWait(triggers, hint)).status).toBe('duplicate');
+      clock.now += 2_000; // past the 300 s window: a later push of the tag is a new push
+      expect((await submitAndWait(triggers, hint)).status).toBe('accepted');
+      expect(scheduler.calls.map((c) => c.env.GO_PACKAGE_HUB_TEAM_APP_DIGEST)).toEqual(['', '']);
+    });
+  });
+
+  describe('pushes with an id of their own but no digest (a signed GitHub delivery)', () => {
+    it('resolves the digest behind the answer and dedupes on the id', async () => {
+      const { triggers, scheduler } = setup({
+        tagSource: {
+          resolve: async () => ({ digest: 'sha256:resolved' }),
+          listTagDigests: async () => ({ tags: new Map(), truncated: false }),
+        },
+      });
+      const signed = push({ registry: 'hub', host: 'docker.io', digest: undefined, deliveryId: 'sha256-of-body' });
+      await submitAndWait(triggers, signed);
+      expect((await submitAndWait(triggers, signed)).status).toBe('duplicate');
+      expect(scheduler.calls.map((c) => c.env.GO_PACKAGE_HUB_TEAM_APP_DIGEST)).toEqual(['sha256:resolved']);
+    });
+  });
+
+  it('records a test notification for every subscribed pipeline without claiming or scheduling anything', () => {
+    const { triggers, scheduler, store } = setup();
+    const records = triggers.recordTest(push({ digest: undefined, deliveryId: undefined }));
+    expect(records.map((r) => `${r.pipeline}:${r.outcome}`)).toEqual(['deploy-app:test', 'audit:test']);
+    expect(triggers.recentTriggers().map((r) => r.outcome)).toEqual(['test', 'test']);
+    expect(scheduler.calls).toEqual([]);
+    expect(store.size).toBe(0);
   });
 
   it('rejects the submit when the store cannot take the claim (the webhook answers 503)', async () => {

@@ -1,6 +1,6 @@
 import type { SchemaObject } from 'ajv';
 import type { ImagePushed, ParseResult, RegistryParser } from '../image-pushed.js';
-import { assertReference, assertShape, contentId } from './shape.js';
+import { assertReference, assertShape } from './shape.js';
 
 interface DockerHubEvent {
   push_data: { tag: string; pushed_at?: number };
@@ -25,14 +25,16 @@ const schema: SchemaObject = {
 };
 
 /**
- * Docker Hub webhooks: repository `repository.repo_name`, tag `push_data.tag`, no digest and no id (the delivery id
- * is built from repository, tag and `pushed_at`). Unsigned, so the event is only a hint: the trigger service
- * resolves the tag's digest through the registry API when the entry has `apiUrl`.
+ * Docker Hub webhooks, current (docker/docs `manuals/docker-hub/repos/manage/webhooks.md`) and older (`images[]`, a
+ * float `pushed_at` such as `1.417566161e+09`; docker/docs `docker-hub/webhooks.md`): repository
+ * `repository.repo_name`, tag `push_data.tag`, no digest and no id — `pushed_at` is in seconds and repeats across the
+ * several calls of one multi-arch push, so it identifies nothing. Unsigned, so the event is only a hint: the trigger
+ * service resolves the tag's digest through the registry API when the entry has `apiUrl`, and the push is identified
+ * by (image, tag, digest).
  */
-export const parseDockerHub: RegistryParser = (input): ParseResult => {
-  const { body, registry } = input;
+export const parseDockerHub: RegistryParser = ({ body, registry }): ParseResult => {
   assertShape<DockerHubEvent>(schema, body, 'dockerhub');
-  const { tag, pushed_at } = body.push_data;
+  const { tag } = body.push_data;
   if (!tag) return { pushes: [], ignored: ['push without tag'] };
   const repository = body.repository.repo_name;
   const push: ImagePushed = {
@@ -40,7 +42,6 @@ export const parseDockerHub: RegistryParser = (input): ParseResult => {
     host: registry.host,
     repository,
     tag,
-    deliveryId: pushed_at === undefined ? contentId(input) : `dockerhub:${repository}:${tag}:${pushed_at}`,
   };
   return { pushes: [assertReference(push, 'body')], ignored: [] };
 };

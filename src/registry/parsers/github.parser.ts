@@ -55,6 +55,12 @@ const CONTAINER_TYPES = new Set(['container', 'docker']);
  * GitHub Packages (ghcr.io): `package` and the older `registry_package` events, actions `published`/`updated`.
  * A multi-arch push emits one event per manifest; only the one carrying `container_metadata.tag.name` moved a tag.
  * The repository is `owner/name` in lower case (OCI references are lower case; GitHub keeps the owner's casing).
+ * A package is a container when it carries `container_metadata`, or its `package_type` (else `ecosystem`) says so:
+ * octokit's npm example has `ecosystem: "docker"` with `package_type: "npm"`.
+ *
+ * Identity: a hash of the raw body, the bytes `X-Hub-Signature-256` signs — never the `X-GitHub-Delivery` header,
+ * which is not signed (a captured body replayed under forged delivery ids would otherwise schedule each time).
+ * GitHub's own redelivery sends the same bytes, so it is recognised.
  */
 export const parseGithub: RegistryParser = (input): ParseResult => {
   const { body, headers, registry } = input;
@@ -76,9 +82,8 @@ export const parseGithub: RegistryParser = (input): ParseResult => {
   if (body.action !== 'published' && body.action !== 'updated')
     return { pushes: [], ignored: [`${event} ${body.action}`] };
   const meta = pkg.package_version?.container_metadata;
-  const type = (pkg.package_type ?? '').toLowerCase();
-  const ecosystem = (pkg.ecosystem ?? '').toLowerCase();
-  if (!meta && !CONTAINER_TYPES.has(type) && !CONTAINER_TYPES.has(ecosystem)) {
+  const type = (pkg.package_type || pkg.ecosystem || '').toLowerCase();
+  if (!meta && !CONTAINER_TYPES.has(type)) {
     return { pushes: [], ignored: [`${pkg.package_type ?? pkg.ecosystem ?? 'unknown'} package`] };
   }
   const tag = meta?.tag?.name;
@@ -90,7 +95,7 @@ export const parseGithub: RegistryParser = (input): ParseResult => {
     tag,
     digest: meta?.manifest?.digest || meta?.tag?.digest || undefined,
     mediaType: meta?.manifest?.media_type || undefined,
-    deliveryId: header(headers, 'x-github-delivery') ?? contentId(input),
+    deliveryId: contentId(input),
   };
   return { pushes: [assertReference(push, `body/${event}`)], ignored: [] };
 };

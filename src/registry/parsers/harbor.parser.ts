@@ -1,6 +1,6 @@
 import type { SchemaObject } from 'ajv';
 import { type ImagePushed, isDigestReference, type ParseResult, type RegistryParser } from '../image-pushed.js';
-import { assertReference, assertShape, contentId } from './shape.js';
+import { assertReference, assertShape } from './shape.js';
 
 interface HarborData {
   resources?: { digest?: string; tag?: string }[];
@@ -43,10 +43,11 @@ const PUSH_TYPES = new Set(['PUSH_ARTIFACT', 'pushImage', 'harbor.artifact.pushe
 /**
  * Harbor webhooks, default and CloudEvents formats. A push is `PUSH_ARTIFACT` (`pushImage` in Harbor 1.x) or
  * `harbor.artifact.pushed`; Harbor writes the digest into `tag` when the push had no tag, so such resources are
- * ignored. The host is the configured one, never `resource_url`'s.
+ * ignored. The host is the configured one, never `resource_url`'s. Identity: the CloudEvents `id` (a UUID per event,
+ * goharbor/harbor `src/pkg/notifier/formats/cloudevents.go`); the default format has none (`occur_at` is seconds),
+ * so its pushes are identified by (image, tag, digest), which Harbor always sends.
  */
-export const parseHarbor: RegistryParser = (input): ParseResult => {
-  const { body, registry } = input;
+export const parseHarbor: RegistryParser = ({ body, registry }): ParseResult => {
   const cloudEvent = !!body && typeof body === 'object' && 'specversion' in body;
   assertShape<{ type: string; specversion?: string; id?: string; data?: HarborData; event_data?: HarborData }>(
     cloudEvent ? cloudEventSchema : defaultSchema,
@@ -57,7 +58,6 @@ export const parseHarbor: RegistryParser = (input): ParseResult => {
   if (!PUSH_TYPES.has(body.type)) return { ...result, ignored: [`${body.type} event`] };
   const data = (cloudEvent ? body.data : body.event_data) ?? {};
   const repository = data.repository?.repo_full_name ?? '';
-  const baseId = cloudEvent ? body.id! : contentId(input);
   const where = cloudEvent ? 'body/data' : 'body/event_data';
   const seen = new Set<string>();
   for (const [i, r] of (data.resources ?? []).entries()) {
@@ -73,7 +73,7 @@ export const parseHarbor: RegistryParser = (input): ParseResult => {
       repository,
       tag: r.tag,
       digest: r.digest,
-      deliveryId: `${baseId}#${r.tag}`,
+      ...(cloudEvent ? { deliveryId: `${body.id}#${r.tag}` } : {}),
     };
     result.pushes.push(assertReference(push, `${where}/resources/${i}`));
   }

@@ -45,7 +45,11 @@ function clip(s: string): string {
   return s.length > 80 ? `${s.slice(0, 80)}…` : s;
 }
 
-/** A stable id for senders without one (Artifactory, Harbor's default format, Quay): the raw body's hash. */
+/**
+ * The delivery id of an HMAC-signed sender (GitHub): a hash of the raw body, i.e. of exactly the bytes the signature
+ * covers, so no unsigned header can make a replayed body look new. Never used for unsigned senders that repeat their
+ * bytes for different pushes (Quay): those are identified by what was pushed.
+ */
 export function contentId(input: { body: unknown; rawBody?: Buffer }): string {
   const h = createHash('sha256');
   h.update(input.rawBody ?? JSON.stringify(input.body));
