@@ -1,4 +1,5 @@
 import type { AgentService } from '../agents/agent-service.js';
+import type { UserNotices } from '../agents/request-notices.js';
 import type { Logger } from '../logger.js';
 import { agentLifecycleHandlers } from './handlers/agent-lifecycle.handlers.js';
 import { migrateConfig } from './handlers/migrate-config.handler.js';
@@ -15,13 +16,14 @@ export type GocdHandler = (body: any) => unknown;
 export function createGocdHandlers(
   agents: AgentService,
   logger: Logger,
+  notices: UserNotices,
   extraStatus?: ExtraSections,
 ): Record<GocdRequestName, GocdHandler> {
   return {
     ...pluginInfoHandlers,
     ...validateProfileHandlers,
     'cd.go.elastic-agent.migrate-config': migrateConfig,
-    ...agentLifecycleHandlers(agents, logger),
+    ...agentLifecycleHandlers(agents, logger, notices),
     ...statusReportHandlers(agents, extraStatus),
   };
 }
