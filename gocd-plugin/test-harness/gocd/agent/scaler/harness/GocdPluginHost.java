@@ -56,7 +56,7 @@ public final class GocdPluginHost {
         loaded.addProperty("extensionClass", bundle.extension.getName());
         loaded.addProperty("extension", id.getExtension());
         loaded.add("versions", GSON.toJsonTree(id.getSupportedExtensionVersions()));
-        loaded.addProperty("gsonFrom", String.valueOf(bundle.loader.loadClass("com.google.gson.Gson").getProtectionDomain().getCodeSource().getLocation()));
+        loaded.addProperty("gsonFrom", gsonLocation(bundle));
         loaded.add("entries", GSON.toJsonTree(bundle.entries));
         print(loaded);
 
@@ -232,6 +232,15 @@ public final class GocdPluginHost {
         o.addProperty("p99", micros[(int) Math.floor(0.99 * (n - 1))]);
         o.addProperty("max", micros[n - 1]);
         return o;
+    }
+
+    /** Where the bundle finds Gson (its own lib/ for the forwarder), or null when it has none. */
+    private static String gsonLocation(PluginBundle bundle) {
+        try {
+            return String.valueOf(bundle.loader.loadClass("com.google.gson.Gson").getProtectionDomain().getCodeSource().getLocation());
+        } catch (ClassNotFoundException e) {
+            return null;
+        }
     }
 
     private static DefaultGoPluginApiRequest request(String name, String body) {
