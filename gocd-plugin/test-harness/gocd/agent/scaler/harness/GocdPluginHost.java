@@ -32,7 +32,8 @@ import java.util.concurrent.TimeUnit;
  * load BASE64_MIGRATE_BODY|-       GoCD's loader sequence (GocdLoaderRules) and its verdict: would GoCD keep it?
  * handle NAME BASE64_BODY|-         plugin.handle(NAME, body) as GoCD calls it (extension elastic-agent, 5.0)
  * parallel N NAME BASE64_BODY|-     N concurrent handle calls from N threads
- * bench N NAME BASE64_BODY|-        N sequential handle calls; latency percentiles in microseconds
+ * bench N NAME BASE64_BODY|-        N sequential handle calls; latency percentiles in microseconds ("__SEQ__" in the
+ *                                   body, quotes included, becomes the call's number: one new job per call)
  * list-agents STATUS BASE64_BODY    what go.processor.elastic-agents.list-agents answers from now on
  * fail API STATUS|throw|clear       make GoCD answer API with STATUS, or throw, from now on (clear: normal again)
  * state                             the job consoles and server-health messages GoCD holds now
@@ -213,12 +214,14 @@ public final class GocdPluginHost {
 
     /** N sequential calls (after N/10 warm-up calls); each call's wall time, summarised as percentiles in µs. */
     private static JsonObject bench(GoPlugin plugin, int n, String name, String body) throws Exception {
-        for (int i = 0; i < Math.max(1, n / 10); i++) plugin.handle(request(name, body));
+        int warmUp = Math.max(1, n / 10);
+        for (int i = 0; i < warmUp; i++) plugin.handle(request(name, numbered(body, 1_000_000 + i)));
         long[] micros = new long[n];
         int failures = 0;
         for (int i = 0; i < n; i++) {
+            String text = numbered(body, 1 + i);
             long t = System.nanoTime();
-            GoPluginApiResponse r = plugin.handle(request(name, body));
+            GoPluginApiResponse r = plugin.handle(request(name, text));
             micros[i] = (System.nanoTime() - t) / 1_000;
             if (r.responseCode() != 200) failures++;
         }
@@ -241,6 +244,10 @@ public final class GocdPluginHost {
         } catch (ClassNotFoundException e) {
             return null;
         }
+    }
+
+    private static String numbered(String body, int seq) {
+        return body == null ? null : body.replace("\"__SEQ__\"", Integer.toString(seq));
     }
 
     private static DefaultGoPluginApiRequest request(String name, String body) {
