@@ -40,6 +40,9 @@ function tryParseCluster(props: Props): ClusterProfile | undefined {
 
 const entryKey = (clusterId: string, topic: string) => `${clusterId}\0${topic}`;
 
+/** The most server-health messages kept at once (GoCD shows each one on its panel). */
+export const MAX_HEALTH_MESSAGES = 50;
+
 /**
  * Collects what to tell GoCD users while the service handles one GoCD request, then turns it into the reply's
  * `console` and `health` entries (Notices). The lifecycle reports facts through AgentEvents; this decides which are
@@ -142,7 +145,11 @@ export class RequestNotices implements AgentEvents {
     for (const { clusterId, topics } of this.clears) {
       for (const topic of topics) delete entries[entryKey(clusterId, topic)];
     }
-    for (const { clusterId, problem } of this.problems) entries[entryKey(clusterId, problem.topic)] = problem.health;
+    for (const { clusterId, problem } of this.problems) {
+      const key = entryKey(clusterId, problem.topic);
+      // A panel of more messages helps nobody, and each update rewrites the whole set.
+      if (key in entries || Object.keys(entries).length < MAX_HEALTH_MESSAGES) entries[key] = problem.health;
+    }
     const present = this.presentClusters;
     if (present) {
       for (const key of Object.keys(entries)) {

@@ -2,6 +2,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import type { ConsoleNotice, HealthMessage } from '../../src/agents/notices.js';
+import { MAX_HEALTH_MESSAGES } from '../../src/agents/request-notices.js';
 import { componentSchema, loadOpenApi } from '../../src/http/openapi.js';
 import { CLUSTER, createAgentBody, job, PROFILE } from '../support/gocd-bodies.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -234,5 +235,27 @@ describe('when the notice store fails', () => {
     const reply = await post('create-agent', createAgentBody(50, { elastic_agent_profile_properties: PRIVILEGED }));
     expect(reply.console).toHaveLength(1);
     expect(reply.health).toBeUndefined();
+  });
+});
+
+describe('a flood of broken cluster profiles', () => {
+  it('keeps at most MAX_HEALTH_MESSAGES messages on the panel', async () => {
+    let last: Reply = {};
+    for (let i = 0; i < MAX_HEALTH_MESSAGES + 5; i++) {
+      const cluster = { ...CLUSTER, cluster_id: `c${i}` };
+      last = await post(
+        'create-agent',
+        createAgentBody(900 + i, { elastic_agent_profile_properties: PRIVILEGED, cluster_profile_properties: cluster }),
+      );
+    }
+    expect(last.health).toBeUndefined();
+    const all = await post('server-ping', {
+      all_cluster_profile_properties: Array.from({ length: MAX_HEALTH_MESSAGES + 5 }, (_, i) => ({
+        ...CLUSTER,
+        cluster_id: `c${i}`,
+      })),
+      agents: [],
+    });
+    expect(all.health).toHaveLength(MAX_HEALTH_MESSAGES);
   });
 });

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { ConsoleNotice } from '../../src/agents/notices.js';
 import { jdkAvailable, requireService } from './services.js';
 
 /** Drives gocd-plugin/test-harness (GocdPluginHost): the built jar loaded and called the way GoCD's server does. */
@@ -257,14 +258,7 @@ export async function closedPort(): Promise<number> {
  * GoCD's ConsoleLogRequestProcessor (API 2.0) reads ConsoleLogAppendRequest2_0: these six keys, pipeline_counter an
  * Integer, the rest strings. The text carries GoCD's console prefix per line (log_output_transformer.js).
  */
-export function parseConsoleAppend(call: AccessorCall): {
-  pipeline_name: string;
-  pipeline_counter: number;
-  stage_name: string;
-  stage_counter: string;
-  job_name: string;
-  text: string;
-} {
+export function parseConsoleAppend(call: AccessorCall): ConsoleNotice {
   if (call.api !== 'go.processor.console-log.append' || call.version !== '2.0')
     throw new Error(`not a 2.0 append: ${call.api}`);
   const body = JSON.parse(call.body ?? 'null') as Record<string, unknown>;
@@ -275,7 +269,7 @@ export function parseConsoleAppend(call: AccessorCall): {
   for (const line of (body.text as string).replace(/\n$/, '').split('\n')) {
     if (!/^##\|\d\d:\d\d:\d\d\.\d\d\d \[go\] /.test(line)) throw new Error(`not a GoCD console line: ${line}`);
   }
-  return body as ReturnType<typeof parseConsoleAppend>;
+  return body as unknown as ConsoleNotice;
 }
 
 /** ServerHealthRequestProcessor (API 1.0) reads a list of PluginHealthMessage {type, message}. */
