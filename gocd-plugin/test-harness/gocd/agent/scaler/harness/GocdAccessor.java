@@ -17,9 +17,13 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * GoCD's side of GoApplicationAccessor, with the rules of the processors the forwarder calls (gocd/gocd server,
- * service/plugins/processor/...). Every call is recorded with GoCD's verdict; the state GoCD keeps is kept too:
- * each job's console text and the plugin's server-health messages. Failures can be injected per API.
+ * GoCD's side of GoApplicationAccessor, with the rules of the processors the forwarder calls, read in gocd/gocd at
+ * commit f17b6f3: server/src/main/java/com/thoughtworks/go/server/service/plugins/processor/console/
+ * ConsoleLogRequestProcessor.java (+ v2/ConsoleLogAppendRequest2_0.java, ConsoleService.appendToConsoleLogIoSafe),
+ * .../processor/serverhealth/ServerHealthRequestProcessor.java (+ v1/MessageHandlerForServerHealthRequestProcessorV1,
+ * PluginHealthMessage), and plugin-infra/go-plugin-infra/.../PluginAwareDefaultGoApplicationAccessor (404 for an API
+ * without a processor). Every call is recorded with GoCD's verdict; the state GoCD keeps is kept too: each job's
+ * console text and the plugin's server-health messages. Failures can be injected per API.
  */
 final class GocdAccessor extends GoApplicationAccessor {
     static final String LIST_AGENTS = "go.processor.elastic-agents.list-agents";

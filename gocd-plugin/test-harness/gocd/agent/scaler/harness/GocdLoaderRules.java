@@ -8,7 +8,17 @@ import java.util.Map;
 
 /**
  * What GoCD does while it loads an elastic-agent plugin, and the checks its converters make on the answers. Each rule
- * names the GoCD server code it comes from (gocd/gocd, plugin-infra/go-plugin-access and go-plugin-infra).
+ * names the GoCD server class it comes from, read in gocd/gocd at commit f17b6f3 (2026-08):
+ * <ul>
+ * <li>plugin-infra/go-plugin-infra/.../infra/PluginLoader.java (post-load hooks, then listeners; a throw unloads),
+ * <li>plugin-infra/go-plugin-infra/.../infra/DefaultPluginManager.java (submitTo: initializer first, no time limit),
+ * <li>plugin-infra/go-plugin-access/.../access/PluginRequestHelper.java (only 200 is success),
+ * <li>plugin-infra/go-plugin-access/.../access/common/MetadataLoader.java and elastic/ElasticAgentPluginInfoBuilder.java,
+ * <li>plugin-infra/go-plugin-access/.../access/elastic/v5/ElasticAgentExtensionConverterV5.java and its DTOs,
+ * <li>plugin-infra/go-plugin-access/.../access/common/settings/PluginSettingsMetadataLoader.java and
+ *     PluginSettingsJsonMessageHandlerBase.java,
+ * <li>server/.../server/service/ElasticAgentInformationMigratorImpl.java (migrate-config as a post-load hook).
+ * </ul>
  */
 final class GocdLoaderRules {
     private GocdLoaderRules() {}
