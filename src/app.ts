@@ -15,6 +15,7 @@ import { RequestLogController } from './http/request-log.js';
 import type { Logger } from './logger.js';
 import type { PrometheusMetrics } from './metrics/prometheus-metrics.js';
 import type { RegistryServices } from './registry/registry-composition.js';
+import { triggerHealth } from './registry/trigger-health.js';
 import { renderTriggerSection } from './registry/trigger-report.view.js';
 import { MemoryStore } from './store/memory-store.js';
 
@@ -57,6 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     deps.logger,
     deps.notices ?? new UserNotices(new MemoryStore({ maxEntries: 20_000 }), deps.logger),
     triggers && deps.config.subscriptions.length ? () => [renderTriggerSection(triggers.recentTriggers())] : undefined,
+    triggers ? () => ({ 'registry-triggers': triggerHealth(triggers.recentTriggers()) }) : undefined,
   );
   registerObservabilityRoutes(app, {
     spec,

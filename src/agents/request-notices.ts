@@ -18,7 +18,7 @@ import {
   stoppedState,
   TOPIC,
 } from './notice-texts.js';
-import type { AgentEvents, ConsoleNotice, Notices } from './notices.js';
+import type { AgentEvents, ConsoleNotice, HealthMessage, Notices } from './notices.js';
 import { type ClusterProfile, defaultClusterId, parseClusterProfile } from './profiles.js';
 
 type Props = Record<string, unknown>;
@@ -40,6 +40,9 @@ function tryParseCluster(props: Props): ClusterProfile | undefined {
 
 const entryKey = (clusterId: string, topic: string) => `${clusterId}\0${topic}`;
 
+/** The board's "cluster id" of messages that belong to no cluster profile (no cluster id is empty). */
+const GENERAL = '';
+
 /** The most server-health messages kept at once (GoCD shows each one on its panel). */
 export const MAX_HEALTH_MESSAGES = 50;
 
@@ -54,6 +57,8 @@ export class RequestNotices implements AgentEvents {
   private readonly clears: { clusterId: string; topics: string[] }[] = [];
   /** server-ping: the cluster ids GoCD has now; health of any other cluster is dropped (its profile is gone). */
   private presentClusters: Set<string> | undefined;
+  /** server-ping: the current messages that belong to no cluster profile (registry triggers), by topic. */
+  private general: Record<string, HealthMessage | undefined> | undefined;
 
   constructor(
     private readonly board: NoticeBoard,
@@ -79,9 +84,13 @@ export class RequestNotices implements AgentEvents {
     if (health.clear) this.clears.push({ clusterId: facts.clusterId, topics: health.clear });
   }
 
-  /** server-ping: the cluster profiles GoCD sent (health of clusters no longer among them is dropped). */
-  serverPing(allClusterProperties: readonly Props[]): void {
+  /**
+   * server-ping: the cluster profiles GoCD sent (health of clusters no longer among them is dropped), and the current
+   * state of the messages that belong to no cluster (`general`, by topic; undefined clears one).
+   */
+  serverPing(allClusterProperties: readonly Props[], general: Record<string, HealthMessage | undefined> = {}): void {
     this.presentClusters = new Set(allClusterProperties.map((p) => tryParseCluster(p)?.clusterId ?? clusterKey(p)));
+    this.general = general;
   }
 
   agentStopped(cluster: ClusterProfile, agent: AgentRecord, childrenRemoved?: number): void {
@@ -153,8 +162,13 @@ export class RequestNotices implements AgentEvents {
     const present = this.presentClusters;
     if (present) {
       for (const key of Object.keys(entries)) {
-        if (!present.has(key.slice(0, key.indexOf('\0')))) delete entries[key];
+        const clusterId = key.slice(0, key.indexOf('\0'));
+        if (clusterId !== GENERAL && !present.has(clusterId)) delete entries[key];
       }
+    }
+    for (const [topic, health] of Object.entries(this.general ?? {})) {
+      if (health) entries[entryKey(GENERAL, topic)] = health;
+      else delete entries[entryKey(GENERAL, topic)];
     }
   }
 }

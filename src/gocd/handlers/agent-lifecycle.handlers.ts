@@ -1,5 +1,6 @@
 import { shouldAssignWork } from '../../agents/agent-id.js';
 import type { AgentService, CreateAgentInput } from '../../agents/agent-service.js';
+import type { HealthMessage } from '../../agents/notices.js';
 import type { UserNotices } from '../../agents/request-notices.js';
 import type { Logger } from '../../logger.js';
 import type { CreateAgentMessage, JobCompletionMessage, ServerPingMessage } from '../messages.js';
@@ -10,7 +11,15 @@ import type { CreateAgentMessage, JobCompletionMessage, ServerPingMessage } from
  * accessor (openapi.yaml `PluginWorkReply`): `agent_actions`, and `console` / `health` notices for GoCD users. GoCD
  * ignores the bodies of these three; the forwarder answers it `{}` once that work is done.
  */
-export function agentLifecycleHandlers(agents: AgentService, logger: Logger, notices: UserNotices) {
+/** Server-health messages that belong to no cluster profile (e.g. registry triggers), by topic; undefined clears one. */
+export type GeneralHealth = () => Record<string, HealthMessage | undefined>;
+
+export function agentLifecycleHandlers(
+  agents: AgentService,
+  logger: Logger,
+  notices: UserNotices,
+  generalHealth: GeneralHealth = () => ({}),
+) {
   return {
     'cd.go.elastic-agent.create-agent': async (body: CreateAgentMessage) => {
       const input: CreateAgentInput = {
@@ -30,7 +39,7 @@ export function agentLifecycleHandlers(agents: AgentService, logger: Logger, not
     'cd.go.elastic-agent.server-ping': async (body: ServerPingMessage) => {
       const told = notices.forRequest(body.agents);
       const actions = await agents.serverPing(body.all_cluster_profile_properties, body.agents, told);
-      told.serverPing(body.all_cluster_profile_properties);
+      told.serverPing(body.all_cluster_profile_properties, generalHealth());
       return { agent_actions: actions, ...(await told.settle(true)) };
     },
     'cd.go.elastic-agent.job-completion': async (body: JobCompletionMessage) => {
