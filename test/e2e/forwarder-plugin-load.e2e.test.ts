@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,9 +58,13 @@ describe.skipIf(!ok)("GoCD's loader and the forwarder jar", () => {
   });
 
   it("carries in the jar exactly the service's answer to every loader request (one source of truth)", async () => {
-    const copy = JSON.parse(
-      execFileSync('unzip', ['-p', JAR, 'gocd/agent/scaler/forwarder/loader-answers.json'], { encoding: 'utf8' }),
-    ) as { answers: Record<string, { status: number; body: string }> };
+    const entry = 'gocd/agent/scaler/forwarder/loader-answers.json';
+    const out = mkdtempSync(join(tmpdir(), 'forwarder-jar-'));
+    execFileSync('jar', ['--extract', '--file', JAR, entry], { cwd: out });
+    const copy = JSON.parse(readFileSync(join(out, entry), 'utf8')) as {
+      answers: Record<string, { status: number; body: string }>;
+    };
+    rmSync(out, { recursive: true, force: true });
     expect(Object.keys(copy.answers)).toEqual([...LOADER_REQUEST_NAMES]);
     for (const name of LOADER_REQUEST_NAMES) {
       expect(copy.answers[name], name).toEqual(await serviceAnswer(t, name));

@@ -65,6 +65,7 @@ public class ForwarderPlugin implements GoPlugin {
         this.clock = clock;
         // Load the rule's classes (Gson, the pattern) now, not inside GoCD's first locked assignment loop.
         ShouldAssignWorkRule.evaluate("{\"agent\":{\"agent_id\":\"ea-1-00000000\"},\"job_identifier\":{\"job_id\":1}}");
+        LOG.info("gocd-agent-scaler forwarder: loader-time answers built into this jar from " + loaderAnswers.service());
         if (settings.usable()) {
             LOG.info("gocd-agent-scaler forwarder: requests go to " + settings.target());
         } else {
