@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AgentService } from './agents/agent-service.js';
+import { UserNotices } from './agents/request-notices.js';
 import type { Config } from './config/config.schema.js';
 import { createGocdHandlers } from './gocd/gocd-handlers.js';
 import { registerJsonBodyParser } from './http/body-parser.js';
@@ -14,7 +15,9 @@ import { RequestLogController } from './http/request-log.js';
 import type { Logger } from './logger.js';
 import type { PrometheusMetrics } from './metrics/prometheus-metrics.js';
 import type { RegistryServices } from './registry/registry-composition.js';
+import { triggerHealth } from './registry/trigger-health.js';
 import { renderTriggerSection } from './registry/trigger-report.view.js';
+import { MemoryStore } from './store/memory-store.js';
 
 /** What the app is built from; clients and services are constructed by the entry point (see composition.ts). */
 export interface AppDeps {
@@ -24,6 +27,11 @@ export interface AppDeps {
   version: string;
   dockerStatus: () => Promise<string>;
   metrics: PrometheusMetrics;
+  /**
+   * What GoCD users are told about their agents (console lines, server-health messages), kept in the shared store;
+   * default: a board in this process's memory.
+   */
+  notices?: UserNotices;
   /** Registry push triggers; without them every `/registry/{name}` is unknown (404). */
   registry?: RegistryServices;
   /** Lambda: answer registry webhooks only once their triggers ended (see registerRegistryRoutes). */
@@ -48,7 +56,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const handlers = createGocdHandlers(
     deps.agents,
     deps.logger,
+    deps.notices ?? new UserNotices(new MemoryStore({ maxEntries: 20_000 }), deps.logger),
     triggers && deps.config.subscriptions.length ? () => [renderTriggerSection(triggers.recentTriggers())] : undefined,
+    triggers ? () => ({ 'registry-triggers': triggerHealth(triggers.recentTriggers()) }) : undefined,
   );
   registerObservabilityRoutes(app, {
     spec,

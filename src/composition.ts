@@ -1,5 +1,6 @@
 import { ActivityLog } from './agents/activity-log.js';
 import { AgentService } from './agents/agent-service.js';
+import { UserNotices } from './agents/request-notices.js';
 import { CachingBackendProvider } from './backends/backend-provider.js';
 import type { BackendProvider } from './backends/port.js';
 import type { Config } from './config/config.schema.js';
@@ -15,6 +16,8 @@ import {
 export interface Services {
   agents: AgentService;
   activity: ActivityLog;
+  /** Console lines and server-health messages for GoCD users, kept in the registry's store (shared in Lambda). */
+  notices: UserNotices;
   backends: BackendProvider;
   dockerStatus: () => Promise<string>;
   metrics: PrometheusMetrics;
@@ -71,5 +74,6 @@ export async function createServices(
       trigger: (outcome) => metrics.triggers.inc({ outcome }),
     },
   });
-  return { agents, activity, backends, dockerStatus, metrics, registry };
+  const notices = new UserNotices(registry.store, logger);
+  return { agents, activity, notices, backends, dockerStatus, metrics, registry };
 }

@@ -7,6 +7,7 @@ import { agentIdFor } from './agent-id.js';
 import { type AgentMetrics, NO_AGENT_METRICS } from './agent-metrics.js';
 import { type AgentActions, completionStopReason, type GocdAgent, type JobIdentifier, jobPath } from './job.js';
 import { KeyedLock } from './keyed-lock.js';
+import type { AgentEvents } from './notices.js';
 import {
   type ClusterProfile,
   defaultClusterId,
@@ -36,6 +37,8 @@ export interface JobCompletionInput {
   clusterProperties: Props;
   /** GoCD's agent list when the forwarder could fetch it; undefined = unknown. */
   agents?: GocdAgent[];
+  /** Told what happened, for the job's console (src/agents/request-notices.ts). */
+  events?: AgentEvents;
 }
 
 export type CreateAgentResult =
@@ -252,7 +255,8 @@ export class AgentService {
       const agent = (await backend.list(cluster)).find((a) => a.agentId === id);
       if (agent) {
         const reason = completionStopReason(input.job);
-        await backend.stop(cluster, [agent], reason);
+        const report = await backend.stop(cluster, [agent], reason);
+        input.events?.agentStopped(cluster, agent, report?.childrenRemoved[id]);
         this.recentLaunches.remove(cluster.clusterId, id);
         this.metrics.agentStopped(cluster.clusterId, 'job-completed');
         this.deps.activity.record({
@@ -282,7 +286,11 @@ export class AgentService {
   }
 
   /** server-ping: reconcile every cluster profile GoCD sent against GoCD's agent list (see planReconcile). */
-  async serverPing(allClusterProperties: Props[], gocdAgents: GocdAgent[] | undefined): Promise<AgentActions> {
+  async serverPing(
+    allClusterProperties: Props[],
+    gocdAgents: GocdAgent[] | undefined,
+    events?: AgentEvents,
+  ): Promise<AgentActions> {
     this.lastClusters = allClusterProperties;
     const listings: ClusterListing[] = [];
     let invalidProfiles = 0;
@@ -294,6 +302,7 @@ export class AgentService {
       } catch (err) {
         // A profile we cannot read might own agents: its listing is unknown, so nothing is deleted for want of a task.
         this.deps.logger.warn(`server-ping: skipping an invalid cluster profile: ${errorMessage(err)}`);
+        events?.clusterProfileRejected(props, errorMessage(err));
         invalidProfiles++;
         continue;
       }
@@ -303,6 +312,7 @@ export class AgentService {
         const backend = await this.deps.backends.forCluster(cluster);
         const agents = await backend.list(cluster);
         this.metrics.agentsListed(cluster.clusterId, agents);
+        events?.agentsListed(cluster, agents);
         listings.push({ cluster, agents });
       } catch (err) {
         this.deps.activity.record({
@@ -312,6 +322,7 @@ export class AgentService {
         });
         this.deps.logger.error({ clusterId: cluster.clusterId, err }, 'server-ping: listing agents failed');
         listings.push({ cluster, error: errorMessage(err) });
+        events?.listingFailed(cluster, errorMessage(err));
       }
     }
     const plan = planReconcile(listings, gocdAgents, this.now(), invalidProfiles === 0);
@@ -326,6 +337,7 @@ export class AgentService {
             await backend.stop(cluster, [stop.agent], `reaped by gocd-agent-scaler: ${stop.reason}`);
             this.recentLaunches.remove(cluster.clusterId, stop.agent.agentId);
             this.metrics.agentStopped(cluster.clusterId, stop.rule);
+            events?.agentReaped(cluster, stop.agent, stop.reason);
             this.deps.activity.record({
               clusterId: cluster.clusterId,
               kind: 'reaped',

@@ -42,6 +42,11 @@ export type LaunchOutcome =
   /** The backend refused or could not place the agent (RunTask failures, missing image …). */
   | { kind: 'failed'; reason: string; detail?: string };
 
+/** What a stop did beyond stopping: per agent id, how many containers its job started were removed. */
+export interface StopReport {
+  childrenRemoved: Record<string, number>;
+}
+
 /** Extra facts for the agent status report; every field optional. */
 export interface AgentDetails {
   agent: AgentRecord;
@@ -65,9 +70,11 @@ export interface AgentBackend {
   list(cluster: ClusterProfile): Promise<AgentRecord[]>;
   /**
    * Stops these agents (and, in socket mode, the containers their jobs started), with a reason naming why.
-   * Already-stopped or unknown agents are not an error.
+   * Already-stopped or unknown agents are not an error. A backend that removes a socket job's containers itself says
+   * how many (the job's console reports it); one that leaves that to a janitor (ECS) returns nothing.
    */
-  stop(cluster: ClusterProfile, agents: readonly AgentRecord[], reason: string): Promise<void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a backend with nothing to report keeps its plain Promise<void>.
+  stop(cluster: ClusterProfile, agents: readonly AgentRecord[], reason: string): Promise<StopReport | void>;
   /** Details for the agent status report, or undefined when the agent is unknown. */
   inspect(cluster: ClusterProfile, agentId: string): Promise<AgentDetails | undefined>;
 }

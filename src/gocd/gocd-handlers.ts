@@ -1,6 +1,7 @@
 import type { AgentService } from '../agents/agent-service.js';
+import type { UserNotices } from '../agents/request-notices.js';
 import type { Logger } from '../logger.js';
-import { agentLifecycleHandlers } from './handlers/agent-lifecycle.handlers.js';
+import { agentLifecycleHandlers, type GeneralHealth } from './handlers/agent-lifecycle.handlers.js';
 import { migrateConfig } from './handlers/migrate-config.handler.js';
 import { pluginInfoHandlers } from './handlers/plugin-info.handlers.js';
 import { type ExtraSections, statusReportHandlers } from './handlers/status-report.handlers.js';
@@ -15,13 +16,15 @@ export type GocdHandler = (body: any) => unknown;
 export function createGocdHandlers(
   agents: AgentService,
   logger: Logger,
+  notices: UserNotices,
   extraStatus?: ExtraSections,
+  generalHealth?: GeneralHealth,
 ): Record<GocdRequestName, GocdHandler> {
   return {
     ...pluginInfoHandlers,
     ...validateProfileHandlers,
     'cd.go.elastic-agent.migrate-config': migrateConfig,
-    ...agentLifecycleHandlers(agents, logger),
+    ...agentLifecycleHandlers(agents, logger, notices, generalHealth),
     ...statusReportHandlers(agents, extraStatus),
   };
 }

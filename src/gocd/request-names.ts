@@ -1,4 +1,4 @@
-/** Every request name the service answers: GoCD elastic-agent extension v5, plus plugin-settings configuration. */
+/** Every request name the service answers: GoCD elastic-agent extension v5, plus the two plugin-settings requests. */
 export const GOCD_REQUEST_NAMES = [
   'cd.go.elastic-agent.get-icon',
   'cd.go.elastic-agent.get-capabilities',
@@ -18,6 +18,7 @@ export const GOCD_REQUEST_NAMES = [
   'cd.go.elastic-agent.cluster-status-report',
   'cd.go.elastic-agent.agent-status-report',
   'go.plugin-settings.get-configuration',
+  'go.plugin-settings.get-view',
 ] as const;
 
 export type GocdRequestName = (typeof GOCD_REQUEST_NAMES)[number];

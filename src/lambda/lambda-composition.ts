@@ -18,7 +18,8 @@ export function lambdaSettings(env: NodeJS.ProcessEnv): LambdaSettings {
 }
 
 /**
- * The registry injection points of the Lambda: the store built on first use (GoCD requests never need it), a GoCD
+ * The registry injection points of the Lambda: the store built on first use (most GoCD requests never need it; the
+ * create-agent, server-ping and job-completion notices for GoCD users do), a GoCD
  * scheduler bounded by each invocation's scope, and the SQS deferrer (its client built here, once per container; the
  * SQS module is loaded only when a queue is configured).
  */

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { agentIdFor } from '../../src/agents/agent-id.js';
+import { NO_PLUGIN_SETTINGS } from '../../src/gocd/handlers/plugin-info.handlers.js';
 import { CLUSTER, createAgentBody, fixture, job, PROFILE, statusReportFixtures } from '../support/gocd-bodies.js';
 import { sample } from '../support/metric-sample.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -89,9 +90,14 @@ describe('plugin-load requests (no body)', () => {
     ).toBe(200);
   });
 
-  it('answers go.plugin-settings.get-configuration with {}', async () => {
-    expect((await post('go.plugin-settings.get-configuration')).body).toBe('{}');
-  });
+  it.each(['go.plugin-settings.get-configuration', 'go.plugin-settings.get-view'])(
+    'declines %s with a 404 naming why (v5 keeps settings in cluster profiles), not the {} GoCD cannot parse',
+    async (name) => {
+      const res = await post(name);
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toMatchObject({ code: 'NOT_SUPPORTED', message: NO_PLUGIN_SETTINGS });
+    },
+  );
 });
 
 describe('profile validation', () => {
@@ -337,7 +343,7 @@ describe('job-completion and server-ping', () => {
       cluster_profile_properties: CLUSTER,
       job_identifier: job(50),
     });
-    expect(res.json()).toEqual({ agent_actions: { disable: [agentId], delete: [agentId] } });
+    expect(res.json()).toMatchObject({ agent_actions: { disable: [agentId], delete: [agentId] } });
     expect(t.backend.stops).toEqual([{ agentId, reason: 'GoCD job app/7/test/1/build completed' }]);
   });
 
@@ -351,7 +357,7 @@ describe('job-completion and server-ping', () => {
     await post('cd.go.elastic-agent.create-agent', createAgentBody(60));
     const res = await post('cd.go.elastic-agent.server-ping', fixture('server-ping.json'));
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ agent_actions: { disable: [], delete: [] } });
+    expect(res.json()).toMatchObject({ agent_actions: { disable: [], delete: [] } });
     expect(t.backend.stops).toHaveLength(0);
   });
 
@@ -362,7 +368,7 @@ describe('job-completion and server-ping', () => {
         { agent_id: 'ea-9-0000beef', agent_state: 'Building', build_state: 'Building', config_state: 'Enabled' },
       ],
     });
-    expect(res.json()).toEqual({ agent_actions: { disable: ['ea-9-0000beef'], delete: ['ea-9-0000beef'] } });
+    expect(res.json()).toMatchObject({ agent_actions: { disable: ['ea-9-0000beef'], delete: ['ea-9-0000beef'] } });
   });
 
   it('rejects a malformed agents list with 400', async () => {

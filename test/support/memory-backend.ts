@@ -7,6 +7,7 @@ import type {
   BackendProvider,
   LaunchOutcome,
   LaunchRequest,
+  StopReport,
 } from '../../src/backends/port.js';
 import { BackendUnavailableError } from '../../src/errors.js';
 
@@ -19,6 +20,8 @@ export class MemoryBackend implements AgentBackend {
   /** Set to make the next calls fail. */
   failList = false;
   failLaunch: string | undefined;
+  /** When set, stop() reports this many socket children removed per agent (as the Docker backend counts them). */
+  childrenPerStop: number | undefined;
   private seq = 0;
 
   constructor(private readonly now: () => Date = () => new Date()) {}
@@ -51,15 +54,22 @@ export class MemoryBackend implements AgentBackend {
     return this.agents.filter((a) => a.clusterId === cluster.clusterId && a.status !== 'stopped');
   }
 
-  async stop(_cluster: ClusterProfile, agents: readonly AgentRecord[], reason: string): Promise<void> {
+  async stop(
+    _cluster: ClusterProfile,
+    agents: readonly AgentRecord[],
+    reason: string,
+  ): Promise<StopReport | undefined> {
+    const report: StopReport = { childrenRemoved: {} };
     for (const a of agents) {
       const found = this.agents.find((x) => x.agentId === a.agentId && x.status !== 'stopped');
       if (found) {
         found.status = 'stopped';
         found.stoppedReason = reason;
         this.stops.push({ agentId: a.agentId, reason });
+        if (this.childrenPerStop !== undefined) report.childrenRemoved[a.agentId] = this.childrenPerStop;
       }
     }
+    return this.childrenPerStop === undefined ? undefined : report;
   }
 
   async inspect(cluster: ClusterProfile, agentId: string): Promise<AgentDetails | undefined> {

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { ActivityLog } from '../../src/agents/activity-log.js';
 import { AgentService } from '../../src/agents/agent-service.js';
+import { UserNotices } from '../../src/agents/request-notices.js';
 import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config/config.schema.js';
 import { parseConfig } from '../../src/config/config-loader.js';
@@ -12,6 +13,7 @@ import {
   type RegistryServiceOptions,
   type RegistryServices,
 } from '../../src/registry/registry-composition.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
 import { VERSION } from '../../src/version.js';
 import { MemoryBackend, singleBackend } from './memory-backend.js';
 
@@ -26,6 +28,8 @@ export interface TestApp {
   /** Registry triggers built from the config's `registries`/`subscriptions` (GoCD at `gocd.apiUrl`). */
   registry: RegistryServices;
   config: Readonly<Config>;
+  /** Where the console states and server-health board of the notices live. */
+  noticeStore: MemoryStore;
   token: string;
   /** Every log line the app wrote, raw JSON text. */
   logs: string[];
@@ -69,10 +73,12 @@ export async function createTestApp(
     },
     ...options.registry,
   });
+  const noticeStore = new MemoryStore();
   const app = await buildApp({
     config,
     logger,
     agents,
+    notices: new UserNotices(noticeStore, logger, options.now),
     metrics,
     registry,
     waitForRegistryTriggers: options.waitForRegistryTriggers,
@@ -87,6 +93,7 @@ export async function createTestApp(
     metrics,
     registry,
     config,
+    noticeStore,
     token: config.gocd.forwarderToken,
     logs,
     auth: { authorization: `Bearer ${config.gocd.forwarderToken}`, 'content-type': 'application/json' },

@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import type { ClusterProfile } from '../../agents/profiles.js';
 import { BackendUnavailableError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { AgentBackend, AgentDetails, AgentRecord, LaunchOutcome, LaunchRequest } from '../port.js';
+import type { AgentBackend, AgentDetails, AgentRecord, LaunchOutcome, LaunchRequest, StopReport } from '../port.js';
 import {
   agentContainerOptions,
   containerNameFor,
@@ -143,7 +143,7 @@ export class DockerBackend implements AgentBackend {
   readonly kind = 'docker' as const;
   private readonly stopSeconds: number;
   /** One teardown per agent at a time: list, stop and launch may all find the same dead agent. */
-  private readonly teardowns = new Map<string, Promise<void>>();
+  private readonly teardowns = new Map<string, Promise<number | undefined>>();
   /** One pull per image at a time: concurrent launches of a missing image share it. */
   private readonly pulls = new Map<string, Promise<void>>();
 
@@ -441,7 +441,8 @@ export class DockerBackend implements AgentBackend {
     await this.teardown(agentId, group);
   }
 
-  async stop(cluster: ClusterProfile, agents: readonly AgentRecord[], reason: string): Promise<void> {
+  async stop(cluster: ClusterProfile, agents: readonly AgentRecord[], reason: string): Promise<StopReport> {
+    const report: StopReport = { childrenRemoved: {} };
     await Promise.all(
       agents.map(async (a) => {
         let containers: Seen[];
@@ -452,9 +453,11 @@ export class DockerBackend implements AgentBackend {
         }
         if (containers.length === 0) return;
         this.options.logger?.info({ clusterId: cluster.clusterId, agentId: a.agentId, reason }, 'stopping agent');
-        await this.teardown(a.agentId, containers);
+        const children = await this.teardown(a.agentId, containers);
+        if (children !== undefined) report.childrenRemoved[a.agentId] = children;
       }),
     );
+    return report;
   }
 
   /** Every container (agent, DinD) labelled with this agent id, in any state. */
@@ -468,9 +471,10 @@ export class DockerBackend implements AgentBackend {
    * Removes these containers of one agent and what belongs to them: in socket mode the containers its job started
    * (found before the agent container goes), its sidecar DinD (whose children die with its daemon), and, once
    * nothing of the agent is left, its volumes. Only the containers given are touched, never "whatever carries the
-   * agent id now": a new agent for the same job may be starting meanwhile.
+   * agent id now": a new agent for the same job may be starting meanwhile. Resolves to the number of socket children
+   * removed, or undefined when the agent was not a socket agent (or its children were not searched).
    */
-  private teardown(agentId: string, containers: readonly Seen[], withChildren = true): Promise<void> {
+  private teardown(agentId: string, containers: readonly Seen[], withChildren = true): Promise<number | undefined> {
     let running = this.teardowns.get(agentId);
     if (!running) {
       running = this.doTeardown(agentId, containers, withChildren).finally(() => this.teardowns.delete(agentId));
@@ -479,9 +483,14 @@ export class DockerBackend implements AgentBackend {
     return running;
   }
 
-  private async doTeardown(agentId: string, containers: readonly Seen[], withChildren: boolean): Promise<void> {
+  private async doTeardown(
+    agentId: string,
+    containers: readonly Seen[],
+    withChildren: boolean,
+  ): Promise<number | undefined> {
     const agent = containers.find((c) => c.labels[LABEL.role] === 'agent');
     const others = containers.filter((c) => c !== agent);
+    let childrenRemoved: number | undefined;
     const agentWork = !agent
       ? Promise.resolve()
       : agent.labels[LABEL.dockerMode] === 'socket' && withChildren
@@ -491,10 +500,11 @@ export class DockerBackend implements AgentBackend {
               `removed ${children.length} container(s) the job started through the socket`,
             );
             if (children.length > 0) this.options.onChildrenRemoved?.(children.length);
+            childrenRemoved = children.length;
           })
         : stopAndRemove(this.docker, agent.id, this.stopSeconds);
     await Promise.all([agentWork, ...others.map((c) => stopAndRemove(this.docker, c.id, this.stopSeconds))]);
-    if ((await this.containersOf(agentId)).length > 0) return;
+    if ((await this.containersOf(agentId)).length > 0) return childrenRemoved;
     const volumes = await this.docker.listVolumes({ filters: { label: [`${LABEL.agentId}=${agentId}`] } });
     await Promise.all(
       (volumes.Volumes ?? []).map((v) =>
@@ -507,6 +517,7 @@ export class DockerBackend implements AgentBackend {
           }),
       ),
     );
+    return childrenRemoved;
   }
 
   async inspect(cluster: ClusterProfile, agentId: string): Promise<AgentDetails | undefined> {

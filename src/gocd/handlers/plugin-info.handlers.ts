@@ -1,8 +1,27 @@
 import { CLUSTER_PROFILE_PROPERTIES, ELASTIC_PROFILE_PROPERTIES } from '../../agents/profile-properties.js';
+import { AppError } from '../../errors.js';
 import { ICON } from '../icon.js';
 import { metadataOf, profileView } from '../profile-views.js';
 
-/** The requests GoCD sends once at plugin load; all constant, no body. */
+/**
+ * Why the plugin-settings requests are declined. Elastic-agent v5 keeps every setting in cluster profiles (GoCD even
+ * deletes a v5 plugin's stored settings after migrate-config: ElasticAgentInformationMigratorImpl). GoCD's
+ * PluginSettingsMetadataLoader catches a non-200 answer and logs it as "Maybe the plugin does not implement plugin
+ * settings and view? … This error may be safe to ignore"; an answer of `{}` (or any empty map) fails its parser as
+ * "Empty response body" instead (PluginSettingsJsonMessageHandlerBase), and throwing would add an ERROR line from
+ * DefaultPluginManager. So the decline is a 404 naming the reason.
+ */
+export const NO_PLUGIN_SETTINGS =
+  'gocd-agent-scaler has no plugin settings: elastic-agent extension v5 keeps its settings in cluster profiles';
+
+const noPluginSettings = (): never => {
+  throw new AppError('NOT_SUPPORTED', NO_PLUGIN_SETTINGS);
+};
+
+/**
+ * The requests GoCD sends while it loads the plugin: all constant, no body. The forwarder ships these answers inside
+ * its jar (generated from this module by scripts/plugin-loader-answers.ts), so loading never waits on the network.
+ */
 export const pluginInfoHandlers = {
   'cd.go.elastic-agent.get-icon': () => ICON,
   'cd.go.elastic-agent.get-capabilities': () => ({
@@ -18,6 +37,6 @@ export const pluginInfoHandlers = {
   'cd.go.elastic-agent.get-cluster-profile-view': () => ({
     template: profileView('gocd-agent-scaler cluster profile', CLUSTER_PROFILE_PROPERTIES),
   }),
-  // v5 plugins have no plugin settings; GoCD still asks every plugin at load (the ECS plugin answers {} too).
-  'go.plugin-settings.get-configuration': () => ({}),
+  'go.plugin-settings.get-configuration': noPluginSettings,
+  'go.plugin-settings.get-view': noPluginSettings,
 } as const;

@@ -1,7 +1,10 @@
 // Compile-only declaration of a GoCD plugin API type, written from the public go-plugin-api signatures.
+// As GoCD's class does, requestParameters() and requestHeaders() return unmodifiable views, and setRequestParams /
+// setRequestHeaders replace the maps (a null leaves them as they are).
 // GoCD provides the real class at runtime; this copy is never packaged into the plugin jar.
 package com.thoughtworks.go.plugin.api.request;
 
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -9,8 +12,8 @@ public class DefaultGoPluginApiRequest extends GoPluginApiRequest {
     private final String extension;
     private final String extensionVersion;
     private final String requestName;
-    private final Map<String, String> requestParameters = new HashMap<>();
-    private final Map<String, String> requestHeaders = new HashMap<>();
+    private Map<String, String> requestParameters = new HashMap<>();
+    private Map<String, String> requestHeaders = new HashMap<>();
     private String requestBody;
 
     public DefaultGoPluginApiRequest(String extension, String extensionVersion, String requestName) {
@@ -48,16 +51,24 @@ public class DefaultGoPluginApiRequest extends GoPluginApiRequest {
 
     @Override
     public Map<String, String> requestParameters() {
-        return requestParameters;
+        return Collections.unmodifiableMap(requestParameters);
     }
 
     @Override
     public Map<String, String> requestHeaders() {
-        return requestHeaders;
+        return Collections.unmodifiableMap(requestHeaders);
     }
 
     @Override
     public String requestBody() {
         return requestBody;
+    }
+
+    public void setRequestParams(Map<String, String> params) {
+        if (params != null) requestParameters = params;
+    }
+
+    public void setRequestHeaders(Map<String, String> headers) {
+        if (headers != null) requestHeaders = headers;
     }
 }

@@ -12,15 +12,18 @@ import com.thoughtworks.go.plugin.api.logging.Logger;
 import com.thoughtworks.go.plugin.api.request.GoPluginApiRequest;
 import com.thoughtworks.go.plugin.api.response.DefaultGoPluginApiResponse;
 import com.thoughtworks.go.plugin.api.response.GoPluginApiResponse;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * GoCD elastic-agent (v5) plugin {@code gocd-agent-scaler}: forwards every request to the gocd-agent-scaler service
- * ({@code POST {url}/gocd/requests/{requestName}}) and hands the answer back to GoCD. Three requests get more:
- * should-assign-work is answered here without any I/O; server-ping and job-completion carry GoCD's agent list to
- * the service and carry out the disable/delete actions it answers with, which only a plugin can do.
+ * GoCD elastic-agent (v5) plugin {@code gocd-agent-scaler}: forwards GoCD's requests to the gocd-agent-scaler service
+ * ({@code POST {url}/gocd/requests/{requestName}}) and hands the answer back to GoCD. Some never reach the network:
+ * the loader-time requests (answered from the copy built into the jar, see {@link LoaderAnswers}), migrate-config and
+ * should-assign-work (the service's rules, run here). create-agent, server-ping and job-completion carry work for the
+ * plugin back: GoCD's agents to disable and delete, console lines and server-health messages for GoCD users, which
+ * the plugin performs through GoCD's application accessor once its answer ({@code {}}) is settled.
  */
 @Extension
 public class ForwarderPlugin implements GoPlugin {
@@ -28,6 +31,7 @@ public class ForwarderPlugin implements GoPlugin {
     static final String SERVER_PING = "cd.go.elastic-agent.server-ping";
     static final String JOB_COMPLETION = "cd.go.elastic-agent.job-completion";
     static final String MIGRATE_CONFIG = "cd.go.elastic-agent.migrate-config";
+    static final String CREATE_AGENT = "cd.go.elastic-agent.create-agent";
     static final GoPluginIdentifier IDENTIFIER = new GoPluginIdentifier("elastic-agent", List.of("5.0"));
 
     private static final Logger LOG = Logger.getLoggerFor(ForwarderPlugin.class);
@@ -35,6 +39,8 @@ public class ForwarderPlugin implements GoPlugin {
 
     private final ForwarderSettings settings;
     private final ScalerClient client;
+    private final LoaderAnswers loaderAnswers;
+    private final Clock clock;
     private volatile GoApplicationAccessor accessor;
 
     /**
@@ -49,10 +55,17 @@ public class ForwarderPlugin implements GoPlugin {
     }
 
     ForwarderPlugin(ForwarderSettings settings, Duration connectTimeout, Duration deadline) {
+        this(settings, connectTimeout, deadline, LoaderAnswers.builtIn(), Clock.systemDefaultZone());
+    }
+
+    ForwarderPlugin(ForwarderSettings settings, Duration connectTimeout, Duration deadline, LoaderAnswers loaderAnswers, Clock clock) {
         this.settings = settings;
         this.client = settings.usable() ? new ScalerClient(settings, connectTimeout, deadline) : null;
+        this.loaderAnswers = loaderAnswers;
+        this.clock = clock;
         // Load the rule's classes (Gson, the pattern) now, not inside GoCD's first locked assignment loop.
         ShouldAssignWorkRule.evaluate("{\"agent\":{\"agent_id\":\"ea-1-00000000\"},\"job_identifier\":{\"job_id\":1}}");
+        LOG.info("gocd-agent-scaler forwarder: loader-time answers built into this jar from " + loaderAnswers.service());
         if (settings.usable()) {
             LOG.info("gocd-agent-scaler forwarder: requests go to " + settings.target());
         } else {
@@ -84,22 +97,42 @@ public class ForwarderPlugin implements GoPlugin {
             // Inside GoCD's locked assignment loop: never wait on the network (or a Lambda cold start) here.
             return new DefaultGoPluginApiResponse(200, Boolean.toString(ShouldAssignWorkRule.evaluate(body)));
         }
+        // While loading the plugin, GoCD waits without a time limit and unloads it on any answer but 200: these never
+        // touch the network (see LoaderAnswers, MigrateConfigRule).
+        GoPluginApiResponse builtIn = loaderAnswers.answer(name);
+        if (builtIn != null) return builtIn;
+        if (MIGRATE_CONFIG.equals(name)) return new DefaultGoPluginApiResponse(200, MigrateConfigRule.answer(body));
         try {
-            if (name == null) return failure(null, body, 400, errorJson("no request name"));
+            if (name == null) return failure(400, errorJson("no request name"));
             if (SERVER_PING.equals(name) || JOB_COMPLETION.equals(name)) return forwardWithAgents(name, body);
+            if (CREATE_AGENT.equals(name)) return forwardForWork(name, body);
             return forward(name, body);
         } catch (RuntimeException e) {
             LOG.error(name + ": unexpected " + e.getClass().getSimpleName() + " in the forwarder", e);
-            return failure(name, body, 500, errorJson("unexpected error in the gocd-agent-scaler forwarder"));
+            return failure(500, errorJson("unexpected error in the gocd-agent-scaler forwarder"));
         }
     }
 
     private GoPluginApiResponse forward(String name, String body) {
         ScalerClient.Reply reply = send(name, body);
-        if (reply == null) return failure(name, body, 500, UNREACHABLE);
-        if (!reply.ok()) return failure(name, body, reply.status, reply.body);
+        if (reply == null) return failure(500, UNREACHABLE);
+        if (!reply.ok()) return failure(reply.status, reply.body);
         // GoCD accepts only 200 as success; any 2xx of the service is a success.
         return new DefaultGoPluginApiResponse(200, reply.body);
+    }
+
+    /** create-agent: forward, then tell GoCD users what the reply says; GoCD ignores this request's answer body. */
+    private GoPluginApiResponse forwardForWork(String name, String body) {
+        ScalerClient.Reply reply = send(name, body);
+        if (reply == null) return failure(500, UNREACHABLE);
+        if (!reply.ok()) return failure(reply.status, reply.body);
+        GoPluginApiResponse answer = new DefaultGoPluginApiResponse(200, "{}");
+        notices().perform(asObject(reply.body));
+        return answer;
+    }
+
+    private GocdUserNotices notices() {
+        return new GocdUserNotices(accessor, IDENTIFIER, clock);
     }
 
     /** server-ping / job-completion: add GoCD's agent list, forward, then execute the reply's agent_actions. */
@@ -117,15 +150,37 @@ public class ForwarderPlugin implements GoPlugin {
             }
         }
         ScalerClient.Reply reply = send(name, forwarded);
-        if (reply == null) return failure(name, body, 500, UNREACHABLE);
-        if (!reply.ok()) return failure(name, body, reply.status, reply.body);
-        JsonObject answer = asObject(reply.body);
-        JsonElement actions = answer == null ? null : answer.get("agent_actions");
+        if (reply == null || !reply.ok()) {
+            if (SERVER_PING.equals(name)) reportUnreachable(reply);
+            return reply == null ? failure(500, UNREACHABLE) : failure(reply.status, reply.body);
+        }
+        // GoCD ignores the body of these two; the work in the reply is for the plugin, not for GoCD, so it gets {}.
+        GoPluginApiResponse answer = new DefaultGoPluginApiResponse(200, "{}");
+        JsonObject work = asObject(reply.body);
+        JsonElement actions = work == null ? null : work.get("agent_actions");
         if (actions != null && actions.isJsonObject()) {
             calls.apply(ids(actions.getAsJsonObject().get("disable")), ids(actions.getAsJsonObject().get("delete")), agents);
         }
-        // GoCD ignores the body of these two; the agent actions were for the plugin, not for GoCD, so it gets {}.
-        return new DefaultGoPluginApiResponse(200, "{}");
+        notices().perform(work);
+        return answer;
+    }
+
+    /**
+     * The one server-health message the plugin decides by itself: when server-ping (every minute) gets no good answer,
+     * only the plugin knows, and nothing is launched or cleaned up until it does. The service's next good server-ping
+     * answer carries the full set of messages, which replaces this one.
+     */
+    private void reportUnreachable(ScalerClient.Reply reply) {
+        String why = client == null ? "the forwarder is not configured: " + settings.problem()
+                : reply == null ? "the service at " + settings.target() + " did not answer (see the plugin log)"
+                : "the service at " + settings.target() + " answered " + reply.status
+                        + (reply.status == 401 ? " (GOCD_AGENT_SCALER_TOKEN is not the service's forwarder token)" : "");
+        JsonObject message = new JsonObject();
+        message.addProperty("type", "error");
+        message.addProperty("message", "gocd-agent-scaler: " + why + ". Elastic agents are neither launched nor cleaned up until server-ping gets through.");
+        JsonArray messages = new JsonArray();
+        messages.add(message);
+        notices().replaceHealth(messages);
     }
 
     /** The service's reply, or null (logged) when there was none: not configured, refused, timed out. */
@@ -148,23 +203,13 @@ public class ForwarderPlugin implements GoPlugin {
     }
 
     /**
-     * The safe answer when the service did not answer well. migrate-config gets its own profiles back: GoCD replaces
-     * the plugin's profiles with whatever migrate-config answers, so anything else (an error, an empty body) would
-     * disable the plugin or wipe every cluster and elastic profile. Everything else gets an error status, which
-     * GoCD logs and, for create-agent, retries on its own two minutes later.
+     * The answer when the service did not answer well: an error status, which GoCD logs and, for create-agent, retries
+     * on its own two minutes later. Never used for the loader-time requests, whose non-200 would unload the plugin.
      */
-    private static GoPluginApiResponse failure(String name, String body, int status, String detail) {
-        if (MIGRATE_CONFIG.equals(name)) return new DefaultGoPluginApiResponse(200, echoProfiles(body));
+    private static GoPluginApiResponse failure(int status, String detail) {
         int code = status >= 200 && status < 300 ? 500 : status;
         String text = detail == null || detail.isEmpty() ? errorJson("gocd-agent-scaler answered " + status) : detail;
         return new DefaultGoPluginApiResponse(code, text);
-    }
-
-    /** The request's profiles, verbatim when the body is a JSON object, else an explicit pair of empty lists. */
-    static String echoProfiles(String body) {
-        JsonObject request = asObject(body);
-        if (request != null) return body;
-        return "{\"cluster_profiles\":[],\"elastic_agent_profiles\":[]}";
     }
 
     private static String errorJson(String message) {

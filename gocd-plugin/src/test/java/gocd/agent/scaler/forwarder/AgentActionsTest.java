@@ -121,7 +121,8 @@ class AgentActionsTest {
         scaler.answer = s -> new TestSupport.Answer(500, "{\"agent_actions\":{\"disable\":[\"ea-7-0a1b2c3d\"],\"delete\":[\"ea-7-0a1b2c3d\"]}}");
         GoPluginApiResponse r = plugin.handle(TestSupport.request(ForwarderPlugin.SERVER_PING, PING));
         assertEquals(500, r.responseCode());
-        assertEquals(List.of(GocdAccessorCalls.LIST_AGENTS), accessor.apis());
+        // No agent action; only the plugin's own server-health message that server-ping got no good answer.
+        assertEquals(List.of(GocdAccessorCalls.LIST_AGENTS, GocdUserNotices.SERVER_HEALTH_ADD_MESSAGES), accessor.apis());
         assertFalse(accessor.apis().contains(GocdAccessorCalls.DELETE_AGENTS));
     }
 }

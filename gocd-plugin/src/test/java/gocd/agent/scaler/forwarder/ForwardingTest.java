@@ -33,13 +33,13 @@ class ForwardingTest {
     void postsTheBodyVerbatimWithTheBearerTokenAndReturnsTheServicesAnswer() {
         String body = "{ \"job_identifier\" : {\"job_id\": 100.0},\n \"name\": \"caf\u00e9 <&> \\u00e9\", \"x\": null }";
         scaler.answer = s -> new TestSupport.Answer(200, "{\"answer\":\"\u00e9\"}");
-        GoPluginApiResponse r = TestSupport.plugin(scaler.url()).handle(TestSupport.request("cd.go.elastic-agent.create-agent", body));
+        GoPluginApiResponse r = TestSupport.plugin(scaler.url()).handle(TestSupport.request("cd.go.elastic-agent.validate-elastic-agent-profile", body));
         assertEquals(200, r.responseCode());
         assertEquals("{\"answer\":\"\u00e9\"}", r.responseBody());
         assertEquals(1, scaler.seen.size());
         TestSupport.Seen s = scaler.seen.get(0);
         assertEquals("POST", s.method);
-        assertEquals("/gocd/requests/cd.go.elastic-agent.create-agent", s.path);
+        assertEquals("/gocd/requests/cd.go.elastic-agent.validate-elastic-agent-profile", s.path);
         assertEquals("Bearer " + TestSupport.TOKEN, s.authorization);
         assertEquals("application/json", s.contentType);
         assertEquals(body, s.body);
@@ -47,25 +47,25 @@ class ForwardingTest {
 
     @Test
     void speaksHttp11WithoutAnH2cUpgrade() {
-        TestSupport.plugin(scaler.url()).handle(TestSupport.request("cd.go.elastic-agent.get-capabilities", null));
+        TestSupport.plugin(scaler.url()).handle(TestSupport.request("cd.go.elastic-agent.validate-cluster-profile", "{}"));
         assertEquals("HTTP/1.1", scaler.seen.get(0).protocol);
         assertNull(scaler.seen.get(0).upgrade);
     }
 
     @Test
     void forwardsBodylessRequestsWithAnEmptyBody() {
-        scaler.answer = s -> new TestSupport.Answer(200, "{\"content_type\":\"image/svg+xml\",\"data\":\"PHN2Zz4=\"}");
-        GoPluginApiResponse r = TestSupport.plugin(scaler.url()).handle(TestSupport.request("cd.go.elastic-agent.get-icon", null));
+        scaler.answer = s -> new TestSupport.Answer(200, "{\"view\":\"<p>ok</p>\"}");
+        GoPluginApiResponse r = TestSupport.plugin(scaler.url()).handle(TestSupport.request("cd.go.elastic-agent.plugin-status-report", null));
         assertEquals(200, r.responseCode());
-        assertEquals("{\"content_type\":\"image/svg+xml\",\"data\":\"PHN2Zz4=\"}", r.responseBody());
+        assertEquals("{\"view\":\"<p>ok</p>\"}", r.responseBody());
         assertEquals("", scaler.seen.get(0).body);
         assertEquals("application/json", scaler.seen.get(0).contentType);
     }
 
     @Test
     void keepsAPathPrefixAndDropsTrailingSlashesOfTheUrl() {
-        TestSupport.plugin(scaler.url() + "/scaler//").handle(TestSupport.request("cd.go.elastic-agent.get-icon", null));
-        assertEquals("/scaler/gocd/requests/cd.go.elastic-agent.get-icon", scaler.seen.get(0).path);
+        TestSupport.plugin(scaler.url() + "/scaler//").handle(TestSupport.request("cd.go.elastic-agent.plugin-status-report", null));
+        assertEquals("/scaler/gocd/requests/cd.go.elastic-agent.plugin-status-report", scaler.seen.get(0).path);
     }
 
     @Test
@@ -85,7 +85,7 @@ class ForwardingTest {
     @Test
     void passesAServiceErrorStatusAndBodyThrough() {
         scaler.answer = s -> new TestSupport.Answer(404, "{\"code\":\"UNKNOWN_REQUEST_NAME\"}");
-        GoPluginApiResponse r = TestSupport.plugin(scaler.url()).handle(TestSupport.request("go.plugin-settings.get-view", null));
+        GoPluginApiResponse r = TestSupport.plugin(scaler.url()).handle(TestSupport.request("go.plugin-settings.validate-configuration", null));
         assertEquals(404, r.responseCode());
         assertEquals("{\"code\":\"UNKNOWN_REQUEST_NAME\"}", r.responseBody());
     }
@@ -107,7 +107,7 @@ class ForwardingTest {
             List<Callable<GoPluginApiResponse>> calls = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 String body = "{\"job_identifier\":{\"job_id\":" + i + "}}";
-                calls.add(() -> plugin.handle(TestSupport.request("cd.go.elastic-agent.create-agent", body)));
+                calls.add(() -> plugin.handle(TestSupport.request("cd.go.elastic-agent.validate-elastic-agent-profile", body)));
             }
             long started = System.nanoTime();
             List<Future<GoPluginApiResponse>> results = gocdThreads.invokeAll(calls, 20, TimeUnit.SECONDS);

@@ -44,6 +44,15 @@ final class TestSupport {
         return new ForwarderPlugin(ForwarderSettings.of(url, TOKEN), connect, deadline);
     }
 
+    /** GoCD's clock stopped at 09:05:03.042 local time, for console line prefixes. */
+    static final java.time.Clock CLOCK = java.time.Clock.fixed(
+            java.time.LocalDate.of(2026, 12, 7).atTime(9, 5, 3, 42_000_000).atZone(java.time.ZoneId.systemDefault()).toInstant(),
+            java.time.ZoneId.systemDefault());
+
+    static ForwarderPlugin plugin(String url, java.time.Clock clock) {
+        return new ForwarderPlugin(ForwarderSettings.of(url, TOKEN), Duration.ofSeconds(2), Duration.ofSeconds(5), LoaderAnswers.builtIn(), clock);
+    }
+
     /** A port nothing listens on (bound, then released). */
     static int closedPort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -138,10 +147,19 @@ final class TestSupport {
         volatile String listAgentsBody = "[]";
         volatile int actionStatus = 200;
         volatile boolean throwOnList = false;
+        /** APIs whose calls answer this status (or throw, for -1). */
+        final java.util.Map<String, Integer> failing = new java.util.concurrent.ConcurrentHashMap<>();
 
         @Override
         public GoApiResponse submit(GoApiRequest request) {
             calls.add(request);
+            Integer failure = failing.get(request.api());
+            if (failure != null) {
+                if (failure < 0) throw new IllegalStateException("GoCD failed for " + request.api());
+                DefaultGoApiResponse r = new DefaultGoApiResponse(failure);
+                r.setResponseBody("{\"message\":\"Error: failed\"}");
+                return r;
+            }
             if (request.api().equals(GocdAccessorCalls.LIST_AGENTS)) {
                 if (throwOnList) throw new IllegalStateException("GoCD could not list agents");
                 DefaultGoApiResponse r = new DefaultGoApiResponse(listAgentsStatus);
@@ -151,6 +169,14 @@ final class TestSupport {
             DefaultGoApiResponse r = new DefaultGoApiResponse(actionStatus);
             r.setResponseBody("");
             return r;
+        }
+
+        List<GoApiRequest> callsTo(String api) {
+            List<GoApiRequest> out = new ArrayList<>();
+            synchronized (calls) {
+                for (GoApiRequest r : calls) if (r.api().equals(api)) out.add(r);
+            }
+            return out;
         }
 
         List<String> apis() {
@@ -184,11 +210,23 @@ final class TestSupport {
 
         @Override public void debug(String p, String l, String m) { add("DEBUG", m, null); }
         @Override public void debug(String p, String l, String m, Throwable t) { add("DEBUG", m, t); }
+        @Override public void debug(String p, String l, String m, Object a) { add("DEBUG", m + " " + a, null); }
+        @Override public void debug(String p, String l, String m, Object a, Object b) { add("DEBUG", m + " " + a + " " + b, null); }
+        @Override public void debug(String p, String l, String m, Object... a) { add("DEBUG", m + " " + java.util.Arrays.toString(a), null); }
         @Override public void info(String p, String l, String m) { add("INFO", m, null); }
         @Override public void info(String p, String l, String m, Throwable t) { add("INFO", m, t); }
+        @Override public void info(String p, String l, String m, Object a) { add("INFO", m + " " + a, null); }
+        @Override public void info(String p, String l, String m, Object a, Object b) { add("INFO", m + " " + a + " " + b, null); }
+        @Override public void info(String p, String l, String m, Object... a) { add("INFO", m + " " + java.util.Arrays.toString(a), null); }
         @Override public void warn(String p, String l, String m) { add("WARN", m, null); }
         @Override public void warn(String p, String l, String m, Throwable t) { add("WARN", m, t); }
+        @Override public void warn(String p, String l, String m, Object a) { add("WARN", m + " " + a, null); }
+        @Override public void warn(String p, String l, String m, Object a, Object b) { add("WARN", m + " " + a + " " + b, null); }
+        @Override public void warn(String p, String l, String m, Object... a) { add("WARN", m + " " + java.util.Arrays.toString(a), null); }
         @Override public void error(String p, String l, String m) { add("ERROR", m, null); }
         @Override public void error(String p, String l, String m, Throwable t) { add("ERROR", m, t); }
+        @Override public void error(String p, String l, String m, Object a) { add("ERROR", m + " " + a, null); }
+        @Override public void error(String p, String l, String m, Object a, Object b) { add("ERROR", m + " " + a + " " + b, null); }
+        @Override public void error(String p, String l, String m, Object... a) { add("ERROR", m + " " + java.util.Arrays.toString(a), null); }
     }
 }

@@ -84,12 +84,6 @@ class TimeoutAndFallbackTest {
             long ms = millisSince(started);
             assertEquals(500, create.responseCode());
             assertTrue(ms >= 600 && ms < 3_000, "cut off after " + ms + " ms");
-
-            started = System.nanoTime();
-            GoPluginApiResponse migrate = plugin.handle(TestSupport.request(ForwarderPlugin.MIGRATE_CONFIG, MIGRATE));
-            assertTrue(millisSince(started) < 3_000);
-            assertEquals(200, migrate.responseCode());
-            assertEquals(MIGRATE, migrate.responseBody());
         }
     }
 
@@ -146,14 +140,18 @@ class TimeoutAndFallbackTest {
         }
     }
 
+    /** What the service answers for MIGRATE (plugin settings dropped, profiles unchanged). */
+    static final String MIGRATED = "{\"plugin_settings\":{}," + MIGRATE.substring(1);
+
     @Test
-    void whenTheServiceIsDownMigrateConfigEchoesItsProfilesAndEverythingElseGetsAnErrorStatus() throws IOException {
+    void whenTheServiceIsDownTheLoaderRequestsStill200AndEverythingElseGetsAnErrorStatus() throws IOException {
         ForwarderPlugin plugin = TestSupport.plugin("http://127.0.0.1:" + TestSupport.closedPort());
         GoPluginApiResponse migrate = plugin.handle(TestSupport.request(ForwarderPlugin.MIGRATE_CONFIG, MIGRATE));
         assertEquals(200, migrate.responseCode());
-        assertEquals(MIGRATE, migrate.responseBody());
+        assertEquals(MIGRATED, migrate.responseBody());
+        assertEquals(200, plugin.handle(TestSupport.request("cd.go.elastic-agent.get-icon", null)).responseCode());
         for (String name : List.of("cd.go.elastic-agent.create-agent", "cd.go.elastic-agent.server-ping", "cd.go.elastic-agent.job-completion",
-                "cd.go.elastic-agent.get-icon", "cd.go.elastic-agent.validate-cluster-profile", "cd.go.elastic-agent.plugin-status-report")) {
+                "cd.go.elastic-agent.validate-cluster-profile", "cd.go.elastic-agent.plugin-status-report")) {
             GoPluginApiResponse r = plugin.handle(TestSupport.request(name, "{}"));
             assertEquals(500, r.responseCode(), name);
             assertTrue(r.responseBody().contains("could not be reached"), name);
@@ -161,33 +159,36 @@ class TimeoutAndFallbackTest {
     }
 
     @Test
-    void whenTheServiceFailsMigrateConfigStillEchoesItsProfiles() throws Exception {
+    void whenTheServiceFailsCreateAgentGetsItsStatusAndMigrateConfigIsUnaffected() throws Exception {
         try (TestSupport.FakeScaler scaler = new TestSupport.FakeScaler()) {
             scaler.answer = s -> new TestSupport.Answer(503, "{\"message\":\"closing\"}");
             ForwarderPlugin plugin = TestSupport.plugin(scaler.url());
             GoPluginApiResponse migrate = plugin.handle(TestSupport.request(ForwarderPlugin.MIGRATE_CONFIG, MIGRATE));
             assertEquals(200, migrate.responseCode());
-            assertEquals(MIGRATE, migrate.responseBody());
+            assertEquals(MIGRATED, migrate.responseBody());
             GoPluginApiResponse create = plugin.handle(TestSupport.request("cd.go.elastic-agent.create-agent", "{}"));
             assertEquals(503, create.responseCode());
         }
     }
 
     @Test
-    void migrateConfigIsForwardedWhileTheServiceIsUp() throws Exception {
+    void migrateConfigNeverReachesTheServiceEvenWhileItIsUp() throws Exception {
         try (TestSupport.FakeScaler scaler = new TestSupport.FakeScaler()) {
             scaler.answer = s -> new TestSupport.Answer(200, "{\"cluster_profiles\":[],\"elastic_agent_profiles\":[],\"from\":\"service\"}");
             GoPluginApiResponse r = TestSupport.plugin(scaler.url()).handle(TestSupport.request(ForwarderPlugin.MIGRATE_CONFIG, MIGRATE));
-            assertEquals("{\"cluster_profiles\":[],\"elastic_agent_profiles\":[],\"from\":\"service\"}", r.responseBody());
-            assertEquals(MIGRATE, scaler.seen.get(0).body);
+            assertEquals(MIGRATED, r.responseBody());
+            assertTrue(scaler.seen.isEmpty(), "GoCD sends migrate-config while loading the plugin: no network then");
         }
     }
 
     @Test
-    void theMigrateConfigFallbackIsNeverAnEmptyBody() {
-        assertEquals("{\"cluster_profiles\":[],\"elastic_agent_profiles\":[]}", ForwarderPlugin.echoProfiles(null));
-        assertEquals("{\"cluster_profiles\":[],\"elastic_agent_profiles\":[]}", ForwarderPlugin.echoProfiles(""));
-        assertEquals(MIGRATE, ForwarderPlugin.echoProfiles(MIGRATE));
+    void theMigrateConfigAnswerIsNeverWithoutItsProfileLists() {
+        String empty = "{\"plugin_settings\":{},\"cluster_profiles\":[],\"elastic_agent_profiles\":[]}";
+        assertEquals(empty, MigrateConfigRule.answer(null));
+        assertEquals(empty, MigrateConfigRule.answer(""));
+        assertEquals(empty, MigrateConfigRule.answer("not json"));
+        assertEquals(empty, MigrateConfigRule.answer("[1]"));
+        assertEquals(MIGRATED, MigrateConfigRule.answer(MIGRATE));
     }
 
     @Test
@@ -195,7 +196,7 @@ class TimeoutAndFallbackTest {
         TestSupport.LogCapture logs = TestSupport.LogCapture.install();
         ForwarderPlugin plugin = new ForwarderPlugin(ForwarderSettings.from(Map.of(), new Properties()), Duration.ofSeconds(1), Duration.ofSeconds(1));
         assertEquals(200, plugin.handle(TestSupport.request(ForwarderPlugin.MIGRATE_CONFIG, MIGRATE)).responseCode());
-        assertEquals(MIGRATE, plugin.handle(TestSupport.request(ForwarderPlugin.MIGRATE_CONFIG, MIGRATE)).responseBody());
+        assertEquals(MIGRATED, plugin.handle(TestSupport.request(ForwarderPlugin.MIGRATE_CONFIG, MIGRATE)).responseBody());
         assertNotEquals(200, plugin.handle(TestSupport.request("cd.go.elastic-agent.create-agent", "{}")).responseCode());
         assertEquals("false", plugin.handle(TestSupport.request(ForwarderPlugin.SHOULD_ASSIGN_WORK, "{}")).responseBody());
         assertTrue(logs.all().contains("GOCD_AGENT_SCALER_URL"), logs.all());
