@@ -56,7 +56,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const handlers = createGocdHandlers(
     deps.agents,
     deps.logger,
-    deps.notices ?? new UserNotices(new MemoryStore({ maxEntries: 20_000 }), deps.logger),
+    deps.notices ?? new UserNotices(new MemoryStore({ maxKeysPerNamespace: 20_000 }), deps.logger),
     triggers && deps.config.subscriptions.length ? () => [renderTriggerSection(triggers.recentTriggers())] : undefined,
     triggers ? () => ({ 'registry-triggers': triggerHealth(triggers.recentTriggers()) }) : undefined,
   );

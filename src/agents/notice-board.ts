@@ -15,7 +15,12 @@ export type HealthEntries = Record<string, HealthMessage>;
 
 const JOB_TTL_SECONDS = 7 * 24 * 3600;
 const HEALTH_TTL_SECONDS = 30 * 24 * 3600;
-const HEALTH_KEY = 'notices:health';
+/**
+ * Notice keys share one store namespace (see store.port.ts); registry names start with a letter or digit, so `~notices`
+ * can never be a registry's namespace, and a bounded store keeps jobs' notices from crowding out dedupe keys.
+ */
+const NAMESPACE = '~notices';
+const HEALTH_KEY = `${NAMESPACE}|health`;
 
 /** True when `next` is worth a console line after `last` (see NoticeBoard.tellOnce). */
 export function isNewState(last: ToldState | undefined, next: Pick<JobState, 'state' | 'ref'>): boolean {
@@ -49,7 +54,7 @@ export class NoticeBoard {
 
   /** True when `next` is a new state for this job (and records it as told). */
   async tellOnce(clusterId: string, jobId: number, next: JobState): Promise<boolean> {
-    const key = `notices:job:${clusterId}:${jobId}`;
+    const key = `${NAMESPACE}|job:${clusterId}:${jobId}`;
     return this.lock.run(key, async () => {
       try {
         const raw = await this.store.get(key);

@@ -65,6 +65,17 @@ describe('the notice board', () => {
     expect(await new NoticeBoard(store, quiet).tellOnce('c', 1, s)).toBe(true);
     expect(await new NoticeBoard(store, quiet).tellOnce('c', 1, s)).toBe(false);
   });
+
+  it('keeps every job and the health board in one store namespace no registry can have', async () => {
+    const store = new MemoryStore();
+    const board = new NoticeBoard(store, quiet);
+    for (let job = 1; job <= 3; job++) await board.tellOnce('c', job, { state: 'launched', ref: `r${job}`, text: 'x' });
+    await board.updateHealth((e) => {
+      e['c\0x'] = { type: 'error', message: 'm' };
+    });
+    expect(store.sizeOf('~notices')).toBe(4);
+    expect(store.size).toBe(4);
+  });
 });
 
 describe('wording helpers', () => {
