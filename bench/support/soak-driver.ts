@@ -182,7 +182,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const shouldAssignRate = options.shouldAssignRate ?? 50;
   const sampleEveryMs = options.sampleEveryMs ?? 2_000;
 
-  const ecs = await new FakeEcs({ seed: 7 }).start();
+  const ecs = await new FakeEcs({ seed: 7, clusters: ['soak'] }).start();
   const gocd = await new FakeGocd(GOCD_API_TOKEN).start();
   for (const p of PIPELINES) gocd.pipeline(p);
   // A host that payloads name (target.url, request.host): the service must never call it (SSRF).

@@ -64,7 +64,7 @@ const ECS: BackendUnderTest = {
   name: 'ECS backend against the loopback fake ECS endpoint (real SDK, ECS JSON protocol)',
   available: () => true,
   async start() {
-    const fake = await new FakeEcs().start();
+    const fake = await new FakeEcs({ clusters: ['contract'] }).start();
     return {
       backend: new EcsBackend(new ECSClient({ ...fake.clientConfig(), maxAttempts: 2 }), {
         logger,

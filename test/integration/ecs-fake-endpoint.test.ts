@@ -17,7 +17,7 @@ import { job } from '../support/gocd-bodies.js';
 // the way operators configure it: AWS_ENDPOINT_URL_ECS plus the standard credential and region variables. Clients
 // use the production retry configuration (createEcsClient's defaults).
 const logger = pino({ level: 'silent' });
-const fake = new FakeEcs();
+const fake = new FakeEcs({ clusters: ['ci-agents', 'big-cluster'] });
 const saved: Record<string, string | undefined> = {};
 const props = {
   go_server_url: 'https://gocd.example.com/go',
@@ -268,6 +268,9 @@ describe('ECS backend against the loopback ECS endpoint', () => {
       clusterProperties: props,
     });
     expect(actions).toEqual({ disable: [agentIdFor('fake', 950)], delete: [agentIdFor('fake', 950)] });
+    // StopTask answers while the task is STOPPING; it reaches STOPPED once its containers are down.
+    expect(fake.tasks.get(t!.taskArn)).toMatchObject({ desiredStatus: 'STOPPED', lastStatus: 'STOPPING' });
+    fake.finishStops();
     expect(fake.tasks.get(t!.taskArn)).toMatchObject({
       lastStatus: 'STOPPED',
       stopCode: 'UserInitiated',
