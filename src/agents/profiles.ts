@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../errors.js';
+import { clusterRuleProblems, elasticRuleProblems, launchRuleRefusal } from './ecs-profile-rules.js';
 import {
   CLUSTER_PROFILE_PROPERTIES,
   type DockerMode,
@@ -64,7 +65,6 @@ const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$/;
 const TASK_DEF =
   /^([A-Za-z0-9_-]{1,255}(:\d+)?|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}(:\d+)?)$/;
-const CAPABILITY = /^[A-Z_]{2,32}$/;
 
 /** Absent, null (GoCD sends nulls in validation requests) and blank all mean "not set". */
 function str(raw: Raw, key: string): string | undefined {
@@ -124,14 +124,6 @@ function checkValue(def: PropertyDef, value: string): string | undefined {
       const { problems } = parseEnvLines(value);
       return problems.length ? `${def.key}: ${problems.join('; ')}` : undefined;
     }
-    case 'list':
-      if (def.key === 'capabilities') {
-        const bad = splitList(value).filter((c) => !CAPABILITY.test(c.replace(/^CAP_/, '')));
-        return bad.length
-          ? `capabilities must be Linux capability names like SYS_ADMIN; bad: ${bad.join(', ')}`
-          : undefined;
-      }
-      return undefined;
     default:
       return undefined;
   }
@@ -166,8 +158,19 @@ export function validateClusterProperties(raw: Raw): PropertyProblem[] {
   if (backend === 'ecs' && !str(raw, 'cluster')) {
     problems.push({ key: 'cluster', message: 'cluster must not be blank when backend is ecs' });
   }
-  if (str(raw, 'launch_type') === 'FARGATE' && splitList(str(raw, 'subnets')).length === 0) {
-    problems.push({ key: 'subnets', message: 'Fargate tasks need awsvpc subnets' });
+  if (backend === 'ecs') {
+    const capacityProvider = str(raw, 'capacity_provider');
+    problems.push(
+      ...clusterRuleProblems({
+        launchType: str(raw, 'launch_type') ?? (capacityProvider ? undefined : 'EC2'),
+        capacityProvider,
+        subnets: splitList(str(raw, 'subnets')),
+        securityGroups: splitList(str(raw, 'security_groups')),
+        assignPublicIp: bool(raw, 'assign_public_ip'),
+        logGroup: str(raw, 'log_group'),
+        executionRoleArn: str(raw, 'execution_role_arn'),
+      }),
+    );
   }
   return problems;
 }
@@ -182,7 +185,20 @@ export function validateElasticProperties(raw: Raw): PropertyProblem[] {
   if (str(raw, 'dind_image') && mode !== 'sidecar') {
     problems.push({ key: 'dind_image', message: 'dind_image applies only to docker_mode sidecar' });
   }
+  problems.push(
+    ...elasticRuleProblems({
+      enableExecuteCommand: bool(raw, 'enable_execute_command'),
+      taskRoleArn: str(raw, 'task_role_arn'),
+      taskDefinition: str(raw, 'task_definition'),
+      capabilities: capabilityNames(str(raw, 'capabilities')),
+    }),
+  );
   return problems;
+}
+
+/** The `capabilities` list as ECS names (a `CAP_` prefix, as in capabilities(7), is dropped). */
+function capabilityNames(text: string | undefined): string[] {
+  return splitList(text).map((c) => c.replace(/^CAP_/, ''));
 }
 
 function failIfAny(what: string, problems: PropertyProblem[]): void {
@@ -252,7 +268,7 @@ export function parseElasticProfile(raw: Raw): ElasticProfile {
     cpu: int(raw, 'cpu', 1024),
     memory: int(raw, 'memory', 2048),
     dockerMode: (str(raw, 'docker_mode') as DockerMode | undefined) ?? 'none',
-    capabilities: splitList(str(raw, 'capabilities')).map((c) => c.replace(/^CAP_/, '')),
+    capabilities: capabilityNames(str(raw, 'capabilities')),
     dindImage: str(raw, 'dind_image') ?? 'docker:dind',
     environment: parseEnvLines(str(raw, 'environment')).env,
     command: (str(raw, 'command') ?? '').split(/\r?\n/).filter((l) => l.trim() !== ''),
@@ -264,15 +280,17 @@ export function parseElasticProfile(raw: Raw): ElasticProfile {
 }
 
 /**
- * Rules that need both profiles, checked at create-agent (profile validation never sees the cluster):
- * Fargate cannot run Docker, and each Docker mode needs its gate. Returns a refusal reason or undefined.
+ * Rules that need both profiles, checked at create-agent (profile validation never sees the cluster): ECS's linked
+ * rules (Fargate: no Docker mode, a Fargate task size; repository credentials need an execution role) and each Docker
+ * mode's gate. Returns a refusal reason or undefined.
  */
 export function launchRefusal(cluster: ClusterProfile, profile: ElasticProfile): string | undefined {
   const mode = profile.dockerMode;
-  if (mode === 'none') return undefined;
-  if (cluster.backend === 'ecs' && cluster.launchType === 'FARGATE') {
-    return `docker_mode ${mode} cannot run on Fargate (no privileged containers, no host socket); use an EC2 or EXTERNAL cluster`;
+  if (cluster.backend === 'ecs') {
+    const refusal = launchRuleRefusal({ cluster, profile });
+    if (refusal) return refusal;
   }
+  if (mode === 'none') return undefined;
   if ((mode === 'privileged' || mode === 'sidecar') && !cluster.allowPrivileged) {
     return `docker_mode ${mode} needs allow_privileged=true on the cluster profile`;
   }

@@ -3,13 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { clusterNotFound, EcsError, invalidParameter } from './ecs-errors.js';
-import {
-  checkRunTask,
-  checkStopTask,
-  checkTaskDefinition,
-  type FakeCluster,
-  resolveLaunch,
-} from './linked-rules.js';
+import { checkRunTask, checkStopTask, checkTaskDefinition, type FakeCluster, resolveLaunch } from './linked-rules.js';
 import { validateAgainstModel } from './model-validator.js';
 import { loadEcsServiceModel, type ServiceModel } from './service-model.js';
 import {
@@ -51,7 +45,11 @@ const DAY_MS = 24 * 3_600_000;
 /** A cluster to create at start: a name, or a name with its capacity providers and default strategy. */
 export type ClusterSpec =
   | string
-  | { name: string; capacityProviders?: string[]; defaultCapacityProviderStrategy?: FakeCluster['defaultCapacityProviderStrategy'] };
+  | {
+      name: string;
+      capacityProviders?: string[];
+      defaultCapacityProviderStrategy?: FakeCluster['defaultCapacityProviderStrategy'];
+    };
 
 /** Behaviour knobs; the public fields may be changed on the instance between calls. */
 export interface FakeEcsOptions {
@@ -243,7 +241,10 @@ export class FakeEcs {
   /** Creates (or reconfigures) a cluster; FARGATE and FARGATE_SPOT must be listed to be usable, as in ECS. */
   createCluster(
     name: string,
-    spec: { capacityProviders?: string[]; defaultCapacityProviderStrategy?: FakeCluster['defaultCapacityProviderStrategy'] } = {},
+    spec: {
+      capacityProviders?: string[];
+      defaultCapacityProviderStrategy?: FakeCluster['defaultCapacityProviderStrategy'];
+    } = {},
   ): FakeCluster {
     const cluster: FakeCluster = {
       name,
@@ -424,7 +425,13 @@ export class FakeEcs {
     return { taskDefinitionArns: arns };
   }
 
-  private newTask(cluster: FakeCluster, body: Json, td: Json | undefined, tags: Tag[], capacityProvider?: string): FakeTask {
+  private newTask(
+    cluster: FakeCluster,
+    body: Json,
+    td: Json | undefined,
+    tags: Tag[],
+    capacityProvider?: string,
+  ): FakeTask {
     const id = randomBytes(16).toString('hex');
     const defs = (td?.containerDefinitions as Json[] | undefined) ?? [{ name: 'agent', image: 'seeded' }];
     const tdArn = td ? String(td.taskDefinitionArn) : `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/seeded:1`;
@@ -567,7 +574,8 @@ export class FakeEcs {
   private describeTasks(body: Json): Json {
     const cluster = this.clusterOf(body.cluster);
     const refs = (body.tasks as string[] | undefined) ?? [];
-    if (refs.length === 0 || refs.length > 100) throw invalidParameter('Tasks cannot be empty and can have at most 100 items.');
+    if (refs.length === 0 || refs.length > 100)
+      throw invalidParameter('Tasks cannot be empty and can have at most 100 items.');
     const withTags = Array.isArray(body.include) && body.include.includes('TAGS');
     const tasks: Json[] = [];
     const failures: Json[] = [];

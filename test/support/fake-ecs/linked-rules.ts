@@ -218,7 +218,9 @@ export function resolveLaunch(body: Json, cluster: FakeCluster): ResolvedLaunch 
   // providers" (cluster-capacity-providers). Message: ours.
   const fargate = used.filter((i) => isFargateProvider(i.capacityProvider)).length;
   if (fargate > 0 && fargate < used.length) {
-    throw invalidParameter('A capacity provider strategy cannot mix Fargate and Auto Scaling group capacity providers.');
+    throw invalidParameter(
+      'A capacity provider strategy cannot mix Fargate and Auto Scaling group capacity providers.',
+    );
   }
   const first = used[0]!.capacityProvider;
   return { launchType: fargate > 0 ? 'FARGATE' : 'EC2', capacityProvider: first };

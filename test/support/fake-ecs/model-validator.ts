@@ -43,7 +43,10 @@ class Validator {
   }
 
   private constraint(path: string, value: unknown, must: string): void {
-    this.problems.push({ path, message: `Value '${describe(value)}' at '${path}' failed to satisfy constraint: ${must}` });
+    this.problems.push({
+      path,
+      message: `Value '${describe(value)}' at '${path}' failed to satisfy constraint: ${must}`,
+    });
   }
 
   private size(path: string, value: unknown, n: number, s: ModelShape, what: string): void {
@@ -57,7 +60,8 @@ class Validator {
     const s = this.shape(shapeName);
     switch (s.type) {
       case 'structure':
-        return this.structure(s, value, path);
+        this.structure(s, value, path);
+        return;
       case 'list': {
         if (!Array.isArray(value)) throw serialization(`Expected a list at '${path}'`);
         this.size(path, value, value.length, s, 'length');
@@ -78,21 +82,25 @@ class Validator {
         return;
       }
       case 'string': {
-        if (typeof value !== 'string') throw serialization(`${typeof value} can not be converted to a String at '${path}'`);
+        if (typeof value !== 'string')
+          throw serialization(`${typeof value} can not be converted to a String at '${path}'`);
         if (s.enum && !s.enum.includes(value))
           this.constraint(path, value, `Member must satisfy enum value set: [${s.enum.join(', ')}]`);
         this.size(path, value, [...value].length, s, 'length');
         if (s.pattern !== undefined) {
           if (!this.patterns.has(s.pattern)) this.patterns.set(s.pattern, regexOf(s.pattern));
           const re = this.patterns.get(s.pattern);
-          if (re && !re.test(value)) this.constraint(path, value, `Member must satisfy regular expression pattern: ${s.pattern}`);
+          if (re && !re.test(value))
+            this.constraint(path, value, `Member must satisfy regular expression pattern: ${s.pattern}`);
         }
         return;
       }
       case 'integer':
       case 'long':
         if (typeof value !== 'number' || !Number.isInteger(value))
-          throw serialization(`${describe(value)} can not be converted to an ${s.type === 'long' ? 'Long' : 'Integer'} at '${path}'`);
+          throw serialization(
+            `${describe(value)} can not be converted to an ${s.type === 'long' ? 'Long' : 'Integer'} at '${path}'`,
+          );
         if (s.min !== undefined && value < s.min)
           this.constraint(path, value, `Member must have value greater than or equal to ${s.min}`);
         if (s.max !== undefined && value > s.max)
@@ -100,16 +108,20 @@ class Validator {
         return;
       case 'double':
       case 'float':
-        if (typeof value !== 'number') throw serialization(`${describe(value)} can not be converted to a Double at '${path}'`);
+        if (typeof value !== 'number')
+          throw serialization(`${describe(value)} can not be converted to a Double at '${path}'`);
         return;
       case 'boolean':
-        if (typeof value !== 'boolean') throw serialization(`${describe(value)} can not be converted to a Boolean at '${path}'`);
+        if (typeof value !== 'boolean')
+          throw serialization(`${describe(value)} can not be converted to a Boolean at '${path}'`);
         return;
       case 'timestamp':
-        if (typeof value !== 'number') throw serialization(`${describe(value)} can not be converted to a Timestamp at '${path}'`);
+        if (typeof value !== 'number')
+          throw serialization(`${describe(value)} can not be converted to a Timestamp at '${path}'`);
         return;
       case 'blob':
-        if (typeof value !== 'string') throw serialization(`${describe(value)} can not be converted to a Blob at '${path}'`);
+        if (typeof value !== 'string')
+          throw serialization(`${describe(value)} can not be converted to a Blob at '${path}'`);
         return;
     }
   }
@@ -129,7 +141,10 @@ class Validator {
     for (const name of s.required ?? []) {
       if (body[name] === undefined || body[name] === null) {
         const at = path ? `${path}.${name}` : name;
-        this.problems.push({ path: at, message: `Value null at '${at}' failed to satisfy constraint: Member must not be null` });
+        this.problems.push({
+          path: at,
+          message: `Value null at '${at}' failed to satisfy constraint: Member must not be null`,
+        });
       }
     }
     for (const [name, member] of Object.entries(members)) {

@@ -10,7 +10,18 @@ import { inCI } from '../services.js';
 
 /** One shape of the model (Smithy-derived JSON as botocore ships it). */
 export interface ModelShape {
-  type: 'structure' | 'list' | 'map' | 'string' | 'integer' | 'long' | 'double' | 'float' | 'boolean' | 'timestamp' | 'blob';
+  type:
+    | 'structure'
+    | 'list'
+    | 'map'
+    | 'string'
+    | 'integer'
+    | 'long'
+    | 'double'
+    | 'float'
+    | 'boolean'
+    | 'timestamp'
+    | 'blob';
   required?: string[];
   members?: Record<string, { shape: string; idempotencyToken?: boolean }>;
   member?: { shape: string };

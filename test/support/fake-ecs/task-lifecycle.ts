@@ -106,5 +106,9 @@ export function settle(task: FakeTask, nowMs: number, timing: LifecycleTiming, r
 
 /** True once a STOPPED task has outlived the retention: ECS no longer knows it. */
 export function expired(task: FakeTask, nowMs: number, timing: LifecycleTiming): boolean {
-  return task.lastStatus === 'STOPPED' && task.stoppedAt !== undefined && nowMs - task.stoppedAt * 1000 >= timing.stoppedRetentionMs;
+  return (
+    task.lastStatus === 'STOPPED' &&
+    task.stoppedAt !== undefined &&
+    nowMs - task.stoppedAt * 1000 >= timing.stoppedRetentionMs
+  );
 }
