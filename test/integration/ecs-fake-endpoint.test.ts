@@ -153,7 +153,7 @@ describe('ECS backend against the loopback ECS endpoint', () => {
         ),
       );
     }
-    expect(fake.throttled).toBeGreaterThan(20);
+    expect(fake.throttled).toBeGreaterThan(5);
     for (const j of jobs) expect(tasksOfJob(j), `job ${j}`).toHaveLength(1);
     // Every task ECS started carries its job's tags, so a listing finds them all: none leaked untracked.
     const started = fake.liveTasks('ci-agents').filter((t) => t.clientToken && jobs.includes(jobOf(t.tags)));

@@ -76,13 +76,16 @@ describe('AgentService', () => {
   it('job-completion only disables (does not delete) when the stop fails; server-ping finishes later', async () => {
     const { backend, service } = setup();
     await service.createAgent(create(5));
-    backend.failList = true;
+    const realStop = backend.stop.bind(backend);
+    backend.stop = async () => {
+      throw new Error('StopTask failed (test)');
+    };
     const id = agentIdFor('test', 5);
     expect(await service.jobCompleted({ elasticAgentId: id, job: job(5), clusterProperties: CLUSTER })).toEqual({
       disable: [id],
       delete: [],
     });
-    backend.failList = false;
+    backend.stop = realStop;
     const actions = await service.serverPing(
       [CLUSTER],
       [{ agent_id: id, agent_state: 'Idle', build_state: 'Idle', config_state: 'Disabled' }],
