@@ -129,6 +129,8 @@ export class FakeEcs {
   clientTokenTtlMs: number;
   /** Calls answered with ThrottlingException (fault injection and buckets). */
   throttled = 0;
+  /** Throttled calls per operation. */
+  readonly throttledCalls = new Map<string, number>();
 
   constructor(private readonly options: FakeEcsOptions = {}) {
     this.latencyMs = options.latencyMs ?? 0;
@@ -182,16 +184,10 @@ export class FakeEcs {
             throw new EcsError('SerializationException', 'Malformed JSON body');
           }
           // Throttling comes before validation: ECS counts every request against its bucket.
-          if (this.buckets && !this.buckets.admit(op)) {
+          const faulted = this.throttleRate > 0 && (!this.throttleOps || this.throttleOps.includes(op));
+          if ((this.buckets && !this.buckets.admit(op)) || (faulted && this.rng() < this.throttleRate)) {
             this.throttled++;
-            throw new EcsError('ThrottlingException', 'Rate exceeded');
-          }
-          if (
-            this.throttleRate > 0 &&
-            (!this.throttleOps || this.throttleOps.includes(op)) &&
-            this.rng() < this.throttleRate
-          ) {
-            this.throttled++;
+            this.throttledCalls.set(op, (this.throttledCalls.get(op) ?? 0) + 1);
             throw new EcsError('ThrottlingException', 'Rate exceeded');
           }
           if (this.model) validateAgainstModel(this.model, op, input);
@@ -263,8 +259,16 @@ export class FakeEcs {
     return n;
   }
 
+  /** Calls of some operations (all when none given) that ECS did not throttle. */
+  served(...ops: string[]): number {
+    let n = this.count(...ops);
+    for (const [op, c] of this.throttledCalls) if (ops.length === 0 || ops.includes(op)) n -= c;
+    return n;
+  }
+
   resetCounts(): void {
     this.calls.clear();
+    this.throttledCalls.clear();
     this.lastSuccessAt.clear();
     this.firstSuccessAt.clear();
     this.throttled = 0;
