@@ -6,6 +6,9 @@ export interface RateQuota {
   refillPerSecond: number;
 }
 
+/** Added to every wait for a turn (see `acquire`). */
+const TIMER_MARGIN_MS = 5;
+
 /**
  * ECS's "cluster resource modify" throttling category — RunTask, StartTask, StopTask share one bucket of 100 refilled
  * at 40/s per account and Region ("Request throttling for the Amazon ECS API",
@@ -23,18 +26,28 @@ export class RequestPacer {
   private tokens: number;
   private at: number;
 
+  /** The part of ECS's burst this pacer spends; the rest is headroom (see the constructor). */
+  private readonly burst: number;
+
+  /**
+   * `headroom`: the share of ECS's burst left unused (default 10%). Turns are counted when a call is handed out, ECS
+   * counts it when the request arrives; calls handed out over a busy second can reach ECS within a shorter one, and
+   * other tools in the account draw from the same bucket. The refill rate is used in full.
+   */
   constructor(
     readonly quota: RateQuota,
     private readonly now: () => number = Date.now,
     private readonly sleep: (ms: number) => Promise<unknown> = sleepMs,
+    headroom = 0.1,
   ) {
-    this.tokens = quota.burst;
+    this.burst = Math.max(1, Math.floor(quota.burst * (1 - headroom)));
+    this.tokens = this.burst;
     this.at = now();
   }
 
   private refill(): void {
     const t = this.now();
-    this.tokens = Math.min(this.quota.burst, this.tokens + ((t - this.at) / 1000) * this.quota.refillPerSecond);
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.at) / 1000) * this.quota.refillPerSecond);
     this.at = t;
   }
 
@@ -44,7 +57,9 @@ export class RequestPacer {
     const waitMs = this.tokens >= 1 ? 0 : ((1 - this.tokens) / this.quota.refillPerSecond) * 1000;
     if (deadline !== undefined && this.now() + waitMs > deadline) return false;
     this.tokens -= 1;
-    if (waitMs > 0) await this.sleep(waitMs);
+    // A timer may fire a millisecond early (whole-millisecond, cached loop time): a call arriving just before ECS
+    // refilled its token is throttled, and its retries then steal the turns of the calls behind it.
+    if (waitMs > 0) await this.sleep(waitMs + TIMER_MARGIN_MS);
     return true;
   }
 
