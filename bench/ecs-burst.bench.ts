@@ -23,8 +23,7 @@ const TOKEN = 'burst-forwarder-token-0123456789';
  */
 export async function run(): Promise<BenchResult[]> {
   const fake = await new FakeEcs({ clusters: ['burst'] }).start();
-  const saved = Object.fromEntries(Object.keys(fake.env()).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, fake.env());
+  const restoreEnv = fake.useAsEnvironment();
   const cluster = {
     go_server_url: 'https://gocd.example.com/go',
     cluster_id: 'burst',
@@ -130,9 +129,6 @@ export async function run(): Promise<BenchResult[]> {
   } finally {
     await app.close();
     await fake.stop();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreEnv();
   }
 }

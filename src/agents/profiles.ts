@@ -148,6 +148,20 @@ function validateAgainst(defs: readonly PropertyDef[], raw: Raw): PropertyProble
   return problems;
 }
 
+/** How ECS launches a cluster profile's tasks: launch type (EC2 by default) or capacity provider, network, roles. */
+function ecsLaunch(raw: Raw) {
+  const capacityProvider = str(raw, 'capacity_provider');
+  return {
+    launchType: (str(raw, 'launch_type') as LaunchType | undefined) ?? (capacityProvider ? undefined : 'EC2'),
+    capacityProvider,
+    subnets: splitList(str(raw, 'subnets')),
+    securityGroups: splitList(str(raw, 'security_groups')),
+    assignPublicIp: bool(raw, 'assign_public_ip'),
+    executionRoleArn: str(raw, 'execution_role_arn'),
+    logGroup: str(raw, 'log_group'),
+  };
+}
+
 /** validate-cluster-profile: field problems plus cross-field rules. */
 export function validateClusterProperties(raw: Raw): PropertyProblem[] {
   const problems = validateAgainst(CLUSTER_PROFILE_PROPERTIES, raw);
@@ -158,20 +172,7 @@ export function validateClusterProperties(raw: Raw): PropertyProblem[] {
   if (backend === 'ecs' && !str(raw, 'cluster')) {
     problems.push({ key: 'cluster', message: 'cluster must not be blank when backend is ecs' });
   }
-  if (backend === 'ecs') {
-    const capacityProvider = str(raw, 'capacity_provider');
-    problems.push(
-      ...clusterRuleProblems({
-        launchType: str(raw, 'launch_type') ?? (capacityProvider ? undefined : 'EC2'),
-        capacityProvider,
-        subnets: splitList(str(raw, 'subnets')),
-        securityGroups: splitList(str(raw, 'security_groups')),
-        assignPublicIp: bool(raw, 'assign_public_ip'),
-        logGroup: str(raw, 'log_group'),
-        executionRoleArn: str(raw, 'execution_role_arn'),
-      }),
-    );
-  }
+  if (backend === 'ecs') problems.push(...clusterRuleProblems(ecsLaunch(raw)));
   return problems;
 }
 
@@ -233,23 +234,16 @@ export function defaultClusterId(raw: Raw): string {
 export function parseClusterProfile(raw: Raw): ClusterProfile {
   failIfAny('cluster profile', validateClusterProperties(raw));
   const cluster = str(raw, 'cluster');
-  const capacityProvider = str(raw, 'capacity_provider');
   return {
     clusterId: str(raw, 'cluster_id') ?? defaultClusterId(raw),
     goServerUrl: str(raw, 'go_server_url')!,
     backend: (str(raw, 'backend') as 'ecs' | 'docker' | undefined) ?? (cluster ? 'ecs' : 'docker'),
     region: str(raw, 'region'),
     cluster,
-    launchType: (str(raw, 'launch_type') as LaunchType | undefined) ?? (capacityProvider ? undefined : 'EC2'),
-    capacityProvider,
-    subnets: splitList(str(raw, 'subnets')),
-    securityGroups: splitList(str(raw, 'security_groups')),
-    assignPublicIp: bool(raw, 'assign_public_ip'),
-    executionRoleArn: str(raw, 'execution_role_arn'),
+    ...ecsLaunch(raw),
     dockerHost: str(raw, 'docker_host'),
     network: str(raw, 'network'),
     assumeRoleArn: str(raw, 'assume_role_arn'),
-    logGroup: str(raw, 'log_group'),
     environment: parseEnvLines(str(raw, 'environment')).env,
     janitorImage: str(raw, 'janitor_image') ?? 'gocd-agent-scaler-janitor:latest',
     maxAgents: int(raw, 'max_agents', 10),

@@ -1,9 +1,10 @@
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ActivityLog } from '../../src/agents/activity-log.js';
 import { AgentService } from '../../src/agents/agent-service.js';
 import { createBackendProvider } from '../../src/composition.js';
 import { FakeEcs } from '../support/fake-ecs/fake-ecs-server.js';
+import { useFakeEcs } from '../support/fake-ecs/use-fake-ecs.js';
 import { job } from '../support/gocd-bodies.js';
 
 // A burst of create-agents against the strict endpoint whose RunTask bucket is far smaller than the service believes
@@ -15,22 +16,7 @@ const fake = new FakeEcs({
   clusters: ['burst'],
   throttling: { 'cluster-resource-modify': { burst: 5, refillPerSecond: 10 } },
 });
-const saved: Record<string, string | undefined> = {};
-
-beforeAll(async () => {
-  await fake.start();
-  for (const [k, v] of Object.entries(fake.env())) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
-});
-afterAll(async () => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  await fake.stop();
-});
+useFakeEcs(fake);
 
 describe('a burst of create-agents while ECS throttles RunTask', () => {
   it('fails no job: every job gets exactly one task, with one listing for the whole burst', async () => {

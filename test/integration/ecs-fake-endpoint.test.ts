@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ActivityLog } from '../../src/agents/activity-log.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
@@ -12,6 +12,7 @@ import type { LaunchRequest } from '../../src/backends/port.js';
 import { createBackendProvider } from '../../src/composition.js';
 import { ECS_SETUPS, type EcsSetup, fakeClusterOf } from '../support/ecs-setups.js';
 import { FakeEcs } from '../support/fake-ecs/fake-ecs-server.js';
+import { useFakeEcs } from '../support/fake-ecs/use-fake-ecs.js';
 import { job } from '../support/gocd-bodies.js';
 
 // The real ECSClient (signing, retries, idempotency tokens, paginators) against the strict loopback ECS endpoint
@@ -36,22 +37,7 @@ describe.each(ECS_SETUPS)('ECS backend against the strict loopback ECS endpoint:
   const PROFILE = { image: 'agent:1' };
   // One endpoint per set-up: its own account and Region, so ECS's throttling buckets are its own too.
   const fake = new FakeEcs({ clusters: [fakeClusterOf(setup, 'ci'), fakeClusterOf(setup, 'big')] });
-  const saved: Record<string, string | undefined> = {};
-
-  beforeAll(async () => {
-    await fake.start();
-    for (const [k, v] of Object.entries(fake.env())) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
-  });
-  afterAll(async () => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    await fake.stop();
-  });
+  useFakeEcs(fake);
   beforeEach(() => {
     fake.throttleRate = 0;
     fake.latencyMs = 0;

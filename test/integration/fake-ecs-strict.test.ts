@@ -73,6 +73,27 @@ async function run(input: Partial<RunTaskCommandInput>) {
   return ecs.send(new RunTaskCommand({ cluster: 'ec2', launchType: 'EC2', ...input } as RunTaskCommandInput));
 }
 
+/**
+ * Runs `work` against a second endpoint with other options (cluster `c`, a bridge definition `td` registered), with a
+ * one-attempt client; stops both afterwards.
+ */
+async function withEndpoint(
+  options: ConstructorParameters<typeof FakeEcs>[0],
+  work: (client: ECSClient, td: string, endpoint: FakeEcs) => Promise<void>,
+): Promise<void> {
+  const endpoint = await new FakeEcs({ clusters: ['c'], ...options }).start();
+  const client = new ECSClient({ ...endpoint.clientConfig(), maxAttempts: 1 });
+  try {
+    const registered = await client.send(
+      new RegisterTaskDefinitionCommand({ family: 'f', containerDefinitions: [container()], memory: '512' }),
+    );
+    await work(client, registered.taskDefinition!.taskDefinitionArn!, endpoint);
+  } finally {
+    client.destroy();
+    await endpoint.stop();
+  }
+}
+
 /** The error name and message ECS answered. */
 async function refusal(p: Promise<unknown>): Promise<{ name: string; message: string }> {
   try {
@@ -426,29 +447,14 @@ describe('RunTask client tokens', () => {
   });
 
   it('have a configurable lifetime', async () => {
-    const short = await new FakeEcs({
-      now: () => t,
-      clusters: ['c'],
-      clientTokenTtlMs: 60_000,
-      throttling: false,
-    }).start();
-    const client = new ECSClient({ ...short.clientConfig(), maxAttempts: 1 });
-    try {
-      const td = (
-        await client.send(
-          new RegisterTaskDefinitionCommand({ family: 'f', containerDefinitions: [container()], memory: '512' }),
-        )
-      ).taskDefinition!.taskDefinitionArn!;
+    await withEndpoint({ now: () => t, clientTokenTtlMs: 60_000, throttling: false }, async (client, td) => {
       const send = (startedBy: string) =>
         client.send(new RunTaskCommand({ cluster: 'c', taskDefinition: td, clientToken: 'k', startedBy }));
       await send('a');
       await expect(send('b')).rejects.toMatchObject({ name: 'ConflictException' });
       t += 60_000;
       await expect(send('b')).resolves.toMatchObject({ tasks: [expect.anything()] });
-    } finally {
-      client.destroy();
-      await short.stop();
-    }
+    });
   });
 });
 
@@ -487,14 +493,7 @@ describe('task lifecycle', () => {
     const stoppedBy = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const withRuntime = await new FakeEcs({ clusters: ['c'], runtime: { stopping: () => stoppedBy } }).start();
-    const client = new ECSClient({ ...withRuntime.clientConfig(), maxAttempts: 1 });
-    try {
-      const td = (
-        await client.send(
-          new RegisterTaskDefinitionCommand({ family: 'f', containerDefinitions: [container()], memory: '512' }),
-        )
-      ).taskDefinition!.taskDefinitionArn!;
+    await withEndpoint({ runtime: { stopping: () => stoppedBy } }, async (client, td, withRuntime) => {
       const [task] = (await client.send(new RunTaskCommand({ cluster: 'c', taskDefinition: td }))).tasks!;
       await client.send(new StopTaskCommand({ cluster: 'c', task: task!.taskArn }));
       expect(withRuntime.tasks.get(task!.taskArn!)?.lastStatus).toBe('STOPPING');
@@ -502,10 +501,7 @@ describe('task lifecycle', () => {
       await stoppedBy;
       await new Promise((resolve) => setImmediate(resolve));
       expect(withRuntime.tasks.get(task!.taskArn!)?.lastStatus).toBe('STOPPED');
-    } finally {
-      client.destroy();
-      await withRuntime.stop();
-    }
+    });
   });
 });
 
@@ -541,22 +537,14 @@ describe('request throttling (ECS’s token buckets)', () => {
   });
 
   it('has a configurable burst and refill', async () => {
-    const small = await new FakeEcs({
-      now: () => t,
-      clusters: ['c'],
-      throttling: { 'cluster-resource-read': { burst: 3, refillPerSecond: 1 } },
-    }).start();
-    const client = new ECSClient({ ...small.clientConfig(), maxAttempts: 1 });
-    try {
+    const quota = { 'cluster-resource-read': { burst: 3, refillPerSecond: 1 } };
+    await withEndpoint({ now: () => t, throttling: quota }, async (client) => {
       for (let i = 0; i < 3; i++) await client.send(new ListTasksCommand({ cluster: 'c' }));
       await expect(client.send(new ListTasksCommand({ cluster: 'c' }))).rejects.toMatchObject({
         name: 'ThrottlingException',
       });
       t += 1_000;
       await expect(client.send(new ListTasksCommand({ cluster: 'c' }))).resolves.toBeTruthy();
-    } finally {
-      client.destroy();
-      await small.stop();
-    }
+    });
   });
 });

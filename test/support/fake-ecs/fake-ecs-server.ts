@@ -234,6 +234,18 @@ export class FakeEcs {
     };
   }
 
+  /** Points this process's SDK configuration chain at the fake (`env()`); returns what puts the old values back. */
+  useAsEnvironment(): () => void {
+    const saved = Object.fromEntries(Object.keys(this.env()).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, this.env());
+    return () => {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    };
+  }
+
   /** Creates (or reconfigures) a cluster; FARGATE and FARGATE_SPOT must be listed to be usable, as in ECS. */
   createCluster(
     name: string,

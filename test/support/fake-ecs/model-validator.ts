@@ -30,6 +30,15 @@ function regexOf(pattern: string): RegExp | undefined {
   }
 }
 
+/** The JSON type each other scalar shape binds from (awsJson1_1: timestamps are epoch seconds, blobs base64). */
+const SCALARS: Record<string, { is: (v: unknown) => boolean; name: string }> = {
+  double: { is: (v) => typeof v === 'number', name: 'a Double' },
+  float: { is: (v) => typeof v === 'number', name: 'a Float' },
+  boolean: { is: (v) => typeof v === 'boolean', name: 'a Boolean' },
+  timestamp: { is: (v) => typeof v === 'number', name: 'a Timestamp' },
+  blob: { is: (v) => typeof v === 'string', name: 'a Blob' },
+};
+
 class Validator {
   readonly problems: Problem[] = [];
   private readonly patterns = new Map<string, RegExp | undefined>();
@@ -106,23 +115,11 @@ class Validator {
         if (s.max !== undefined && value > s.max)
           this.constraint(path, value, `Member must have value less than or equal to ${s.max}`);
         return;
-      case 'double':
-      case 'float':
-        if (typeof value !== 'number')
-          throw serialization(`${describe(value)} can not be converted to a Double at '${path}'`);
-        return;
-      case 'boolean':
-        if (typeof value !== 'boolean')
-          throw serialization(`${describe(value)} can not be converted to a Boolean at '${path}'`);
-        return;
-      case 'timestamp':
-        if (typeof value !== 'number')
-          throw serialization(`${describe(value)} can not be converted to a Timestamp at '${path}'`);
-        return;
-      case 'blob':
-        if (typeof value !== 'string')
-          throw serialization(`${describe(value)} can not be converted to a Blob at '${path}'`);
-        return;
+      default: {
+        const scalar = SCALARS[s.type];
+        if (scalar && !scalar.is(value))
+          throw serialization(`${describe(value)} can not be converted to ${scalar.name} at '${path}'`);
+      }
     }
   }
 
