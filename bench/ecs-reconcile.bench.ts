@@ -38,7 +38,11 @@ async function naiveList(client: ECSClient, cluster: string, startedBy: string):
  * read calls (target ≤ 2·⌈N/100⌉) and wall time, beside one DescribeTasks per task.
  */
 export async function run(): Promise<BenchResult[]> {
-  const fake = await new FakeEcs({ latencyMs: LATENCY_MS }).start();
+  const fake = await new FakeEcs({
+    latencyMs: LATENCY_MS,
+    throttling: false,
+    clusters: SIZES.map((n) => `bench-${n}`),
+  }).start();
   const saved = Object.fromEntries(Object.keys(fake.env()).map((k) => [k, process.env[k]]));
   Object.assign(process.env, fake.env());
   const results: BenchResult[] = [];

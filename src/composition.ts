@@ -1,5 +1,5 @@
 import { ActivityLog } from './agents/activity-log.js';
-import { AgentService } from './agents/agent-service.js';
+import { AgentService, type AgentServiceDeps } from './agents/agent-service.js';
 import { UserNotices } from './agents/request-notices.js';
 import { CachingBackendProvider } from './backends/backend-provider.js';
 import type { BackendProvider } from './backends/port.js';
@@ -11,6 +11,7 @@ import {
   type RegistryServiceOptions,
   type RegistryServices,
 } from './registry/registry-composition.js';
+import { createStore } from './store/store-factory.js';
 
 /** The long-lived services an entry point builds once and hands to `buildApp`. */
 export interface Services {
@@ -28,15 +29,24 @@ export interface ServiceOptions {
   /** Lambda leaves the Docker backend out (and out of the bundle). */
   withDocker?: boolean;
   backends?: BackendProvider;
-  /** Registry injection points (Lambda: its scheduler and the SQS deferrer). */
+  /** Registry injection points (Lambda: its scheduler and the SQS deferrer; its store is shared with agents). */
   registry?: RegistryServiceOptions;
+  /** Lambda: the invocation's launch budget and the retry queue for throttled launches. */
+  agents?: Pick<AgentServiceDeps, 'launchDeadline' | 'launchDeferrer'>;
 }
 
 /** ECS and (unless left out) Docker backends, each loaded on first use so the Lambda bundle has no Docker client. */
-export function createBackendProvider(logger: Logger, withDocker = true, metrics?: PrometheusMetrics): BackendProvider {
+export function createBackendProvider(
+  logger: Logger,
+  withDocker = true,
+  metrics?: PrometheusMetrics,
+  ecs?: Readonly<Config['ecs']>,
+): BackendProvider {
   return new CachingBackendProvider({
     ecs: async (cluster) =>
-      (await import('./backends/ecs-factory.js')).createEcsBackendFor(cluster, logger, metrics?.ecsObserver()),
+      (await import('./backends/ecs-factory.js')).createEcsBackendFor(cluster, logger, metrics?.ecsObserver(), {
+        ...(ecs ? { runTaskQuota: ecs.runTask } : {}),
+      }),
     ...(withDocker
       ? {
           docker: async (cluster) =>
@@ -63,12 +73,24 @@ export async function createServices(
 ): Promise<Services> {
   const withDocker = options.withDocker ?? true;
   const metrics = new PrometheusMetrics();
-  const backends = options.backends ?? createBackendProvider(logger, withDocker, metrics);
+  const backends = options.backends ?? createBackendProvider(logger, withDocker, metrics, config.ecs);
   const activity = new ActivityLog();
-  const agents = new AgentService({ backends, activity, logger, metrics });
+  // One store for the process: registry dedupe keys and the agents' job-completed marks.
+  const store = options.registry?.store ?? (await createStore(config.store));
+  const agents = new AgentService({
+    backends,
+    activity,
+    logger,
+    metrics,
+    store,
+    scope: config.ecs,
+    fleet: { maxAgeMs: config.ecs.fleetViewMaxAgeSeconds * 1000 },
+    ...options.agents,
+  });
   const dockerStatus = dockerStatusProbe(withDocker);
   const registry = await createRegistryServices(config, logger, {
     ...options.registry,
+    store,
     metrics: {
       registryEvent: (source, outcome, count = 1) => metrics.registryEvents.inc({ source, outcome }, count),
       trigger: (outcome) => metrics.triggers.inc({ outcome }),

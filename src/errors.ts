@@ -32,11 +32,17 @@ export class ValidationError extends AppError {
   }
 }
 
-/** A backend (ECS, Docker) could not answer; callers must treat its view as unknown, never as empty. */
+/**
+ * A backend (ECS, Docker) could not answer; callers must treat its view as unknown, never as empty. `throttled`: the
+ * backend paced the request (ECS ThrottlingException after the SDK's retries) — try again later, nothing is wrong.
+ */
 export class BackendUnavailableError extends AppError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly throttled: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; throttled?: boolean }) {
     super('BACKEND_UNAVAILABLE', message);
     if (options?.cause !== undefined) this.cause = options.cause;
+    this.throttled = options?.throttled ?? false;
   }
 }
 

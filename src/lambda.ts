@@ -4,7 +4,14 @@ import { buildApp } from './app.js';
 import { createServices } from './composition.js';
 import { loadConfig } from './config/config-loader.js';
 import { withSecretsFromManager } from './config/secrets-manager-env.js';
-import { lambdaRegistryOptions, lambdaSettings, withHttpScope } from './lambda/lambda-composition.js';
+import { queuedLaunch } from './lambda/agent-invocations.js';
+import { parseDeferredLaunch } from './lambda/deferred-launch.js';
+import {
+  lambdaAgentOptions,
+  lambdaRegistryOptions,
+  lambdaSettings,
+  withHttpScope,
+} from './lambda/lambda-composition.js';
 import { createLambdaHandler } from './lambda/lambda-handler.js';
 import { registryInvocations } from './lambda/registry-invocations.js';
 import { createLogger } from './logger.js';
@@ -19,16 +26,27 @@ const settings = lambdaSettings(env);
 // Synchronous writes: a frozen container must not hold log lines in a buffer.
 const logger = createLogger(config.log.level, undefined, true);
 const registry = lambdaRegistryOptions(config, settings);
-const services = await createServices(config, logger, { withDocker: false, registry });
+const services = await createServices(config, logger, {
+  withDocker: false,
+  registry,
+  agents: lambdaAgentOptions(settings),
+});
 // Webhooks answer once their triggers ended (scheduled, deferred to the queue, or reported): nothing runs after.
 const app = await buildApp({ config, logger, version: VERSION, ...services, waitForRegistryTriggers: true });
 // decorateRequest must be false: buildApp has already made the app ready, and no route reads the raw event.
 const http = awsLambdaFastify(app, { decorateRequest: false, callbackWaitsForEmptyEventLoop: false });
 
+const registryRoutes = registryInvocations({ config, registry: services.registry, logger });
+const launch = queuedLaunch(services.agents, logger);
 const route = createLambdaHandler(
   {
     http: withHttpScope(http, config, settings),
-    ...registryInvocations({ config, registry: services.registry, logger }),
+    ...registryRoutes,
+    // The retry queue holds deferred triggers and deferred create-agents (ECS throttled their launch).
+    queued: async (body, record, context) => {
+      const deferred = parseDeferredLaunch(body);
+      return deferred ? launch(deferred, context) : registryRoutes.queued(body, record, context);
+    },
   },
   logger,
 );

@@ -25,6 +25,9 @@ export const REDACT_PATHS = [
   'GO_EA_AUTO_REGISTER_KEY',
   'auto_register_key',
   '*.auto_register_key',
+  'autoRegisterKey',
+  '*.autoRegisterKey',
+  '*.*.autoRegisterKey',
 ];
 
 /** The service's root logger (JSON lines on stdout, or a given destination for tests). */

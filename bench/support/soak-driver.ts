@@ -34,6 +34,11 @@ export interface SoakOptions {
   sampleEveryMs?: number;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
+  /**
+   * The ECS launch set-up: cluster-profile properties (launch type or capacity provider, networking, roles) and the
+   * capacity providers of the fake cluster; default EC2 bridge.
+   */
+  setup?: { props: Record<string, string>; capacityProviders: string[] };
 }
 
 /** Requests sent and the ones that went wrong (network error, timeout, or a status not expected). */
@@ -73,7 +78,7 @@ const GOCD_API_TOKEN = `soak-gocd-api-${randomBytes(12).toString('hex')}`;
 const REGISTRY_SECRET = `soak-registry-${randomBytes(12).toString('hex')}`;
 const ARK_PREFIX = 'soak-ark-';
 const REGISTRY_HOST = 'registry.soak.test';
-const CLUSTER = {
+const BASE_CLUSTER = {
   go_server_url: 'https://gocd.soak.test/go',
   cluster_id: 'soak',
   backend: 'ecs',
@@ -182,7 +187,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const shouldAssignRate = options.shouldAssignRate ?? 50;
   const sampleEveryMs = options.sampleEveryMs ?? 2_000;
 
-  const ecs = await new FakeEcs({ seed: 7 }).start();
+  const setup = options.setup ?? { props: { launch_type: 'EC2' }, capacityProviders: [] };
+  const CLUSTER = { ...BASE_CLUSTER, ...setup.props };
+  // The strict endpoint: service-model validation, linked-field rules and ECS's throttling buckets all apply.
+  const ecs = await new FakeEcs({
+    seed: 7,
+    clusters: [{ name: 'soak', capacityProviders: setup.capacityProviders }],
+  }).start();
   const gocd = await new FakeGocd(GOCD_API_TOKEN).start();
   for (const p of PIPELINES) gocd.pipeline(p);
   // A host that payloads name (target.url, request.host): the service must never call it (SSRF).

@@ -10,7 +10,9 @@ export const AGENT_FAMILY_PREFIX = 'gocd-agent-';
  * What the service needs from ECS, ECR, IAM and STS, and nothing more:
  * - RunTask only on `gocd-agent-*` families and the named extra families, only in the agents' cluster;
  * - StopTask/DescribeTasks on that cluster's tasks, ListTasks conditioned on it (ListTasks has no task resource);
- * - RegisterTaskDefinition/DescribeTaskDefinition (ECS offers no resource-level permission for them);
+ * - RegisterTaskDefinition only on the `gocd-agent-*` families the service registers (ECS supports resource-level
+ *   permissions on `task-definition/<family>:*` for it: Service Authorization Reference for Amazon ECS);
+ *   DescribeTaskDefinition on `*` (no resource-level permission);
  * - TagResource only as part of RunTask/RegisterTaskDefinition (tags are the agents' inventory);
  * - PassRole only for the configured task/execution roles, and only to ECS tasks (CDK's grantPassRole adds no
  *   `iam:PassedToService` condition, so the statement is written out here);
@@ -49,9 +51,16 @@ export function scalerPolicyStatements(scope: Construct, config: ScalerStackConf
       conditions: onCluster,
     }),
     new PolicyStatement({
-      sid: 'AgentTaskDefinitions',
+      sid: 'RegisterAgentTaskDefinitions',
       effect: Effect.ALLOW,
-      actions: ['ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition'],
+      actions: ['ecs:RegisterTaskDefinition'],
+      // Only the families the service itself registers; extra families are existing definitions it only runs.
+      resources: [ecs(`task-definition/${AGENT_FAMILY_PREFIX}*:*`)],
+    }),
+    new PolicyStatement({
+      sid: 'DescribeTaskDefinitions',
+      effect: Effect.ALLOW,
+      actions: ['ecs:DescribeTaskDefinition'],
       resources: ['*'],
     }),
     new PolicyStatement({

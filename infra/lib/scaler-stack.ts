@@ -106,6 +106,7 @@ export class ScalerStack extends Stack {
       this.lambdaDeployment(props, { table, secretEnv, policy, alarmTopic });
     }
     const cluster = config.capacity ? this.capacity(config) : undefined;
+    if (!cluster && config.fargateCapacityProviders) this.fargateCluster(config);
     if (config.containerService) {
       this.containerService(config, props.serviceConfigYaml, { table, secretEnv, policy, cluster });
     }
@@ -151,6 +152,7 @@ export class ScalerStack extends Stack {
       SCALER_TABLE_NAME: deps.table.tableName,
       SCALER_RETRY_QUEUE_URL: retryQueue.queueUrl,
       NODE_ENV: 'production',
+      ...deploymentScopeEnv(this, config),
     };
     for (const [name, secret] of deps.secretEnv) environment[`${name}_SECRET_ARN`] = secret.secretArn;
 
@@ -251,7 +253,11 @@ export class ScalerStack extends Stack {
       availabilityZones: capacity.availabilityZones,
       privateSubnetIds: capacity.privateSubnetIds,
     });
-    const cluster = new ecs.Cluster(this, 'AgentCluster', { vpc, clusterName: config.clusterName });
+    const cluster = new ecs.Cluster(this, 'AgentCluster', {
+      vpc,
+      clusterName: config.clusterName,
+      enableFargateCapacityProviders: config.fargateCapacityProviders ?? false,
+    });
     const instanceType = new ec2.InstanceType(capacity.instanceType);
     const arm = instanceType.architecture === ec2.InstanceArchitecture.ARM_64;
     const group = new autoscaling.AutoScalingGroup(this, 'AgentInstances', {
@@ -277,6 +283,17 @@ export class ScalerStack extends Stack {
       description: 'the cluster profile capacity_provider',
     });
     return cluster;
+  }
+
+  /**
+   * The agents cluster with only the FARGATE and FARGATE_SPOT capacity providers (no EC2 capacity): a plain
+   * `AWS::ECS::Cluster`, since CDK's Cluster construct would create a VPC it does not need.
+   */
+  private fargateCluster(config: ScalerStackConfig): void {
+    new ecs.CfnCluster(this, 'AgentCluster', {
+      clusterName: config.clusterName,
+      capacityProviders: ['FARGATE', 'FARGATE_SPOT'],
+    });
   }
 
   /** The service as a long-running Fargate service behind a load balancer (the `Dockerfile` image). */
@@ -324,6 +341,7 @@ export class ScalerStack extends Stack {
           SCALER_TABLE_NAME: deps.table.tableName,
           SCALER_CONFIG: '/tmp/scaler.yaml',
           SCALER_CONFIG_YAML: serviceConfigYaml,
+          ...deploymentScopeEnv(this, config),
         },
         // The image holds no site config: write it from the task definition, then run the server as PID 1.
         command: ['sh', '-c', 'printf "%s" "$SCALER_CONFIG_YAML" > /tmp/scaler.yaml && exec node dist/src/server.js'],
@@ -353,4 +371,12 @@ function bundleWithConfig(lambdaDir: string, serviceConfigYaml: string): lambda.
       },
     },
   });
+}
+
+/**
+ * Where the deployed service may launch agents — the cluster and region its IAM policy allows — so that `doctor`, the
+ * cluster status report and create-agent name a cluster profile outside them instead of earning AccessDenied.
+ */
+function deploymentScopeEnv(scope: Construct, config: ScalerStackConfig): Record<string, string> {
+  return { SCALER_ECS_CLUSTERS: config.clusterName, SCALER_ECS_REGIONS: Stack.of(scope).region };
 }

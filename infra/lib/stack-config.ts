@@ -65,6 +65,12 @@ export interface ScalerStackConfig {
   /** SNS topic notified by the alarms. */
   alarmTopicArn?: string;
   capacity?: CapacityConfig;
+  /**
+   * Associate the FARGATE and FARGATE_SPOT capacity providers with the agents cluster, so cluster profiles may use
+   * `launch_type: FARGATE` or `capacity_provider: FARGATE_SPOT` (ECS refuses a provider not associated with the
+   * cluster). The stack then creates the cluster (with the EC2 capacity, when `capacity` is set too).
+   */
+  fargateCapacityProviders?: boolean;
   containerService?: ContainerServiceConfig;
   /** Deploy the Lambda (default true); false with `containerService` for a process-only deployment. */
   lambda: boolean;

@@ -1,10 +1,13 @@
-import { LRUCache } from 'lru-cache';
-import type { AgentDetails, AgentRecord, BackendProvider, LaunchOutcome } from '../backends/port.js';
-import { AppError, errorMessage } from '../errors.js';
+import type { AgentBackend, AgentDetails, AgentRecord, BackendProvider, LaunchOutcome } from '../backends/port.js';
+import { AppError, BackendUnavailableError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { KeyValueStore } from '../store/store.port.js';
 import type { Activity, ActivityLog, WaitingJob } from './activity-log.js';
 import { agentIdFor } from './agent-id.js';
 import { type AgentMetrics, NO_AGENT_METRICS } from './agent-metrics.js';
+import { CompletedJobs } from './completed-jobs.js';
+import { type DeploymentScope, scopeProblem } from './deployment-scope.js';
+import { FleetView, type FleetViewOptions } from './fleet-view.js';
 import { type AgentActions, completionStopReason, type GocdAgent, type JobIdentifier, jobPath } from './job.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { AgentEvents } from './notices.js';
@@ -15,7 +18,6 @@ import {
   parseClusterProfile,
   parseElasticProfile,
 } from './profiles.js';
-import { RecentLaunches } from './recent-launches.js';
 import { type ClusterListing, planReconcile } from './reconcile-plan.js';
 
 /** The forwarder plugin's id; agents register with it as their elastic plugin id. */
@@ -43,7 +45,15 @@ export interface JobCompletionInput {
 
 export type CreateAgentResult =
   | LaunchOutcome
-  | { kind: 'invalid' | 'refused' | 'waiting' | 'error' | 'completed'; reason: string };
+  | { kind: 'invalid' | 'refused' | 'waiting' | 'error' | 'completed' | 'queued'; reason: string };
+
+/**
+ * Lambda: where a create-agent waits when ECS throttled its launch past the invocation's budget (nothing runs after
+ * the answer there). True when the work was stored (the SQS retry queue) and will run again.
+ */
+export interface LaunchDeferrer {
+  defer(input: CreateAgentInput, reason: string): Promise<boolean>;
+}
 
 export interface AgentServiceDeps {
   backends: BackendProvider;
@@ -51,19 +61,29 @@ export interface AgentServiceDeps {
   logger: Logger;
   metrics?: AgentMetrics;
   now?: () => Date;
+  /** Where job-completed marks live; shared (DynamoDB) so every process and Lambda container sees them. */
+  store?: KeyValueStore;
+  /** The clusters/regions this deployment may use; a cluster profile outside is refused and reported. */
+  scope?: DeploymentScope;
+  /** Tuning of the fleet view create-agent counts against max_agents. */
+  fleet?: FleetViewOptions;
+  /** Epoch ms until which a create-agent may wait out ECS throttling (Lambda: the invocation's budget). */
+  launchDeadline?: () => number | undefined;
+  /** Lambda: where a launch ECS throttled past the deadline waits (the retry queue). */
+  launchDeferrer?: LaunchDeferrer;
 }
 
 /** The backend-neutral agent lifecycle: create, complete, reconcile. GoCD handlers call this; it never sees HTTP. */
 export class AgentService {
   private readonly lock = new KeyedLock();
-  private readonly recentLaunches: RecentLaunches;
+  /** Each cluster's agents as last listed plus this process's launches and stops since (cap and duplicates). */
+  readonly fleet: FleetView;
   /**
-   * Jobs whose job-completion this process handled (cluster id + job id). GoCD never runs a job id twice (a
-   * rescheduled job gets a new id), so a create-agent for one of them is stale — sent while the job waited, processed
-   * after it ran — and must launch nothing: otherwise its agent is never assigned and leaks until the registration
-   * timeout. Bounded, and only a guard: the backends' idempotent launches remain the cross-process rule.
+   * Jobs whose job-completion was handled, in the store: a create-agent for one of them is stale (GoCD never runs a
+   * job id twice) and launches nothing — otherwise its agent is never assigned and leaks until the registration
+   * timeout. RunTask client tokens alone cannot say so: ECS forgets them after 24 h and scopes them to one cluster.
    */
-  private readonly completedJobs = new LRUCache<string, true>({ max: 20_000, ttl: 6 * 3_600_000 });
+  private readonly completed: CompletedJobs;
   private readonly now: () => Date;
   private readonly metrics: AgentMetrics;
   /** The cluster profiles of the last server-ping, for the /status page (GoCD sends them every minute). */
@@ -72,7 +92,8 @@ export class AgentService {
   constructor(private readonly deps: AgentServiceDeps) {
     this.now = deps.now ?? (() => new Date());
     this.metrics = deps.metrics ?? NO_AGENT_METRICS;
-    this.recentLaunches = new RecentLaunches(this.now);
+    this.fleet = new FleetView({ now: () => this.now().getTime(), ...deps.fleet });
+    this.completed = new CompletedJobs(deps.store);
   }
 
   /**
@@ -99,25 +120,27 @@ export class AgentService {
       cluster = parseClusterProfile(input.clusterProperties);
       clusterId = cluster.clusterId;
       const profile = parseElasticProfile(input.profileProperties);
-      const refusal = launchRefusal(cluster, profile);
+      const refusal = scopeProblem(cluster, this.deps.scope) ?? launchRefusal(cluster, profile);
       if (refusal) {
         this.deps.activity.record({ clusterId, kind: 'refused', jobId: job.job_id, pipeline, message: refusal });
         log.warn({ clusterId }, `create-agent refused: ${refusal}`);
         return { kind: 'refused', reason: refusal };
       }
       const agentId = agentIdFor(cluster.clusterId, job.job_id);
+      const deadline = this.deps.launchDeadline?.();
       // One create-agent per job at a time in this process; other jobs proceed in parallel (RunTask client tokens
       // keep other processes and Lambda containers from starting a second agent for the job).
       const jobKey = `${cluster.clusterId}\0${job.job_id}`;
-      return await this.lock.run(jobKey, async () => {
-        if (this.completedJobs.has(jobKey)) {
-          const reason = 'job already completed';
+      return await this.lock.run(jobKey, async (): Promise<CreateAgentResult> => {
+        if (await this.isCompleted(cluster, job.job_id, log)) {
           log.info({ clusterId }, 'create-agent for a job that already completed: nothing launched');
-          return { kind: 'completed', reason } as const;
+          return { kind: 'completed', reason: 'job already completed' };
         }
         const backend = await this.deps.backends.forCluster(cluster);
-        const live = await backend.list(cluster);
-        const mine = live.find((a) => a.jobId === job.job_id);
+        // The cap counts the fleet view (server-ping's listing, refreshed here only when older than its bound) plus
+        // this process's launches since: no listing per job, whatever the fleet size.
+        await this.fleet.ensure(clusterId, () => backend.list(cluster), deadline);
+        const mine = this.fleet.agentOfJob(clusterId, job.job_id);
         if (mine) {
           this.deps.activity.record({
             clusterId,
@@ -128,34 +151,35 @@ export class AgentService {
             message: `agent ${mine.agentId} already ${mine.status}`,
           });
           log.info({ agentId: mine.agentId }, 'create-agent: job already has an agent');
-          return { kind: 'existing', agent: mine } as const;
+          return { kind: 'existing', agent: mine };
         }
-        // The cap counts listed agents plus launches this process started recently, which a listing may not show
-        // yet (ECS is eventually consistent, and concurrent create-agents list before either launches).
-        const counted = this.recentLaunches.count(
-          cluster.clusterId,
-          live.map((a) => a.agentId),
-        );
+        const counted = this.fleet.count(clusterId);
         if (counted >= cluster.maxAgents) {
           const reason = `max_agents (${cluster.maxAgents}) reached: ${counted} agents pending or running`;
           this.deps.activity.record({ clusterId, kind: 'waiting', jobId: job.job_id, pipeline, message: reason });
           log.info({ clusterId }, `create-agent waits: ${reason}`);
-          return { kind: 'waiting', reason } as const;
+          return { kind: 'waiting', reason };
         }
-        this.recentLaunches.add(cluster.clusterId, agentId);
+        this.fleet.reserve(clusterId, agentId);
         const outcome = await backend.launch({
           agentId,
           job,
           cluster,
           profile,
           jobEnv: this.jobEnv(cluster, agentId, input),
+          ...(deadline !== undefined ? { deadline } : {}),
         });
-        if (outcome.kind === 'failed' || outcome.kind === 'deferred')
-          this.recentLaunches.remove(cluster.clusterId, agentId);
+        if (outcome.kind === 'launched' || outcome.kind === 'existing') this.fleet.launched(clusterId, outcome.agent);
+        else this.fleet.release(clusterId, agentId);
+        if (outcome.kind === 'throttled') return this.deferThrottled(input, cluster, outcome.detail, log);
         this.recordLaunch(cluster.clusterId, job, outcome, log);
         return outcome;
       });
     } catch (err) {
+      if (err instanceof BackendUnavailableError && err.throttled) {
+        // The listing stayed throttled past the deadline (Lambda's budget): the job waits, it is not failed.
+        return this.deferThrottled(input, parseClusterProfile(input.clusterProperties), errorMessage(err), log);
+      }
       const isInput = err instanceof AppError && err.code === 'VALIDATION_FAILED';
       const reason = errorMessage(err);
       this.deps.activity.record({
@@ -169,6 +193,41 @@ export class AgentService {
       else log.error({ clusterId, err }, 'create-agent failed');
       return { kind: isInput ? 'invalid' : 'error', reason };
     }
+  }
+
+  /** The job-completed mark; a store that cannot answer does not stop a launch (client tokens still hold). */
+  private async isCompleted(cluster: ClusterProfile, jobId: number, log: Logger): Promise<boolean> {
+    try {
+      return await this.completed.has(cluster.clusterId, jobId);
+    } catch (err) {
+      log.warn({ clusterId: cluster.clusterId, err }, 'cannot read the job-completed mark; launching anyway');
+      return false;
+    }
+  }
+
+  /**
+   * ECS throttled this launch past its deadline. With a deferrer (Lambda) the create-agent waits in the retry queue
+   * and runs again shortly; without one the job waits for GoCD's next create-agent. Either way it is not failed.
+   */
+  private async deferThrottled(
+    input: CreateAgentInput,
+    cluster: ClusterProfile,
+    detail: string,
+    log: Logger,
+  ): Promise<CreateAgentResult> {
+    const base = { clusterId: cluster.clusterId, jobId: input.job.job_id, pipeline: jobPath(input.job) };
+    let queued = false;
+    try {
+      queued = (await this.deps.launchDeferrer?.defer(input, detail)) ?? false;
+    } catch (err) {
+      log.error({ clusterId: cluster.clusterId, err }, 'create-agent: could not queue a throttled launch');
+    }
+    const reason = queued
+      ? `ECS is throttling launches (${detail}); queued to launch again shortly`
+      : `ECS is throttling launches (${detail}); GoCD's next create-agent launches it`;
+    this.deps.activity.record({ ...base, kind: 'waiting', message: reason });
+    log.info({ clusterId: cluster.clusterId }, `create-agent waits: ${reason}`);
+    return { kind: queued ? 'queued' : 'waiting', reason };
   }
 
   private jobEnv(cluster: ClusterProfile, agentId: string, input: CreateAgentInput): Record<string, string> {
@@ -208,6 +267,8 @@ export class AgentService {
         this.deps.activity.record({ ...base, kind: 'waiting', message: outcome.reason });
         log.info(`create-agent deferred: ${outcome.reason}`);
         break;
+      case 'throttled':
+        break;
       case 'failed':
         this.deps.activity.record({
           ...base,
@@ -238,7 +299,12 @@ export class AgentService {
     // and stopped below), and any later one sees the job completed.
     const jobKey = `${cluster.clusterId}\0${input.job.job_id}`;
     return this.lock.run(jobKey, async () => {
-      this.completedJobs.set(jobKey, true);
+      try {
+        await this.completed.mark(cluster.clusterId, input.job.job_id);
+      } catch (err) {
+        // Still marked in this process; other processes rely on the client token (24 h) until the store answers.
+        log.error({ err }, 'job-completion: could not store the job-completed mark');
+      }
       return this.stopCompleted(cluster, input, log);
     });
   }
@@ -252,12 +318,12 @@ export class AgentService {
     }
     try {
       const backend = await this.deps.backends.forCluster(cluster);
-      const agent = (await backend.list(cluster)).find((a) => a.agentId === id);
+      const agent = await this.agentToStop(backend, cluster, id);
       if (agent) {
         const reason = completionStopReason(input.job);
         const report = await backend.stop(cluster, [agent], reason);
         input.events?.agentStopped(cluster, agent, report?.childrenRemoved[id]);
-        this.recentLaunches.remove(cluster.clusterId, id);
+        this.fleet.stopped(cluster.clusterId, id);
         this.metrics.agentStopped(cluster.clusterId, 'job-completed');
         this.deps.activity.record({
           clusterId: cluster.clusterId,
@@ -285,6 +351,20 @@ export class AgentService {
     }
   }
 
+  /**
+   * The agent job-completion stops: known from the fleet view or this process's launch (no read call), else from a
+   * listing (launched by another process since the view, or no view yet).
+   */
+  private async agentToStop(
+    backend: AgentBackend,
+    cluster: ClusterProfile,
+    agentId: string,
+  ): Promise<AgentRecord | undefined> {
+    const known = this.fleet.find(cluster.clusterId, agentId);
+    if (known) return known;
+    return (await backend.list(cluster)).find((a) => a.agentId === agentId);
+  }
+
   /** server-ping: reconcile every cluster profile GoCD sent against GoCD's agent list (see planReconcile). */
   async serverPing(
     allClusterProperties: Props[],
@@ -310,7 +390,10 @@ export class AgentService {
       seen.add(cluster.clusterId);
       try {
         const backend = await this.deps.backends.forCluster(cluster);
+        const listedAt = this.now().getTime();
         const agents = await backend.list(cluster);
+        // The bulk listing every create-agent counts against until the next ping.
+        this.fleet.update(cluster.clusterId, agents, listedAt);
         this.metrics.agentsListed(cluster.clusterId, agents);
         events?.agentsListed(cluster, agents);
         listings.push({ cluster, agents });
@@ -335,7 +418,7 @@ export class AgentService {
         for (const stop of plan.stops.filter((s) => s.cluster.clusterId === cluster.clusterId)) {
           try {
             await backend.stop(cluster, [stop.agent], `reaped by gocd-agent-scaler: ${stop.reason}`);
-            this.recentLaunches.remove(cluster.clusterId, stop.agent.agentId);
+            this.fleet.stopped(cluster.clusterId, stop.agent.agentId);
             this.metrics.agentStopped(cluster.clusterId, stop.rule);
             events?.agentReaped(cluster, stop.agent, stop.reason);
             this.deps.activity.record({
@@ -392,9 +475,17 @@ export class AgentService {
         limit: 100,
       }),
     };
+    const outside = scopeProblem(cluster, this.deps.scope);
+    if (outside) {
+      // Listing would only earn AccessDenied: say why instead.
+      report.scopeProblem = outside;
+      return report;
+    }
     try {
       const backend = await this.deps.backends.forCluster(cluster);
+      const listedAt = this.now().getTime();
       report.agents = await backend.list(cluster);
+      this.fleet.update(cluster.clusterId, report.agents, listedAt);
     } catch (err) {
       report.listError = errorMessage(err);
     }
@@ -423,6 +514,8 @@ export interface ClusterReport {
   cluster: ClusterProfile;
   agents?: AgentRecord[];
   listError?: string;
+  /** The cluster is outside what this deployment may use (nothing is launched there). */
+  scopeProblem?: string;
   waiting: WaitingJob[];
   errors: Activity[];
   reaped: Activity[];

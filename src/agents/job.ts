@@ -29,9 +29,21 @@ export interface AgentActions {
   delete: string[];
 }
 
-/** StopTask / stop reason of a job's agent once GoCD reported the job completed. */
+/** StopTask `reason`: "Up to 255 characters are allowed in this message" (ECS StopTask API reference). */
+export const STOP_REASON_MAX = 255;
+
+/**
+ * StopTask / stop reason of a job's agent once GoCD reported the job completed, within ECS's 255 characters: a long
+ * pipeline/stage/job path is shortened in the middle of the reason, never at its end, so the trailing "completed"
+ * that `isCompletionStopReason` looks for survives.
+ */
 export function completionStopReason(job: JobIdentifier): string {
-  return `GoCD job ${jobPath(job)} completed`;
+  const head = 'GoCD job ';
+  const tail = ' completed';
+  const path = [...jobPath(job)];
+  const room = STOP_REASON_MAX - head.length - tail.length;
+  const fitted = path.length <= room ? path.join('') : `${path.slice(0, room - 1).join('')}…`;
+  return `${head}${fitted}${tail}`;
 }
 
 /** True for a stop reason written by `completionStopReason`: that job ran, so it needs no agent again. */

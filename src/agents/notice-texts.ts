@@ -130,7 +130,13 @@ export function createAgentState(facts: CreateAgentFacts, result: CreateAgentRes
         text: `${verb} elastic agent ${a.agentId} for this job: ${describeRef(a.ref)} (image ${facts.image ?? 'unknown'}, docker mode ${a.dockerMode ?? facts.dockerMode}) on ${where}. It takes the job once it has registered with GoCD.`,
       };
     }
+    case 'queued':
+      return throttledState(result.reason);
+    case 'throttled':
+      return throttledState(`ECS is throttling launches (${result.detail})`);
     case 'waiting':
+      // The service waits for two reasons: the cluster's cap, or ECS throttling its launches past the deadline.
+      if (!result.reason.startsWith('max_agents')) return throttledState(result.reason);
       return {
         state: 'waiting:max_agents',
         text: `Waiting for an elastic agent: ${result.reason} on ${where}. GoCD asks again about every 2 minutes; raise max_agents on the cluster profile to run more jobs at once.`,
@@ -168,6 +174,14 @@ export function createAgentState(facts: CreateAgentFacts, result: CreateAgentRes
     case 'completed':
       return undefined;
   }
+}
+
+/** One console state for every throttled launch (its detail varies per re-send, the state must not). */
+function throttledState(reason: string): JobState {
+  return {
+    state: 'waiting:throttled',
+    text: `Waiting for an elastic agent: ${reason}. Nothing failed; the launch goes out when ECS lets it.`,
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../errors.js';
+import { clusterRuleProblems, elasticRuleProblems, launchRuleRefusal } from './ecs-profile-rules.js';
 import {
   CLUSTER_PROFILE_PROPERTIES,
   type DockerMode,
@@ -64,7 +65,6 @@ const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$/;
 const TASK_DEF =
   /^([A-Za-z0-9_-]{1,255}(:\d+)?|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}(:\d+)?)$/;
-const CAPABILITY = /^[A-Z_]{2,32}$/;
 
 /** Absent, null (GoCD sends nulls in validation requests) and blank all mean "not set". */
 function str(raw: Raw, key: string): string | undefined {
@@ -124,14 +124,6 @@ function checkValue(def: PropertyDef, value: string): string | undefined {
       const { problems } = parseEnvLines(value);
       return problems.length ? `${def.key}: ${problems.join('; ')}` : undefined;
     }
-    case 'list':
-      if (def.key === 'capabilities') {
-        const bad = splitList(value).filter((c) => !CAPABILITY.test(c.replace(/^CAP_/, '')));
-        return bad.length
-          ? `capabilities must be Linux capability names like SYS_ADMIN; bad: ${bad.join(', ')}`
-          : undefined;
-      }
-      return undefined;
     default:
       return undefined;
   }
@@ -156,6 +148,20 @@ function validateAgainst(defs: readonly PropertyDef[], raw: Raw): PropertyProble
   return problems;
 }
 
+/** How ECS launches a cluster profile's tasks: launch type (EC2 by default) or capacity provider, network, roles. */
+function ecsLaunch(raw: Raw) {
+  const capacityProvider = str(raw, 'capacity_provider');
+  return {
+    launchType: (str(raw, 'launch_type') as LaunchType | undefined) ?? (capacityProvider ? undefined : 'EC2'),
+    capacityProvider,
+    subnets: splitList(str(raw, 'subnets')),
+    securityGroups: splitList(str(raw, 'security_groups')),
+    assignPublicIp: bool(raw, 'assign_public_ip'),
+    executionRoleArn: str(raw, 'execution_role_arn'),
+    logGroup: str(raw, 'log_group'),
+  };
+}
+
 /** validate-cluster-profile: field problems plus cross-field rules. */
 export function validateClusterProperties(raw: Raw): PropertyProblem[] {
   const problems = validateAgainst(CLUSTER_PROFILE_PROPERTIES, raw);
@@ -166,9 +172,7 @@ export function validateClusterProperties(raw: Raw): PropertyProblem[] {
   if (backend === 'ecs' && !str(raw, 'cluster')) {
     problems.push({ key: 'cluster', message: 'cluster must not be blank when backend is ecs' });
   }
-  if (str(raw, 'launch_type') === 'FARGATE' && splitList(str(raw, 'subnets')).length === 0) {
-    problems.push({ key: 'subnets', message: 'Fargate tasks need awsvpc subnets' });
-  }
+  if (backend === 'ecs') problems.push(...clusterRuleProblems(ecsLaunch(raw)));
   return problems;
 }
 
@@ -182,7 +186,20 @@ export function validateElasticProperties(raw: Raw): PropertyProblem[] {
   if (str(raw, 'dind_image') && mode !== 'sidecar') {
     problems.push({ key: 'dind_image', message: 'dind_image applies only to docker_mode sidecar' });
   }
+  problems.push(
+    ...elasticRuleProblems({
+      enableExecuteCommand: bool(raw, 'enable_execute_command'),
+      taskRoleArn: str(raw, 'task_role_arn'),
+      taskDefinition: str(raw, 'task_definition'),
+      capabilities: capabilityNames(str(raw, 'capabilities')),
+    }),
+  );
   return problems;
+}
+
+/** The `capabilities` list as ECS names (a `CAP_` prefix, as in capabilities(7), is dropped). */
+function capabilityNames(text: string | undefined): string[] {
+  return splitList(text).map((c) => c.replace(/^CAP_/, ''));
 }
 
 function failIfAny(what: string, problems: PropertyProblem[]): void {
@@ -217,23 +234,16 @@ export function defaultClusterId(raw: Raw): string {
 export function parseClusterProfile(raw: Raw): ClusterProfile {
   failIfAny('cluster profile', validateClusterProperties(raw));
   const cluster = str(raw, 'cluster');
-  const capacityProvider = str(raw, 'capacity_provider');
   return {
     clusterId: str(raw, 'cluster_id') ?? defaultClusterId(raw),
     goServerUrl: str(raw, 'go_server_url')!,
     backend: (str(raw, 'backend') as 'ecs' | 'docker' | undefined) ?? (cluster ? 'ecs' : 'docker'),
     region: str(raw, 'region'),
     cluster,
-    launchType: (str(raw, 'launch_type') as LaunchType | undefined) ?? (capacityProvider ? undefined : 'EC2'),
-    capacityProvider,
-    subnets: splitList(str(raw, 'subnets')),
-    securityGroups: splitList(str(raw, 'security_groups')),
-    assignPublicIp: bool(raw, 'assign_public_ip'),
-    executionRoleArn: str(raw, 'execution_role_arn'),
+    ...ecsLaunch(raw),
     dockerHost: str(raw, 'docker_host'),
     network: str(raw, 'network'),
     assumeRoleArn: str(raw, 'assume_role_arn'),
-    logGroup: str(raw, 'log_group'),
     environment: parseEnvLines(str(raw, 'environment')).env,
     janitorImage: str(raw, 'janitor_image') ?? 'gocd-agent-scaler-janitor:latest',
     maxAgents: int(raw, 'max_agents', 10),
@@ -252,7 +262,7 @@ export function parseElasticProfile(raw: Raw): ElasticProfile {
     cpu: int(raw, 'cpu', 1024),
     memory: int(raw, 'memory', 2048),
     dockerMode: (str(raw, 'docker_mode') as DockerMode | undefined) ?? 'none',
-    capabilities: splitList(str(raw, 'capabilities')).map((c) => c.replace(/^CAP_/, '')),
+    capabilities: capabilityNames(str(raw, 'capabilities')),
     dindImage: str(raw, 'dind_image') ?? 'docker:dind',
     environment: parseEnvLines(str(raw, 'environment')).env,
     command: (str(raw, 'command') ?? '').split(/\r?\n/).filter((l) => l.trim() !== ''),
@@ -264,15 +274,17 @@ export function parseElasticProfile(raw: Raw): ElasticProfile {
 }
 
 /**
- * Rules that need both profiles, checked at create-agent (profile validation never sees the cluster):
- * Fargate cannot run Docker, and each Docker mode needs its gate. Returns a refusal reason or undefined.
+ * Rules that need both profiles, checked at create-agent (profile validation never sees the cluster): ECS's linked
+ * rules (Fargate: no Docker mode, a Fargate task size; repository credentials need an execution role) and each Docker
+ * mode's gate. Returns a refusal reason or undefined.
  */
 export function launchRefusal(cluster: ClusterProfile, profile: ElasticProfile): string | undefined {
   const mode = profile.dockerMode;
-  if (mode === 'none') return undefined;
-  if (cluster.backend === 'ecs' && cluster.launchType === 'FARGATE') {
-    return `docker_mode ${mode} cannot run on Fargate (no privileged containers, no host socket); use an EC2 or EXTERNAL cluster`;
+  if (cluster.backend === 'ecs') {
+    const refusal = launchRuleRefusal({ cluster, profile });
+    if (refusal) return refusal;
   }
+  if (mode === 'none') return undefined;
   if ((mode === 'privileged' || mode === 'sidecar') && !cluster.allowPrivileged) {
     return `docker_mode ${mode} needs allow_privileged=true on the cluster profile`;
   }

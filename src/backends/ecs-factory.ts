@@ -1,6 +1,6 @@
 import type { ClusterProfile } from '../agents/profiles.js';
 import type { Logger } from '../logger.js';
-import { EcsBackend } from './ecs/ecs-backend.js';
+import { EcsBackend, type EcsBackendOptions } from './ecs/ecs-backend.js';
 import { createEcsClient, type EcsCallObserver } from './ecs/ecs-clients.js';
 import type { AgentBackend } from './port.js';
 
@@ -9,8 +9,10 @@ export async function createEcsBackendFor(
   cluster: ClusterProfile,
   logger: Logger,
   observer?: EcsCallObserver,
+  options: Omit<EcsBackendOptions, 'logger'> = {},
 ): Promise<AgentBackend> {
   return new EcsBackend(createEcsClient(cluster, { observer }), {
+    ...options,
     logger: logger.child({ backend: 'ecs', region: cluster.region }),
   });
 }

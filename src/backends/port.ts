@@ -14,6 +14,11 @@ export interface LaunchRequest {
    * `cluster.environment` / `profile.environment` (profile wins), so an ECS task definition can hold them.
    */
   jobEnv: Record<string, string>;
+  /**
+   * Epoch ms until which the launch may wait out request throttling (pacing its own RunTask calls and retrying
+   * throttled ones); past it the backend answers `throttled` instead of waiting. Default: the backend's own bound.
+   */
+  deadline?: number;
 }
 
 /** An agent as the backend sees it: one ECS task or one agent container, found by tags/labels, never by memory. */
@@ -40,7 +45,9 @@ export type LaunchOutcome =
   /** Nothing started now, by design (e.g. the engine's one socket-mode slot is taken); GoCD re-sends create-agent. */
   | { kind: 'deferred'; reason: string }
   /** The backend refused or could not place the agent (RunTask failures, missing image …). */
-  | { kind: 'failed'; reason: string; detail?: string };
+  | { kind: 'failed'; reason: string; detail?: string }
+  /** Nothing started yet: the backend throttled the launch beyond the request's deadline; try again later. */
+  | { kind: 'throttled'; detail: string };
 
 /** What a stop did beyond stopping: per agent id, how many containers its job started were removed. */
 export interface StopReport {

@@ -32,6 +32,18 @@ export interface SubscriptionConfig {
   pipelines: string[];
 }
 
+/** How the service uses ECS: where this deployment may launch, and ECS's request quotas it paces itself to. */
+export interface EcsConfig {
+  /** ECS clusters this deployment may launch in (its IAM policy's); empty = any. Env `SCALER_ECS_CLUSTERS`. */
+  clusters: string[];
+  /** Regions this deployment may launch in; empty = any. Env `SCALER_ECS_REGIONS`. */
+  regions: string[];
+  /** ECS's RunTask/StartTask/StopTask bucket per account and Region (raise it with a raised quota). */
+  runTask: { burst: number; refillPerSecond: number };
+  /** The fleet view create-agent counts against max_agents is re-listed when older than this (server-ping: 60 s). */
+  fleetViewMaxAgeSeconds: number;
+}
+
 export interface Config {
   server: { host: string; port: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
@@ -51,6 +63,7 @@ export interface Config {
     /** Memory store: live dedupe keys kept per registry entry; past it new deliveries are refused (503). */
     maxKeysPerRegistry: number;
   };
+  ecs: EcsConfig;
   registries: RegistryConfig[];
   subscriptions: SubscriptionConfig[];
   poll: { intervalSeconds: number };
@@ -62,7 +75,7 @@ const nonEmpty = { type: 'string', minLength: 1 } as const;
 export const configSchema: SchemaObject = {
   type: 'object',
   additionalProperties: false,
-  required: ['server', 'log', 'limits', 'gocd', 'store', 'registries', 'subscriptions', 'poll'],
+  required: ['server', 'log', 'limits', 'gocd', 'store', 'ecs', 'registries', 'subscriptions', 'poll'],
   properties: {
     server: {
       type: 'object',
@@ -117,6 +130,27 @@ export const configSchema: SchemaObject = {
         region: { ...nonEmpty, nullable: true },
         ttlDays: { type: 'integer', minimum: 1, maximum: 3650, default: 30 },
         maxKeysPerRegistry: { type: 'integer', minimum: 100, maximum: 10_000_000, default: 100_000 },
+      },
+    },
+    ecs: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['clusters', 'regions', 'runTask', 'fleetViewMaxAgeSeconds'],
+      properties: {
+        clusters: { type: 'array', default: [], items: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,255}$' } },
+        regions: { type: 'array', default: [], items: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$' } },
+        runTask: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          required: ['burst', 'refillPerSecond'],
+          properties: {
+            burst: { type: 'integer', minimum: 1, maximum: 100000, default: 100 },
+            refillPerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 100000, default: 40 },
+          },
+        },
+        fleetViewMaxAgeSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 120 },
       },
     },
     registries: {

@@ -25,7 +25,7 @@ export async function doctor(
   const findings = await runDoctor({
     config,
     gocd: config.gocd.apiUrl ? new GocdAdminClient(config.gocd.apiUrl, config.gocd.apiToken) : undefined,
-    backends: createBackendProvider(logger),
+    backends: createBackendProvider(logger, true, undefined, config.ecs),
     dockerStatus: dockerStatusProbe(),
   });
   out(`gocd-agent-scaler doctor (${loaded.source})\n${formatFindings(findings)}`);

@@ -1,4 +1,5 @@
 import { PLUGIN_ID } from '../agents/agent-service.js';
+import { scopeProblem } from '../agents/deployment-scope.js';
 import { parseClusterProfile } from '../agents/profiles.js';
 import type { BackendProvider } from '../backends/port.js';
 import type { Config } from '../config/config.schema.js';
@@ -98,6 +99,11 @@ async function checkClusters(deps: DoctorDeps, gocd: GocdAdminClient, findings: 
       cluster = parseClusterProfile(props);
     } catch (err) {
       findings.push({ status: 'fail', what, detail: errorMessage(err) });
+      continue;
+    }
+    const outside = scopeProblem(cluster, deps.config.ecs);
+    if (outside) {
+      findings.push({ status: 'fail', what, detail: outside });
       continue;
     }
     try {

@@ -69,9 +69,11 @@ export function renderClusterSection(r: ClusterReport, now = new Date()): string
   const count = r.agents ? `${r.agents.length} / ${c.maxAgents} agents` : '';
   return [
     `<h3>Cluster profile <code>${e(c.clusterId)}</code> — ${where} <span class="muted">${e(count)}</span></h3>`,
-    r.listError
-      ? `<p class="err">Could not list agents: ${e(r.listError)}</p>`
-      : agentRows(r.agents ?? [], c.goServerUrl, now),
+    r.scopeProblem
+      ? `<p class="err">Outside this deployment: ${e(r.scopeProblem)}</p>`
+      : r.listError
+        ? `<p class="err">Could not list agents: ${e(r.listError)}</p>`
+        : agentRows(r.agents ?? [], c.goServerUrl, now),
     '<h4>Jobs waiting for an agent</h4>',
     r.waiting.length === 0
       ? '<p class="muted">none</p>'

@@ -14,6 +14,11 @@ export interface InvocationScope {
   firstAttemptAt: number;
   /** Deferrals so far (0 for fresh work). */
   attempt: number;
+  /**
+   * Epoch ms until which an agent launch may wait out ECS throttling inside this invocation; past it the launch goes
+   * to the retry queue. Unset: the backend's own bound.
+   */
+  launchUntil?: number;
 }
 
 const storage = new AsyncLocalStorage<InvocationScope>();

@@ -1,8 +1,10 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { AgentServiceDeps, LaunchDeferrer } from '../agents/agent-service.js';
 import type { Config } from '../config/config.schema.js';
 import type { RegistryServiceOptions } from '../registry/registry-composition.js';
 import type { TriggerDeferrer } from '../registry/trigger-service.js';
 import { InvocationScheduler } from './invocation-scheduler.js';
-import { runInScope } from './invocation-scope.js';
+import { currentScope, runInScope } from './invocation-scope.js';
 import type { HttpEventV2, HttpResultV2, LambdaContext } from './lambda-events.js';
 import { LazyStore } from './lazy-store.js';
 
@@ -15,6 +17,44 @@ export interface LambdaSettings {
 /** The Lambda-only settings of an environment. */
 export function lambdaSettings(env: NodeJS.ProcessEnv): LambdaSettings {
   return env.SCALER_RETRY_QUEUE_URL ? { retryQueueUrl: env.SCALER_RETRY_QUEUE_URL } : {};
+}
+
+/** The container's SQS client, built on first use (a cold start does not load the SQS module it may never use). */
+function lazySqsClient(): () => Promise<SQSClient> {
+  let client: Promise<SQSClient> | undefined;
+  return () => {
+    client ??= import('@aws-sdk/client-sqs').then(({ SQSClient }) => new SQSClient({}));
+    return client;
+  };
+}
+
+const sqsClient = lazySqsClient();
+
+/**
+ * The agent-lifecycle injection points of the Lambda: each invocation's launch budget (its scope's `launchUntil`),
+ * and — with a retry queue — the deferrer that parks a create-agent ECS throttled past it, since nothing runs after
+ * the answer.
+ */
+export function lambdaAgentOptions(
+  settings: LambdaSettings,
+): Pick<AgentServiceDeps, 'launchDeadline' | 'launchDeferrer'> {
+  const queueUrl = settings.retryQueueUrl;
+  const launchDeadline = () => currentScope()?.launchUntil;
+  if (!queueUrl) return { launchDeadline };
+  let deferrer: Promise<LaunchDeferrer> | undefined;
+  const build = async (): Promise<LaunchDeferrer> => {
+    const { SqsLaunchDeferrer } = await import('./sqs-launch-deferrer.js');
+    return new SqsLaunchDeferrer({ client: await sqsClient(), queueUrl });
+  };
+  return {
+    launchDeadline,
+    launchDeferrer: {
+      defer: async (input, reason) => {
+        deferrer ??= build();
+        return (await deferrer).defer(input, reason);
+      },
+    },
+  };
 }
 
 /**
@@ -35,12 +75,9 @@ export function lambdaRegistryOptions(config: Readonly<Config>, settings: Lambda
     // Built on the first deferral, once per container: a cold start does not load the SQS client it may never use.
     let deferrer: Promise<TriggerDeferrer> | undefined;
     const build = async (): Promise<TriggerDeferrer> => {
-      const [{ SQSClient }, { SqsTriggerDeferrer }] = await Promise.all([
-        import('@aws-sdk/client-sqs'),
-        import('./sqs-trigger-deferrer.js'),
-      ]);
+      const { SqsTriggerDeferrer } = await import('./sqs-trigger-deferrer.js');
       return new SqsTriggerDeferrer({
-        client: new SQSClient({}),
+        client: await sqsClient(),
         queueUrl,
         windowSeconds: config.gocd.scheduleRetryWindowSeconds,
       });
@@ -57,6 +94,18 @@ export function lambdaRegistryOptions(config: Readonly<Config>, settings: Lambda
 
 /** Time kept back from the invocation for answering, when a webhook has to wait for GoCD itself. */
 const MARGIN_MS = 15_000;
+/**
+ * How long a create-agent may wait inside the HTTP invocation for its turn in ECS's RunTask bucket before it is
+ * queued: well within the forwarder's 30 s deadline.
+ */
+export const HTTP_LAUNCH_WAIT_MS = 10_000;
+/** The same for a create-agent run from the retry queue (its batch runs one message after another). */
+export const QUEUED_LAUNCH_WAIT_MS = 20_000;
+
+/** Epoch ms until which a launch may wait in an invocation with `remainingMs` left. */
+export function launchUntil(now: number, remainingMs: number, waitMs: number): number {
+  return now + Math.max(0, Math.min(waitMs, remainingMs - MARGIN_MS));
+}
 
 /**
  * Runs each HTTP invocation in an `http` scope. With a retry queue the webhook answers after one GoCD attempt (a busy
@@ -73,8 +122,13 @@ export function withHttpScope(
     const t = now();
     const remaining = context.getRemainingTimeInMillis?.() ?? window + MARGIN_MS;
     const wait = settings.retryQueueUrl ? 0 : Math.max(0, Math.min(window, remaining - MARGIN_MS));
-    return runInScope({ kind: 'http', retryUntil: t + wait, firstAttemptAt: t, attempt: 0 }, () =>
-      http(event, context),
-    );
+    const scope = {
+      kind: 'http' as const,
+      retryUntil: t + wait,
+      firstAttemptAt: t,
+      attempt: 0,
+      launchUntil: launchUntil(t, remaining, HTTP_LAUNCH_WAIT_MS),
+    };
+    return runInScope(scope, () => http(event, context));
   };
 }

@@ -11,6 +11,7 @@ import { EcsBackend } from '../../src/backends/ecs/ecs-backend.js';
 import type { AgentBackend, AgentRecord, LaunchRequest, StopReport } from '../../src/backends/port.js';
 import { cleanupRun, dockerClusterProps, localDocker, runId } from '../support/docker-engine.js';
 import { ensureTestImages, testImagePrereqs } from '../support/docker-images.js';
+import { ECS_SETUPS, type EcsSetup, fakeClusterOf, SMALL_TASK } from '../support/ecs-setups.js';
 import { FakeEcs } from '../support/fake-ecs/fake-ecs-server.js';
 import { job } from '../support/gocd-bodies.js';
 import { dockerAvailable, requireService } from '../support/services.js';
@@ -60,29 +61,36 @@ const DOCKER: BackendUnderTest = {
   },
 };
 
-const ECS: BackendUnderTest = {
-  name: 'ECS backend against the loopback fake ECS endpoint (real SDK, ECS JSON protocol)',
+/** The ECS backend against the strict loopback endpoint (real SDK, ECS JSON protocol), for one launch set-up. */
+const ecsEntry = (setup: EcsSetup): BackendUnderTest => ({
+  name: `ECS backend against the strict loopback ECS endpoint: ${setup.name}`,
   available: () => true,
   async start() {
-    const fake = await new FakeEcs().start();
+    const fake = await new FakeEcs({ clusters: [fakeClusterOf(setup, 'contract')] }).start();
     return {
       backend: new EcsBackend(new ECSClient({ ...fake.clientConfig(), maxAttempts: 2 }), {
         logger,
         missingRetryDelaysMs: [50, 100],
       }),
       cluster: (id) =>
-        parseClusterProfile({ go_server_url: 'https://gocd.example.com/go', cluster_id: id, cluster: 'contract' }),
+        parseClusterProfile({
+          go_server_url: 'https://gocd.example.com/go',
+          cluster_id: id,
+          cluster: `contract-${setup.id}`,
+          ...setup.props,
+        }),
       image: 'gocd/gocd-agent-debian-12:v25.1.0',
       cleanup: () => fake.stop(),
     };
   },
-};
+});
 
 /**
  * ADD BACKENDS HERE: every AgentBackend implementation must pass this suite. An entry needs no real cloud: ECS runs
- * against the fake endpoint, Docker against the local engine (skipped with a printed reason where there is none).
+ * against the fake endpoint in every launch set-up, Docker against the local engine (skipped with a printed reason
+ * where there is none).
  */
-const BACKENDS: BackendUnderTest[] = [DOCKER, ECS];
+const BACKENDS: BackendUnderTest[] = [DOCKER, ...ECS_SETUPS.map(ecsEntry)];
 
 describe.each(BACKENDS)('AgentBackend contract: $name', (entry) => {
   const ok = entry.available();
@@ -113,7 +121,7 @@ describe.each(BACKENDS)('AgentBackend contract: $name', (entry) => {
         agentId,
         job: job(jobId),
         cluster,
-        profile: parseElasticProfile({ image, cpu: '256', memory: '256' }),
+        profile: parseElasticProfile({ image, ...SMALL_TASK }),
         jobEnv: {
           GO_EA_SERVER_URL: cluster.goServerUrl,
           GO_EA_AUTO_REGISTER_KEY: `key-${Math.random().toString(36).slice(2)}`,

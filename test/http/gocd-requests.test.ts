@@ -141,6 +141,28 @@ describe('profile validation', () => {
         .sort(),
     ).toEqual(['go_server_url', 'max_agents']);
   });
+
+  it('shows ECS’s linked-field rules in GoCD’s form: each profile on its own, as GoCD sends it', async () => {
+    const cluster = await post('cd.go.elastic-agent.validate-cluster-profile', {
+      go_server_url: 'https://gocd.example.com/go',
+      cluster: 'ci',
+      capacity_provider: 'FARGATE_SPOT',
+      assign_public_ip: null,
+      log_group: '/gocd',
+    });
+    expect(cluster.json()).toEqual([
+      { key: 'subnets', message: 'capacity_provider FARGATE_SPOT runs tasks in awsvpc mode, which needs subnets' },
+      { key: 'execution_role_arn', message: expect.stringContaining('awslogs driver, which needs execution_role_arn') },
+    ]);
+    const profile = await post('cd.go.elastic-agent.validate-elastic-agent-profile', {
+      image: 'gocd/agent:1',
+      enable_execute_command: 'true',
+      task_role_arn: null,
+    });
+    expect(profile.json()).toEqual([
+      { key: 'task_role_arn', message: expect.stringContaining('enable_execute_command needs a task role') },
+    ]);
+  });
 });
 
 describe('migrate-config and cluster-profile-changed', () => {

@@ -122,7 +122,7 @@ beforeAll(async () => {
   for (const p of ['deploy-app', 'flaky-pipeline', 'hub-pipeline', 'ghcr-pipeline', 'ecr-pipeline']) gocd.pipeline(p);
   for (const p of ['harbor-pipeline', 'quay-pipeline', 'jfrog-pipeline']) gocd.pipeline(p);
   gocd.script('flaky-pipeline', { status: 503 }, { status: 409 });
-  ecs = await new FakeEcs().start();
+  ecs = await new FakeEcs({ clusters: ['logs'] }).start();
   for (const [k, v] of Object.entries(ecs.env())) {
     savedEnv[k] = process.env[k];
     process.env[k] = v;

@@ -125,15 +125,21 @@ describe('IAM: least privilege', () => {
     const tag = bySid('TagOnCreate');
     expect(actions(tag)).toEqual(['ecs:TagResource']);
     expect(tag.Condition).toEqual({ StringEquals: { 'ecs:CreateAction': ['RunTask', 'RegisterTaskDefinition'] } });
-    expect(actions(bySid('AgentTaskDefinitions')).sort()).toEqual([
-      'ecs:DescribeTaskDefinition',
-      'ecs:RegisterTaskDefinition',
-    ]);
+    expect(actions(bySid('DescribeTaskDefinitions'))).toEqual(['ecs:DescribeTaskDefinition']);
     const ecr = bySid('ReadPushedImages');
     expect(actions(ecr).sort()).toEqual(['ecr:BatchGetImage', 'ecr:DescribeImages']);
     expect(resources(ecr)).toEqual([
       'arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/team/app',
       'arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/base-images',
+    ]);
+  });
+
+  it('registers task definitions only in the gocd-agent-* families the service registers', () => {
+    const register = statements.filter((s) => actions(s).includes('ecs:RegisterTaskDefinition'));
+    expect(register).toHaveLength(1);
+    expect(actions(register[0]!)).toEqual(['ecs:RegisterTaskDefinition']);
+    expect(resources(register[0]!)).toEqual([
+      'arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task-definition/gocd-agent-*:*',
     ]);
   });
 
@@ -180,6 +186,9 @@ describe('Lambda deployment', () => {
           REGISTRY_HOOK_SECRET_SECRET_ARN: { Ref: Match.stringLikeRegexp('^RegistrySecretREGISTRYHOOKSECRET') },
           SCALER_RETRY_QUEUE_URL: { Ref: Match.stringLikeRegexp('^Retries') },
           SCALER_TABLE_NAME: { Ref: Match.stringLikeRegexp('^Store') },
+          // The deployment's own scope: the service names a cluster profile outside it instead of earning AccessDenied.
+          SCALER_ECS_CLUSTERS: 'gocd-agents',
+          SCALER_ECS_REGIONS: { Ref: 'AWS::Region' },
         }),
       },
     });
@@ -278,6 +287,28 @@ describe('optional capacity and container deployment', () => {
       AutoScalingGroupProvider: Match.objectLike({ ManagedScaling: Match.objectLike({ Status: 'ENABLED' }) }),
     });
     t.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MaxSize: '4', MinSize: '0' });
+  });
+
+  it('associates the FARGATE and FARGATE_SPOT capacity providers when asked, with or without EC2 capacity', () => {
+    const fargateOnly = synth({ fargateCapacityProviders: true });
+    fargateOnly.hasResourceProperties('AWS::ECS::Cluster', {
+      ClusterName: 'gocd-agents',
+      CapacityProviders: ['FARGATE', 'FARGATE_SPOT'],
+    });
+    // No VPC of its own: the cluster needs none for Fargate tasks (their subnets come from the cluster profile).
+    fargateOnly.resourceCountIs('AWS::EC2::VPC', 0);
+    const both = synth({
+      fargateCapacityProviders: true,
+      capacity: { ...network, instanceType: 'm7g.large', maxCapacity: 4 },
+    });
+    both.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
+      CapacityProviders: Match.arrayWith(['FARGATE', 'FARGATE_SPOT']),
+    });
+    // Not asked: no cluster is created, or the EC2 one has only its own provider.
+    synth().resourceCountIs('AWS::ECS::Cluster', 0);
+    const ec2Only = synth({ capacity: { ...network, instanceType: 'm7g.large', maxCapacity: 4 } });
+    const assoc = Object.values(ec2Only.findResources('AWS::ECS::ClusterCapacityProviderAssociations'))[0] as Json;
+    expect(JSON.stringify(assoc)).not.toContain('FARGATE');
   });
 
   it('deploys the container image as a Fargate service with the same least-privilege policy', () => {

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ActivityLog } from '../../src/agents/activity-log.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
@@ -10,84 +10,89 @@ import { startedByFor } from '../../src/backends/ecs/run-task-input.js';
 import { taskDefinitionFamily } from '../../src/backends/ecs/task-definition.js';
 import type { LaunchRequest } from '../../src/backends/port.js';
 import { createBackendProvider } from '../../src/composition.js';
+import { ECS_SETUPS, type EcsSetup, fakeClusterOf } from '../support/ecs-setups.js';
 import { FakeEcs } from '../support/fake-ecs/fake-ecs-server.js';
+import { useFakeEcs } from '../support/fake-ecs/use-fake-ecs.js';
 import { job } from '../support/gocd-bodies.js';
 
-// The real ECSClient (signing, retries, idempotency tokens, paginators) against the loopback ECS endpoint, reached
-// the way operators configure it: AWS_ENDPOINT_URL_ECS plus the standard credential and region variables. Clients
-// use the production retry configuration (createEcsClient's defaults).
+// The real ECSClient (signing, retries, idempotency tokens, paginators) against the strict loopback ECS endpoint
+// (service-model validation, linked-field rules, ECS's throttling buckets), reached the way operators configure it:
+// AWS_ENDPOINT_URL_ECS plus the standard credential and region variables, for every launch set-up (EC2 bridge and
+// awsvpc, Fargate, Fargate Spot through its capacity provider, EXTERNAL). Clients use the production retry
+// configuration (createEcsClient's defaults).
 const logger = pino({ level: 'silent' });
-const fake = new FakeEcs();
-const saved: Record<string, string | undefined> = {};
-const props = {
-  go_server_url: 'https://gocd.example.com/go',
-  cluster_id: 'fake',
-  cluster: 'ci-agents',
-  max_agents: '100',
-  allow_privileged: 'true',
-  allow_socket_mount: 'true',
-};
-const cluster = parseClusterProfile(props);
-const PROFILE = { image: 'agent:1' };
-
-beforeAll(async () => {
-  await fake.start();
-  for (const [k, v] of Object.entries(fake.env())) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
-});
-afterAll(async () => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  await fake.stop();
-});
-beforeEach(() => {
-  fake.throttleRate = 0;
-  fake.latencyMs = 0;
-  fake.hideNewTasks(0);
-});
-
-function newBackend(): EcsBackend {
-  return new EcsBackend(createEcsClient(cluster), { logger, missingRetryDelaysMs: [50, 100] });
-}
-
-function service(backend = newBackend(), activity = new ActivityLog()): AgentService {
-  return new AgentService({ backends: { forCluster: async () => backend }, activity, logger });
-}
-
-function launchRequest(jobId: number, key: string, profileProps: Record<string, string> = PROFILE): LaunchRequest {
-  return {
-    agentId: agentIdFor('fake', jobId),
-    job: job(jobId),
-    cluster,
-    profile: parseElasticProfile(profileProps),
-    jobEnv: { GO_EA_AUTO_REGISTER_KEY: key, GO_EA_AUTO_REGISTER_ELASTIC_AGENT_ID: agentIdFor('fake', jobId) },
+describe.each(ECS_SETUPS)('ECS backend against the strict loopback ECS endpoint: $name', (setup: EcsSetup) => {
+  const ecsCluster = `ci-${setup.id}`;
+  const clusterId = `f-${setup.id}`;
+  const props = {
+    go_server_url: 'https://gocd.example.com/go',
+    cluster_id: clusterId,
+    cluster: ecsCluster,
+    max_agents: '100',
+    allow_privileged: 'true',
+    allow_socket_mount: 'true',
+    ...setup.props,
   };
-}
+  const cluster = parseClusterProfile(props);
+  const PROFILE = { image: 'agent:1' };
+  // One endpoint per set-up: its own account and Region, so ECS's throttling buckets are its own too.
+  const fake = new FakeEcs({ clusters: [fakeClusterOf(setup, 'ci'), fakeClusterOf(setup, 'big')] });
+  useFakeEcs(fake);
+  beforeEach(() => {
+    fake.throttleRate = 0;
+    fake.latencyMs = 0;
+    fake.hideNewTasks(0);
+  });
 
-const tasksOfJob = (jobId: number) =>
-  fake
-    .liveTasks('ci-agents')
-    .filter((t) => t.tags.some((x) => x.key === 'gocd-agent-scaler:job-id' && x.value === String(jobId)));
+  function newBackend(): EcsBackend {
+    return new EcsBackend(createEcsClient(cluster), { logger, missingRetryDelaysMs: [50, 100] });
+  }
 
-describe('ECS backend against the loopback ECS endpoint', () => {
+  function service(backend = newBackend(), activity = new ActivityLog()): AgentService {
+    return new AgentService({ backends: { forCluster: async () => backend }, activity, logger });
+  }
+
+  function launchRequest(jobId: number, key: string, profileProps: Record<string, string> = PROFILE): LaunchRequest {
+    return {
+      agentId: agentIdFor(clusterId, jobId),
+      job: job(jobId),
+      cluster,
+      profile: parseElasticProfile(profileProps),
+      jobEnv: { GO_EA_AUTO_REGISTER_KEY: key, GO_EA_AUTO_REGISTER_ELASTIC_AGENT_ID: agentIdFor(clusterId, jobId) },
+    };
+  }
+
+  const tasksOfJob = (jobId: number) =>
+    fake
+      .liveTasks(ecsCluster)
+      .filter((t) => t.tags.some((x) => x.key === 'gocd-agent-scaler:job-id' && x.value === String(jobId)));
+
   it('reaches the endpoint through AWS_ENDPOINT_URL_ECS, signed, with no endpoint in code', async () => {
     fake.resetCounts();
     await newBackend().list(cluster);
-    expect(fake.count('ListTasks')).toBe(1);
+    expect(fake.served('ListTasks')).toBe(1);
     // The provider the service uses builds one backend (one client) per (region, role), the same way.
     const provider = createBackendProvider(logger, false);
     expect(await provider.forCluster(cluster)).toBe(await provider.forCluster({ ...cluster, clusterId: 'other' }));
     expect(await provider.forCluster(cluster)).not.toBe(await provider.forCluster({ ...cluster, region: 'eu-west-1' }));
     await (await provider.forCluster(cluster)).list(cluster);
-    expect(fake.count('ListTasks')).toBe(2);
+    expect(fake.served('ListTasks')).toBe(2);
+  });
+
+  it(`runs tasks as the set-up says: ${JSON.stringify(setup.expect)}`, async () => {
+    expect((await newBackend().launch(launchRequest(90, 'k'))).kind).toBe('launched');
+    const [task] = tasksOfJob(90);
+    if (setup.expect.launchType) expect(task!.launchType).toBe(setup.expect.launchType);
+    else expect(task!.launchType).toBeUndefined();
+    expect(task!.capacityProviderName).toBe(setup.expect.capacityProviderName);
+    const [definition] = fake.revisions(taskDefinitionFamily(cluster, parseElasticProfile(PROFILE)));
+    expect(definition!.networkMode).toBe(setup.expect.networkMode);
+    // Every request passed the service-model validation (the endpoint refuses the rest).
+    expect(fake.modelValidation).toBe(true);
   });
 
   it('registers and runs a task definition ECS accepts for each docker mode, reused across jobs and restarts', async () => {
-    for (const [i, mode] of ['none', 'privileged', 'sidecar', 'socket'].entries()) {
+    for (const [i, mode] of setup.dockerModes.entries()) {
       const profileProps = { image: 'agent:1', docker_mode: mode };
       const outcome = await newBackend().launch(launchRequest(100 + i, 'k', profileProps));
       expect(outcome.kind, mode).toBe('launched');
@@ -96,10 +101,12 @@ describe('ECS backend against the loopback ECS endpoint', () => {
       const family = taskDefinitionFamily(cluster, parseElasticProfile(profileProps));
       expect(fake.revisions(family), mode).toHaveLength(1);
     }
-    const [socketTask] = tasksOfJob(103);
-    expect(socketTask!.group).toBe('gocd-agent-scaler-socket');
-    expect(socketTask!.containers.map((c) => c.name)).toEqual(['agent', 'janitor']);
-    expect(tasksOfJob(102)[0]!.containers.map((c) => c.name)).toEqual(['agent', 'dind']);
+    if (setup.dockerModes.includes('socket')) {
+      const [socketTask] = tasksOfJob(103);
+      expect(socketTask!.group).toBe('gocd-agent-scaler-socket');
+      expect(socketTask!.containers.map((c) => c.name)).toEqual(['agent', 'janitor']);
+      expect(tasksOfJob(102)[0]!.containers.map((c) => c.name)).toEqual(['agent', 'dind']);
+    }
   });
 
   it('lists a new task as pending until ECS reports it RUNNING', async () => {
@@ -153,10 +160,10 @@ describe('ECS backend against the loopback ECS endpoint', () => {
         ),
       );
     }
-    expect(fake.throttled).toBeGreaterThan(20);
+    expect(fake.throttled).toBeGreaterThan(5);
     for (const j of jobs) expect(tasksOfJob(j), `job ${j}`).toHaveLength(1);
     // Every task ECS started carries its job's tags, so a listing finds them all: none leaked untracked.
-    const started = fake.liveTasks('ci-agents').filter((t) => t.clientToken && jobs.includes(jobOf(t.tags)));
+    const started = fake.liveTasks(ecsCluster).filter((t) => t.clientToken && jobs.includes(jobOf(t.tags)));
     expect(started).toHaveLength(20);
     fake.throttleRate = 0;
     const listed = await newBackend().list(cluster);
@@ -199,23 +206,24 @@ describe('ECS backend against the loopback ECS endpoint', () => {
   });
 
   it('lists 1,000 tasks with at most 2·⌈N/100⌉ read calls', async () => {
-    const big = parseClusterProfile({ ...props, cluster_id: 'big', cluster: 'big-cluster' });
+    const bigId = `b-${setup.id}`;
+    const big = parseClusterProfile({ ...props, cluster_id: bigId, cluster: `big-${setup.id}` });
     fake.seedTasks(1000, {
-      cluster: 'big-cluster',
-      startedBy: startedByFor('big'),
+      cluster: `big-${setup.id}`,
+      startedBy: startedByFor(bigId),
       tags: (i) => [
-        { key: 'gocd-agent-scaler:agent-id', value: agentIdFor('big', i) },
+        { key: 'gocd-agent-scaler:agent-id', value: agentIdFor(bigId, i) },
         { key: 'gocd-agent-scaler:job-id', value: String(i) },
-        { key: 'gocd-agent-scaler:cluster-id', value: 'big' },
+        { key: 'gocd-agent-scaler:cluster-id', value: bigId },
       ],
     });
     fake.resetCounts();
     const listed = await new EcsBackend(createEcsClient(big), { logger }).list(big);
     expect(listed).toHaveLength(1000);
     expect(new Set(listed.map((a) => a.agentId)).size).toBe(1000);
-    expect(fake.count('ListTasks')).toBe(10);
-    expect(fake.count('DescribeTasks')).toBe(10);
-    expect(fake.count()).toBe(20);
+    expect(fake.served('ListTasks')).toBe(10);
+    expect(fake.served('DescribeTasks')).toBe(10);
+    expect(fake.served()).toBe(20);
   });
 
   it('a throttled listing that runs out of retries fails as a whole instead of returning fewer agents', async () => {
@@ -245,7 +253,7 @@ describe('ECS backend against the loopback ECS endpoint', () => {
     expect((await backend.list(cluster)).some((a) => a.jobId === 900)).toBe(true);
     fake.stopOutOfBand(t!.taskArn);
     expect((await backend.list(cluster)).some((a) => a.jobId === 900)).toBe(false);
-    const id = agentIdFor('fake', 900);
+    const id = agentIdFor(clusterId, 900);
     const actions = await agents.serverPing(
       [props],
       [{ agent_id: id, agent_state: 'Building', build_state: 'Building', config_state: 'Enabled' }],
@@ -263,11 +271,14 @@ describe('ECS backend against the loopback ECS endpoint', () => {
     });
     const [t] = tasksOfJob(950);
     const actions = await agents.jobCompleted({
-      elasticAgentId: agentIdFor('fake', 950),
+      elasticAgentId: agentIdFor(clusterId, 950),
       job: job(950),
       clusterProperties: props,
     });
-    expect(actions).toEqual({ disable: [agentIdFor('fake', 950)], delete: [agentIdFor('fake', 950)] });
+    expect(actions).toEqual({ disable: [agentIdFor(clusterId, 950)], delete: [agentIdFor(clusterId, 950)] });
+    // StopTask answers while the task is STOPPING; it reaches STOPPED once its containers are down.
+    expect(fake.tasks.get(t!.taskArn)).toMatchObject({ desiredStatus: 'STOPPED', lastStatus: 'STOPPING' });
+    fake.finishStops();
     expect(fake.tasks.get(t!.taskArn)).toMatchObject({
       lastStatus: 'STOPPED',
       stopCode: 'UserInitiated',
@@ -281,7 +292,7 @@ describe('ECS backend against the loopback ECS endpoint', () => {
         {
           agentId: 'x',
           jobId: 950,
-          clusterId: 'fake',
+          clusterId,
           pipeline: '',
           ref: t!.taskArn,
           status: 'stopped',

@@ -8,7 +8,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HttpResultV2, SqsBatchResponse } from '../../src/lambda/lambda-events.js';
 import { hmacSha256Hex } from '../../src/security/secrets.js';
+import { FakeEcs } from '../support/fake-ecs/fake-ecs-server.js';
 import { FakeGocd } from '../support/fake-gocd.js';
+import { job } from '../support/gocd-bodies.js';
 import { registryFixture } from '../support/registry-fixtures.js';
 
 // The real entry (`src/lambda.ts`), initialised once like a Lambda container, fed real event shapes: a Function URL
@@ -28,6 +30,7 @@ const secrets = mockClient(SecretsManagerClient);
 const sqs = mockClient(SQSClient);
 const ecr = mockClient(ECRClient);
 const gocd = new FakeGocd();
+const fakeEcs = new FakeEcs({ clusters: ['lambda-agents'] });
 let handler: Handler;
 let dir: string;
 
@@ -124,8 +127,12 @@ registries:
 subscriptions:
   - { image: ghcr.io/codertocat/hello-world-npm, pipelines: [ghcr-pipeline] }
   - { image: ${ECR_HOST}/my-repository-name, tags: '^1\\.', pipelines: [ecr-pipeline] }
+# One RunTask turn, then one every 4 s: a second create-agent has to wait for ECS's bucket.
+ecs: { runTask: { burst: 1, refillPerSecond: 0.25 } }
 `,
   );
+  await fakeEcs.start();
+  vi.stubEnv('AWS_ENDPOINT_URL_ECS', fakeEcs.url);
   secrets.on(GetSecretValueCommand, { SecretId: FORWARDER_SECRET_ARN }).resolves({ SecretString: FORWARDER_TOKEN });
   vi.stubEnv('SCALER_CONFIG', config);
   vi.stubEnv('SCALER_FORWARDER_TOKEN', '');
@@ -140,6 +147,7 @@ subscriptions:
 afterAll(async () => {
   vi.unstubAllEnvs();
   await gocd.close();
+  await fakeEcs.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -454,5 +462,86 @@ describe('EventBridge: ECR pushes and the schedule', () => {
     ).toEqual({
       handled: 'ignored',
     });
+  });
+});
+
+describe('create-agent in Lambda while ECS throttles launches', () => {
+  const CLUSTER = { go_server_url: 'https://gocd.example.com/go', cluster_id: 'lambda', cluster: 'lambda-agents' };
+  const createAgent = (jobId: number, remainingMs: number) =>
+    handler(
+      urlEvent(
+        'POST',
+        '/gocd/requests/cd.go.elastic-agent.create-agent',
+        JSON.stringify({
+          auto_register_key: `ark-${jobId}-secret`,
+          elastic_agent_profile_properties: { image: 'gocd/gocd-agent-debian-12:v25.1.0' },
+          cluster_profile_properties: CLUSTER,
+          job_identifier: job(jobId),
+        }),
+        { authorization: `Bearer ${FORWARDER_TOKEN}`, 'content-type': 'application/json' },
+      ),
+      context(remainingMs),
+    ) as Promise<HttpResultV2>;
+  const tasksOf = (jobId: number) =>
+    fakeEcs
+      .liveTasks('lambda-agents')
+      .filter((t) => t.tags.some((x) => x.key === 'gocd-agent-scaler:job-id' && x.value === String(jobId)));
+  const queuedLaunches = () =>
+    sqs
+      .commandCalls(SendMessageCommand)
+      .map((c) => c.args[0].input)
+      .filter((i) => (JSON.parse(i.MessageBody!) as Json).type === 'gocd-agent-scaler/deferred-launch');
+
+  it('queues a launch whose turn comes after the invocation’s budget, and the queued message launches it', async () => {
+    expect((await createAgent(801, 120_000)).statusCode).toBe(200);
+    expect(tasksOf(801)).toHaveLength(1);
+    // No time left in this invocation for the next RunTask turn: the create-agent waits in the retry queue.
+    expect((await createAgent(802, 15_000)).statusCode).toBe(200);
+    expect(tasksOf(802)).toHaveLength(0);
+    const [queued] = queuedLaunches();
+    expect(queued).toMatchObject({ QueueUrl: QUEUE_URL, DelaySeconds: 2 });
+    expect(JSON.parse(queued!.MessageBody!)).toMatchObject({
+      type: 'gocd-agent-scaler/deferred-launch',
+      attempt: 1,
+      input: { autoRegisterKey: 'ark-802-secret', job: { job_id: 802 }, clusterProperties: CLUSTER },
+    });
+    // The function consumes the message: its invocation has time to wait for the next turn.
+    const answer = (await handler(
+      sqsEvent([{ messageId: 'launch-1', body: queued!.MessageBody! }]),
+      context(),
+    )) as SqsBatchResponse;
+    expect(answer).toEqual({ batchItemFailures: [] });
+    const [task] = tasksOf(802);
+    const env = (task!.overrides as Json).containerOverrides[0].environment as { name: string; value: string }[];
+    expect(env.find((e) => e.name === 'GO_EA_AUTO_REGISTER_KEY')?.value).toBe('ark-802-secret');
+    expect(queuedLaunches()).toHaveLength(1);
+  }, 30_000);
+
+  it('a queued create-agent whose job completed meanwhile launches nothing', async () => {
+    expect((await createAgent(803, 15_000)).statusCode).toBe(200);
+    const [queued] = queuedLaunches();
+    expect(queued).toBeDefined();
+    const completion = await handler(
+      urlEvent(
+        'POST',
+        '/gocd/requests/cd.go.elastic-agent.job-completion',
+        JSON.stringify({
+          elastic_agent_id: 'ea-803-00000000',
+          cluster_profile_properties: CLUSTER,
+          job_identifier: job(803),
+        }),
+        { authorization: `Bearer ${FORWARDER_TOKEN}`, 'content-type': 'application/json' },
+      ),
+      context(),
+    );
+    expect((completion as HttpResultV2).statusCode).toBe(200);
+    sqs.resetHistory();
+    const answer = (await handler(
+      sqsEvent([{ messageId: 'launch-2', body: queued!.MessageBody! }]),
+      context(),
+    )) as SqsBatchResponse;
+    expect(answer).toEqual({ batchItemFailures: [] });
+    expect(tasksOf(803)).toHaveLength(0);
+    expect(queuedLaunches()).toHaveLength(0);
   });
 });

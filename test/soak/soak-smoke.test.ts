@@ -1,17 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { runSoak } from '../../bench/support/soak-driver.js';
+import { ECS_SETUPS, type EcsSetup } from '../support/ecs-setups.js';
 
-// A short soak (the bench runs 5 minutes: `npm run bench -- soak`): the real service in its own process, ECS
-// backend over the loopback fake ECS endpoint, registry triggers against a fake GoCD, mixed traffic at a steady
-// rate with ECS throttling bursts, RunTask failures, GoCD 503/409 answers and registry redeliveries.
-describe('soak (short)', () => {
+// A short soak per ECS launch set-up (the bench runs 5 minutes: `npm run bench -- soak`): the real service in its own
+// process, ECS backend over the strict loopback ECS endpoint (service model, linked-field rules, ECS's throttling
+// buckets), registry triggers against a fake GoCD, mixed traffic at a steady rate with ECS throttling bursts, RunTask
+// failures, GoCD 503/409 answers and registry redeliveries.
+describe.each(ECS_SETUPS)('soak (short): $name', (setup: EcsSetup) => {
   it('loses no trigger, duplicates none, gives no job two tasks and leaks none, under faults', async () => {
     const lines: string[] = [];
     const report = await runSoak({
-      durationMs: 15_000,
-      drainMs: 20_000,
-      shouldAssignRate: 30,
+      durationMs: 8_000,
+      drainMs: 45_000,
+      shouldAssignRate: 20,
       sampleEveryMs: 1_000,
+      setup,
       log: (line) => lines.push(line),
     });
     // The faults really happened, so the invariants below were tested under them.

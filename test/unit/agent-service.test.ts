@@ -4,6 +4,7 @@ import { ActivityLog } from '../../src/agents/activity-log.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
 import { parseClusterProfile } from '../../src/agents/profiles.js';
+import { renderClusterSection } from '../../src/gocd/status-report.view.js';
 import { CLUSTER, job, PROFILE } from '../support/gocd-bodies.js';
 import { MemoryBackend, singleBackend } from '../support/memory-backend.js';
 
@@ -76,13 +77,16 @@ describe('AgentService', () => {
   it('job-completion only disables (does not delete) when the stop fails; server-ping finishes later', async () => {
     const { backend, service } = setup();
     await service.createAgent(create(5));
-    backend.failList = true;
+    const realStop = backend.stop.bind(backend);
+    backend.stop = async () => {
+      throw new Error('StopTask failed (test)');
+    };
     const id = agentIdFor('test', 5);
     expect(await service.jobCompleted({ elasticAgentId: id, job: job(5), clusterProperties: CLUSTER })).toEqual({
       disable: [id],
       delete: [],
     });
-    backend.failList = false;
+    backend.stop = realStop;
     const actions = await service.serverPing(
       [CLUSTER],
       [{ agent_id: id, agent_state: 'Idle', build_state: 'Idle', config_state: 'Disabled' }],
@@ -131,5 +135,48 @@ describe('AgentService cap bookkeeping', () => {
     await service.jobCompleted({ elasticAgentId: agentIdFor('test', 1), job: job(1), clusterProperties: cap1 });
     expect((await service.createAgent({ ...create(2), clusterProperties: cap1 })).kind).toBe('launched');
     expect(backend.agents.filter((a) => a.status !== 'stopped')).toHaveLength(1);
+  });
+});
+
+describe('AgentService and the deployment scope', () => {
+  it('refuses a cluster outside the deployment before any backend call, and both status reports say why', async () => {
+    const backend = new MemoryBackend();
+    let calls = 0;
+    const activity = new ActivityLog();
+    const service = new AgentService({
+      backends: {
+        forCluster: async () => {
+          calls++;
+          return backend;
+        },
+      },
+      activity,
+      logger: pino({ level: 'silent' }),
+      scope: { clusters: ['gocd-agents'], regions: ['eu-west-1'] },
+    });
+    const outside = { ...CLUSTER, cluster: 'team-cluster', region: 'eu-west-1' };
+    const result = await service.createAgent({ ...create(60), clusterProperties: outside });
+    expect(result).toEqual({
+      kind: 'refused',
+      reason: expect.stringContaining("ECS cluster 'team-cluster' is outside this deployment"),
+    });
+    expect(calls).toBe(0);
+    const report = await service.clusterReport(outside);
+    expect(report.scopeProblem).toContain("'team-cluster' is outside this deployment");
+    expect(report.waiting[0]?.reason).toContain('outside this deployment');
+    expect(calls).toBe(0);
+    const html = renderClusterSection(report);
+    expect(html).toContain('Outside this deployment: ECS cluster &#39;team-cluster&#39; is outside');
+
+    const inside = { ...CLUSTER, cluster: 'arn:aws:ecs:eu-west-1:123456789012:cluster/gocd-agents' };
+    expect((await service.createAgent({ ...create(61), clusterProperties: inside })).kind).toBe('launched');
+    const otherRegion = { ...CLUSTER, cluster: 'arn:aws:ecs:us-east-2:123456789012:cluster/gocd-agents' };
+    expect(await service.createAgent({ ...create(62), clusterProperties: otherRegion })).toMatchObject({
+      kind: 'refused',
+      reason: expect.stringContaining("region 'us-east-2' is outside this deployment"),
+    });
+    // Another account's cluster, reached through assume_role_arn, is that role's to allow.
+    const crossAccount = { ...outside, assume_role_arn: 'arn:aws:iam::210987654321:role/ecs' };
+    expect((await service.createAgent({ ...create(63), clusterProperties: crossAccount })).kind).toBe('launched');
   });
 });

@@ -1,10 +1,14 @@
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActivityLog } from '../../src/agents/activity-log.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
 import type { ClusterProfile } from '../../src/agents/profiles.js';
 import type { AgentRecord } from '../../src/backends/port.js';
+import { DynamoDbStore } from '../../src/store/dynamodb-store.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import type { KeyValueStore } from '../../src/store/store.port.js';
+import { type Dynalite, startDynalite } from '../support/dynalite.js';
 import { CLUSTER, job, PROFILE } from '../support/gocd-bodies.js';
 import { MemoryBackend, singleBackend } from '../support/memory-backend.js';
 
@@ -42,12 +46,14 @@ class GatedBackend extends MemoryBackend {
   }
 }
 
-function setup() {
-  const backend = new GatedBackend();
+function setup(store?: KeyValueStore, backend = new GatedBackend()) {
   const service = new AgentService({
     backends: singleBackend(backend),
     activity: new ActivityLog(),
     logger: pino({ level: 'silent' }),
+    // Every create-agent lists (no fleet view is fresh enough), so the gate below can hold one mid-listing.
+    fleet: { maxAgeMs: -1 },
+    store,
   });
   return { backend, service };
 }
@@ -98,5 +104,65 @@ describe('create-agent for a job whose completion was already handled', () => {
     expect((await service.createAgent(create(44))).kind).toBe('failed');
     backend.failLaunch = undefined;
     expect((await service.createAgent(create(44))).kind).toBe('launched');
+  });
+});
+
+// Across processes (another Lambda container, a restart): the RunTask client token is honoured for at most 24 h and
+// only within one ECS cluster, so it cannot tell a later process that a job already ran. The mark in the shared store
+// can: a fresh service, whose backend would launch (the job's agent is stopped and no token remembers it), launches
+// nothing.
+let db: Dynalite;
+beforeAll(async () => {
+  db = await startDynalite();
+  await db.createStoreTable('marks');
+});
+afterAll(async () => db.close());
+
+const shared: [string, () => KeyValueStore][] = [
+  ['DynamoDB (dynalite, real SDK)', () => new DynamoDbStore({ client: db.doc, tableName: 'marks' })],
+  ['memory', () => new MemoryStore()],
+];
+
+describe.each(shared)('the job-completed mark in a shared %s store', (_name, makeStore) => {
+  it('keeps another process (or a restart) from launching a second agent for a completed job', async () => {
+    const store = makeStore();
+    const backend = new GatedBackend();
+    const first = setup(store, backend).service;
+    expect((await first.createAgent(create(51))).kind).toBe('launched');
+    await first.jobCompleted(completion(51));
+    // A fresh process: nothing in memory, the same store and the same ECS.
+    const second = setup(store, backend).service;
+    const late = await second.createAgent(create(51));
+    expect(late).toEqual({ kind: 'completed', reason: 'job already completed' });
+    expect(backend.agents).toHaveLength(1);
+    expect((await second.createAgent(create(52))).kind).toBe('launched');
+  });
+
+  it('is what stops the second launch: without the store the fresh process launches again', async () => {
+    const backend = new GatedBackend();
+    const first = setup(makeStore(), backend).service;
+    await first.createAgent(create(53));
+    await first.jobCompleted(completion(53));
+    const unshared = setup(undefined, backend).service;
+    expect((await unshared.createAgent(create(53))).kind).toBe('launched');
+  });
+
+  it('outlives ECS’s 24-hour client-token lifetime', async () => {
+    const store = makeStore();
+    const puts: number[] = [];
+    const spy: KeyValueStore = {
+      get: (k) => store.get(k),
+      put: (k, v, ttl) => {
+        puts.push(ttl);
+        return store.put(k, v, ttl);
+      },
+      putIfAbsent: (k, v, ttl) => store.putIfAbsent(k, v, ttl),
+      delete: (k, v) => store.delete(k, v),
+    };
+    const { service } = setup(spy);
+    await service.createAgent(create(54));
+    await service.jobCompleted(completion(54));
+    expect(puts).toHaveLength(1);
+    expect(puts[0]).toBeGreaterThan(24 * 3600);
   });
 });

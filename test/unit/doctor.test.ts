@@ -34,6 +34,20 @@ beforeAll(async () => {
               ],
             },
             { id: 'broken', plugin_id: 'gocd-agent-scaler', properties: [{ key: 'max_agents', value: 'lots' }] },
+            ...[
+              ['ecs-inside', 'gocd-agents', 'eu-west-1'],
+              ['ecs-other-cluster', 'team-cluster', 'eu-west-1'],
+              ['ecs-other-region', 'gocd-agents', 'us-west-2'],
+            ].map(([id, cluster, region]) => ({
+              id,
+              plugin_id: 'gocd-agent-scaler',
+              properties: [
+                { key: 'go_server_url', value: 'https://gocd/go' },
+                { key: 'cluster_id', value: id },
+                { key: 'cluster', value: cluster },
+                { key: 'region', value: region },
+              ],
+            })),
             {
               id: 'other',
               plugin_id: 'cd.go.contrib.elastic-agent.docker',
@@ -58,14 +72,14 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-function config(extra = '') {
+function config(extra = '', env: Record<string, string> = {}) {
   return parseConfig(
     `gocd: { forwarderToken: forwarder-token-123456, apiUrl: "${url}", apiToken: ${TOKEN} }
 registries: [{ name: docker, type: distribution, host: registry.example.com, secret: hook-secret-1 }]
 subscriptions: [{ image: registry.example.com/backends/db, pipelines: [deploy-db, missing-pipeline] }]
 ${extra}`,
     'test',
-    { env: {} },
+    { env },
   ).config;
 }
 
@@ -123,5 +137,33 @@ describe('doctor', () => {
       what: 'GoCD API',
       detail: expect.stringContaining('cannot reach'),
     });
+  });
+
+  it('names a cluster or region outside what the deployment allows (its stack’s cluster and region)', async () => {
+    // The CDK stack gives the service its own cluster and region through these variables.
+    const cfg = config('', { SCALER_ECS_CLUSTERS: 'gocd-agents', SCALER_ECS_REGIONS: 'eu-west-1' });
+    expect(cfg.ecs).toMatchObject({ clusters: ['gocd-agents'], regions: ['eu-west-1'] });
+    const findings = await runDoctor({
+      config: cfg,
+      gocd: new GocdAdminClient(cfg.gocd.apiUrl!, cfg.gocd.apiToken),
+      backends: { forCluster: async () => new MemoryBackend() },
+      dockerStatus: async () => 'available',
+    });
+    const text = formatFindings(findings);
+    expect(text).toContain('✔ cluster profile ecs-inside: ECS cluster gocd-agents reachable');
+    expect(text).toContain(
+      "✘ cluster profile ecs-other-cluster: ECS cluster 'team-cluster' is outside this deployment, which may launch agents only in 'gocd-agents'",
+    );
+    expect(text).toContain(
+      "✘ cluster profile ecs-other-region: region 'us-west-2' is outside this deployment, which may launch agents only in eu-west-1",
+    );
+    // Without a deployment scope (a process deployment that names none) nothing is outside.
+    const open = await runDoctor({
+      config: config(),
+      gocd: new GocdAdminClient(cfg.gocd.apiUrl!, cfg.gocd.apiToken),
+      backends: { forCluster: async () => new MemoryBackend() },
+      dockerStatus: async () => 'available',
+    });
+    expect(formatFindings(open)).not.toContain('outside this deployment');
   });
 });

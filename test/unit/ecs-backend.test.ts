@@ -321,6 +321,76 @@ describe('ECS backend launch', () => {
   });
 });
 
+describe('ECS backend under request throttling', () => {
+  const throttling = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+  /** A backend on a manual clock whose waits move time (no real waiting). */
+  function pacedBackend(quota = { burst: 100, refillPerSecond: 40 }) {
+    let t = Date.parse('2026-12-01T00:00:00Z');
+    const b = new EcsBackend(new ECSClient({ region: 'eu-west-1' }), {
+      logger,
+      runTaskQuota: quota,
+      now: () => t,
+      sleep: async (ms) => {
+        t += ms;
+      },
+    });
+    return { b, now: () => t };
+  }
+
+  it('waits for the next turn after a throttled RunTask and launches: the job is not failed', async () => {
+    const { b, now } = pacedBackend();
+    const start = now();
+    ecs
+      .on(RunTaskCommand)
+      .rejectsOnce(throttling())
+      .resolves({ tasks: [task('t9', 9)], failures: [] });
+    const outcome = await b.launch(request(9));
+    expect(outcome.kind).toBe('launched');
+    expect(ecs).toHaveReceivedCommandTimes(RunTaskCommand, 2);
+    // The shared bucket was empty: the retry waited for its refill, one turn at 40/s (plus the timer margin).
+    expect(now() - start).toBe(30);
+  });
+
+  it('answers throttled (nothing started, nothing failed) when ECS keeps throttling until the deadline', async () => {
+    const { b, now } = pacedBackend();
+    ecs.on(RunTaskCommand).rejects(throttling());
+    const outcome = await b.launch({ ...request(10), deadline: now() + 1_000 });
+    expect(outcome).toEqual({ kind: 'throttled', detail: 'ECS throttled RunTask' });
+    expect(ecs.commandCalls(RunTaskCommand).length).toBeGreaterThan(1);
+    expect(now()).toBeLessThanOrEqual(Date.parse('2026-12-01T00:00:00Z') + 1_000);
+  });
+
+  it('does not call RunTask at all when its turn comes after the deadline', async () => {
+    const { b, now } = pacedBackend({ burst: 1, refillPerSecond: 1 });
+    ecs.on(RunTaskCommand).resolves({ tasks: [task('t11', 11)], failures: [] });
+    expect((await b.launch(request(11))).kind).toBe('launched');
+    expect(await b.launch({ ...request(12), deadline: now() + 500 })).toMatchObject({ kind: 'throttled' });
+    expect(ecs).toHaveReceivedCommandTimes(RunTaskCommand, 1);
+  });
+
+  it('paces StopTask with RunTask (one ECS bucket)', async () => {
+    // A burst of 3 of which the pacer spends 2 (10% headroom, rounded down).
+    const { b, now } = pacedBackend({ burst: 3, refillPerSecond: 10 });
+    ecs.on(RunTaskCommand).resolves({ tasks: [task('t13', 13)], failures: [] });
+    ecs.on(StopTaskCommand).resolves({});
+    await b.launch(request(13));
+    const start = now();
+    const agents = [14, 15, 16].map((j) => ({ ...(task(`s${j}`, j) as object), agentId: `a${j}`, ref: ARN(`s${j}`) }));
+    await b.stop(cluster, agents as unknown as AgentRecord[], 'reap');
+    expect(ecs).toHaveReceivedCommandTimes(StopTaskCommand, 3);
+    // One turn left after the launch, then two more at 10/s (stops run in parallel; the last waits 200 ms + 5 ms).
+    expect(now() - start).toBeCloseTo(205, 6);
+  });
+
+  it('marks a listing that stayed throttled, so callers wait instead of reporting a failure', async () => {
+    const { b } = pacedBackend();
+    ecs.on(ListTasksCommand).rejects(throttling());
+    await expect(b.list(cluster)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', throttled: true });
+    ecs.on(ListTasksCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    await expect(b.list(cluster)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', throttled: false });
+  });
+});
+
 describe('ECS backend list / stop / inspect', () => {
   it('pages through ListTasks (startedBy only, 100 a page) and describes in batches of 100 with tags', async () => {
     const arns = Array.from({ length: 250 }, (_, i) => ARN(`t${i}`));

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { isNewState, NoticeBoard } from '../../src/agents/notice-board.js';
-import { duration, failureHint, jobOfRecord } from '../../src/agents/notice-texts.js';
+import { createAgentState, duration, failureHint, jobOfRecord } from '../../src/agents/notice-texts.js';
 import type { AgentRecord } from '../../src/backends/port.js';
 import { createLogger } from '../../src/logger.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
@@ -75,6 +75,31 @@ describe('the notice board', () => {
     });
     expect(store.sizeOf('~notices')).toBe(4);
     expect(store.size).toBe(4);
+  });
+});
+
+describe('a throttled launch in the console', () => {
+  const facts = { clusterId: 'c', clusterProperties: {}, dockerMode: 'none' };
+  it('is one waiting state whatever the detail, never a max_agents hint or a failure', () => {
+    const states = [
+      createAgentState(facts, {
+        kind: 'waiting',
+        reason: "ECS is throttling launches (Rate exceeded); GoCD's next create-agent launches it",
+      }),
+      createAgentState(facts, {
+        kind: 'queued',
+        reason: 'ECS is throttling launches (other detail); queued to launch again shortly',
+      }),
+      createAgentState(facts, { kind: 'throttled', detail: 'ThrottlingException' }),
+    ];
+    for (const s of states) {
+      expect(s?.state).toBe('waiting:throttled');
+      expect(s?.text).not.toContain('max_agents');
+      expect(s?.text).toContain('Nothing failed');
+    }
+    expect(createAgentState(facts, { kind: 'waiting', reason: 'max_agents (3) reached: 3 agents' })?.state).toBe(
+      'waiting:max_agents',
+    );
   });
 });
 

@@ -11,11 +11,13 @@ import {
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { isCompletionStopReason, jobPath } from '../../agents/job.js';
+import { isCompletionStopReason, jobPath, STOP_REASON_MAX } from '../../agents/job.js';
 import type { ClusterProfile, ElasticProfile } from '../../agents/profiles.js';
 import { BackendUnavailableError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { AgentBackend, AgentDetails, AgentRecord, LaunchOutcome, LaunchRequest } from '../port.js';
+import { isThrottling } from './ecs-clients.js';
+import { ECS_RUN_TASK_QUOTA, type RateQuota, RequestPacer } from './request-pacer.js';
 import { agentRecordOf, buildRunTaskInput, startedByFor } from './run-task-input.js';
 import { AGENT_CONTAINER, buildTaskDefinition, definitionHash, TD_TAG } from './task-definition.js';
 
@@ -30,8 +32,16 @@ export interface EcsBackendOptions {
   recentLaunchGraceMs?: number;
   /** DescribeTasks batches (and StopTask calls) in flight at once; default 4. */
   concurrency?: number;
+  /** ECS's RunTask/StartTask/StopTask bucket, which this backend paces its calls to; default 100, 40/s. */
+  runTaskQuota?: RateQuota;
+  /** How long a call may wait out ECS throttling when the request names no deadline; default 5 min. */
+  throttleWaitMs?: number;
   now?: () => number;
+  sleep?: (ms: number) => Promise<unknown>;
 }
+
+/** A call that ECS kept throttling until its deadline. */
+const THROTTLED = Symbol('throttled');
 
 const TASK_STATUS_DONE = 'STOPPED';
 
@@ -76,6 +86,10 @@ export class EcsBackend implements AgentBackend {
   private readonly graceMs: number;
   private readonly concurrency: number;
   private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<unknown>;
+  private readonly throttleWaitMs: number;
+  /** Paces RunTask and StopTask to ECS's bucket (one per client: per account and Region). */
+  readonly pacer: RequestPacer;
 
   constructor(
     private readonly client: ECSClient,
@@ -86,6 +100,39 @@ export class EcsBackend implements AgentBackend {
     this.graceMs = options.recentLaunchGraceMs ?? 300_000;
     this.concurrency = options.concurrency ?? 4;
     this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? sleep;
+    this.throttleWaitMs = options.throttleWaitMs ?? 300_000;
+    this.pacer = new RequestPacer(options.runTaskQuota ?? ECS_RUN_TASK_QUOTA, this.now, this.sleep);
+  }
+
+  /**
+   * A RunTask/StopTask call in its turn of ECS's bucket; a call ECS still throttles (after the SDK's retries) waits
+   * for the next turn. THROTTLED when no turn comes before `deadline`: the caller reports it, nothing failed.
+   */
+  private async paced<T>(deadline: number, call: () => Promise<T>): Promise<T | typeof THROTTLED> {
+    for (;;) {
+      if (!(await this.pacer.acquire(deadline))) return THROTTLED;
+      try {
+        return await call();
+      } catch (err) {
+        if (!isThrottling(err)) throw err;
+        this.pacer.throttled();
+      }
+    }
+  }
+
+  /** A read call (its own ECS bucket) retried with backoff while throttled, until `deadline`. */
+  private async retryThrottled<T>(deadline: number, call: () => Promise<T>): Promise<T | typeof THROTTLED> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call();
+      } catch (err) {
+        if (!isThrottling(err)) throw err;
+        const wait = Math.min(5_000, 500 * 2 ** attempt);
+        if (this.now() + wait > deadline) return THROTTLED;
+        await this.sleep(wait);
+      }
+    }
   }
 
   /**
@@ -93,7 +140,7 @@ export class EcsBackend implements AgentBackend {
    * described first (registered by an earlier process, a restart or another Lambda container) and registered only
    * when absent or when the latest revision's content differs from what this service would register.
    */
-  async taskDefinitionFor(cluster: ClusterProfile, profile: ElasticProfile): Promise<string> {
+  async taskDefinitionFor(cluster: ClusterProfile, profile: ElasticProfile, deadline?: number): Promise<string> {
     if (profile.taskDefinition) return profile.taskDefinition;
     const region = cluster.region ?? (await this.client.config.region().catch(() => undefined));
     const input = buildTaskDefinition(cluster, profile, { region });
@@ -101,7 +148,7 @@ export class EcsBackend implements AgentBackend {
     const key = `${input.family}@${hash}`;
     let arn = this.taskDefinitions.get(key);
     if (!arn) {
-      arn = this.findOrRegister(input, hash);
+      arn = this.findOrRegister(input, hash, deadline ?? this.now() + this.throttleWaitMs);
       // A failed lookup is not cached: the next launch tries again.
       arn.catch(() => this.taskDefinitions.delete(key));
       this.taskDefinitions.set(key, arn);
@@ -109,12 +156,19 @@ export class EcsBackend implements AgentBackend {
     return arn;
   }
 
-  private async findOrRegister(input: ReturnType<typeof buildTaskDefinition>, hash: string): Promise<string> {
+  private async findOrRegister(
+    input: ReturnType<typeof buildTaskDefinition>,
+    hash: string,
+    deadline: number,
+  ): Promise<string> {
     const family = input.family!;
+    const throttled = () =>
+      new BackendUnavailableError(`ECS throttled the task definition calls of ${family}`, { throttled: true });
     try {
-      const found = await this.client.send(
-        new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }),
+      const found = await this.retryThrottled(deadline, () =>
+        this.client.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] })),
       );
+      if (found === THROTTLED) throw throttled();
       const td = found.taskDefinition;
       const foundHash = found.tags?.find((t) => t.key === TD_TAG.definitionHash)?.value;
       if (td?.taskDefinitionArn && td.status === 'ACTIVE' && foundHash === hash) return td.taskDefinitionArn;
@@ -122,7 +176,10 @@ export class EcsBackend implements AgentBackend {
       // ECS answers a family without an ACTIVE revision with ClientException ("Unable to describe task definition").
       if ((err as Error).name !== 'ClientException') throw err;
     }
-    const registered = await this.client.send(new RegisterTaskDefinitionCommand(input));
+    const registered = await this.retryThrottled(deadline, () =>
+      this.client.send(new RegisterTaskDefinitionCommand(input)),
+    );
+    if (registered === THROTTLED) throw throttled();
     const arn = registered.taskDefinition?.taskDefinitionArn;
     if (!arn) throw new Error(`RegisterTaskDefinition returned no ARN for ${family}`);
     this.options.logger.info({ family, arn, definitionHash: hash }, 'registered task definition');
@@ -132,10 +189,14 @@ export class EcsBackend implements AgentBackend {
   async launch(request: LaunchRequest): Promise<LaunchOutcome> {
     const { cluster, profile } = request;
     const log = this.options.logger.child({ agentId: request.agentId, jobId: request.job.job_id });
+    // Throttling is waited out until here (the request's deadline: Lambda's budget), never turned into a failure.
+    const deadline = request.deadline ?? this.now() + this.throttleWaitMs;
+    const throttled = (what: string): LaunchOutcome => ({ kind: 'throttled', detail: `ECS throttled ${what}` });
     let taskDefinition: string;
     try {
-      taskDefinition = await this.taskDefinitionFor(cluster, profile);
+      taskDefinition = await this.taskDefinitionFor(cluster, profile, deadline);
     } catch (err) {
+      if (err instanceof BackendUnavailableError && err.throttled) return throttled('the task definition calls');
       return { kind: 'failed', reason: 'task definition unavailable', detail: describeError(err) };
     }
     // Attempt n uses token(cluster, job, n). A token ECS already saw with other parameters (another auto-register
@@ -144,17 +205,17 @@ export class EcsBackend implements AgentBackend {
     // so the next attempt number, with a fresh token, is tried. Bounded: ECS keeps tokens for 24 h.
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       const input = buildRunTaskInput(request, taskDefinition, attempt);
-      let result: RunTaskCommandOutput;
+      let result: RunTaskCommandOutput | typeof THROTTLED;
       try {
-        result = await this.client.send(new RunTaskCommand(input));
+        result = await this.paced(deadline, () => this.client.send(new RunTaskCommand(input)));
       } catch (err) {
         if (!(err instanceof ConflictException)) {
           if (/task ?definition/i.test((err as Error).message ?? '')) this.forgetTaskDefinition(taskDefinition);
           return { kind: 'failed', reason: (err as Error).name, detail: (err as Error).message };
         }
-        let earlier: { task: Task; completed: boolean } | undefined;
+        let earlier: { task: Task; completed: boolean } | undefined | typeof THROTTLED;
         try {
-          earlier = await this.earlierLaunchOf(cluster, err.resourceIds ?? []);
+          earlier = await this.earlierLaunchOf(cluster, err.resourceIds ?? [], deadline);
         } catch (describeErr) {
           return {
             kind: 'failed',
@@ -162,6 +223,7 @@ export class EcsBackend implements AgentBackend {
             detail: describeError(describeErr),
           };
         }
+        if (earlier === THROTTLED) return throttled('DescribeTasks of the earlier launch');
         // A live task, or one stopped because its job completed (a stale create-agent handled by another process or
         // Lambda container after the job ran): either way this job has had its agent, and nothing new is started.
         if (earlier) {
@@ -171,6 +233,7 @@ export class EcsBackend implements AgentBackend {
         log.info({ attempt }, 'launch attempt already used by a stopped or failed launch; trying the next attempt');
         continue;
       }
+      if (result === THROTTLED) return throttled('RunTask');
       const task = result.tasks?.[0];
       if (task?.taskArn) {
         this.rememberLaunch(task.taskArn);
@@ -236,12 +299,16 @@ export class EcsBackend implements AgentBackend {
   private async earlierLaunchOf(
     cluster: ClusterProfile,
     arns: string[],
-  ): Promise<{ task: Task; completed: boolean } | undefined> {
+    deadline: number,
+  ): Promise<{ task: Task; completed: boolean } | undefined | typeof THROTTLED> {
     if (arns.length === 0) return undefined;
     for (let i = 0; ; i++) {
-      const res = await this.client.send(
-        new DescribeTasksCommand({ cluster: cluster.cluster, tasks: arns.slice(0, 100), include: ['TAGS'] }),
+      const res = await this.retryThrottled(deadline, () =>
+        this.client.send(
+          new DescribeTasksCommand({ cluster: cluster.cluster, tasks: arns.slice(0, 100), include: ['TAGS'] }),
+        ),
       );
+      if (res === THROTTLED) return THROTTLED;
       const live = (res.tasks ?? []).find(isLive);
       if (live) return { task: live, completed: false };
       const done = (res.tasks ?? []).find((t) => isCompletionStopReason(t.stoppedReason));
@@ -251,7 +318,7 @@ export class EcsBackend implements AgentBackend {
       if (mine)
         return { task: { taskArn: mine, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING' }, completed: false };
       if (missing.length === 0 || i >= this.missingDelays.length) return undefined;
-      await sleep(this.missingDelays[i]);
+      await this.sleep(this.missingDelays[i]!);
     }
   }
 
@@ -275,6 +342,7 @@ export class EcsBackend implements AgentBackend {
       // Never a partial list: a throttled page must not look like "these agents have no task".
       throw new BackendUnavailableError(`listing ECS tasks of ${cluster.cluster} failed: ${describeError(err)}`, {
         cause: err,
+        throttled: isThrottling(err),
       });
     }
   }
@@ -287,11 +355,20 @@ export class EcsBackend implements AgentBackend {
 
   async stop(cluster: ClusterProfile, agents: readonly AgentRecord[], reason: string): Promise<void> {
     const failures: string[] = [];
+    const deadline = this.now() + this.throttleWaitMs;
     await mapLimit(agents, this.concurrency, async (agent) => {
       try {
-        await this.client.send(
-          new StopTaskCommand({ cluster: cluster.cluster, task: agent.ref, reason: reason.slice(0, 255) }),
+        // StopTask draws from RunTask's bucket: paced with the launches.
+        const stopped = await this.paced(deadline, () =>
+          this.client.send(
+            new StopTaskCommand({
+              cluster: cluster.cluster,
+              task: agent.ref,
+              reason: reason.slice(0, STOP_REASON_MAX),
+            }),
+          ),
         );
+        if (stopped === THROTTLED) failures.push(`${agent.agentId}: ECS throttled StopTask`);
       } catch (err) {
         // StopTask on a stopped task succeeds; an unknown (or expired) task is what we wanted too.
         const e = err as Error;

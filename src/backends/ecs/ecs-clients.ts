@@ -11,6 +11,11 @@ export interface EcsCallObserver {
 
 const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded']);
 
+/** True for an error ECS answers when it paces requests (after the SDK's own retries gave up). */
+export function isThrottling(err: unknown): boolean {
+  return err instanceof Error && THROTTLING.has(err.name);
+}
+
 /** How ECS clients are built. */
 export interface EcsClientOptions {
   observer?: EcsCallObserver;
@@ -89,7 +94,7 @@ export function createEcsClient(
         try {
           return await next(args);
         } catch (err) {
-          if (THROTTLING.has((err as Error).name)) observer.throttled(operation);
+          if (isThrottling(err)) observer.throttled(operation);
           throw err;
         }
       },

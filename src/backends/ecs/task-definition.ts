@@ -6,6 +6,7 @@ import type {
   RegisterTaskDefinitionCommandInput,
   Volume,
 } from '@aws-sdk/client-ecs';
+import { runsOnFargate } from '../../agents/ecs-profile-rules.js';
 import type { ClusterProfile, ElasticProfile } from '../../agents/profiles.js';
 import { profileHash, stableJson } from '../../agents/profiles.js';
 
@@ -45,9 +46,7 @@ export function taskDefinitionFamily(cluster: ClusterProfile, profile: ElasticPr
 }
 
 /** A Fargate launch: launch type FARGATE, or a FARGATE / FARGATE_SPOT capacity provider. */
-export function isFargate(cluster: Pick<ClusterProfile, 'launchType' | 'capacityProvider'>): boolean {
-  return cluster.launchType === 'FARGATE' || /^FARGATE/.test(cluster.capacityProvider ?? '');
-}
+export const isFargate = runsOnFargate;
 
 /** awsvpc when subnets are given or on Fargate (where it is required), else bridge. */
 export function usesAwsvpc(cluster: ClusterProfile): boolean {

@@ -2,68 +2,85 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { clusterNotFound, EcsError, invalidParameter } from './ecs-errors.js';
+import { checkRunTask, checkStopTask, checkTaskDefinition, type FakeCluster, resolveLaunch } from './linked-rules.js';
+import { validateAgainstModel } from './model-validator.js';
+import { loadEcsServiceModel, type ServiceModel } from './service-model.js';
+import {
+  advance,
+  expired,
+  type FakeTask,
+  finishStop,
+  type LifecycleTiming,
+  requestStop,
+  settle,
+  type Tag,
+  type TaskRuntime,
+} from './task-lifecycle.js';
+import { type BucketQuota, EcsThrottle, type ThrottleCategory } from './token-buckets.js';
 
 // A loopback server speaking the ECS JSON protocol (awsJson1_1: `POST /`, `X-Amz-Target:
 // AmazonEC2ContainerServiceV20141113.<Op>`, `application/x-amz-json-1.1`, errors as HTTP 400
 // `{"__type": "com.amazonaws.ecs#<Code>", "message": …}`), so the real ECSClient — with its signing, retries,
 // idempotency tokens and paginators — can be tested offline through `AWS_ENDPOINT_URL_ECS` or `endpoint`.
-// It models what the scaler relies on: client-token idempotency and ConflictException, the ListTasks startedBy and
-// default-RUNNING rules, paging, DescribeTasks' 100-id cap and MISSING failures, StopTask dropping tags, and the
-// RegisterTaskDefinition/RunTask validations a wrong definition would hit. Test support, not product.
+// As strict as ECS where the scaler can trip:
+// - every request is validated against the ECS service model shipped with botocore (model-validator.ts);
+// - the rules ECS enforces across fields, with ECS's error codes and messages (linked-rules.ts);
+// - clusters must exist (ClusterNotFoundException) and capacity providers be associated with them;
+// - RunTask client tokens are scoped per cluster and honoured for a bounded time (default 24 h);
+// - the task state machine (task-lifecycle.ts): a STOPPING window after StopTask, stopped tasks MISSING after their
+//   retention, tags deleted on stop;
+// - task-definition tags per revision;
+// - ECS's per-category throttling token buckets (token-buckets.ts).
+// Test support, not product.
+
+export type { FakeTask } from './task-lifecycle.js';
 
 type Json = Record<string, unknown>;
-type Tag = { key: string; value: string };
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 const TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
+const DAY_MS = 24 * 3_600_000;
 
-/** A task as the fake keeps it (timestamps in epoch seconds, as on the wire). */
-export interface FakeTask {
-  taskArn: string;
-  clusterArn: string;
-  taskDefinitionArn: string;
-  lastStatus: string;
-  desiredStatus: string;
-  startedBy?: string;
-  group?: string;
-  launchType?: string;
-  capacityProviderName?: string;
-  createdAt: number;
-  startedAt?: number;
-  stoppingAt?: number;
-  stoppedAt?: number;
-  stoppedReason?: string;
-  stopCode?: string;
-  version: number;
-  tags: Tag[];
-  overrides?: Json;
-  containers: Json[];
-  placementConstraints?: Json[];
-  clientToken?: string;
-}
+/** A cluster to create at start: a name, or a name with its capacity providers and default strategy. */
+export type ClusterSpec =
+  | string
+  | {
+      name: string;
+      capacityProviders?: string[];
+      defaultCapacityProviderStrategy?: FakeCluster['defaultCapacityProviderStrategy'];
+    };
 
-/** Behaviour knobs; all may be changed on the instance between calls. */
+/** Behaviour knobs; the public fields may be changed on the instance between calls. */
 export interface FakeEcsOptions {
+  /** Clusters that exist from the start (others answer ClusterNotFoundException until `createCluster`). */
+  clusters?: ClusterSpec[];
   /** Delay before every answer, in ms. */
   latencyMs?: number;
-  /** Share of calls answered with ThrottlingException (deterministic: a seeded generator). */
+  /** Fault injection: share of calls answered with ThrottlingException (deterministic: a seeded generator). */
   throttleRate?: number;
-  /** Operations the throttle applies to; default all. */
+  /** Operations the fault injection applies to; default all. */
   throttleOps?: string[];
   seed?: number;
+  /**
+   * ECS's request-throttling buckets: on by default with ECS's published quotas; `false` turns them off (for
+   * benchmarks that count calls rather than pace them); an object overrides some categories' burst/refill.
+   */
+  throttling?: false | Partial<Record<ThrottleCategory, BucketQuota>>;
+  /** Validate every request against botocore's service model (default true when the model is installed). */
+  validateModel?: boolean;
   /** lastStatus of a task RunTask creates; default PROVISIONING (ECS's first state). `advanceTasks` moves it on. */
   initialStatus?: 'PROVISIONING' | 'PENDING' | 'RUNNING';
-}
-
-class EcsError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly extra: Json = {},
-    readonly status = 400,
-  ) {
-    super(message);
-  }
+  /** How long RunTask honours a client token; default 24 h (ECS_Idempotency). */
+  clientTokenTtlMs?: number;
+  /** STOPPING → STOPPED without a runtime; default 1 s. */
+  stopDurationMs?: number;
+  /** STOPPED → MISSING; default 1 h. */
+  stoppedRetentionMs?: number;
+  /** Clock in ms (tests move time; default Date.now). */
+  now?: () => number;
+  /** Something that really runs tasks (the Docker mode): drives STOPPING → STOPPED. */
+  runtime?: TaskRuntime;
 }
 
 /** Mulberry32: a tiny seeded PRNG so fault schedules repeat run to run. */
@@ -78,41 +95,66 @@ function prng(seed: number): () => number {
   };
 }
 
-const nowSeconds = () => Date.now() / 1000;
 const clusterName = (c: unknown) => (typeof c === 'string' && c !== '' ? c.split('/').pop()! : 'default');
-const clusterArn = (c: unknown) => `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${clusterName(c)}`;
-const invalid = (message: string) => new EcsError('InvalidParameterException', message);
-const client = (message: string) => new EcsError('ClientException', message);
-const LIFECYCLE = ['PROVISIONING', 'PENDING', 'ACTIVATING', 'RUNNING'];
+const clusterArnOf = (name: string) => `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${name}`;
 
 /** The fake ECS endpoint. `url` is set once started. */
 export class FakeEcs {
   url = '';
   /** Calls per operation, counting throttled and failed ones (each SDK attempt is one call). */
   readonly calls = new Map<string, number>();
+  /** When each operation last succeeded, and first, in the fake's clock (ms). */
+  readonly lastSuccessAt = new Map<string, number>();
+  readonly firstSuccessAt = new Map<string, number>();
   readonly tasks = new Map<string, FakeTask>();
+  readonly clusters = new Map<string, FakeCluster>();
   private readonly families = new Map<string, Json[]>();
+  /** Tags per task-definition revision ARN (ECS tags each revision; DescribeTaskDefinition reads that revision's). */
   private readonly definitionTags = new Map<string, Tag[]>();
-  private readonly tokens = new Map<string, { hash: string; arns: string[]; result: Json }>();
+  private readonly tokens = new Map<string, { hash: string; arns: string[]; result: Json; at: number }>();
   private readonly runFailures: { reason: string; detail?: string }[] = [];
   private readonly oneShot = new Map<string, EcsError[]>();
   private hiddenAfterRun = 0;
   private readonly hidden = new Map<string, number>();
   private server: Server | undefined;
   private rng: () => number;
+  private readonly model: ServiceModel | undefined;
+  readonly now: () => number;
+  readonly timing: LifecycleTiming;
+  readonly buckets: EcsThrottle | undefined;
   latencyMs: number;
   throttleRate: number;
   throttleOps: string[] | undefined;
   initialStatus: NonNullable<FakeEcsOptions['initialStatus']>;
-  /** Calls answered with ThrottlingException. */
+  clientTokenTtlMs: number;
+  /** Calls answered with ThrottlingException (fault injection and buckets). */
   throttled = 0;
+  /** Throttled calls per operation. */
+  readonly throttledCalls = new Map<string, number>();
 
-  constructor(options: FakeEcsOptions = {}) {
+  constructor(private readonly options: FakeEcsOptions = {}) {
     this.latencyMs = options.latencyMs ?? 0;
     this.throttleRate = options.throttleRate ?? 0;
     this.throttleOps = options.throttleOps;
     this.initialStatus = options.initialStatus ?? 'PROVISIONING';
+    this.clientTokenTtlMs = options.clientTokenTtlMs ?? DAY_MS;
     this.rng = prng(options.seed ?? 1);
+    this.now = options.now ?? Date.now;
+    this.timing = {
+      stopDurationMs: options.stopDurationMs ?? 1_000,
+      stoppedRetentionMs: options.stoppedRetentionMs ?? 3_600_000,
+    };
+    this.buckets = options.throttling === false ? undefined : new EcsThrottle(options.throttling ?? {}, this.now);
+    this.model = options.validateModel === false ? undefined : loadEcsServiceModel();
+    for (const c of options.clusters ?? []) {
+      if (typeof c === 'string') this.createCluster(c);
+      else this.createCluster(c.name, c);
+    }
+  }
+
+  /** Whether requests are checked against botocore's service model (false only when it is not installed). */
+  get modelValidation(): boolean {
+    return this.model !== undefined;
   }
 
   async start(): Promise<this> {
@@ -135,17 +177,26 @@ export class FakeEcs {
           if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 Credential=')) {
             throw new EcsError('MissingAuthenticationTokenException', 'Missing Authentication Token');
           }
-          if (
-            this.throttleRate > 0 &&
-            (!this.throttleOps || this.throttleOps.includes(op)) &&
-            this.rng() < this.throttleRate
-          ) {
+          let input: unknown;
+          try {
+            input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+          } catch {
+            throw new EcsError('SerializationException', 'Malformed JSON body');
+          }
+          // Throttling comes before validation: ECS counts every request against its bucket.
+          const faulted = this.throttleRate > 0 && (!this.throttleOps || this.throttleOps.includes(op));
+          if ((this.buckets && !this.buckets.admit(op)) || (faulted && this.rng() < this.throttleRate)) {
             this.throttled++;
+            this.throttledCalls.set(op, (this.throttledCalls.get(op) ?? 0) + 1);
             throw new EcsError('ThrottlingException', 'Rate exceeded');
           }
+          if (this.model) validateAgainstModel(this.model, op, input);
           const injected = this.oneShot.get(op)?.shift();
           if (injected) throw injected;
-          body = this.dispatch(op, JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Json);
+          body = this.dispatch(op, input as Json);
+          const at = this.now();
+          this.lastSuccessAt.set(op, at);
+          if (!this.firstSuccessAt.has(op)) this.firstSuccessAt.set(op, at);
         } catch (err) {
           const e = err instanceof EcsError ? err : new EcsError('ServerException', (err as Error).message, {}, 500);
           status = e.status;
@@ -183,6 +234,36 @@ export class FakeEcs {
     };
   }
 
+  /** Points this process's SDK configuration chain at the fake (`env()`); returns what puts the old values back. */
+  useAsEnvironment(): () => void {
+    const saved = Object.fromEntries(Object.keys(this.env()).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, this.env());
+    return () => {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    };
+  }
+
+  /** Creates (or reconfigures) a cluster; FARGATE and FARGATE_SPOT must be listed to be usable, as in ECS. */
+  createCluster(
+    name: string,
+    spec: {
+      capacityProviders?: string[];
+      defaultCapacityProviderStrategy?: FakeCluster['defaultCapacityProviderStrategy'];
+    } = {},
+  ): FakeCluster {
+    const cluster: FakeCluster = {
+      name,
+      arn: clusterArnOf(name),
+      capacityProviders: spec.capacityProviders ?? [],
+      defaultCapacityProviderStrategy: spec.defaultCapacityProviderStrategy ?? [],
+    };
+    this.clusters.set(name, cluster);
+    return cluster;
+  }
+
   /** Total calls of some operations (all when none given). */
   count(...ops: string[]): number {
     let n = 0;
@@ -190,8 +271,18 @@ export class FakeEcs {
     return n;
   }
 
+  /** Calls of some operations (all when none given) that ECS did not throttle. */
+  served(...ops: string[]): number {
+    let n = this.count(...ops);
+    for (const [op, c] of this.throttledCalls) if (ops.length === 0 || ops.includes(op)) n -= c;
+    return n;
+  }
+
   resetCounts(): void {
     this.calls.clear();
+    this.throttledCalls.clear();
+    this.lastSuccessAt.clear();
+    this.firstSuccessAt.clear();
     this.throttled = 0;
   }
 
@@ -200,7 +291,7 @@ export class FakeEcs {
     this.runFailures.push(...failures);
   }
 
-  /** The next call of `op` answers this error (after the throttle draw). */
+  /** The next call of `op` answers this error (after throttling and validation). */
   failNext(op: string, type: string, message = type): void {
     this.oneShot.set(op, [...(this.oneShot.get(op) ?? []), new EcsError(type, message)]);
   }
@@ -213,25 +304,27 @@ export class FakeEcs {
   /** Moves live tasks one lifecycle step towards RUNNING (all, or those matching), as the ECS agent would. */
   advanceTasks(match: (t: FakeTask) => boolean = () => true): number {
     let moved = 0;
-    for (const t of this.tasks.values()) {
-      const i = LIFECYCLE.indexOf(t.lastStatus);
-      if (i < 0 || i === LIFECYCLE.length - 1 || t.desiredStatus === 'STOPPED' || !match(t)) continue;
-      t.lastStatus = LIFECYCLE[i + 1]!;
-      t.version++;
-      if (t.lastStatus === 'RUNNING') {
-        t.startedAt = nowSeconds();
-        for (const c of t.containers) c.lastStatus = 'RUNNING';
-      }
-      moved++;
-    }
+    for (const t of this.tasks.values()) if (match(t) && advance(t, this.now())) moved++;
     return moved;
+  }
+
+  /** Completes every pending stop now (STOPPING → STOPPED), as if the stop duration had passed. */
+  finishStops(): number {
+    let n = 0;
+    for (const t of this.tasks.values()) {
+      if (t.lastStatus === 'STOPPING') {
+        finishStop(t, this.now());
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Stops a task behind the service's back (spot interruption, OOM, host loss). */
   stopOutOfBand(taskArn: string, stopCode = 'SpotInterruption', reason = 'Your Spot Task was interrupted.'): void {
     const t = this.tasks.get(taskArn);
     if (!t) throw new Error(`no task ${taskArn}`);
-    this.markStopped(t, stopCode, reason);
+    this.stopTaskNow(t, stopCode, reason);
   }
 
   /** Adds `n` running tasks started by `startedBy`, as if launched `minutesAgo` ago. */
@@ -239,20 +332,24 @@ export class FakeEcs {
     n: number,
     opts: { cluster: string; startedBy: string; tags?: (i: number) => Tag[]; minutesAgo?: number },
   ): string[] {
+    const cluster = this.clusterOf(opts.cluster);
     const arns: string[] = [];
     for (let i = 0; i < n; i++) {
-      const t = this.newTask(opts.cluster, { startedBy: opts.startedBy }, undefined, opts.tags?.(i) ?? []);
+      const t = this.newTask(cluster, { startedBy: opts.startedBy }, undefined, opts.tags?.(i) ?? []);
       t.lastStatus = 'RUNNING';
-      t.createdAt = nowSeconds() - (opts.minutesAgo ?? 0) * 60;
+      t.createdAt = this.now() / 1000 - (opts.minutesAgo ?? 0) * 60;
       t.startedAt = t.createdAt;
       arns.push(t.taskArn);
     }
     return arns;
   }
 
-  /** Tasks of a cluster that are not stopped. */
+  /** Tasks of a cluster that are neither stopped nor stopping. */
   liveTasks(cluster = 'default'): FakeTask[] {
-    return [...this.tasks.values()].filter((t) => t.clusterArn === clusterArn(cluster) && t.lastStatus !== 'STOPPED');
+    this.settleAll();
+    return [...this.tasks.values()].filter(
+      (t) => t.clusterArn === clusterArnOf(cluster) && t.desiredStatus !== 'STOPPED' && t.lastStatus !== 'STOPPED',
+    );
   }
 
   /** Every registered revision of a family, oldest first. */
@@ -260,14 +357,33 @@ export class FakeEcs {
     return this.families.get(family) ?? [];
   }
 
+  private settleAll(): void {
+    const now = this.now();
+    const runtimeDriven = this.options.runtime?.stopping !== undefined;
+    for (const [arn, t] of this.tasks) {
+      settle(t, now, this.timing, runtimeDriven);
+      if (expired(t, now, this.timing)) this.tasks.delete(arn);
+    }
+  }
+
+  private clusterOf(ref: unknown): FakeCluster {
+    const cluster = this.clusters.get(clusterName(ref));
+    if (!cluster) throw clusterNotFound();
+    return cluster;
+  }
+
   private dispatch(op: string, body: Json): Json {
+    this.settleAll();
     switch (op) {
       case 'RegisterTaskDefinition':
         return this.registerTaskDefinition(body);
       case 'DescribeTaskDefinition': {
         const td = this.resolveTaskDefinition(String(body.taskDefinition ?? ''));
         const withTags = Array.isArray(body.include) && body.include.includes('TAGS');
-        return { taskDefinition: td, ...(withTags ? { tags: this.definitionTags.get(String(td.family)) ?? [] } : {}) };
+        return {
+          taskDefinition: td,
+          ...(withTags ? { tags: this.definitionTags.get(String(td.taskDefinitionArn)) ?? [] } : {}),
+        };
       }
       case 'ListTaskDefinitions':
         return this.listTaskDefinitions(body);
@@ -286,71 +402,25 @@ export class FakeEcs {
     }
   }
 
-  /** The checks ECS makes at registration that a wrong definition of ours could trip. */
-  private validateDefinition(body: Json): void {
-    const family = String(body.family ?? '');
-    if (!/^[A-Za-z0-9_-]{1,255}$/.test(family)) throw client('Family contains invalid characters.');
-    const defs = (body.containerDefinitions as Json[] | undefined) ?? [];
-    if (defs.length === 0 || defs.length > 10) throw client('A task definition needs 1 to 10 containers.');
-    if (Buffer.byteLength(JSON.stringify(body)) > 64 * 1024) throw client('Task definition exceeds 64 KiB.');
-    const names = new Set(defs.map((c) => String(c.name)));
-    if (names.size !== defs.length) throw client('Container names must be unique.');
-    if (!defs.some((c) => c.essential !== false)) throw client('A task definition needs an essential container.');
-    const compat = (body.requiresCompatibilities as string[] | undefined) ?? [];
-    const fargate = compat.includes('FARGATE');
-    const volumes = new Map(((body.volumes as Json[] | undefined) ?? []).map((v) => [String(v.name), v]));
-    if (fargate) {
-      if (body.networkMode !== 'awsvpc') throw client('Fargate requires network mode awsvpc.');
-      if (!body.cpu || !body.memory) throw client('Fargate requires task-level cpu and memory.');
-      if (defs.some((c) => c.privileged)) throw client('privileged is not supported on Fargate.');
-      if ([...volumes.values()].some((v) => (v.host as Json | undefined)?.sourcePath || v.dockerVolumeConfiguration))
-        throw client('Host source paths and Docker volumes are not supported on Fargate.');
-    }
-    for (const c of defs) {
-      if (!body.memory && c.memory === undefined && c.memoryReservation === undefined) {
-        throw client(
-          `Invalid setting for container '${c.name}'. At least one of 'memory' or 'memoryReservation' must be specified.`,
-        );
-      }
-      for (const m of (c.mountPoints as Json[] | undefined) ?? []) {
-        if (!volumes.has(String(m.sourceVolume))) throw client(`Unknown volume '${m.sourceVolume}' in '${c.name}'.`);
-      }
-      for (const d of (c.dependsOn as Json[] | undefined) ?? []) {
-        const target = defs.find((x) => x.name === d.containerName);
-        if (!target) throw client(`'${c.name}' depends on unknown container '${d.containerName}'.`);
-        if (d.condition === 'HEALTHY' && !target.healthCheck)
-          throw client(`'${d.containerName}' has no healthCheck for a HEALTHY dependency.`);
-        if ((d.condition === 'COMPLETE' || d.condition === 'SUCCESS') && target.essential !== false)
-          throw client(`${d.condition} cannot be used on an essential container.`);
-      }
-    }
-    for (const v of volumes.values()) {
-      const kinds = ['host', 'dockerVolumeConfiguration', 'efsVolumeConfiguration'].filter((k) => v[k] !== undefined);
-      if (kinds.length > 1) throw client(`Volume '${v.name}' sets more than one volume type.`);
-    }
-    const tags = (body.tags as Tag[] | undefined) ?? [];
-    if (tags.length > 50 || tags.some((t) => t.key.length > 128 || t.value.length > 256))
-      throw invalid('Tags: at most 50, keys ≤ 128 and values ≤ 256 characters.');
-  }
-
   private registerTaskDefinition(body: Json): Json {
-    this.validateDefinition(body);
+    checkTaskDefinition(body);
     const family = String(body.family);
     const revisions = this.families.get(family) ?? [];
     const revision = revisions.length + 1;
     const { tags, ...content } = body;
+    const compat = (body.requiresCompatibilities as string[] | undefined) ?? ['EC2'];
     const td = {
       ...content,
       family,
       revision,
       status: 'ACTIVE',
+      compatibilities: compat,
       taskDefinitionArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${family}:${revision}`,
-      registeredAt: nowSeconds(),
+      registeredAt: this.now() / 1000,
     };
     revisions.push(td);
     this.families.set(family, revisions);
-    // Tags belong to the family's latest registration here (ECS tags each revision; we read only the latest).
-    this.definitionTags.set(family, (tags as Tag[] | undefined) ?? []);
+    this.definitionTags.set(td.taskDefinitionArn, (tags as Tag[] | undefined) ?? []);
     return { taskDefinition: td, tags: tags ?? [] };
   }
 
@@ -359,7 +429,7 @@ export class FakeEcs {
     const [family, rev] = name.split(':');
     const revisions = this.families.get(family ?? '') ?? [];
     const td = rev ? revisions[Number(rev) - 1] : [...revisions].reverse().find((r) => r.status === 'ACTIVE');
-    if (!td) throw client('Unable to describe task definition.');
+    if (!td) throw new EcsError('ClientException', 'Unable to describe task definition.');
     return td;
   }
 
@@ -371,18 +441,23 @@ export class FakeEcs {
     return { taskDefinitionArns: arns };
   }
 
-  private newTask(cluster: unknown, body: Json, td: Json | undefined, tags: Tag[]): FakeTask {
+  private newTask(
+    cluster: FakeCluster,
+    body: Json,
+    td: Json | undefined,
+    tags: Tag[],
+    capacityProvider?: string,
+  ): FakeTask {
     const id = randomBytes(16).toString('hex');
     const defs = (td?.containerDefinitions as Json[] | undefined) ?? [{ name: 'agent', image: 'seeded' }];
     const tdArn = td ? String(td.taskDefinitionArn) : `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/seeded:1`;
-    const strategy = (body.capacityProviderStrategy as Json[] | undefined)?.[0];
     const task: FakeTask = {
-      taskArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${clusterName(cluster)}/${id}`,
-      clusterArn: clusterArn(cluster),
+      taskArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${cluster.name}/${id}`,
+      clusterArn: cluster.arn,
       taskDefinitionArn: tdArn,
       lastStatus: this.initialStatus,
       desiredStatus: 'RUNNING',
-      createdAt: nowSeconds(),
+      createdAt: this.now() / 1000,
       version: 1,
       tags: [...tags],
       containers: defs.map((c) => ({
@@ -394,9 +469,10 @@ export class FakeEcs {
       group: typeof body.group === 'string' ? body.group : `family:${String(td?.family ?? 'seeded')}`,
       ...(typeof body.startedBy === 'string' ? { startedBy: body.startedBy } : {}),
       ...(typeof body.launchType === 'string' ? { launchType: body.launchType } : {}),
-      ...(strategy ? { capacityProviderName: String(strategy.capacityProvider) } : {}),
+      ...(capacityProvider ? { capacityProviderName: capacityProvider } : {}),
       ...(body.overrides ? { overrides: body.overrides as Json } : {}),
       ...(body.placementConstraints ? { placementConstraints: body.placementConstraints as Json[] } : {}),
+      ...(body.enableExecuteCommand === true ? { enableExecuteCommand: true } : {}),
     };
     if (task.lastStatus === 'RUNNING') {
       task.startedAt = task.createdAt;
@@ -406,53 +482,24 @@ export class FakeEcs {
     return task;
   }
 
-  /** RunTask's parameter checks, in the order ECS reports them (before the client token is looked at). */
-  private validateRunTask(body: Json, td: Json): void {
-    if (body.launchType && body.capacityProviderStrategy) {
-      throw invalid('Specifying both a launch type and capacity provider strategy is not supported.');
-    }
-    const count = Number(body.count ?? 1);
-    if (!(count >= 1 && count <= 10)) throw invalid('count must be between 1 and 10.');
-    if (typeof body.startedBy === 'string' && !/^[A-Za-z0-9_/-]{1,128}$/.test(body.startedBy))
-      throw invalid('startedBy: up to 128 letters, numbers, hyphens, slashes and underscores.');
-    if (typeof body.clientToken === 'string' && !/^[\x21-\x7e]{1,64}$/.test(body.clientToken))
-      throw invalid('clientToken: 1 to 64 ASCII characters 33-126.');
-    const tags = (body.tags as Tag[] | undefined) ?? [];
-    if (tags.length > 50 || tags.some((t) => t.key.length > 128 || t.value.length > 256 || t.key.startsWith('aws:')))
-      throw invalid('Tags: at most 50, keys ≤ 128 and values ≤ 256 characters, no aws: prefix.');
-    if (body.propagateTags === 'SERVICE') throw invalid('propagateTags SERVICE is only valid for services.');
-    const awsvpc = td.networkMode === 'awsvpc';
-    const vpc = (body.networkConfiguration as Json | undefined)?.awsvpcConfiguration as Json | undefined;
-    if (awsvpc && !(vpc?.subnets as unknown[] | undefined)?.length)
-      throw invalid('Network Configuration must be provided when networkMode is awsvpc.');
-    if (!awsvpc && body.networkConfiguration)
-      throw invalid('Network Configuration is not valid for the given networkMode of this task definition.');
-    const fargate =
-      body.launchType === 'FARGATE' ||
-      /^FARGATE/.test(String((body.capacityProviderStrategy as Json[] | undefined)?.[0]?.capacityProvider ?? ''));
-    if (fargate && body.placementConstraints) throw invalid('Placement constraints are not supported on Fargate.');
-    const names = new Set(((td.containerDefinitions as Json[]) ?? []).map((c) => String(c.name)));
-    for (const o of ((body.overrides as Json | undefined)?.containerOverrides as Json[] | undefined) ?? []) {
-      if (!names.has(String(o.name)))
-        throw invalid(`Override for container named ${o.name} is not a container in the TaskDefinition.`);
-    }
-    if (Buffer.byteLength(JSON.stringify(body.overrides ?? {})) > 8192)
-      throw invalid('Container Overrides length must be at most 8192');
-  }
-
   private runTask(body: Json): Json {
+    const cluster = this.clusterOf(body.cluster);
     const td = this.resolveTaskDefinition(String(body.taskDefinition ?? ''));
-    this.validateRunTask(body, td);
+    const launch = resolveLaunch(body, cluster);
+    checkRunTask(body, td, launch);
     const count = Number(body.count ?? 1);
     const token = typeof body.clientToken === 'string' ? body.clientToken : undefined;
-    const key = `${clusterName(body.cluster)}|${token}`;
+    // "Client tokens are scoped per cluster" (ECS_Idempotency): the same token in another cluster is a new request.
+    const key = `${cluster.arn}|${token}`;
     const { clientToken: _omit, ...params } = body;
     const hash = createHash('sha256').update(JSON.stringify(params)).digest('hex');
     if (token) {
       const seen = this.tokens.get(key);
-      // Same token and same parameters: the original result; other parameters: ConflictException with the ARNs.
-      if (seen && seen.hash === hash) return seen.result;
-      if (seen)
+      // Honoured for a bounded time (24 h by default); after that the token is a new request.
+      if (seen && this.now() - seen.at >= this.clientTokenTtlMs) this.tokens.delete(key);
+      else if (seen && seen.hash === hash) return seen.result;
+      else if (seen)
+        // Same token, other parameters: ConflictException naming the tasks already tied to the token.
         throw new EcsError(
           'ConflictException',
           'The specified client token has already been used in a request with different parameters.',
@@ -462,68 +509,69 @@ export class FakeEcs {
     const failure = this.runFailures.shift();
     let result: Json;
     if (failure) {
-      const instance = `arn:aws:ecs:${REGION}:${ACCOUNT}:container-instance/${clusterName(body.cluster)}/${randomBytes(16).toString('hex')}`;
+      const instance = `arn:aws:ecs:${REGION}:${ACCOUNT}:container-instance/${cluster.name}/${randomBytes(16).toString('hex')}`;
       result = { tasks: [], failures: [{ arn: instance, ...failure }] };
     } else {
       const tasks = Array.from({ length: count }, () =>
-        this.newTask(body.cluster, body, td, (body.tags as Tag[] | undefined) ?? []),
+        this.newTask(cluster, body, td, (body.tags as Tag[] | undefined) ?? [], launch.capacityProvider),
       );
       for (const t of tasks) {
         if (token) t.clientToken = token;
         if (this.hiddenAfterRun) this.hidden.set(t.taskArn, this.hiddenAfterRun);
+        this.options.runtime?.started?.(t);
       }
       // The answer includes the tags (the backend also copes without: see the unit tests).
       result = { tasks: tasks.map((t) => this.view(t, true)), failures: [] };
     }
     if (token) {
-      this.tokens.set(key, { hash, arns: ((result.tasks as Json[]) ?? []).map((t) => String(t.taskArn)), result });
+      this.tokens.set(key, {
+        hash,
+        arns: ((result.tasks as Json[]) ?? []).map((t) => String(t.taskArn)),
+        result,
+        at: this.now(),
+      });
     }
     return result;
   }
 
-  private find(ref: string, cluster: unknown): FakeTask | undefined {
-    if (ref.startsWith('arn:')) return this.tasks.get(ref);
-    return this.tasks.get(`arn:aws:ecs:${REGION}:${ACCOUNT}:task/${clusterName(cluster)}/${ref}`);
+  private find(ref: string, cluster: FakeCluster): FakeTask | undefined {
+    const arn = ref.startsWith('arn:') ? ref : `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${cluster.name}/${ref}`;
+    const t = this.tasks.get(arn);
+    return t && t.clusterArn === cluster.arn ? t : undefined;
   }
 
-  private markStopped(task: FakeTask, stopCode: string, reason: string): void {
-    Object.assign(task, {
-      desiredStatus: 'STOPPED',
-      lastStatus: 'STOPPED',
-      stopCode,
-      stoppedReason: reason,
-      stoppingAt: task.stoppingAt ?? nowSeconds(),
-      stoppedAt: nowSeconds(),
-      // "Any tags associated with the task will be deleted." (StopTask)
-      tags: [],
-      version: task.version + 1,
-    });
-    for (const c of task.containers) c.lastStatus = 'STOPPED';
+  /** The stop request and, with a runtime, its STOPPING → STOPPED completion once the runtime stopped it. */
+  private stopTaskNow(task: FakeTask, stopCode: string, reason: string): void {
+    if (!requestStop(task, this.now(), stopCode, reason)) return;
+    const stopping = this.options.runtime?.stopping;
+    if (stopping) void stopping(task).then(() => finishStop(task, this.now()));
   }
 
   private stopTask(body: Json): Json {
-    const task = this.find(String(body.task ?? ''), body.cluster);
-    if (!task) throw invalid('The referenced task was not found.');
-    if (task.lastStatus !== 'STOPPED') {
-      this.markStopped(task, 'UserInitiated', typeof body.reason === 'string' ? body.reason : 'Task stopped by user');
-    }
+    const cluster = this.clusterOf(body.cluster);
+    checkStopTask(body);
+    const task = this.find(String(body.task ?? ''), cluster);
+    if (!task) throw invalidParameter('The referenced task was not found.');
+    this.stopTaskNow(task, 'UserInitiated', typeof body.reason === 'string' ? body.reason : 'Task stopped by user');
     return { task: this.view(task, false) };
   }
 
   private listTasks(body: Json): Json {
+    const cluster = this.clusterOf(body.cluster);
+    // "startedBy … If you specify startedBy, you can't specify any other filters" besides cluster (ListTasks).
     if (
       body.startedBy !== undefined &&
       ['family', 'launchType', 'desiredStatus', 'containerInstance', 'serviceName'].some((k) => body[k] !== undefined)
     ) {
-      throw invalid('cannot specify startedBy with other arguments');
+      throw invalidParameter('cannot specify startedBy with other arguments');
     }
     const max = Number(body.maxResults ?? 100);
-    if (!(max >= 1 && max <= 100)) throw invalid('maxResults must be between 1 and 100');
+    if (!(max >= 1 && max <= 100)) throw invalidParameter('maxResults must be between 1 and 100');
     // ECS's default desiredStatus filter is RUNNING.
     const desired = typeof body.desiredStatus === 'string' ? body.desiredStatus : 'RUNNING';
     const all = [...this.tasks.values()].filter(
       (t) =>
-        t.clusterArn === clusterArn(body.cluster) &&
+        t.clusterArn === cluster.arn &&
         t.desiredStatus === desired &&
         (body.startedBy === undefined || t.startedBy === body.startedBy) &&
         (body.family === undefined || t.taskDefinitionArn.includes(`/${String(body.family)}:`)),
@@ -531,7 +579,7 @@ export class FakeEcs {
     let start = 0;
     if (typeof body.nextToken === 'string') {
       const decoded = /^offset:(\d+)$/.exec(Buffer.from(body.nextToken, 'base64url').toString());
-      if (!decoded) throw invalid('Invalid nextToken');
+      if (!decoded) throw invalidParameter('Invalid nextToken');
       start = Number(decoded[1]);
     }
     const page = all.slice(start, start + max);
@@ -540,13 +588,15 @@ export class FakeEcs {
   }
 
   private describeTasks(body: Json): Json {
+    const cluster = this.clusterOf(body.cluster);
     const refs = (body.tasks as string[] | undefined) ?? [];
-    if (refs.length === 0 || refs.length > 100) throw invalid('Tasks cannot be empty and can have at most 100 items.');
+    if (refs.length === 0 || refs.length > 100)
+      throw invalidParameter('Tasks cannot be empty and can have at most 100 items.');
     const withTags = Array.isArray(body.include) && body.include.includes('TAGS');
     const tasks: Json[] = [];
     const failures: Json[] = [];
     for (const ref of refs) {
-      const t = this.find(ref, body.cluster);
+      const t = this.find(ref, cluster);
       const hidden = t ? (this.hidden.get(t.taskArn) ?? 0) : 0;
       if (t && hidden > 0) this.hidden.set(t.taskArn, hidden - 1);
       if (!t || hidden > 0) failures.push({ arn: ref, reason: 'MISSING' });
@@ -556,12 +606,20 @@ export class FakeEcs {
   }
 
   private tagResource(body: Json): Json {
-    const t = this.tasks.get(String(body.resourceArn ?? ''));
-    if (!t) throw invalid('The specified resource was not found.');
-    for (const tag of (body.tags as Tag[] | undefined) ?? []) {
-      t.tags = [...t.tags.filter((x) => x.key !== tag.key), tag];
+    const arn = String(body.resourceArn ?? '');
+    const tags = (body.tags as Tag[] | undefined) ?? [];
+    const merge = (existing: Tag[]) => [...existing.filter((x) => !tags.some((t) => t.key === x.key)), ...tags];
+    const t = this.tasks.get(arn);
+    if (t) {
+      t.tags = merge(t.tags);
+      return {};
     }
-    return {};
+    const td = this.definitionTags.get(arn);
+    if (td) {
+      this.definitionTags.set(arn, merge(td));
+      return {};
+    }
+    throw new EcsError('ResourceNotFoundException', 'The specified resource was not found.');
   }
 
   private view(t: FakeTask, withTags: boolean): Json {

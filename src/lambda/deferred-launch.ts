@@ -1,0 +1,39 @@
+import type { CreateAgentInput } from '../agents/agent-service.js';
+
+// The retry-queue message of a create-agent whose launch ECS throttled past the invocation's budget: in Lambda
+// nothing runs after the answer, so the launch waits in the same SQS queue as deferred triggers and the function runs
+// it again shortly. It carries the create-agent as GoCD sent it, auto-register key included (the agent needs it);
+// the queue is encrypted at rest (SQS-managed keys) and the message is never logged.
+
+/** Message type tag of a deferred launch on the retry queue. */
+export const DEFERRED_LAUNCH_TYPE = 'gocd-agent-scaler/deferred-launch';
+
+/** One create-agent waiting for ECS's RunTask bucket. */
+export interface DeferredLaunch {
+  type: typeof DEFERRED_LAUNCH_TYPE;
+  input: CreateAgentInput;
+  /** Epoch ms of the first attempt: after `DEFERRED_LAUNCH_WINDOW_MS` GoCD's own re-send takes over. */
+  firstAttemptAt: number;
+  /** 1 for the first deferral. */
+  attempt: number;
+}
+
+/** How long a launch keeps being deferred; GoCD re-sends create-agent for a waiting job every ~2 minutes anyway. */
+export const DEFERRED_LAUNCH_WINDOW_MS = 15 * 60_000;
+
+/** The message's delay: ECS refills RunTask tokens within seconds, so 2 s doubling to at most 60 s. */
+export function deferredLaunchDelaySeconds(attempt: number): number {
+  return Math.min(60, 2 ** Math.min(6, Math.max(1, attempt)));
+}
+
+/** The deferred launch a message body holds, or undefined when it is something else. */
+export function parseDeferredLaunch(body: unknown): DeferredLaunch | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const m = body as Partial<DeferredLaunch>;
+  const input = m.input as Partial<CreateAgentInput> | undefined;
+  if (m.type !== DEFERRED_LAUNCH_TYPE || !input || typeof input !== 'object') return undefined;
+  if (typeof input.autoRegisterKey !== 'string' || !input.job || typeof input.job.job_id !== 'number') return undefined;
+  if (typeof input.clusterProperties !== 'object' || typeof input.profileProperties !== 'object') return undefined;
+  if (typeof m.firstAttemptAt !== 'number' || typeof m.attempt !== 'number') return undefined;
+  return m as DeferredLaunch;
+}
