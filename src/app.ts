@@ -11,6 +11,7 @@ import { loadOpenApi } from './http/openapi.js';
 import { type OperationsOptions, registerObservabilityRoutes } from './http/operations.routes.js';
 import { registerRegistryRoutes } from './http/registry.routes.js';
 import { RequestLogController } from './http/request-log.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import type { Logger } from './logger.js';
 import type { PrometheusMetrics } from './metrics/prometheus-metrics.js';
 import type { RegistryServices } from './registry/registry-composition.js';
@@ -33,9 +34,15 @@ export interface AppDeps {
 /** The Fastify app factory: registers parsers, the error handler and routes, nothing else. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const spec = loadOpenApi();
+  const limits = deps.config.limits;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    bodyLimit: deps.config.limits.bodyBytes,
+    bodyLimit: limits.bodyBytes,
+    // A client gets this long to send a whole request, and a connection this long without traffic: slow senders
+    // cannot hold sockets and buffers open. Node checks requests against the timeout at this interval.
+    requestTimeout: limits.requestTimeoutSeconds * 1000,
+    connectionTimeout: limits.connectionTimeoutSeconds * 1000,
+    http: { connectionsCheckingInterval: Math.min(limits.requestTimeoutSeconds * 1000, 5_000) },
     requestIdHeader: 'x-request-id',
     logController: new RequestLogController(deps.metrics.httpDuration),
     return503OnClosing: true,
@@ -43,6 +50,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerJsonBodyParser(app);
   registerErrorHandler(app);
+  registerSecurityHeaders(app);
   registerOperationsRoutes(app, { spec, version: deps.version, dockerStatus: deps.dockerStatus });
   const triggers = deps.registry?.triggers;
   const handlers = createGocdHandlers(
@@ -55,10 +63,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     agents: deps.agents,
     registry: deps.metrics.registry,
     statusToken: deps.config.gocd.forwarderToken,
+    metricsToken: deps.config.metrics.token,
     pluginStatusReport: handlers['cd.go.elastic-agent.plugin-status-report'] as OperationsOptions['pluginStatusReport'],
   });
   registerGocdRoutes(app, { spec, forwarderToken: deps.config.gocd.forwarderToken, handlers });
-  registerRegistryRoutes(app, { spec, registry: deps.registry, waitForTriggers: deps.waitForRegistryTriggers });
+  registerRegistryRoutes(app, {
+    spec,
+    registry: deps.registry,
+    waitForTriggers: deps.waitForRegistryTriggers,
+    bodyLimit: limits.webhookBodyBytes,
+    unauthenticated: { max: limits.unauthenticatedBodies, deadlineMs: limits.unauthenticatedBodySeconds * 1000 },
+  });
   await app.ready();
   return app;
 }

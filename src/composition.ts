@@ -62,7 +62,7 @@ export async function createServices(
   const metrics = new PrometheusMetrics();
   const backends = options.backends ?? createBackendProvider(logger, withDocker, metrics);
   const activity = new ActivityLog();
-  const agents = new AgentService({ backends, activity, logger, metrics });
+  const agents = new AgentService({ backends, activity, logger, metrics, policy: config.policy });
   const dockerStatus = dockerStatusProbe(withDocker);
   const registry = await createRegistryServices(config, logger, {
     ...options.registry,

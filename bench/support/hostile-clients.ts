@@ -167,7 +167,9 @@ async function slowBodies(
   }
   const openAtEnd = open.size;
   for (const s of sockets) s.destroy();
-  log(`slow bodies: ${openAtEnd} still open at ${seconds} s; peak RSS ${peak.toFixed(0)} MB; answers ${JSON.stringify(answers)}`);
+  log(
+    `slow bodies: ${openAtEnd} still open at ${seconds} s; peak RSS ${peak.toFixed(0)} MB; answers ${JSON.stringify(answers)}`,
+  );
   return { clients, rssBeforeMb, rssPeakMb: peak, openAtHalf, openAtEnd, answers, seconds };
 }
 
@@ -199,7 +201,11 @@ async function metricsBytes(base: string): Promise<{ bytes: number; text: string
 }
 
 /** 100 create-agent requests whose cluster_id is 900 KB (each answered; the id is invalid). */
-async function hugeClusterIds(base: string, pid: number, log: (line: string) => void): Promise<HostileReport['hugeIds']> {
+async function hugeClusterIds(
+  base: string,
+  pid: number,
+  log: (line: string) => void,
+): Promise<HostileReport['hugeIds']> {
   const requests = 100;
   const idBytes = 900_000;
   for (let i = 0; i < requests; i++) {

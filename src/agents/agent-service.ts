@@ -1,12 +1,22 @@
 import { LRUCache } from 'lru-cache';
-import type { AgentDetails, AgentRecord, BackendProvider, LaunchOutcome } from '../backends/port.js';
+import type { AgentBackend, AgentDetails, AgentRecord, BackendProvider, LaunchOutcome } from '../backends/port.js';
 import { AppError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { clip } from '../text.js';
 import type { Activity, ActivityLog, WaitingJob } from './activity-log.js';
+import { maskEnvironment } from './agent-environment.js';
 import { agentIdFor } from './agent-id.js';
 import { type AgentMetrics, NO_AGENT_METRICS } from './agent-metrics.js';
 import { type AgentActions, completionStopReason, type GocdAgent, type JobIdentifier, jobPath } from './job.js';
 import { KeyedLock } from './keyed-lock.js';
+import {
+  clusterPolicyRefusal,
+  launchPermits,
+  NO_OPERATOR_POLICY,
+  type OperatorPolicy,
+  PolicyRefusedError,
+  policyRefusal,
+} from './policy.js';
 import {
   type ClusterProfile,
   defaultClusterId,
@@ -47,6 +57,8 @@ export interface AgentServiceDeps {
   activity: ActivityLog;
   logger: Logger;
   metrics?: AgentMetrics;
+  /** The operator policy (config `policy:`); absent: only the cluster profiles' own gates apply. */
+  policy?: Readonly<OperatorPolicy>;
   now?: () => Date;
 }
 
@@ -63,12 +75,14 @@ export class AgentService {
   private readonly completedJobs = new LRUCache<string, true>({ max: 20_000, ttl: 6 * 3_600_000 });
   private readonly now: () => Date;
   private readonly metrics: AgentMetrics;
+  private readonly policy: Readonly<OperatorPolicy>;
   /** The cluster profiles of the last server-ping, for the /status page (GoCD sends them every minute). */
   private lastClusters: Props[] = [];
 
   constructor(private readonly deps: AgentServiceDeps) {
     this.now = deps.now ?? (() => new Date());
     this.metrics = deps.metrics ?? NO_AGENT_METRICS;
+    this.policy = deps.policy ?? NO_OPERATOR_POLICY;
     this.recentLaunches = new RecentLaunches(this.now);
   }
 
@@ -96,7 +110,7 @@ export class AgentService {
       cluster = parseClusterProfile(input.clusterProperties);
       clusterId = cluster.clusterId;
       const profile = parseElasticProfile(input.profileProperties);
-      const refusal = launchRefusal(cluster, profile);
+      const refusal = launchRefusal(cluster, profile) ?? policyRefusal(this.policy, cluster, profile);
       if (refusal) {
         this.deps.activity.record({ clusterId, kind: 'refused', jobId: job.job_id, pipeline, message: refusal });
         log.warn({ clusterId }, `create-agent refused: ${refusal}`);
@@ -112,7 +126,7 @@ export class AgentService {
           log.info({ clusterId }, 'create-agent for a job that already completed: nothing launched');
           return { kind: 'completed', reason } as const;
         }
-        const backend = await this.deps.backends.forCluster(cluster);
+        const backend = await this.backendFor(cluster);
         const live = await backend.list(cluster);
         const mine = live.find((a) => a.jobId === job.job_id);
         if (mine) {
@@ -146,15 +160,17 @@ export class AgentService {
           cluster,
           profile,
           jobEnv: this.jobEnv(cluster, agentId, input),
+          permits: launchPermits(this.policy, cluster),
         });
-        if (outcome.kind === 'failed' || outcome.kind === 'deferred')
+        if (outcome.kind === 'failed' || outcome.kind === 'deferred' || outcome.kind === 'refused')
           this.recentLaunches.remove(cluster.clusterId, agentId);
         this.recordLaunch(cluster.clusterId, job, outcome, log);
         return outcome;
       });
     } catch (err) {
-      const isInput = err instanceof AppError && err.code === 'VALIDATION_FAILED';
-      const reason = errorMessage(err);
+      const isInput = err instanceof AppError && (err.code === 'VALIDATION_FAILED' || err.code === 'POLICY_REFUSED');
+      // Bounded: a message may quote a property value, and profiles are as large as a request body.
+      const reason = clip(errorMessage(err));
       this.deps.activity.record({
         clusterId,
         kind: isInput ? 'invalid-profile' : 'launch-failed',
@@ -205,6 +221,10 @@ export class AgentService {
         this.deps.activity.record({ ...base, kind: 'waiting', message: outcome.reason });
         log.info(`create-agent deferred: ${outcome.reason}`);
         break;
+      case 'refused':
+        this.deps.activity.record({ ...base, kind: 'refused', message: outcome.reason });
+        log.warn(`create-agent refused: ${outcome.reason}`);
+        break;
       case 'failed':
         this.deps.activity.record({
           ...base,
@@ -248,7 +268,7 @@ export class AgentService {
       return { disable: [], delete: [] };
     }
     try {
-      const backend = await this.deps.backends.forCluster(cluster);
+      const backend = await this.backendFor(cluster);
       const agent = (await backend.list(cluster)).find((a) => a.agentId === id);
       if (agent) {
         const reason = completionStopReason(input.job);
@@ -300,7 +320,7 @@ export class AgentService {
       if (seen.has(cluster.clusterId)) continue;
       seen.add(cluster.clusterId);
       try {
-        const backend = await this.deps.backends.forCluster(cluster);
+        const backend = await this.backendFor(cluster);
         const agents = await backend.list(cluster);
         this.metrics.agentsListed(cluster.clusterId, agents);
         listings.push({ cluster, agents });
@@ -320,7 +340,7 @@ export class AgentService {
     // Clusters are reaped concurrently; within a cluster one stop at a time keeps ECS write calls gentle.
     await Promise.all(
       [...clusters.values()].map(async (cluster) => {
-        const backend = await this.deps.backends.forCluster(cluster);
+        const backend = await this.backendFor(cluster);
         for (const stop of plan.stops.filter((s) => s.cluster.clusterId === cluster.clusterId)) {
           try {
             await backend.stop(cluster, [stop.agent], `reaped by gocd-agent-scaler: ${stop.reason}`);
@@ -356,6 +376,16 @@ export class AgentService {
     };
   }
 
+  /**
+   * The backend of a cluster profile the operator policy allows. Every backend use goes through here, so a profile
+   * naming an engine or ECS cluster outside the policy never makes the service contact it (listing, reaping, reports).
+   */
+  private backendFor(cluster: ClusterProfile): Promise<AgentBackend> {
+    const refusal = clusterPolicyRefusal(this.policy, cluster);
+    if (refusal) return Promise.reject(new PolicyRefusedError(refusal));
+    return this.deps.backends.forCluster(cluster);
+  }
+
   /** The cluster profiles GoCD sent in its last server-ping. */
   knownClusterProperties(): Props[] {
     return this.lastClusters;
@@ -381,7 +411,7 @@ export class AgentService {
       }),
     };
     try {
-      const backend = await this.deps.backends.forCluster(cluster);
+      const backend = await this.backendFor(cluster);
       report.agents = await backend.list(cluster);
     } catch (err) {
       report.listError = errorMessage(err);
@@ -398,8 +428,14 @@ export class AgentService {
       .recent({ clusterId: cluster.clusterId, limit: 500 })
       .filter((a) => a.agentId === agentId || (by.jobId !== undefined && a.jobId === by.jobId));
     try {
-      const backend = await this.deps.backends.forCluster(cluster);
-      return { cluster, agentId, details: await backend.inspect(cluster, agentId), history };
+      const backend = await this.backendFor(cluster);
+      const details = await backend.inspect(cluster, agentId);
+      return {
+        cluster,
+        agentId,
+        details: details && { ...details, environment: maskEnvironment(details.environment) },
+        history,
+      };
     } catch (err) {
       return { cluster, agentId, error: errorMessage(err), history };
     }

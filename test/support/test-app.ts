@@ -61,7 +61,14 @@ export async function createTestApp(
   const backend = new MemoryBackend(options.now);
   const activity = new ActivityLog(500, options.now);
   const metrics = new PrometheusMetrics();
-  const agents = new AgentService({ backends: singleBackend(backend), activity, logger, now: options.now, metrics });
+  const agents = new AgentService({
+    backends: singleBackend(backend),
+    activity,
+    logger,
+    now: options.now,
+    metrics,
+    policy: config.policy,
+  });
   const registry = await createRegistryServices(config, logger, {
     metrics: {
       registryEvent: (source, outcome, count = 1) => metrics.registryEvents.inc({ source, outcome }, count),
