@@ -170,7 +170,12 @@ const bodies = {
     const f = fixture<{ agent: Record<string, unknown>; job_identifier: Record<string, unknown> }>(
       'should-assign-work.json',
     );
-    return { ...f, agent: { ...f.agent, agent_id: agentId }, job_identifier: { ...f.job_identifier, job_id: JOB_ID } };
+    return {
+      ...f,
+      agent: { ...f.agent, agent_id: agentId },
+      cluster_profile_properties: CLUSTER,
+      job_identifier: { ...f.job_identifier, job_id: JOB_ID },
+    };
   },
   serverPing: { ...fixture('server-ping.json'), all_cluster_profile_properties: [CLUSTER] },
   jobCompletion: {
