@@ -29,6 +29,8 @@ export interface AppDeps {
   registry?: RegistryServices;
   /** Lambda: answer registry webhooks only once their triggers ended (see registerRegistryRoutes). */
   waitForRegistryTriggers?: boolean;
+  /** Clock of the /healthz probe cache (tests). */
+  nowMs?: () => number;
 }
 
 /** The Fastify app factory: registers parsers, the error handler and routes, nothing else. */
@@ -51,7 +53,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerJsonBodyParser(app);
   registerErrorHandler(app);
   registerSecurityHeaders(app);
-  registerOperationsRoutes(app, { spec, version: deps.version, dockerStatus: deps.dockerStatus });
+  registerOperationsRoutes(app, {
+    spec,
+    version: deps.version,
+    dockerStatus: deps.dockerStatus,
+    ...(deps.nowMs ? { now: deps.nowMs } : {}),
+  });
   const triggers = deps.registry?.triggers;
   const handlers = createGocdHandlers(
     deps.agents,

@@ -46,6 +46,10 @@ export async function createTestApp(
     waitForRegistryTriggers?: boolean;
     /** Log level of the captured logger (default `debug`; benchmarks use `info`). */
     logLevel?: string;
+    /** The Docker engine probe behind /healthz (default: always `unused`). */
+    dockerStatus?: () => Promise<string>;
+    /** The clock of /healthz's probe cache. */
+    nowMs?: () => number;
   } = {},
 ): Promise<TestApp> {
   const env = { SCALER_FORWARDER_TOKEN: TEST_TOKEN, ...options.env };
@@ -84,7 +88,8 @@ export async function createTestApp(
     registry,
     waitForRegistryTriggers: options.waitForRegistryTriggers,
     version: VERSION,
-    dockerStatus: async () => 'unused',
+    dockerStatus: options.dockerStatus ?? (async () => 'unused'),
+    ...(options.nowMs ? { nowMs: options.nowMs } : {}),
   });
   return {
     app,
