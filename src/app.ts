@@ -41,10 +41,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: limits.bodyBytes,
     // A client gets this long to send a whole request, and a connection this long without traffic: slow senders
-    // cannot hold sockets and buffers open. Node checks requests against the timeout at this interval.
+    // cannot hold sockets and buffers open. Node only enforces requestTimeout when it is given to http.createServer
+    // (setting it afterwards, as Fastify's own option does, leaves it unchecked), and checks it at this interval.
     requestTimeout: limits.requestTimeoutSeconds * 1000,
     connectionTimeout: limits.connectionTimeoutSeconds * 1000,
-    http: { connectionsCheckingInterval: Math.min(limits.requestTimeoutSeconds * 1000, 5_000) },
+    http: {
+      requestTimeout: limits.requestTimeoutSeconds * 1000,
+      headersTimeout: limits.requestTimeoutSeconds * 1000,
+      connectionsCheckingInterval: Math.min(limits.requestTimeoutSeconds * 1000, 5_000),
+    },
     requestIdHeader: 'x-request-id',
     logController: new RequestLogController(deps.metrics.httpDuration),
     return503OnClosing: true,

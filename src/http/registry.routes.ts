@@ -93,6 +93,7 @@ export function registerRegistryRoutes(app: FastifyInstance, options: RegistryRo
         void reply.header('connection', 'close').header('retry-after', '1');
         throw new AppError('OVERLOADED', 'too many unauthenticated webhook bodies in flight; retry later');
       }
+      request.log.debug({ inFlight: reads.used, max: reads.max }, 'reading an unauthenticated webhook body');
       try {
         raw = await readBounded(payload, length, { limit: bodyLimit, deadlineMs: options.unauthenticated.deadlineMs });
       } catch (err) {
