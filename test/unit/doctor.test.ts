@@ -35,6 +35,14 @@ beforeAll(async () => {
             },
             { id: 'broken', plugin_id: 'gocd-agent-scaler', properties: [{ key: 'max_agents', value: 'lots' }] },
             {
+              id: 'remote',
+              plugin_id: 'gocd-agent-scaler',
+              properties: [
+                { key: 'go_server_url', value: 'https://gocd/go' },
+                { key: 'docker_host', value: 'tcp://10.1.2.3:2375' },
+              ],
+            },
+            {
               id: 'other',
               plugin_id: 'cd.go.contrib.elastic-agent.docker',
               properties: [{ key: 'GoServerUrl', value: 'x' }],
@@ -72,10 +80,16 @@ ${extra}`,
 describe('doctor', () => {
   it('says what works and what does not, in plain words', async () => {
     const cfg = config();
+    const asked: (string | undefined)[] = [];
     const findings = await runDoctor({
       config: cfg,
       gocd: new GocdAdminClient(cfg.gocd.apiUrl!, cfg.gocd.apiToken),
-      backends: { forCluster: async () => new MemoryBackend() },
+      backends: {
+        forCluster: async (cluster) => {
+          asked.push(cluster.dockerHost);
+          return new MemoryBackend();
+        },
+      },
       dockerStatus: async () => 'unavailable: connect ENOENT /var/run/docker.sock',
     });
     const text = formatFindings(findings);
@@ -87,6 +101,12 @@ describe('doctor', () => {
       "✘ cluster profile broken: invalid cluster profile: go_server_url must not be blank; max_agents must be a whole number, got 'lots'",
     );
     expect(text).not.toContain('cluster profile other');
+    // The operator policy, and a profile outside it refused without its engine being contacted.
+    expect(text).toContain('✔ operator policy: Docker engines local; ECS clusters any');
+    expect(text).toContain(
+      "✘ cluster profile remote: docker_host 'tcp://10.1.2.3:2375' is not allowed by the operator policy (policy.docker.engines: local)",
+    );
+    expect(asked).toEqual([undefined]);
     expect(text).toMatch(
       /✘ pipeline deploy-db: does not declare GO_PACKAGE_DOCKER_BACKENDS_DB_DOCKER_IMAGE, GO_REPO_DOCKER_BACKENDS_DB_DOCKER_REGISTRY_NAME, GO_PACKAGE_DOCKER_BACKENDS_DB_DIGEST: GoCD would refuse the schedule with 422/,
     );
