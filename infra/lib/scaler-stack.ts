@@ -2,7 +2,7 @@ import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AssetHashType,
-  aws_autoscaling as autoscaling,
+  aws_certificatemanager as acm,
   CfnOutput,
   aws_cloudwatch as cloudwatch,
   aws_cloudwatch_actions as cwActions,
@@ -13,6 +13,7 @@ import {
   aws_ec2 as ec2,
   aws_ecs as ecs,
   aws_ecs_patterns as ecsPatterns,
+  aws_elasticloadbalancingv2 as elbv2,
   aws_lambda_event_sources as eventSources,
   aws_events as events,
   aws_iam as iam,
@@ -27,7 +28,9 @@ import {
   aws_events_targets as targets,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { agentHosts } from './agent-hosts.js';
 import { scalerPolicyStatements } from './scaler-iam.js';
+import { POLICY_ENV, withStackPolicy } from './service-policy.js';
 import type { ScalerStackConfig } from './stack-config.js';
 
 /** The service config used when the stack config names none: DynamoDB store, tokens from Secrets Manager. */
@@ -61,6 +64,9 @@ export class ScalerStack extends Stack {
   constructor(scope: Construct, id: string, props: ScalerStackProps) {
     super(scope, id, props);
     const { config } = props;
+    // The service may name only this stack's agents cluster, region and accounts (the operator policy).
+    const serviceConfigYaml = withStackPolicy(props.serviceConfigYaml, config);
+    const policyEnv = { [POLICY_ENV.region]: this.region, [POLICY_ENV.account]: this.account };
 
     const table = new dynamodb.Table(this, 'Store', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
@@ -103,11 +109,11 @@ export class ScalerStack extends Stack {
       : undefined;
 
     if (config.lambda) {
-      this.lambdaDeployment(props, { table, secretEnv, policy, alarmTopic });
+      this.lambdaDeployment({ ...props, serviceConfigYaml }, { table, secretEnv, policy, alarmTopic, policyEnv });
     }
     const cluster = config.capacity ? this.capacity(config) : undefined;
     if (config.containerService) {
-      this.containerService(config, props.serviceConfigYaml, { table, secretEnv, policy, cluster });
+      this.containerService(config, serviceConfigYaml, { table, secretEnv, policy, cluster, policyEnv });
     }
   }
 
@@ -118,6 +124,7 @@ export class ScalerStack extends Stack {
       secretEnv: Map<string, secretsmanager.ISecret>;
       policy: iam.ManagedPolicy;
       alarmTopic?: sns.ITopic;
+      policyEnv: Record<string, string>;
     },
   ): void {
     const { config } = props;
@@ -151,6 +158,7 @@ export class ScalerStack extends Stack {
       SCALER_TABLE_NAME: deps.table.tableName,
       SCALER_RETRY_QUEUE_URL: retryQueue.queueUrl,
       NODE_ENV: 'production',
+      ...deps.policyEnv,
     };
     for (const [name, secret] of deps.secretEnv) environment[`${name}_SECRET_ARN`] = secret.secretArn;
 
@@ -170,6 +178,8 @@ export class ScalerStack extends Stack {
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
       onFailure: new destinations.SqsDestination(dlq),
+      // The Function URL is open to the internet: bound how many instances a flood of requests can start.
+      reservedConcurrentExecutions: config.reservedConcurrency,
     });
     deps.table.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
     for (const secret of deps.secretEnv.values()) secret.grantRead(fn);
@@ -252,17 +262,7 @@ export class ScalerStack extends Stack {
       privateSubnetIds: capacity.privateSubnetIds,
     });
     const cluster = new ecs.Cluster(this, 'AgentCluster', { vpc, clusterName: config.clusterName });
-    const instanceType = new ec2.InstanceType(capacity.instanceType);
-    const arm = instanceType.architecture === ec2.InstanceArchitecture.ARM_64;
-    const group = new autoscaling.AutoScalingGroup(this, 'AgentInstances', {
-      vpc,
-      vpcSubnets: { subnets: vpc.privateSubnets },
-      instanceType,
-      machineImage: ecs.EcsOptimizedImage.amazonLinux2023(arm ? ecs.AmiHardwareType.ARM : ecs.AmiHardwareType.STANDARD),
-      minCapacity: capacity.minCapacity ?? 0,
-      maxCapacity: capacity.maxCapacity,
-      requireImdsv2: true,
-    });
+    const { group } = agentHosts(this, vpc, capacity);
     const provider = new ecs.AsgCapacityProvider(this, 'AgentCapacity', {
       autoScalingGroup: group,
       capacityProviderName: capacity.capacityProviderName ?? 'gocd-agents-ec2',
@@ -288,6 +288,7 @@ export class ScalerStack extends Stack {
       secretEnv: Map<string, secretsmanager.ISecret>;
       policy: iam.ManagedPolicy;
       cluster?: ecs.Cluster;
+      policyEnv: Record<string, string>;
     },
   ): void {
     const svc = config.containerService!;
@@ -305,12 +306,30 @@ export class ScalerStack extends Stack {
     deps.table.grant(taskRole, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
     const secrets: Record<string, ecs.Secret> = {};
     for (const [name, secret] of deps.secretEnv) secrets[name] = ecs.Secret.fromSecretsManager(secret);
+    // The load balancer lives in the service's VPC (the agents cluster may sit in another one, without public subnets);
+    // public means HTTPS, with port 80 only redirecting (tokens never cross the internet in clear).
+    const internetFacing = svc.publicLoadBalancer ?? false;
+    const loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'ServiceLoadBalancer', {
+      vpc,
+      internetFacing,
+      vpcSubnets: { subnets: internetFacing ? vpc.publicSubnets : vpc.privateSubnets },
+    });
+    const https = svc.certificateArn
+      ? {
+          certificate: acm.Certificate.fromCertificateArn(this, 'ServiceCertificate', svc.certificateArn),
+          protocol: elbv2.ApplicationProtocol.HTTPS,
+          redirectHTTP: true,
+          sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        }
+      : {};
     const service = new ecsPatterns.ApplicationLoadBalancedFargateService(this, 'Service', {
       cluster,
       desiredCount: svc.desiredCount ?? 1,
       cpu: svc.cpu ?? 512,
       memoryLimitMiB: svc.memoryMiB ?? 1024,
-      publicLoadBalancer: svc.publicLoadBalancer ?? false,
+      publicLoadBalancer: internetFacing,
+      loadBalancer,
+      ...https,
       taskSubnets: { subnets: vpc.privateSubnets },
       runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64 },
       taskImageOptions: {
@@ -324,13 +343,15 @@ export class ScalerStack extends Stack {
           SCALER_TABLE_NAME: deps.table.tableName,
           SCALER_CONFIG: '/tmp/scaler.yaml',
           SCALER_CONFIG_YAML: serviceConfigYaml,
+          ...deps.policyEnv,
         },
         // The image holds no site config: write it from the task definition, then run the server as PID 1.
         command: ['sh', '-c', 'printf "%s" "$SCALER_CONFIG_YAML" > /tmp/scaler.yaml && exec node dist/src/server.js'],
       },
     });
     service.targetGroup.configureHealthCheck({ path: '/healthz' });
-    new CfnOutput(this, 'ServiceUrl', { value: `http://${service.loadBalancer.loadBalancerDnsName}` });
+    const scheme = svc.certificateArn ? 'https' : 'http';
+    new CfnOutput(this, 'ServiceUrl', { value: `${scheme}://${service.loadBalancer.loadBalancerDnsName}` });
   }
 }
 
