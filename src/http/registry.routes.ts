@@ -72,9 +72,15 @@ export function registerRegistryRoutes(app: FastifyInstance, options: RegistryRo
   const onRequest = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
     const params = request.params as Params;
     const entry = lookup(params.name);
-    if (!entry) return done(refuse(request, reply, undefined, 'unknown registry'));
+    if (!entry) {
+      done(refuse(request, reply, undefined, 'unknown registry'));
+      return;
+    }
     const decision = authenticateRequest(entry, request.headers, params.token);
-    if (!decision.ok) return done(refuse(request, reply, entry.type, decision.reason));
+    if (!decision.ok) {
+      done(refuse(request, reply, entry.type, decision.reason));
+      return;
+    }
     if (decision.pendingBody) request.registryPendingBody = true;
     done();
   };

@@ -165,6 +165,7 @@ describe('the operator policy the stack writes', () => {
     expect(withStackPolicy(own, config)).toBe(own);
     expect((parseYaml(withStackPolicy(DEFAULT_SERVICE_CONFIG, config)) as { store: unknown }).store).toEqual({
       type: 'dynamodb',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a ${...} reference is the YAML under test
       tableName: '${SCALER_TABLE_NAME}',
     });
   });
