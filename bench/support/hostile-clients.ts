@@ -10,6 +10,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { job } from '../../test/support/gocd-bodies.js';
 
 export interface HostileOptions {
   /** Checkout whose `src/server.ts` runs (default this one). */
@@ -183,14 +184,7 @@ function createAgent(base: string, clusterId: string, jobId: number): Promise<Re
       auto_register_key: 'hostile-key',
       elastic_agent_profile_properties: { image: 'busybox' },
       cluster_profile_properties: { go_server_url: 'https://gocd.example.com/go', cluster_id: clusterId },
-      job_identifier: {
-        pipeline_name: 'p',
-        pipeline_counter: 1,
-        stage_name: 's',
-        stage_counter: '1',
-        job_name: 'j',
-        job_id: jobId,
-      },
+      job_identifier: job(jobId),
     }),
   });
 }

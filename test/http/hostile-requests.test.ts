@@ -21,14 +21,6 @@ afterEach(async () => {
   await t.close();
 });
 
-const gocd = (name: string, body: unknown) =>
-  t.app.inject({
-    method: 'POST',
-    url: `/gocd/requests/cd.go.elastic-agent.${name}`,
-    headers: t.auth,
-    payload: JSON.stringify(body),
-  });
-
 describe('finding 2: the request body cannot widen the gates (operator policy)', () => {
   it('refuses privileged, sidecar and socket profiles a cluster profile allows when the policy does not', async () => {
     const cluster = { ...CLUSTER, allow_privileged: 'true', allow_socket_mount: 'true' };
@@ -37,7 +29,7 @@ describe('finding 2: the request body cannot widen the gates (operator policy)',
       [2, 'sidecar'],
       [3, 'socket'],
     ] as const) {
-      const res = await gocd(
+      const res = await t.gocd(
         'create-agent',
         createAgentBody(jobId, {
           cluster_profile_properties: cluster,
@@ -56,8 +48,8 @@ describe('finding 2: the request body cannot widen the gates (operator policy)',
   });
 
   it('refuses network host and capabilities ALL (finding 9), which needed no gate before', async () => {
-    await gocd('create-agent', createAgentBody(2, { cluster_profile_properties: { ...CLUSTER, network: 'host' } }));
-    await gocd(
+    await t.gocd('create-agent', createAgentBody(2, { cluster_profile_properties: { ...CLUSTER, network: 'host' } }));
+    await t.gocd(
       'create-agent',
       createAgentBody(3, {
         cluster_profile_properties: { ...CLUSTER, allow_privileged: 'true' },
@@ -159,7 +151,7 @@ describe('finding 6: bounded observability', () => {
   it('keeps /metrics small whatever cluster ids and modes create-agent bodies carry', async () => {
     const huge = 'x'.repeat(200_000);
     for (let i = 0; i < 3; i++) {
-      await gocd(
+      await t.gocd(
         'create-agent',
         createAgentBody(i, {
           cluster_profile_properties: { ...CLUSTER, cluster_id: `${i}${huge}` },
@@ -168,7 +160,7 @@ describe('finding 6: bounded observability', () => {
       );
     }
     for (let i = 0; i < 300; i++) {
-      await gocd(
+      await t.gocd(
         'create-agent',
         createAgentBody(1000 + i, {
           cluster_profile_properties: { ...CLUSTER, cluster_id: `id-${i}`, max_agents: '0' },
@@ -187,7 +179,7 @@ describe('finding 6: bounded observability', () => {
   });
 
   it('keeps activity-log text bounded (the status report shows it)', async () => {
-    await gocd(
+    await t.gocd(
       'create-agent',
       createAgentBody(9, { cluster_profile_properties: { ...CLUSTER, max_agents: `1${'9'.repeat(300_000)}` } }),
     );
@@ -248,13 +240,13 @@ describe('finding 9: the smaller items', () => {
   });
 
   it('masks every agent environment value in the agent status report except the scaler’s own non-secret ones', async () => {
-    await gocd(
+    await t.gocd(
       'create-agent',
       createAgentBody(11, {
         elastic_agent_profile_properties: { ...PROFILE, environment: 'DB_PASS2=hunter2\nNPM_AUTH=npm_abcdef' },
       }),
     );
-    const res = await gocd('agent-status-report', {
+    const res = await t.gocd('agent-status-report', {
       cluster_profile_properties: CLUSTER,
       elastic_agent_id: agentIdFor('test', 11),
     });
@@ -266,7 +258,7 @@ describe('finding 9: the smaller items', () => {
   });
 
   it('refuses GO_EA_* variables in profile and cluster environment lines (GO_EA_AUTO_REGISTER_ENVIRONMENT)', async () => {
-    const profile = await gocd('validate-elastic-agent-profile', {
+    const profile = await t.gocd('validate-elastic-agent-profile', {
       ...PROFILE,
       environment: 'GO_EA_AUTO_REGISTER_ENVIRONMENT=production',
     });
@@ -276,7 +268,7 @@ describe('finding 9: the smaller items', () => {
         message: expect.stringContaining('GO_EA_AUTO_REGISTER_ENVIRONMENT is set by gocd-agent-scaler'),
       },
     ]);
-    await gocd(
+    await t.gocd(
       'create-agent',
       createAgentBody(12, {
         environment: '',

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { ActivityLog } from '../../src/agents/activity-log.js';
 import { AgentService } from '../../src/agents/agent-service.js';
 import { buildApp } from '../../src/app.js';
@@ -31,6 +31,8 @@ export interface TestApp {
   logs: string[];
   /** Headers with the forwarder's bearer token and a JSON content type. */
   auth: Record<string, string>;
+  /** POSTs `body` (JSON) as GoCD request `cd.go.elastic-agent.<name>`, with the forwarder's token. */
+  gocd: (name: string, body: unknown) => Promise<LightMyRequestResponse>;
   close: () => Promise<void>;
 }
 
@@ -91,6 +93,7 @@ export async function createTestApp(
     dockerStatus: options.dockerStatus ?? (async () => 'unused'),
     ...(options.nowMs ? { nowMs: options.nowMs } : {}),
   });
+  const auth = { authorization: `Bearer ${config.gocd.forwarderToken}`, 'content-type': 'application/json' };
   return {
     app,
     backend,
@@ -101,7 +104,14 @@ export async function createTestApp(
     config,
     token: config.gocd.forwarderToken,
     logs,
-    auth: { authorization: `Bearer ${config.gocd.forwarderToken}`, 'content-type': 'application/json' },
+    auth,
+    gocd: (name, body) =>
+      app.inject({
+        method: 'POST',
+        url: `/gocd/requests/cd.go.elastic-agent.${name}`,
+        headers: auth,
+        payload: JSON.stringify(body),
+      }),
     close: () => app.close(),
   };
 }
