@@ -25,19 +25,25 @@ export interface HostileOptions {
 }
 
 export interface HostileReport {
-  slow: {
-    clients: number;
-    rssBeforeMb: number;
-    rssPeakMb: number;
-    /** Connections the server still held open at half time and at the end. */
-    openAtHalf: number;
-    openAtEnd: number;
-    /** Answers the slow senders got (status → count). */
-    answers: Record<string, number>;
-    seconds: number;
-  };
+  /** 1,000,000-byte bodies (the issue's attack), then bodies announced just under the default webhook limit. */
+  slow: SlowReport;
+  slowUnderLimit: SlowReport;
   hugeIds: { requests: number; idBytes: number; rssAfterMb: number; metricsBytes: number };
   distinctIds: { requests: number; rssAfterMb: number; metricsBytes: number; createAgentSeries: number };
+}
+
+export interface SlowReport {
+  clients: number;
+  /** Body length each sender announced. */
+  announcedBytes: number;
+  rssBeforeMb: number;
+  rssPeakMb: number;
+  /** Connections the server still held open at half time and at the end. */
+  openAtHalf: number;
+  openAtEnd: number;
+  /** Answers the slow senders got (status → count). */
+  answers: Record<string, number>;
+  seconds: number;
 }
 
 const FORWARDER_TOKEN = `hostile-forwarder-${randomBytes(12).toString('hex')}`;
@@ -98,10 +104,11 @@ registries:
     }
     const pid = child.pid!;
     log(`service up on ${base} (pid ${pid}, ${root})`);
-    const slow = await slowBodies(port, pid, slowClients, slowSeconds, log);
+    const slow = await slowBodies(port, pid, slowClients, slowSeconds, 1_000_000, log);
+    const slowUnderLimit = await slowBodies(port, pid, slowClients, slowSeconds, 250_000, log);
     const hugeIds = await hugeClusterIds(base, pid, log);
     const distinctIds = await distinctClusterIds(base, pid, distinct, log);
-    return { slow, hugeIds, distinctIds };
+    return { slow, slowUnderLimit, hugeIds, distinctIds };
   } finally {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -109,30 +116,32 @@ registries:
 }
 
 /**
- * `slowClients` connections each announce a 1,000,000-byte body with a forged GitHub signature and send it at about
- * ~13 KB/s (900 KB by the end), so a server that buffers unauthenticated bodies until they end holds ~900 KB per connection at the end.
+ * `clients` connections each announce an `announced`-byte body with a forged (well-formed) GitHub signature and send
+ * 90% of it evenly over `seconds`, so a server that buffers unauthenticated bodies until they end holds 90% of the
+ * announced length per connection at the end.
  */
 async function slowBodies(
   port: number,
   pid: number,
   clients: number,
   seconds: number,
+  announced: number,
   log: (line: string) => void,
-): Promise<HostileReport['slow']> {
+): Promise<SlowReport> {
   await sleep(1_000);
   const rssBeforeMb = rssMb(pid);
   const head = [
     'POST /registry/gh HTTP/1.1',
     'Host: 127.0.0.1',
     'Content-Type: application/json',
-    'Content-Length: 1000000',
+    `Content-Length: ${announced}`,
     `X-Hub-Signature-256: sha256=${'0'.repeat(64)}`,
     'X-GitHub-Event: package',
     '',
     '',
   ].join('\r\n');
-  // ~900 KB by the end, never more than the announced length (extra bytes would start a second request).
-  const chunk = Buffer.alloc(Math.floor(900_000 / (seconds * 4)), 'x');
+  // 90% of the announced length by the end, never more (extra bytes would start a second request).
+  const chunk = Buffer.alloc(Math.floor((announced * 0.9) / (seconds * 4)), 'x');
   const answers: Record<string, number> = {};
   const open = new Set<Socket>();
   const sockets: Socket[] = [];
@@ -163,15 +172,17 @@ async function slowBodies(
     peak = Math.max(peak, rssMb(pid));
     if (openAtHalf < 0 && Date.now() - started >= (seconds * 1000) / 2) {
       openAtHalf = open.size;
-      log(`slow bodies: ${open.size} of ${clients} still open at ${seconds / 2} s, RSS ${rssMb(pid).toFixed(0)} MB`);
+      log(
+        `slow ${announced}-byte bodies: ${open.size} of ${clients} open at ${seconds / 2} s, RSS ${rssMb(pid).toFixed(0)} MB`,
+      );
     }
   }
   const openAtEnd = open.size;
   for (const s of sockets) s.destroy();
   log(
-    `slow bodies: ${openAtEnd} still open at ${seconds} s; peak RSS ${peak.toFixed(0)} MB; answers ${JSON.stringify(answers)}`,
+    `slow ${announced}-byte bodies: ${openAtEnd} open at ${seconds} s; peak RSS ${peak.toFixed(0)} MB; answers ${JSON.stringify(answers)}`,
   );
-  return { clients, rssBeforeMb, rssPeakMb: peak, openAtHalf, openAtEnd, answers, seconds };
+  return { clients, announcedBytes: announced, rssBeforeMb, rssPeakMb: peak, openAtHalf, openAtEnd, answers, seconds };
 }
 
 const gocdHeaders = { authorization: `Bearer ${FORWARDER_TOKEN}`, 'content-type': 'application/json' };

@@ -8,7 +8,7 @@ import { authenticateBody, authenticateRequest } from '../registry/registry-auth
 import type { RegistryServices } from '../registry/registry-composition.js';
 import type { SubmitResult } from '../registry/trigger-service.js';
 import { clip } from '../text.js';
-import { readBounded, UnauthenticatedReads } from './bounded-body.js';
+import { type ReadBounds, readBounded, UnauthenticatedReads } from './bounded-body.js';
 import { type OpenApiSpec, routeSchema } from './openapi.js';
 
 export interface RegistryRouteOptions {
@@ -89,10 +89,18 @@ export function registerRegistryRoutes(app: FastifyInstance, options: RegistryRo
   // parsed, and every type derives its content id from them. The same bytes then go to the JSON parser.
   const preParsing = async (request: FastifyRequest, reply: FastifyReply, payload: NodeJS.ReadableStream) => {
     const entry = lookup((request.params as Params).name)!;
-    const length = request.headers['content-length'];
+    const read = async (bounds: ReadBounds): Promise<Buffer> => {
+      try {
+        return await readBounded(payload, request.headers['content-length'], bounds);
+      } catch (err) {
+        // Too large or too slow: the rest of the body is not drained, the connection is closed after the answer.
+        void reply.header('connection', 'close');
+        throw err;
+      }
+    };
     let raw: Buffer;
     if (!request.registryPendingBody) {
-      raw = await readBounded(payload, length, { limit: bodyLimit });
+      raw = await read({ limit: bodyLimit });
     } else {
       const release = reads.acquire();
       if (!release) {
@@ -101,10 +109,7 @@ export function registerRegistryRoutes(app: FastifyInstance, options: RegistryRo
       }
       request.log.debug({ inFlight: reads.used, max: reads.max }, 'reading an unauthenticated webhook body');
       try {
-        raw = await readBounded(payload, length, { limit: bodyLimit, deadlineMs: options.unauthenticated.deadlineMs });
-      } catch (err) {
-        void reply.header('connection', 'close');
-        throw err;
+        raw = await read({ limit: bodyLimit, deadlineMs: options.unauthenticated.deadlineMs });
       } finally {
         release();
       }
