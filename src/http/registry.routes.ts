@@ -62,7 +62,8 @@ export function registerRegistryRoutes(app: FastifyInstance, options: RegistryRo
   const reads = new UnauthenticatedReads(options.unauthenticated.max);
   const lookup = (name: string): Readonly<RegistryConfig> | undefined => options.registry?.registries.get(name);
   const refuse = (request: FastifyRequest, reply: FastifyReply, type: string | undefined, reason: string) => {
-    if (type) options.registry?.metrics.registryEvent(type, 'rejected');
+    // Unknown names count under one `unknown` source (probing shows up without a label per guessed name).
+    options.registry?.metrics.registryEvent(type ?? 'unknown', 'rejected');
     request.log.info({ registry: clip((request.params as Params).name, 128), reason }, 'registry webhook refused');
     // The body may not have been read: close the connection rather than drain what an unauthenticated sender sends.
     void reply.header('connection', 'close');
