@@ -12,6 +12,7 @@ import { loadOpenApi } from './http/openapi.js';
 import { type OperationsOptions, registerObservabilityRoutes } from './http/operations.routes.js';
 import { registerRegistryRoutes } from './http/registry.routes.js';
 import { RequestLogController } from './http/request-log.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import type { Logger } from './logger.js';
 import type { PrometheusMetrics } from './metrics/prometheus-metrics.js';
 import type { RegistryServices } from './registry/registry-composition.js';
@@ -36,14 +37,27 @@ export interface AppDeps {
   registry?: RegistryServices;
   /** Lambda: answer registry webhooks only once their triggers ended (see registerRegistryRoutes). */
   waitForRegistryTriggers?: boolean;
+  /** Clock of the /healthz probe cache (tests). */
+  nowMs?: () => number;
 }
 
 /** The Fastify app factory: registers parsers, the error handler and routes, nothing else. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const spec = loadOpenApi();
+  const limits = deps.config.limits;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    bodyLimit: deps.config.limits.bodyBytes,
+    bodyLimit: limits.bodyBytes,
+    // A client gets this long to send a whole request, and a connection this long without traffic: slow senders
+    // cannot hold sockets and buffers open. Node only enforces requestTimeout when it is given to http.createServer
+    // (setting it afterwards, as Fastify's own option does, leaves it unchecked), and checks it at this interval.
+    requestTimeout: limits.requestTimeoutSeconds * 1000,
+    connectionTimeout: limits.connectionTimeoutSeconds * 1000,
+    http: {
+      requestTimeout: limits.requestTimeoutSeconds * 1000,
+      headersTimeout: limits.requestTimeoutSeconds * 1000,
+      connectionsCheckingInterval: Math.min(limits.requestTimeoutSeconds * 1000, 5_000),
+    },
     requestIdHeader: 'x-request-id',
     logController: new RequestLogController(deps.metrics.httpDuration),
     return503OnClosing: true,
@@ -51,7 +65,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerJsonBodyParser(app);
   registerErrorHandler(app);
-  registerOperationsRoutes(app, { spec, version: deps.version, dockerStatus: deps.dockerStatus });
+  registerSecurityHeaders(app);
+  registerOperationsRoutes(app, {
+    spec,
+    version: deps.version,
+    dockerStatus: deps.dockerStatus,
+    ...(deps.nowMs ? { now: deps.nowMs } : {}),
+  });
   const triggers = deps.registry?.triggers;
   const handlers = createGocdHandlers(
     deps.agents,
@@ -65,10 +85,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     agents: deps.agents,
     registry: deps.metrics.registry,
     statusToken: deps.config.gocd.forwarderToken,
+    metricsToken: deps.config.metrics.token,
     pluginStatusReport: handlers['cd.go.elastic-agent.plugin-status-report'] as OperationsOptions['pluginStatusReport'],
   });
   registerGocdRoutes(app, { spec, forwarderToken: deps.config.gocd.forwarderToken, handlers });
-  registerRegistryRoutes(app, { spec, registry: deps.registry, waitForTriggers: deps.waitForRegistryTriggers });
+  registerRegistryRoutes(app, {
+    spec,
+    registry: deps.registry,
+    waitForTriggers: deps.waitForRegistryTriggers,
+    bodyLimit: limits.webhookBodyBytes,
+    unauthenticated: { max: limits.unauthenticatedBodies, deadlineMs: limits.unauthenticatedBodySeconds * 1000 },
+  });
   await app.ready();
   return app;
 }

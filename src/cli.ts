@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { describePolicy } from './agents/policy.js';
 import { ConfigError, maskSecrets, parseConfig } from './config/config-loader.js';
 import { VERSION } from './version.js';
 
@@ -45,6 +46,7 @@ export async function runCli(argv: string[], out: (s: string) => void, err: (s: 
         out(
           `  ${config.registries.length} registries, ${config.subscriptions.length} subscriptions, store ${config.store.type}\n`,
         );
+        out(`  policy: ${describePolicy(config.policy)}\n`);
         out(`${JSON.stringify(maskSecrets(config), null, 2)}\n`);
         return 0;
       } catch (e) {

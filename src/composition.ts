@@ -83,7 +83,7 @@ export async function createServices(
     logger,
     metrics,
     store,
-    scope: config.ecs,
+    policy: config.policy,
     fleet: { maxAgeMs: config.ecs.fleetViewMaxAgeSeconds * 1000 },
     ...options.agents,
   });

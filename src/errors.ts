@@ -3,14 +3,17 @@ export type ErrorCode =
   | 'BAD_REQUEST'
   | 'VALIDATION_FAILED'
   | 'UNAUTHORIZED'
+  | 'POLICY_REFUSED'
   | 'NOT_FOUND'
   | 'UNKNOWN_REQUEST_NAME'
   | 'NOT_SUPPORTED'
   | 'UNKNOWN_REGISTRY'
+  | 'REQUEST_TIMEOUT'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'CONFIG_INVALID'
   | 'BACKEND_UNAVAILABLE'
+  | 'OVERLOADED'
   | 'INTERNAL';
 
 /** Base class of every error this service raises on purpose. */

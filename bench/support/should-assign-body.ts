@@ -10,7 +10,7 @@ export function shouldAssignBody(clusterId: string, jobId: number): string {
       config_state: 'Enabled',
     },
     elastic_agent_profile_properties: { image: 'i' },
-    cluster_profile_properties: { go_server_url: 'https://gocd.example.com/go' },
+    cluster_profile_properties: { go_server_url: 'https://gocd.example.com/go', cluster_id: clusterId },
     job_identifier: {
       pipeline_name: 'p',
       pipeline_counter: 1,

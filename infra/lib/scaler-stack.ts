@@ -2,7 +2,7 @@ import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AssetHashType,
-  aws_autoscaling as autoscaling,
+  aws_certificatemanager as acm,
   CfnOutput,
   aws_cloudwatch as cloudwatch,
   aws_cloudwatch_actions as cwActions,
@@ -13,6 +13,7 @@ import {
   aws_ec2 as ec2,
   aws_ecs as ecs,
   aws_ecs_patterns as ecsPatterns,
+  aws_elasticloadbalancingv2 as elbv2,
   aws_lambda_event_sources as eventSources,
   aws_events as events,
   aws_iam as iam,
@@ -27,7 +28,9 @@ import {
   aws_events_targets as targets,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { agentHosts } from './agent-hosts.js';
 import { scalerPolicyStatements } from './scaler-iam.js';
+import { POLICY_ENV, withStackPolicy } from './service-policy.js';
 import type { ScalerStackConfig } from './stack-config.js';
 
 /** The service config used when the stack config names none: DynamoDB store, tokens from Secrets Manager. */
@@ -61,6 +64,9 @@ export class ScalerStack extends Stack {
   constructor(scope: Construct, id: string, props: ScalerStackProps) {
     super(scope, id, props);
     const { config } = props;
+    // The service may name only this stack's agents cluster, region and accounts (the operator policy).
+    const serviceConfigYaml = withStackPolicy(props.serviceConfigYaml, config);
+    const policyEnv = { [POLICY_ENV.region]: this.region, [POLICY_ENV.account]: this.account };
 
     const table = new dynamodb.Table(this, 'Store', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
@@ -103,12 +109,12 @@ export class ScalerStack extends Stack {
       : undefined;
 
     if (config.lambda) {
-      this.lambdaDeployment(props, { table, secretEnv, policy, alarmTopic });
+      this.lambdaDeployment({ ...props, serviceConfigYaml }, { table, secretEnv, policy, alarmTopic, policyEnv });
     }
     const cluster = config.capacity ? this.capacity(config) : undefined;
     if (!cluster && config.fargateCapacityProviders) this.fargateCluster(config);
     if (config.containerService) {
-      this.containerService(config, props.serviceConfigYaml, { table, secretEnv, policy, cluster });
+      this.containerService(config, serviceConfigYaml, { table, secretEnv, policy, cluster, policyEnv });
     }
   }
 
@@ -119,6 +125,7 @@ export class ScalerStack extends Stack {
       secretEnv: Map<string, secretsmanager.ISecret>;
       policy: iam.ManagedPolicy;
       alarmTopic?: sns.ITopic;
+      policyEnv: Record<string, string>;
     },
   ): void {
     const { config } = props;
@@ -152,7 +159,7 @@ export class ScalerStack extends Stack {
       SCALER_TABLE_NAME: deps.table.tableName,
       SCALER_RETRY_QUEUE_URL: retryQueue.queueUrl,
       NODE_ENV: 'production',
-      ...deploymentScopeEnv(this, config),
+      ...deps.policyEnv,
     };
     for (const [name, secret] of deps.secretEnv) environment[`${name}_SECRET_ARN`] = secret.secretArn;
 
@@ -172,6 +179,8 @@ export class ScalerStack extends Stack {
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
       onFailure: new destinations.SqsDestination(dlq),
+      // The Function URL is open to the internet: bound how many instances a flood of requests can start.
+      reservedConcurrentExecutions: config.reservedConcurrency,
     });
     deps.table.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
     for (const secret of deps.secretEnv.values()) secret.grantRead(fn);
@@ -258,17 +267,7 @@ export class ScalerStack extends Stack {
       clusterName: config.clusterName,
       enableFargateCapacityProviders: config.fargateCapacityProviders ?? false,
     });
-    const instanceType = new ec2.InstanceType(capacity.instanceType);
-    const arm = instanceType.architecture === ec2.InstanceArchitecture.ARM_64;
-    const group = new autoscaling.AutoScalingGroup(this, 'AgentInstances', {
-      vpc,
-      vpcSubnets: { subnets: vpc.privateSubnets },
-      instanceType,
-      machineImage: ecs.EcsOptimizedImage.amazonLinux2023(arm ? ecs.AmiHardwareType.ARM : ecs.AmiHardwareType.STANDARD),
-      minCapacity: capacity.minCapacity ?? 0,
-      maxCapacity: capacity.maxCapacity,
-      requireImdsv2: true,
-    });
+    const { group } = agentHosts(this, vpc, capacity);
     const provider = new ecs.AsgCapacityProvider(this, 'AgentCapacity', {
       autoScalingGroup: group,
       capacityProviderName: capacity.capacityProviderName ?? 'gocd-agents-ec2',
@@ -305,6 +304,7 @@ export class ScalerStack extends Stack {
       secretEnv: Map<string, secretsmanager.ISecret>;
       policy: iam.ManagedPolicy;
       cluster?: ecs.Cluster;
+      policyEnv: Record<string, string>;
     },
   ): void {
     const svc = config.containerService!;
@@ -322,12 +322,30 @@ export class ScalerStack extends Stack {
     deps.table.grant(taskRole, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
     const secrets: Record<string, ecs.Secret> = {};
     for (const [name, secret] of deps.secretEnv) secrets[name] = ecs.Secret.fromSecretsManager(secret);
+    // The load balancer lives in the service's VPC (the agents cluster may sit in another one, without public subnets);
+    // public means HTTPS, with port 80 only redirecting (tokens never cross the internet in clear).
+    const internetFacing = svc.publicLoadBalancer ?? false;
+    const loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'ServiceLoadBalancer', {
+      vpc,
+      internetFacing,
+      vpcSubnets: { subnets: internetFacing ? vpc.publicSubnets : vpc.privateSubnets },
+    });
+    const https = svc.certificateArn
+      ? {
+          certificate: acm.Certificate.fromCertificateArn(this, 'ServiceCertificate', svc.certificateArn),
+          protocol: elbv2.ApplicationProtocol.HTTPS,
+          redirectHTTP: true,
+          sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        }
+      : {};
     const service = new ecsPatterns.ApplicationLoadBalancedFargateService(this, 'Service', {
       cluster,
       desiredCount: svc.desiredCount ?? 1,
       cpu: svc.cpu ?? 512,
       memoryLimitMiB: svc.memoryMiB ?? 1024,
-      publicLoadBalancer: svc.publicLoadBalancer ?? false,
+      publicLoadBalancer: internetFacing,
+      loadBalancer,
+      ...https,
       taskSubnets: { subnets: vpc.privateSubnets },
       runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64 },
       taskImageOptions: {
@@ -341,14 +359,15 @@ export class ScalerStack extends Stack {
           SCALER_TABLE_NAME: deps.table.tableName,
           SCALER_CONFIG: '/tmp/scaler.yaml',
           SCALER_CONFIG_YAML: serviceConfigYaml,
-          ...deploymentScopeEnv(this, config),
+          ...deps.policyEnv,
         },
         // The image holds no site config: write it from the task definition, then run the server as PID 1.
         command: ['sh', '-c', 'printf "%s" "$SCALER_CONFIG_YAML" > /tmp/scaler.yaml && exec node dist/src/server.js'],
       },
     });
     service.targetGroup.configureHealthCheck({ path: '/healthz' });
-    new CfnOutput(this, 'ServiceUrl', { value: `http://${service.loadBalancer.loadBalancerDnsName}` });
+    const scheme = svc.certificateArn ? 'https' : 'http';
+    new CfnOutput(this, 'ServiceUrl', { value: `${scheme}://${service.loadBalancer.loadBalancerDnsName}` });
   }
 }
 
@@ -371,12 +390,4 @@ function bundleWithConfig(lambdaDir: string, serviceConfigYaml: string): lambda.
       },
     },
   });
-}
-
-/**
- * Where the deployed service may launch agents — the cluster and region its IAM policy allows — so that `doctor`, the
- * cluster status report and create-agent name a cluster profile outside them instead of earning AccessDenied.
- */
-function deploymentScopeEnv(scope: Construct, config: ScalerStackConfig): Record<string, string> {
-  return { SCALER_ECS_CLUSTERS: config.clusterName, SCALER_ECS_REGIONS: Stack.of(scope).region };
 }

@@ -21,9 +21,15 @@ export interface ContainerServiceConfig {
   vpcId: string;
   availabilityZones: string[];
   privateSubnetIds: string[];
-  /** Subnets of the load balancer; private ones for an internal load balancer (the default). */
+  /** Subnets of the load balancer; private ones for an internal load balancer (the default), public ones otherwise. */
   loadBalancerSubnetIds?: string[];
+  /**
+   * An internet-facing load balancer; needs `certificateArn`: the forwarder token and webhook secrets must not cross
+   * the internet in clear, so it listens on HTTPS and its port 80 only redirects there.
+   */
   publicLoadBalancer?: boolean;
+  /** ACM certificate of the load balancer's HTTPS listener (required when public, optional when internal). */
+  certificateArn?: string;
   desiredCount?: number;
   cpu?: number;
   memoryMiB?: number;
@@ -74,6 +80,16 @@ export interface ScalerStackConfig {
   containerService?: ContainerServiceConfig;
   /** Deploy the Lambda (default true); false with `containerService` for a process-only deployment. */
   lambda: boolean;
+  /**
+   * Reserved concurrency of the function: the most instances it runs at once, so a flood of requests cannot take the
+   * account's whole concurrency (nor run up without bound). AWS keeps 100 unreserved per account and region.
+   */
+  reservedConcurrency: number;
+  /**
+   * The most the stack's service config lets cluster profiles allow (written into its `policy:` with the stack's own
+   * cluster, region and accounts); default nothing: Docker-capable agents need `privileged` or `socketMount` here.
+   */
+  agentPolicy: { privileged?: boolean; socketMount?: boolean; capabilities?: string[] };
 }
 
 /** Defaults: a Lambda deployment for a cluster named `gocd-agents`, no repositories, a 15-minute backstop poll. */
@@ -91,6 +107,8 @@ export const DEFAULT_STACK_CONFIG: Readonly<ScalerStackConfig> = Object.freeze({
   timeoutSeconds: 120,
   maxReceiveCount: 8,
   lambda: true,
+  reservedConcurrency: 20,
+  agentPolicy: {},
 });
 
 const FAMILY = /^[A-Za-z0-9_-]{1,255}$/;
@@ -115,6 +133,19 @@ export function resolveStackConfig(overrides: Partial<ScalerStackConfig> = {}): 
   if (!config.lambda && !config.containerService)
     problems.push('nothing to deploy: lambda is false and no containerService');
   if (config.pollMinutes < 0 || !Number.isInteger(config.pollMinutes)) problems.push('pollMinutes: a whole number ≥ 0');
+  if (!Number.isInteger(config.reservedConcurrency) || config.reservedConcurrency < 1)
+    problems.push('reservedConcurrency: a whole number ≥ 1');
+  const svc = config.containerService;
+  if (svc?.publicLoadBalancer) {
+    // Tokens in clear from 0.0.0.0/0 otherwise (issue 16, finding 8).
+    if (!svc.certificateArn)
+      problems.push('containerService.certificateArn: required when publicLoadBalancer is true (HTTPS only)');
+    if (!svc.loadBalancerSubnetIds?.length)
+      problems.push('containerService.loadBalancerSubnetIds: public subnets, required when publicLoadBalancer is true');
+  }
+  for (const cap of config.agentPolicy.capabilities ?? []) {
+    if (!/^(CAP_)?[A-Z_]{2,32}$/.test(cap)) problems.push(`agentPolicy.capabilities: not a capability name: ${cap}`);
+  }
   if (problems.length > 0) throw new Error(`invalid stack config:\n  ${problems.join('\n  ')}`);
   return config;
 }

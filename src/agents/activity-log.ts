@@ -1,3 +1,5 @@
+import { clip } from '../text.js';
+
 /** Kinds of things the status reports tell an operator about. */
 export type ActivityKind =
   | 'launched'
@@ -43,8 +45,15 @@ export class ActivityLog {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  record(event: Omit<Activity, 'at'>): void {
+  record(input: Omit<Activity, 'at'>): void {
     const at = this.now();
+    const event: Omit<Activity, 'at'> = {
+      ...input,
+      clusterId: clip(input.clusterId, 64),
+      message: clip(input.message),
+    };
+    if (input.pipeline !== undefined) event.pipeline = clip(input.pipeline);
+    if (input.agentId !== undefined) event.agentId = clip(input.agentId, 128);
     this.events.push({ ...event, at });
     if (this.events.length > this.capacity) this.events.splice(0, this.events.length - this.capacity);
     if (event.jobId === undefined) return;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { defaultClusterId } from './profiles.js';
 
 const AGENT_ID = /^ea-(-?\d+)-[0-9a-f]{8}$/;
 
@@ -7,8 +8,28 @@ const AGENT_ID = /^ea-(-?\d+)-[0-9a-f]{8}$/;
  * job id, so every create-agent for the same job names the same agent.
  */
 export function agentIdFor(clusterId: string, jobId: number): string {
-  const hex = createHash('sha256').update(`${clusterId}\0${jobId}`).digest('hex').slice(0, 8);
-  return `ea-${jobId}-${hex}`;
+  return `ea-${jobId}-${agentIdHex(clusterId, jobId)}`;
+}
+
+/** The 8-hex part of a job's agent id: a hash of the cluster id and the job id. */
+function agentIdHex(clusterId: string, jobId: number): string {
+  return createHash('sha256').update(`${clusterId}\0${jobId}`).digest('hex').slice(0, 8);
+}
+
+/**
+ * The cluster id of a should-assign-work body's `cluster_profile_properties`, as create-agent derived it (its
+ * `cluster_id`, else the hash of its properties); undefined unless it is an object of string (or null) values, as
+ * GoCD sends it: the forwarder's copy of this rule must reach the same id byte for byte.
+ */
+function clusterIdOf(properties: unknown): string | undefined {
+  if (!properties || typeof properties !== 'object' || Array.isArray(properties)) return undefined;
+  const raw = properties as Record<string, unknown>;
+  for (const key of Object.keys(raw)) {
+    const v = raw[key];
+    if (v !== null && typeof v !== 'string') return undefined;
+  }
+  const id = typeof raw.cluster_id === 'string' ? raw.cluster_id.trim() : '';
+  return id !== '' ? id : defaultClusterId(raw);
 }
 
 /** The job id encoded in an elastic agent id, or undefined for ids this service did not make. */
@@ -18,8 +39,10 @@ export function jobIdOfAgentId(agentId: string): number | undefined {
 }
 
 /**
- * should-assign-work, the pure rule shared with the forwarder: an agent takes only the job it was made for.
- * Anything malformed answers false, never an error (GoCD asks inside its locked assignment loop).
+ * should-assign-work, the pure rule shared with the forwarder: an agent takes only the job it was made for — its id's
+ * job part equals the job's id and its hex part is the one derived for that job on this cluster profile, so an agent
+ * registered under a made-up `ea-<job>-<hex>` id (with a leaked auto-register key) gets no job. Anything malformed
+ * answers false, never an error (GoCD asks inside its locked assignment loop).
  */
 export function shouldAssignWork(body: unknown): boolean {
   if (!body || typeof body !== 'object') return false;
@@ -27,5 +50,7 @@ export function shouldAssignWork(body: unknown): boolean {
   const agentId = agent?.agent_id;
   const jobId = job_identifier?.job_id;
   if (typeof agentId !== 'string' || typeof jobId !== 'number' || !Number.isSafeInteger(jobId)) return false;
-  return jobIdOfAgentId(agentId) === jobId;
+  if (jobIdOfAgentId(agentId) !== jobId) return false;
+  const clusterId = clusterIdOf((body as { cluster_profile_properties?: unknown }).cluster_profile_properties);
+  return clusterId !== undefined && agentId.endsWith(`-${agentIdHex(clusterId, jobId)}`);
 }

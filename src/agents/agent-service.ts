@@ -2,15 +2,24 @@ import type { AgentBackend, AgentDetails, AgentRecord, BackendProvider, LaunchOu
 import { AppError, BackendUnavailableError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { KeyValueStore } from '../store/store.port.js';
+import { clip } from '../text.js';
 import type { Activity, ActivityLog, WaitingJob } from './activity-log.js';
+import { maskEnvironment } from './agent-environment.js';
 import { agentIdFor } from './agent-id.js';
 import { type AgentMetrics, NO_AGENT_METRICS } from './agent-metrics.js';
 import { CompletedJobs } from './completed-jobs.js';
-import { type DeploymentScope, scopeProblem } from './deployment-scope.js';
 import { FleetView, type FleetViewOptions } from './fleet-view.js';
 import { type AgentActions, completionStopReason, type GocdAgent, type JobIdentifier, jobPath } from './job.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { AgentEvents } from './notices.js';
+import {
+  clusterPolicyRefusal,
+  launchPermits,
+  NO_OPERATOR_POLICY,
+  type OperatorPolicy,
+  PolicyRefusedError,
+  policyRefusal,
+} from './policy.js';
 import {
   type ClusterProfile,
   defaultClusterId,
@@ -60,11 +69,11 @@ export interface AgentServiceDeps {
   activity: ActivityLog;
   logger: Logger;
   metrics?: AgentMetrics;
+  /** The operator policy (config `policy:`); absent: only the cluster profiles' own gates apply. */
+  policy?: Readonly<OperatorPolicy>;
   now?: () => Date;
   /** Where job-completed marks live; shared (DynamoDB) so every process and Lambda container sees them. */
   store?: KeyValueStore;
-  /** The clusters/regions this deployment may use; a cluster profile outside is refused and reported. */
-  scope?: DeploymentScope;
   /** Tuning of the fleet view create-agent counts against max_agents. */
   fleet?: FleetViewOptions;
   /** Epoch ms until which a create-agent may wait out ECS throttling (Lambda: the invocation's budget). */
@@ -86,6 +95,7 @@ export class AgentService {
   private readonly completed: CompletedJobs;
   private readonly now: () => Date;
   private readonly metrics: AgentMetrics;
+  private readonly policy: Readonly<OperatorPolicy>;
   /** The cluster profiles of the last server-ping, for the /status page (GoCD sends them every minute). */
   private lastClusters: Props[] = [];
 
@@ -94,6 +104,7 @@ export class AgentService {
     this.metrics = deps.metrics ?? NO_AGENT_METRICS;
     this.fleet = new FleetView({ now: () => this.now().getTime(), ...deps.fleet });
     this.completed = new CompletedJobs(deps.store);
+    this.policy = deps.policy ?? NO_OPERATOR_POLICY;
   }
 
   /**
@@ -120,7 +131,7 @@ export class AgentService {
       cluster = parseClusterProfile(input.clusterProperties);
       clusterId = cluster.clusterId;
       const profile = parseElasticProfile(input.profileProperties);
-      const refusal = scopeProblem(cluster, this.deps.scope) ?? launchRefusal(cluster, profile);
+      const refusal = launchRefusal(cluster, profile) ?? policyRefusal(this.policy, cluster, profile);
       if (refusal) {
         this.deps.activity.record({ clusterId, kind: 'refused', jobId: job.job_id, pipeline, message: refusal });
         log.warn({ clusterId }, `create-agent refused: ${refusal}`);
@@ -136,7 +147,7 @@ export class AgentService {
           log.info({ clusterId }, 'create-agent for a job that already completed: nothing launched');
           return { kind: 'completed', reason: 'job already completed' };
         }
-        const backend = await this.deps.backends.forCluster(cluster);
+        const backend = await this.backendFor(cluster);
         // The cap counts the fleet view (server-ping's listing, refreshed here only when older than its bound) plus
         // this process's launches since: no listing per job, whatever the fleet size.
         await this.fleet.ensure(clusterId, () => backend.list(cluster), deadline);
@@ -167,6 +178,7 @@ export class AgentService {
           cluster,
           profile,
           jobEnv: this.jobEnv(cluster, agentId, input),
+          permits: launchPermits(this.policy, cluster),
           ...(deadline !== undefined ? { deadline } : {}),
         });
         if (outcome.kind === 'launched' || outcome.kind === 'existing') this.fleet.launched(clusterId, outcome.agent);
@@ -180,8 +192,9 @@ export class AgentService {
         // The listing stayed throttled past the deadline (Lambda's budget): the job waits, it is not failed.
         return this.deferThrottled(input, parseClusterProfile(input.clusterProperties), errorMessage(err), log);
       }
-      const isInput = err instanceof AppError && err.code === 'VALIDATION_FAILED';
-      const reason = errorMessage(err);
+      const isInput = err instanceof AppError && (err.code === 'VALIDATION_FAILED' || err.code === 'POLICY_REFUSED');
+      // Bounded: a message may quote a property value, and profiles are as large as a request body.
+      const reason = clip(errorMessage(err));
       this.deps.activity.record({
         clusterId,
         kind: isInput ? 'invalid-profile' : 'launch-failed',
@@ -267,6 +280,10 @@ export class AgentService {
         this.deps.activity.record({ ...base, kind: 'waiting', message: outcome.reason });
         log.info(`create-agent deferred: ${outcome.reason}`);
         break;
+      case 'refused':
+        this.deps.activity.record({ ...base, kind: 'refused', message: outcome.reason });
+        log.warn(`create-agent refused: ${outcome.reason}`);
+        break;
       case 'throttled':
         break;
       case 'failed':
@@ -317,7 +334,7 @@ export class AgentService {
       return { disable: [], delete: [] };
     }
     try {
-      const backend = await this.deps.backends.forCluster(cluster);
+      const backend = await this.backendFor(cluster);
       const agent = await this.agentToStop(backend, cluster, id);
       if (agent) {
         const reason = completionStopReason(input.job);
@@ -389,7 +406,7 @@ export class AgentService {
       if (seen.has(cluster.clusterId)) continue;
       seen.add(cluster.clusterId);
       try {
-        const backend = await this.deps.backends.forCluster(cluster);
+        const backend = await this.backendFor(cluster);
         const listedAt = this.now().getTime();
         const agents = await backend.list(cluster);
         // The bulk listing every create-agent counts against until the next ping.
@@ -414,7 +431,7 @@ export class AgentService {
     // Clusters are reaped concurrently; within a cluster one stop at a time keeps ECS write calls gentle.
     await Promise.all(
       [...clusters.values()].map(async (cluster) => {
-        const backend = await this.deps.backends.forCluster(cluster);
+        const backend = await this.backendFor(cluster);
         for (const stop of plan.stops.filter((s) => s.cluster.clusterId === cluster.clusterId)) {
           try {
             await backend.stop(cluster, [stop.agent], `reaped by gocd-agent-scaler: ${stop.reason}`);
@@ -451,6 +468,16 @@ export class AgentService {
     };
   }
 
+  /**
+   * The backend of a cluster profile the operator policy allows. Every backend use goes through here, so a profile
+   * naming an engine or ECS cluster outside the policy never makes the service contact it (listing, reaping, reports).
+   */
+  private backendFor(cluster: ClusterProfile): Promise<AgentBackend> {
+    const refusal = clusterPolicyRefusal(this.policy, cluster);
+    if (refusal) return Promise.reject(new PolicyRefusedError(refusal));
+    return this.deps.backends.forCluster(cluster);
+  }
+
   /** The cluster profiles GoCD sent in its last server-ping. */
   knownClusterProperties(): Props[] {
     return this.lastClusters;
@@ -475,14 +502,14 @@ export class AgentService {
         limit: 100,
       }),
     };
-    const outside = scopeProblem(cluster, this.deps.scope);
-    if (outside) {
-      // Listing would only earn AccessDenied: say why instead.
-      report.scopeProblem = outside;
+    const refused = clusterPolicyRefusal(this.policy, cluster);
+    if (refused) {
+      // The service never contacts an engine or cluster the policy refuses: say why instead of listing.
+      report.policyProblem = refused;
       return report;
     }
     try {
-      const backend = await this.deps.backends.forCluster(cluster);
+      const backend = await this.backendFor(cluster);
       const listedAt = this.now().getTime();
       report.agents = await backend.list(cluster);
       this.fleet.update(cluster.clusterId, report.agents, listedAt);
@@ -501,8 +528,14 @@ export class AgentService {
       .recent({ clusterId: cluster.clusterId, limit: 500 })
       .filter((a) => a.agentId === agentId || (by.jobId !== undefined && a.jobId === by.jobId));
     try {
-      const backend = await this.deps.backends.forCluster(cluster);
-      return { cluster, agentId, details: await backend.inspect(cluster, agentId), history };
+      const backend = await this.backendFor(cluster);
+      const details = await backend.inspect(cluster, agentId);
+      return {
+        cluster,
+        agentId,
+        details: details && { ...details, environment: maskEnvironment(details.environment) },
+        history,
+      };
     } catch (err) {
       return { cluster, agentId, error: errorMessage(err), history };
     }
@@ -514,8 +547,8 @@ export interface ClusterReport {
   cluster: ClusterProfile;
   agents?: AgentRecord[];
   listError?: string;
-  /** The cluster is outside what this deployment may use (nothing is launched there). */
-  scopeProblem?: string;
+  /** The operator policy refuses this cluster profile's engine or ECS cluster (nothing is launched or listed there). */
+  policyProblem?: string;
   waiting: WaitingJob[];
   errors: Activity[];
   reaped: Activity[];

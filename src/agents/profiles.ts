@@ -88,6 +88,12 @@ export function parseEnvLines(text: string | undefined): { env: Record<string, s
       problems.push(`line ${i + 1} is not KEY=VALUE with a valid variable name`);
       return;
     }
+    // The GO_EA_* registration variables are the job's (server URL, key, agent id, GoCD environment): a profile that
+    // set one could, for instance, register its agent into another GoCD environment when the job names none.
+    if (key.startsWith('GO_EA_')) {
+      problems.push(`line ${i + 1}: ${key} is set by gocd-agent-scaler for each job; remove it`);
+      return;
+    }
     env[key] = t.slice(eq + 1);
   });
   return { env, problems };
@@ -119,7 +125,11 @@ function checkValue(def: PropertyDef, value: string): string | undefined {
     case 'arn':
       return ARN.test(value) ? undefined : `${def.key} must be an ARN (arn:aws:...)`;
     case 'task-definition':
-      return TASK_DEF.test(value) ? undefined : `${def.key} must be family, family:revision or a task-definition ARN`;
+      if (!TASK_DEF.test(value)) return `${def.key} must be family, family:revision or a task-definition ARN`;
+      // gocd-agent-<hash> families are registered by this service for other profiles, whose gates they passed.
+      return /(^|task-definition\/)gocd-agent-/.test(value)
+        ? `${def.key} must name a family of your own, not one gocd-agent-scaler registers (gocd-agent-*)`
+        : undefined;
     case 'env': {
       const { problems } = parseEnvLines(value);
       return problems.length ? `${def.key}: ${problems.join('; ')}` : undefined;

@@ -1,4 +1,5 @@
 import type { JobIdentifier } from '../agents/job.js';
+import type { LaunchPermits } from '../agents/policy.js';
 import type { DockerMode } from '../agents/profile-properties.js';
 import type { ClusterProfile, ElasticProfile } from '../agents/profiles.js';
 
@@ -19,6 +20,12 @@ export interface LaunchRequest {
    * throttled ones); past it the backend answers `throttled` instead of waiting. Default: the backend's own bound.
    */
   deadline?: number;
+  /**
+   * What this launch may have: the cluster profile's gates narrowed by the operator policy. A backend that finds more
+   * than the profile declares (an ECS `task_definition` of the operator's) holds it to these. Absent: the cluster
+   * profile's gates alone.
+   */
+  permits?: LaunchPermits;
 }
 
 /** An agent as the backend sees it: one ECS task or one agent container, found by tags/labels, never by memory. */
@@ -44,6 +51,8 @@ export type LaunchOutcome =
   | { kind: 'existing'; agent: AgentRecord }
   /** Nothing started now, by design (e.g. the engine's one socket-mode slot is taken); GoCD re-sends create-agent. */
   | { kind: 'deferred'; reason: string }
+  /** Nothing started: what the launch really needs is not allowed (the reason names the gate or policy key). */
+  | { kind: 'refused'; reason: string }
   /** The backend refused or could not place the agent (RunTask failures, missing image …). */
   | { kind: 'failed'; reason: string; detail?: string }
   /** Nothing started yet: the backend throttled the launch beyond the request's deadline; try again later. */

@@ -131,16 +131,6 @@ export function parseConfig(text: string, source: string, options: LoadOptions =
   if ((gocd.forwarderToken === undefined || gocd.forwarderToken === '') && env.SCALER_FORWARDER_TOKEN) {
     gocd.forwarderToken = env.SCALER_FORWARDER_TOKEN;
   }
-  // The deployment's own ECS scope (the CDK stack sets these from its cluster and region).
-  doc.ecs ??= {};
-  const ecs = doc.ecs as Record<string, unknown>;
-  const list = (v: string | undefined) =>
-    (v ?? '')
-      .split(',')
-      .map((x) => x.trim())
-      .filter((x) => x !== '');
-  if (ecs.clusters === undefined && env.SCALER_ECS_CLUSTERS) ecs.clusters = list(env.SCALER_ECS_CLUSTERS);
-  if (ecs.regions === undefined && env.SCALER_ECS_REGIONS) ecs.regions = list(env.SCALER_ECS_REGIONS);
   let generated = false;
   if (gocd.forwarderToken === undefined || gocd.forwarderToken === '') {
     if (options.allowGeneratedToken === false) {

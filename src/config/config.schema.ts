@@ -32,22 +32,64 @@ export interface SubscriptionConfig {
   pipelines: string[];
 }
 
-/** How the service uses ECS: where this deployment may launch, and ECS's request quotas it paces itself to. */
+/** How the service uses ECS: the request quotas it paces itself to, and how fresh its fleet view must be. */
 export interface EcsConfig {
-  /** ECS clusters this deployment may launch in (its IAM policy's); empty = any. Env `SCALER_ECS_CLUSTERS`. */
-  clusters: string[];
-  /** Regions this deployment may launch in; empty = any. Env `SCALER_ECS_REGIONS`. */
-  regions: string[];
   /** ECS's RunTask/StartTask/StopTask bucket per account and Region (raise it with a raised quota). */
   runTask: { burst: number; refillPerSecond: number };
   /** The fleet view create-agent counts against max_agents is re-listed when older than this (server-ping: 60 s). */
   fleetViewMaxAgeSeconds: number;
 }
 
+/**
+ * The operator policy (`policy:`): what cluster profiles may name and the most they may allow. A cluster profile comes
+ * from GoCD's configuration and the request body, so it can only narrow this, never widen it.
+ */
+export interface PolicyConfig {
+  docker: {
+    /** Engines a `backend: docker` cluster profile may name in `docker_host`; `local` is a profile naming none. */
+    engines: string[];
+  };
+  ecs: {
+    /** ECS clusters (names or ARNs) cluster profiles may name; absent: any. */
+    clusters?: string[];
+    /** Regions cluster profiles may name; absent: any. */
+    regions?: string[];
+    /** Accounts (of `assume_role_arn` and cluster ARNs) cluster profiles may name; absent: any. */
+    accounts?: string[];
+  };
+  /** The most a cluster profile may allow. */
+  allow: {
+    /** Full privilege (`privileged`/`sidecar` without capabilities, host devices, host pid/ipc namespaces). */
+    privileged: boolean;
+    /** The host's Docker socket and other host paths (`socket` mode). */
+    socketMount: boolean;
+    /** `network: host` / `container:<name>` (Docker) and `networkMode: host` (ECS task definitions). */
+    hostNetwork: boolean;
+    /** Capabilities the capability form of `privileged`/`sidecar` may add without full privilege. */
+    capabilities: string[];
+  };
+}
+
 export interface Config {
   server: { host: string; port: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
-  limits: { bodyBytes: number };
+  limits: {
+    /** Largest GoCD request body. */
+    bodyBytes: number;
+    /** Largest registry webhook body (far below bodyBytes: real deliveries are a few KB). */
+    webhookBodyBytes: number;
+    /** Longest time to receive a whole request, headers and body (Node's `requestTimeout`). */
+    requestTimeoutSeconds: number;
+    /** Longest socket inactivity before the connection is closed (Node's `server.timeout`). */
+    connectionTimeoutSeconds: number;
+    /** Webhook bodies read at once before their sender is authenticated (HMAC-signed types). */
+    unauthenticatedBodies: number;
+    /** Longest time to read one such unauthenticated body (408 after it). */
+    unauthenticatedBodySeconds: number;
+  };
+  /** `GET /metrics`: open, or behind `Authorization: Bearer <token>` when a token is set. */
+  metrics: { token?: string };
+  policy: PolicyConfig;
   gocd: {
     forwarderToken: string;
     apiUrl?: string;
@@ -75,7 +117,19 @@ const nonEmpty = { type: 'string', minLength: 1 } as const;
 export const configSchema: SchemaObject = {
   type: 'object',
   additionalProperties: false,
-  required: ['server', 'log', 'limits', 'gocd', 'store', 'ecs', 'registries', 'subscriptions', 'poll'],
+  required: [
+    'server',
+    'log',
+    'limits',
+    'metrics',
+    'policy',
+    'gocd',
+    'store',
+    'ecs',
+    'registries',
+    'subscriptions',
+    'poll',
+  ],
   properties: {
     server: {
       type: 'object',
@@ -104,8 +158,71 @@ export const configSchema: SchemaObject = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['bodyBytes'],
-      properties: { bodyBytes: { type: 'integer', minimum: 1024, maximum: 64 * 1024 * 1024, default: 1048576 } },
+      required: [
+        'bodyBytes',
+        'webhookBodyBytes',
+        'requestTimeoutSeconds',
+        'connectionTimeoutSeconds',
+        'unauthenticatedBodies',
+        'unauthenticatedBodySeconds',
+      ],
+      properties: {
+        bodyBytes: { type: 'integer', minimum: 1024, maximum: 64 * 1024 * 1024, default: 1048576 },
+        webhookBodyBytes: { type: 'integer', minimum: 1024, maximum: 64 * 1024 * 1024, default: 262144 },
+        requestTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 30 },
+        connectionTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 120 },
+        unauthenticatedBodies: { type: 'integer', minimum: 1, maximum: 10000, default: 16 },
+        unauthenticatedBodySeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 10 },
+      },
+    },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { token: { type: 'string', minLength: 16, nullable: true } },
+    },
+    policy: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['docker', 'ecs', 'allow'],
+      properties: {
+        docker: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          required: ['engines'],
+          properties: {
+            engines: {
+              type: 'array',
+              default: ['local'],
+              items: { type: 'string', pattern: '^(local|unix:///\\S*|(tcp|http)://\\S+)$' },
+            },
+          },
+        },
+        ecs: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            clusters: { type: 'array', nullable: true, items: nonEmpty },
+            regions: { type: 'array', nullable: true, items: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$' } },
+            accounts: { type: 'array', nullable: true, items: { type: 'string', pattern: '^\\d{12}$' } },
+          },
+        },
+        allow: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          required: ['privileged', 'socketMount', 'hostNetwork', 'capabilities'],
+          properties: {
+            privileged: { type: 'boolean', default: false },
+            socketMount: { type: 'boolean', default: false },
+            hostNetwork: { type: 'boolean', default: false },
+            capabilities: { type: 'array', default: [], items: { type: 'string', pattern: '^(CAP_)?[A-Z_]{2,32}$' } },
+          },
+        },
+      },
     },
     gocd: {
       type: 'object',
@@ -136,10 +253,8 @@ export const configSchema: SchemaObject = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['clusters', 'regions', 'runTask', 'fleetViewMaxAgeSeconds'],
+      required: ['runTask', 'fleetViewMaxAgeSeconds'],
       properties: {
-        clusters: { type: 'array', default: [], items: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,255}$' } },
-        regions: { type: 'array', default: [], items: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$' } },
         runTask: {
           type: 'object',
           additionalProperties: false,
@@ -199,4 +314,4 @@ export const configSchema: SchemaObject = {
 };
 
 /** Config keys whose values are secrets: masked whenever the config is shown or logged. */
-export const SECRET_KEYS = new Set(['forwarderToken', 'apiToken', 'secret', 'secondarySecret', 'password']);
+export const SECRET_KEYS = new Set(['forwarderToken', 'apiToken', 'secret', 'secondarySecret', 'password', 'token']);

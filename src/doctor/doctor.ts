@@ -1,5 +1,5 @@
 import { PLUGIN_ID } from '../agents/agent-service.js';
-import { scopeProblem } from '../agents/deployment-scope.js';
+import { clusterPolicyRefusal, describePolicy } from '../agents/policy.js';
 import { parseClusterProfile } from '../agents/profiles.js';
 import type { BackendProvider } from '../backends/port.js';
 import type { Config } from '../config/config.schema.js';
@@ -23,7 +23,10 @@ export interface DoctorDeps {
 
 /** Checks what the service needs with the given config and says what works and what does not. */
 export async function runDoctor(deps: DoctorDeps): Promise<Finding[]> {
-  const findings: Finding[] = [{ status: 'ok', what: 'config', detail: 'the configuration is valid' }];
+  const findings: Finding[] = [
+    { status: 'ok', what: 'config', detail: 'the configuration is valid' },
+    { status: 'ok', what: 'operator policy', detail: describePolicy(deps.config.policy) },
+  ];
   const docker = await deps.dockerStatus();
   findings.push(
     docker === 'available'
@@ -101,9 +104,10 @@ async function checkClusters(deps: DoctorDeps, gocd: GocdAdminClient, findings: 
       findings.push({ status: 'fail', what, detail: errorMessage(err) });
       continue;
     }
-    const outside = scopeProblem(cluster, deps.config.ecs);
-    if (outside) {
-      findings.push({ status: 'fail', what, detail: outside });
+    // The service refuses such a profile before contacting anything; so does the doctor.
+    const refusal = clusterPolicyRefusal(deps.config.policy, cluster);
+    if (refusal) {
+      findings.push({ status: 'fail', what, detail: refusal });
       continue;
     }
     try {

@@ -69,8 +69,8 @@ export function renderClusterSection(r: ClusterReport, now = new Date()): string
   const count = r.agents ? `${r.agents.length} / ${c.maxAgents} agents` : '';
   return [
     `<h3>Cluster profile <code>${e(c.clusterId)}</code> — ${where} <span class="muted">${e(count)}</span></h3>`,
-    r.scopeProblem
-      ? `<p class="err">Outside this deployment: ${e(r.scopeProblem)}</p>`
+    r.policyProblem
+      ? `<p class="err">Refused by the operator policy: ${e(r.policyProblem)}</p>`
       : r.listError
         ? `<p class="err">Could not list agents: ${e(r.listError)}</p>`
         : agentRows(r.agents ?? [], c.goServerUrl, now),

@@ -5,22 +5,27 @@ const STATUS: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
   VALIDATION_FAILED: 400,
   UNAUTHORIZED: 401,
+  POLICY_REFUSED: 403,
   NOT_FOUND: 404,
   UNKNOWN_REQUEST_NAME: 404,
   NOT_SUPPORTED: 404,
   UNKNOWN_REGISTRY: 404,
+  REQUEST_TIMEOUT: 408,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   CONFIG_INVALID: 500,
   BACKEND_UNAVAILABLE: 503,
+  OVERLOADED: 503,
   INTERNAL: 500,
 };
 
 const REASON: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
@@ -51,7 +56,10 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (err instanceof AppError) {
       status = STATUS[err.code];
       code = err.code;
-      message = status >= 500 && err.code !== 'BACKEND_UNAVAILABLE' ? 'internal error' : err.message;
+      message =
+        status >= 500 && err.code !== 'BACKEND_UNAVAILABLE' && err.code !== 'OVERLOADED'
+          ? 'internal error'
+          : err.message;
       details = err.details;
     } else {
       const fe = err as FastifyError;

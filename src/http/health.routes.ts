@@ -7,14 +7,38 @@ export interface HealthOptions {
   version: string;
   /** `available`, `unavailable: <reason>` or `unused`. */
   dockerStatus: () => Promise<string>;
+  /** How long one engine probe answers /healthz (default 5 s). */
+  probeCacheMs?: number;
+  now?: () => number;
+}
+
+/**
+ * The Docker probe as /healthz shows it: at most one engine ping per `ttlMs` (concurrent callers share it), and only
+ * `available`, `unavailable` or `unused`. /healthz is unauthenticated: a ping per request would let anyone drive
+ * traffic to the engine, and the engine's error text (socket paths, addresses) is for the operator's log, not for it.
+ */
+export function cachedProbe(probe: () => Promise<string>, ttlMs: number, now: () => number): () => Promise<string> {
+  let last: { at: number; value: Promise<string> } | undefined;
+  return () => {
+    const t = now();
+    if (!last || t - last.at >= ttlMs) {
+      const value = probe().then(
+        (status) => status.replace(/^unavailable\b.*$/s, 'unavailable'),
+        () => 'unavailable',
+      );
+      last = { at: t, value };
+    }
+    return last.value;
+  };
 }
 
 /** `GET /healthz` and `GET /openapi.yaml`: unauthenticated, no side effects. */
 export function registerOperationsRoutes(app: FastifyInstance, options: HealthOptions): void {
+  const docker = cachedProbe(options.dockerStatus, options.probeCacheMs ?? 5_000, options.now ?? Date.now);
   app.get('/healthz', { schema: routeSchema(options.spec, 'get', '/healthz') }, async () => ({
     status: 'ok',
     version: options.version,
-    docker: await options.dockerStatus(),
+    docker: await docker(),
   }));
   app.get('/openapi.yaml', { schema: routeSchema(options.spec, 'get', '/openapi.yaml') }, async (_request, reply) =>
     reply.type('application/yaml; charset=utf-8').send(options.spec.text),

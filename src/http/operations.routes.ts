@@ -11,6 +11,8 @@ export interface OperationsOptions {
   agents: AgentService;
   registry: Registry;
   statusToken: string;
+  /** `GET /metrics` needs `Authorization: Bearer <token>` when set (config `metrics.token`). */
+  metricsToken?: string;
   /** The plugin status report handler, so /status shows exactly what GoCD shows. */
   pluginStatusReport: (body: { all_cluster_profiles_properties: PropertyMap[] }) => Promise<{ view: string }>;
 }
@@ -19,8 +21,13 @@ export interface OperationsOptions {
 export function registerObservabilityRoutes(app: FastifyInstance, options: OperationsOptions): void {
   const docs = renderApiDocs(options.spec);
   const pluginReport = options.pluginStatusReport;
-  app.get('/metrics', { schema: routeSchema(options.spec, 'get', '/metrics') }, async (_request, reply) =>
-    reply.type(options.registry.contentType).send(await options.registry.metrics()),
+  app.get(
+    '/metrics',
+    {
+      schema: routeSchema(options.spec, 'get', '/metrics'),
+      ...(options.metricsToken ? { onRequest: requireBearer([options.metricsToken]) } : {}),
+    },
+    async (_request, reply) => reply.type(options.registry.contentType).send(await options.registry.metrics()),
   );
   app.get('/docs', { schema: routeSchema(options.spec, 'get', '/docs') }, async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(docs),

@@ -4,9 +4,11 @@ import type { RegistryConfig } from '../config/config.schema.js';
 import { AppError, BackendUnavailableError } from '../errors.js';
 import type { ParseResult } from '../registry/image-pushed.js';
 import { PARSERS } from '../registry/parsers/registry-parsers.js';
-import { authenticateBody, authenticateRequest, needsBody } from '../registry/registry-auth.js';
+import { authenticateBody, authenticateRequest } from '../registry/registry-auth.js';
 import type { RegistryServices } from '../registry/registry-composition.js';
 import type { SubmitResult } from '../registry/trigger-service.js';
+import { clip } from '../text.js';
+import { type ReadBounds, readBounded, UnauthenticatedReads } from './bounded-body.js';
 import { type OpenApiSpec, routeSchema } from './openapi.js';
 
 export interface RegistryRouteOptions {
@@ -15,12 +17,18 @@ export interface RegistryRouteOptions {
   registry?: RegistryServices;
   /** Lambda: answer only once scheduling ended, and 503 when a trigger was released, so the sender redelivers. */
   waitForTriggers?: boolean;
+  /** Largest webhook body (config `limits.webhookBodyBytes`). */
+  bodyLimit: number;
+  /** Bodies read at once before their sender is authenticated, and how long one such read may take. */
+  unauthenticated: { max: number; deadlineMs: number };
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** A registry delivery's exact bytes (signature checks, content ids); GoCD requests do not keep them. */
     rawBody?: Buffer;
+    /** Set by the registry routes' onRequest: the credential is a body signature, checked once the body is read. */
+    registryPendingBody?: boolean;
   }
 }
 
@@ -35,51 +43,88 @@ export interface RegistryAck {
 }
 
 /**
+ * Every registry auth failure answers with this, whatever went wrong and whether the registry exists: the reason
+ * (which header, which form of credential) goes only to the log, so a caller learns neither the configured names nor
+ * how each one authenticates.
+ */
+const AUTH_FAILED = 'missing or invalid registry credentials';
+
+/**
  * `POST /registry/{name}` (header- and signature-authenticated senders) and `POST /registry/{name}/{token}` (Docker
- * Hub, Quay). Auth runs before the body is parsed (HMAC types check the raw bytes while they are read), so a delivery
- * that fails it gets 401 whatever its body and has no side effect. Well-formed but irrelevant events answer 200: a 4xx
- * would stall a distribution registry's queue.
+ * Hub, Quay). Header secrets and path tokens are checked in onRequest, before any byte of the body is read; so are the
+ * presence and form of a body signature. Only a well-formed signature makes the service read an unauthenticated body,
+ * bounded in size and time, and at most `unauthenticated.max` such bodies at once (503 beyond); the signature is
+ * checked before anything is parsed. A delivery that fails auth gets 401 whatever its body and has no side effect.
+ * Well-formed but irrelevant events answer 200: a 4xx would stall a distribution registry's queue.
  */
 export function registerRegistryRoutes(app: FastifyInstance, options: RegistryRouteOptions): void {
-  const bodyLimit = app.initialConfig.bodyLimit ?? 1_048_576;
-  const lookup = (name: string): Readonly<RegistryConfig> => {
-    const entry = options.registry?.registries.get(name);
-    if (!entry) throw new AppError('UNKNOWN_REGISTRY', `unknown registry '${name}'`);
-    return entry;
+  const { bodyLimit } = options;
+  const reads = new UnauthenticatedReads(options.unauthenticated.max);
+  const lookup = (name: string): Readonly<RegistryConfig> | undefined => options.registry?.registries.get(name);
+  const refuse = (request: FastifyRequest, reply: FastifyReply, type: string | undefined, reason: string) => {
+    // Unknown names count under one `unknown` source (probing shows up without a label per guessed name).
+    options.registry?.metrics.registryEvent(type ?? 'unknown', 'rejected');
+    request.log.info({ registry: clip((request.params as Params).name, 128), reason }, 'registry webhook refused');
+    // The body may not have been read: close the connection rather than drain what an unauthenticated sender sends.
+    void reply.header('connection', 'close');
+    return new AppError('UNAUTHORIZED', AUTH_FAILED);
   };
 
-  const onRequest = (request: FastifyRequest, _reply: unknown, done: (err?: Error) => void): void => {
-    try {
-      const params = request.params as Params;
-      const entry = lookup(params.name);
-      const decision = authenticateRequest(entry, request.headers, params.token);
-      if (!decision.ok) options.registry?.metrics.registryEvent(entry.type, 'rejected');
-      done(decision.ok ? undefined : new AppError('UNAUTHORIZED', decision.reason));
-    } catch (err) {
-      done(err as Error);
+  const onRequest = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
+    const params = request.params as Params;
+    const entry = lookup(params.name);
+    if (!entry) {
+      done(refuse(request, reply, undefined, 'unknown registry'));
+      return;
     }
+    const decision = authenticateRequest(entry, request.headers, params.token);
+    if (!decision.ok) {
+      done(refuse(request, reply, entry.type, decision.reason));
+      return;
+    }
+    if (decision.pendingBody) request.registryPendingBody = true;
+    done();
   };
 
   // The exact bytes are read here (bounded) and kept: HMAC types check their signature over them before anything is
   // parsed, and every type derives its content id from them. The same bytes then go to the JSON parser.
-  const preParsing = async (request: FastifyRequest, _reply: unknown, payload: NodeJS.ReadableStream) => {
-    const entry = lookup((request.params as Params).name);
-    const raw = await readBounded(payload, request.headers['content-length'], bodyLimit);
-    request.rawBody = raw;
-    if (needsBody(entry)) {
-      const decision = authenticateBody(entry, request.headers, raw);
-      if (!decision.ok) {
-        options.registry?.metrics.registryEvent(entry.type, 'rejected');
-        throw new AppError('UNAUTHORIZED', decision.reason);
+  const preParsing = async (request: FastifyRequest, reply: FastifyReply, payload: NodeJS.ReadableStream) => {
+    const entry = lookup((request.params as Params).name)!;
+    const read = async (bounds: ReadBounds): Promise<Buffer> => {
+      try {
+        return await readBounded(payload, request.headers['content-length'], bounds);
+      } catch (err) {
+        // Too large or too slow: the rest of the body is not drained, the connection is closed after the answer.
+        void reply.header('connection', 'close');
+        throw err;
       }
+    };
+    let raw: Buffer;
+    if (!request.registryPendingBody) {
+      raw = await read({ limit: bodyLimit });
+    } else {
+      const release = reads.acquire();
+      if (!release) {
+        void reply.header('connection', 'close').header('retry-after', '1');
+        throw new AppError('OVERLOADED', 'too many unauthenticated webhook bodies in flight; retry later');
+      }
+      request.log.debug({ inFlight: reads.used, max: reads.max }, 'reading an unauthenticated webhook body');
+      try {
+        raw = await read({ limit: bodyLimit, deadlineMs: options.unauthenticated.deadlineMs });
+      } finally {
+        release();
+      }
+      const decision = authenticateBody(entry, request.headers, raw);
+      if (!decision.ok) throw refuse(request, reply, entry.type, decision.reason);
     }
+    request.rawBody = raw;
     const replay = Readable.from([raw]) as Readable & { receivedEncodedLength?: number };
     replay.receivedEncodedLength = raw.length;
     return replay;
   };
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const entry = lookup((request.params as Params).name);
+    const entry = lookup((request.params as Params).name)!;
     const services = options.registry!;
     let parsed: ParseResult;
     try {
@@ -132,28 +177,10 @@ export function registerRegistryRoutes(app: FastifyInstance, options: RegistryRo
   for (const path of ['/registry/{name}', '/registry/{name}/{token}']) {
     app.post(path.replace(/\{(\w+)\}/g, ':$1'), {
       schema: routeSchema(options.spec, 'post', path),
+      bodyLimit,
       onRequest,
       preParsing,
       handler,
     });
   }
-}
-
-/** Reads a request body completely, refusing more than `limit` bytes (413), like Fastify's own parser. */
-async function readBounded(
-  payload: NodeJS.ReadableStream,
-  contentLength: string | undefined,
-  limit: number,
-): Promise<Buffer> {
-  const tooLarge = () => new AppError('PAYLOAD_TOO_LARGE', `body over ${limit} bytes`);
-  if (contentLength !== undefined && Number(contentLength) > limit) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of payload) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    size += buf.length;
-    if (size > limit) throw tooLarge();
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks, size);
 }

@@ -11,12 +11,19 @@ export function reasonLabel(reason: string | undefined): string {
   return (m?.[1] ?? 'other').slice(0, 40);
 }
 
+const CLUSTER_ID = /^[A-Za-z0-9_-]{1,18}$/;
+const DOCKER_MODES = new Set(['none', 'privileged', 'sidecar', 'socket']);
+/** Distinct valid cluster ids given their own series; later ones share `other`, so series stay bounded. */
+const MAX_CLUSTER_LABELS = 256;
+
 /**
  * Every Prometheus metric of the service, in its own registry (named `gocd_agent_scaler_*`). Implements the
  * domain metric interfaces so domain code never imports prom-client.
  */
 export class PrometheusMetrics implements AgentMetrics {
   readonly registry = new Registry();
+  /** Cluster ids that have series (bounded by MAX_CLUSTER_LABELS). */
+  private readonly clusterLabels = new Set<string>();
   private readonly agents = new Gauge({
     name: 'gocd_agent_scaler_agents',
     help: 'Live agents by cluster, state and docker mode, as last listed',
@@ -86,23 +93,43 @@ export class PrometheusMetrics implements AgentMetrics {
     };
   }
 
+  /**
+   * A cluster id as a label value: only a valid id (at most 18 of `[A-Za-z0-9_-]`, what a cluster profile may name)
+   * becomes a label, `invalid` stands for every other value, and past MAX_CLUSTER_LABELS distinct ids `other` does:
+   * create-agent bodies are the caller's, and an unbounded label is memory and `/metrics` size without end.
+   */
+  clusterLabel(clusterId: string): string {
+    if (!CLUSTER_ID.test(clusterId)) return 'invalid';
+    if (this.clusterLabels.has(clusterId)) return clusterId;
+    if (this.clusterLabels.size >= MAX_CLUSTER_LABELS) return 'other';
+    this.clusterLabels.add(clusterId);
+    return clusterId;
+  }
+
   createAgent(clusterId: string, dockerMode: string, outcome: string, failureReason?: string): void {
-    this.launches.inc({ cluster_id: clusterId, docker_mode: dockerMode, outcome });
+    const cluster_id = this.clusterLabel(clusterId);
+    const docker_mode = DOCKER_MODES.has(dockerMode) ? dockerMode : 'invalid';
+    this.launches.inc({ cluster_id, docker_mode, outcome });
     if (outcome === 'failed' || outcome === 'error')
-      this.launchFailures.inc({ cluster_id: clusterId, reason: reasonLabel(failureReason) });
+      this.launchFailures.inc({ cluster_id, reason: reasonLabel(failureReason) });
   }
 
   agentStopped(clusterId: string, rule: string): void {
-    this.stopped.inc({ cluster_id: clusterId, rule });
+    this.stopped.inc({ cluster_id: this.clusterLabel(clusterId), rule });
   }
 
-  agentsListed(clusterId: string, agents: readonly AgentRecord[]): void {
+  agentsListed(rawClusterId: string, agents: readonly AgentRecord[]): void {
+    const clusterId = this.clusterLabel(rawClusterId);
     // Reset this cluster's series so states that emptied drop to zero rather than keep their last value.
     for (const state of ['pending', 'running', 'stopping']) {
       for (const mode of ['none', 'privileged', 'sidecar', 'socket'])
         this.agents.set({ cluster_id: clusterId, state, docker_mode: mode }, 0);
     }
     for (const a of agents)
-      this.agents.inc({ cluster_id: clusterId, state: a.status, docker_mode: a.dockerMode ?? 'none' });
+      this.agents.inc({
+        cluster_id: clusterId,
+        state: a.status,
+        docker_mode: a.dockerMode && DOCKER_MODES.has(a.dockerMode) ? a.dockerMode : 'none',
+      });
   }
 }

@@ -31,12 +31,19 @@ const DEFAULT_HEADER: Readonly<Record<AuthMode, string>> = {
   path: '',
 };
 
-/** The outcome of an auth check; `reason` is safe to log and to answer (it never holds a secret). */
-export type AuthDecision = { ok: true } | { ok: false; reason: string };
+/**
+ * The outcome of an auth check; `reason` is safe to log (it never holds a secret). `pendingBody`: the credential is
+ * well-formed but is a signature of the body, which must still be read (bounded) and checked by `authenticateBody`.
+ */
+export type AuthDecision = { ok: true; pendingBody?: true } | { ok: false; reason: string };
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
 const OK: AuthDecision = { ok: true };
+const PENDING_BODY: AuthDecision = { ok: true, pendingBody: true };
+/** GitHub's `sha256=<64 hex>`; Artifactory's bare 64 hex when it signs. */
+const GITHUB_SIGNATURE = /^sha256=[0-9a-f]{64}$/i;
+const HEX_SIGNATURE = /^[0-9a-f]{64}$/i;
 
 /** True when the check needs the raw body, so it runs once the bytes are read (still before any side effect). */
 export function needsBody(registry: Pick<RegistryConfig, 'type'>): boolean {
@@ -59,7 +66,9 @@ function secrets(registry: Pick<RegistryConfig, 'secret' | 'secondarySecret'>): 
 
 /**
  * The checks that need no body: header secrets and path tokens. `pathToken` is the `/registry/{name}/{token}`
- * segment (undefined on `/registry/{name}`). Body-signed types pass here and are checked by `authenticateBody`.
+ * segment (undefined on `/registry/{name}`). Body-signed types are refused here too when their header is missing or
+ * cannot be a signature, so only a well-formed signature makes the service read an unauthenticated body; Artifactory's
+ * header holding the secret itself authenticates here, before its body.
  */
 export function authenticateRequest(
   registry: Pick<RegistryConfig, 'name' | 'type' | 'header' | 'secret' | 'secondarySecret'>,
@@ -80,10 +89,16 @@ export function authenticateRequest(
     // A header/HMAC sender never needs a secret in its URL (where proxies log it); refuse rather than accept both.
     return { ok: false, reason: `registry '${registry.name}' (${registry.type}) does not take a path token` };
   }
-  if (mode !== 'header') return OK;
   const name = headerName(registry);
   const raw = headerValue(headers, name);
-  if (raw === undefined || raw === '') return { ok: false, reason: `missing ${name} header` };
+  if (raw === undefined || raw.trim() === '') return { ok: false, reason: `missing ${name} header` };
+  if (mode === 'hmac') {
+    return GITHUB_SIGNATURE.test(raw.trim()) ? PENDING_BODY : { ok: false, reason: `malformed ${name} signature` };
+  }
+  if (mode === 'header-or-hmac') {
+    if (matchesAnySecret(raw.trim(), secrets(registry))) return OK;
+    return HEX_SIGNATURE.test(raw.trim()) ? PENDING_BODY : { ok: false, reason: `invalid ${name} header` };
+  }
   // `Authorization` carries `Bearer <secret>` (distribution, API destinations) or the bare value (Harbor's
   // "Auth Header" is sent verbatim, and operators fill in either form).
   const presented = name === 'authorization' ? (/^bearer\s+(\S+)\s*$/i.exec(raw)?.[1] ?? raw.trim()) : raw.trim();

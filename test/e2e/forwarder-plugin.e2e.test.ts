@@ -39,7 +39,12 @@ const bodies = {
     const f = fixture<{ agent: Record<string, unknown>; job_identifier: Record<string, unknown> }>(
       'should-assign-work.json',
     );
-    return { ...f, agent: { ...f.agent, agent_id: agentId }, job_identifier: { ...f.job_identifier, job_id: JOB_ID } };
+    return {
+      ...f,
+      agent: { ...f.agent, agent_id: agentId },
+      cluster_profile_properties: CLUSTER,
+      job_identifier: { ...f.job_identifier, job_id: JOB_ID },
+    };
   },
   serverPing: { ...fixture('server-ping.json'), all_cluster_profile_properties: [CLUSTER] },
   jobCompletion: {
@@ -62,7 +67,8 @@ describe.skipIf(!ok)('the forwarder plugin jar, loaded by a GoCD plugin host, ag
 
   beforeAll(async () => {
     ensureBuilt();
-    t = await createTestApp();
+    // The operator allows DinD; the cluster profile's own gate is what the notice tests turn on and off.
+    t = await createTestApp({ yaml: 'policy: { allow: { privileged: true } }\n' });
     proxy = await startRecordingProxy(await t.app.listen({ host: '127.0.0.1', port: 0 }), seen);
     proxyUrl = urlOf(proxy);
   }, 420_000);

@@ -121,4 +121,69 @@ describe('fuzzing POST /gocd/requests/{requestName}', () => {
     // Bounded in-memory state only (activity log, LRU): growth must stay far below what leaking bodies would cost.
     expect(grown).toBeLessThan(64 * 1024 * 1024);
   }, 300_000);
+
+  // Issue 16 (findings 1, 2, 6, 9): whatever a create-agent body's cluster profile claims — gates on, an engine
+  // elsewhere, host networking, a task definition of the service's own families, huge or odd ids and modes — the
+  // default policy launches only a plain agent on the local engine, and /metrics labels stay bounded.
+  it('never launches past the operator policy, and keeps metric labels bounded, whatever create-agent claims (1,500 cases)', async () => {
+    const text = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ minLength: 19, maxLength: 3000 }));
+    const clusterClaims = fc.record(
+      {
+        cluster_id: fc.oneof(text, fc.stringMatching(/^[A-Za-z0-9_-]{1,18}$/)),
+        allow_privileged: fc.constantFrom('true', 'TRUE', 'false', 'yes'),
+        allow_socket_mount: fc.constantFrom('true', 'false'),
+        docker_host: fc.constantFrom('tcp://10.0.0.1:2375', 'unix:///run/other.sock', 'http://169.254.169.254', ''),
+        network: fc.constantFrom('host', 'container:gocd-server', 'bridge', 'none'),
+        environment: fc.constantFrom('GO_EA_AUTO_REGISTER_ENVIRONMENT=prod', 'A=b', ''),
+      },
+      { requiredKeys: [] },
+    );
+    const profileClaims = fc.record(
+      {
+        docker_mode: fc.oneof(fc.constantFrom('none', 'privileged', 'sidecar', 'socket'), text),
+        capabilities: fc.constantFrom('ALL', 'SYS_ADMIN', 'NET_ADMIN,SYS_MODULE'),
+        task_definition: fc.constantFrom('gocd-agent-0123456789abcdef', 'mine:3'),
+      },
+      { requiredKeys: [] },
+    );
+    const launchedBefore = t.backend.launches.length;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: 1_000_000 }),
+        fc.oneof({ arbitrary: fc.constant({}), weight: 1 }, { arbitrary: clusterClaims, weight: 3 }),
+        fc.oneof({ arbitrary: fc.constant({}), weight: 1 }, { arbitrary: profileClaims, weight: 3 }),
+        async (jobId, cluster, profile) => {
+          const body = createAgentBody(jobId, {
+            cluster_profile_properties: { go_server_url: 'https://gocd.example.com/go', ...cluster },
+            elastic_agent_profile_properties: { image: 'agent:1', ...profile },
+          });
+          const res = await t.app.inject({
+            method: 'POST',
+            url: '/gocd/requests/cd.go.elastic-agent.create-agent',
+            headers: t.auth,
+            payload: JSON.stringify(body),
+          });
+          expect(res.statusCode).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 1500 },
+    );
+    const launched = t.backend.launches.slice(launchedBefore);
+    // Plain profiles on the local engine do launch: the checks below are not vacuous.
+    expect(launched.length).toBeGreaterThan(10);
+    for (const launch of launched) {
+      expect(launch.profile.dockerMode).toBe('none');
+      expect(launch.cluster.dockerHost).toBeUndefined();
+      expect(['host', 'container:gocd-server']).not.toContain(launch.cluster.network);
+      expect(launch.profile.taskDefinition ?? '').not.toMatch(/^gocd-agent-/);
+      expect(Object.keys({ ...launch.cluster.environment, ...launch.profile.environment })).not.toContain(
+        'GO_EA_AUTO_REGISTER_ENVIRONMENT',
+      );
+    }
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    for (const m of metrics.matchAll(/cluster_id="([^"]*)"/g)) expect(m[1]!.length).toBeLessThanOrEqual(18);
+    for (const m of metrics.matchAll(/docker_mode="([^"]*)"/g))
+      expect(['none', 'privileged', 'sidecar', 'socket', 'invalid']).toContain(m[1]);
+    expect(metrics.length).toBeLessThan(1_000_000);
+  }, 300_000);
 });

@@ -29,7 +29,11 @@ let t: TestApp;
 let clock: number;
 beforeEach(async () => {
   clock = Date.parse('2026-12-07T09:00:00Z');
-  t = await createTestApp({ now: () => new Date(clock) });
+  t = await createTestApp({
+    now: () => new Date(clock),
+    // The operator allows DinD; the cluster profile's own gate is what these tests turn on and off.
+    yaml: 'policy: { allow: { privileged: true } }\n',
+  });
 });
 afterEach(async () => {
   await t.close();

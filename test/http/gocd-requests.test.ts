@@ -286,10 +286,24 @@ describe('should-assign-work', () => {
   it('answers the bare literal true for the agent made for the job', async () => {
     const res = await post('cd.go.elastic-agent.should-assign-work', {
       agent: { agent_id: agentIdFor('test', 100) },
+      cluster_profile_properties: CLUSTER,
       job_identifier: job(100),
     });
     expect(res.statusCode).toBe(200);
     expect(res.body).toBe('true');
+  });
+
+  it('answers false to an agent id with the right job id and a made-up hex part (a self-registered agent)', async () => {
+    const real = agentIdFor('test', 100);
+    for (const agentId of ['ea-100-0a1b2c3d', agentIdFor('another-cluster', 100), `${real.slice(0, -1)}0`]) {
+      if (agentId === real) continue;
+      const res = await post('cd.go.elastic-agent.should-assign-work', {
+        agent: { agent_id: agentId },
+        cluster_profile_properties: CLUSTER,
+        job_identifier: job(100),
+      });
+      expect(res.body, agentId).toBe('false');
+    }
   });
 
   it('answers false for the real GoCD body, another job, and garbage — never an error', async () => {
@@ -314,7 +328,11 @@ describe('should-assign-work', () => {
 
 describe('should-assign-work on its static route', () => {
   const COUNT = 'gocd_agent_scaler_http_request_duration_seconds_count';
-  const mine = JSON.stringify({ agent: { agent_id: agentIdFor('test', 7) }, job_identifier: job(7) });
+  const mine = JSON.stringify({
+    agent: { agent_id: agentIdFor('test', 7) },
+    cluster_profile_properties: CLUSTER,
+    job_identifier: job(7),
+  });
 
   it('serves every spelling of the name (percent-encoded, with a query) from the static route, same answers', async () => {
     for (const url of [

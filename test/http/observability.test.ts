@@ -12,13 +12,7 @@ afterEach(async () => {
   await t.close();
 });
 
-const gocd = (name: string, body: unknown) =>
-  t.app.inject({
-    method: 'POST',
-    url: `/gocd/requests/cd.go.elastic-agent.${name}`,
-    headers: t.auth,
-    payload: JSON.stringify(body),
-  });
+const gocd = (name: string, body: unknown) => t.gocd(name, body);
 
 describe('GET /metrics', () => {
   it('exposes prefixed metrics for launches, outcomes, agents by state and mode, reaping and latency', async () => {

@@ -22,7 +22,7 @@ const S = {
 
 const yaml = (gocdUrl: string, token: string) => `
 limits:
-  bodyBytes: 65536
+  webhookBodyBytes: 65536
 gocd:
   apiUrl: ${gocdUrl}
   apiToken: ${token}
@@ -211,13 +211,26 @@ describe('distribution (header bearer)', () => {
     expect(store.size).toBe(0);
   });
 
-  it('answers 404 naming an unknown registry', async () => {
-    const res = await post('/registry/nope', {}, { authorization: `Bearer ${S.docker}` });
-    expect(res.statusCode).toBe(404);
-    expect(res.json()).toMatchObject({ code: 'UNKNOWN_REGISTRY', message: "unknown registry 'nope'" });
+  it('answers an unknown registry exactly as a known one with a wrong secret, so names cannot be enumerated', async () => {
+    const unknown = await post('/registry/nope', {}, { authorization: `Bearer ${S.docker}` });
+    const wrong = await post('/registry/docker', {}, { authorization: 'Bearer wrong-secret-0000' });
+    const pathUnknown = await post('/registry/nope/some-token', {});
+    const pathForm = await post('/registry/hub', {});
+    for (const res of [unknown, wrong, pathUnknown, pathForm]) {
+      expect(res.statusCode).toBe(401);
+      expect(res.body).toBe(wrong.body);
+      expect(res.headers['content-type']).toBe(wrong.headers['content-type']);
+    }
+    // Nothing says how a registry authenticates (the path-token form) or that it exists.
+    expect(wrong.json()).toEqual({
+      statusCode: 401,
+      code: 'UNAUTHORIZED',
+      error: 'Unauthorized',
+      message: 'missing or invalid registry credentials',
+    });
   });
 
-  it('answers 413 to a body over limits.bodyBytes', async () => {
+  it('answers 413 to a body over limits.webhookBodyBytes', async () => {
     const res = await docker({ events: [], pad: 'x'.repeat(70_000) });
     expect(res.statusCode).toBe(413);
   });

@@ -186,9 +186,9 @@ describe('Lambda deployment', () => {
           REGISTRY_HOOK_SECRET_SECRET_ARN: { Ref: Match.stringLikeRegexp('^RegistrySecretREGISTRYHOOKSECRET') },
           SCALER_RETRY_QUEUE_URL: { Ref: Match.stringLikeRegexp('^Retries') },
           SCALER_TABLE_NAME: { Ref: Match.stringLikeRegexp('^Store') },
-          // The deployment's own scope: the service names a cluster profile outside it instead of earning AccessDenied.
-          SCALER_ECS_CLUSTERS: 'gocd-agents',
-          SCALER_ECS_REGIONS: { Ref: 'AWS::Region' },
+          // The operator policy the stack writes names its own region and account through these.
+          SCALER_STACK_REGION: { Ref: 'AWS::Region' },
+          SCALER_STACK_ACCOUNT: { Ref: 'AWS::AccountId' },
         }),
       },
     });

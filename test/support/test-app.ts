@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { ActivityLog } from '../../src/agents/activity-log.js';
 import { AgentService } from '../../src/agents/agent-service.js';
 import { UserNotices } from '../../src/agents/request-notices.js';
@@ -35,6 +35,8 @@ export interface TestApp {
   logs: string[];
   /** Headers with the forwarder's bearer token and a JSON content type. */
   auth: Record<string, string>;
+  /** POSTs `body` (JSON) as GoCD request `cd.go.elastic-agent.<name>`, with the forwarder's token. */
+  gocd: (name: string, body: unknown) => Promise<LightMyRequestResponse>;
   close: () => Promise<void>;
 }
 
@@ -50,6 +52,10 @@ export async function createTestApp(
     waitForRegistryTriggers?: boolean;
     /** Log level of the captured logger (default `debug`; benchmarks use `info`). */
     logLevel?: string;
+    /** The Docker engine probe behind /healthz (default: always `unused`). */
+    dockerStatus?: () => Promise<string>;
+    /** The clock of /healthz's probe cache. */
+    nowMs?: () => number;
   } = {},
 ): Promise<TestApp> {
   const env = { SCALER_FORWARDER_TOKEN: TEST_TOKEN, ...options.env };
@@ -65,7 +71,14 @@ export async function createTestApp(
   const backend = new MemoryBackend(options.now);
   const activity = new ActivityLog(500, options.now);
   const metrics = new PrometheusMetrics();
-  const agents = new AgentService({ backends: singleBackend(backend), activity, logger, now: options.now, metrics });
+  const agents = new AgentService({
+    backends: singleBackend(backend),
+    activity,
+    logger,
+    now: options.now,
+    metrics,
+    policy: config.policy,
+  });
   const registry = await createRegistryServices(config, logger, {
     metrics: {
       registryEvent: (source, outcome, count = 1) => metrics.registryEvents.inc({ source, outcome }, count),
@@ -83,8 +96,10 @@ export async function createTestApp(
     registry,
     waitForRegistryTriggers: options.waitForRegistryTriggers,
     version: VERSION,
-    dockerStatus: async () => 'unused',
+    dockerStatus: options.dockerStatus ?? (async () => 'unused'),
+    ...(options.nowMs ? { nowMs: options.nowMs } : {}),
   });
+  const auth = { authorization: `Bearer ${config.gocd.forwarderToken}`, 'content-type': 'application/json' };
   return {
     app,
     backend,
@@ -96,7 +111,14 @@ export async function createTestApp(
     noticeStore,
     token: config.gocd.forwarderToken,
     logs,
-    auth: { authorization: `Bearer ${config.gocd.forwarderToken}`, 'content-type': 'application/json' },
+    auth,
+    gocd: (name, body) =>
+      app.inject({
+        method: 'POST',
+        url: `/gocd/requests/cd.go.elastic-agent.${name}`,
+        headers: auth,
+        payload: JSON.stringify(body),
+      }),
     close: () => app.close(),
   };
 }

@@ -138,8 +138,8 @@ describe('AgentService cap bookkeeping', () => {
   });
 });
 
-describe('AgentService and the deployment scope', () => {
-  it('refuses a cluster outside the deployment before any backend call, and both status reports say why', async () => {
+describe("AgentService and the operator policy's ECS scope", () => {
+  it("refuses a cluster outside the policy (the deployment's own cluster and region) before any backend call, and both status reports say why", async () => {
     const backend = new MemoryBackend();
     let calls = 0;
     const activity = new ActivityLog();
@@ -152,31 +152,40 @@ describe('AgentService and the deployment scope', () => {
       },
       activity,
       logger: pino({ level: 'silent' }),
-      scope: { clusters: ['gocd-agents'], regions: ['eu-west-1'] },
+      policy: {
+        docker: { engines: ['local'] },
+        ecs: { clusters: ['gocd-agents'], regions: ['eu-west-1'] },
+        allow: { privileged: false, socketMount: false, hostNetwork: false, capabilities: [] },
+      },
     });
     const outside = { ...CLUSTER, cluster: 'team-cluster', region: 'eu-west-1' };
     const result = await service.createAgent({ ...create(60), clusterProperties: outside });
     expect(result).toEqual({
       kind: 'refused',
-      reason: expect.stringContaining("ECS cluster 'team-cluster' is outside this deployment"),
+      reason: expect.stringContaining(
+        "ECS cluster 'team-cluster' is not allowed by the operator policy (policy.ecs.clusters: gocd-agents)",
+      ),
     });
     expect(calls).toBe(0);
     const report = await service.clusterReport(outside);
-    expect(report.scopeProblem).toContain("'team-cluster' is outside this deployment");
-    expect(report.waiting[0]?.reason).toContain('outside this deployment');
+    expect(report.policyProblem).toContain("'team-cluster' is not allowed by the operator policy");
+    expect(report.waiting[0]?.reason).toContain('policy.ecs.clusters');
     expect(calls).toBe(0);
     const html = renderClusterSection(report);
-    expect(html).toContain('Outside this deployment: ECS cluster &#39;team-cluster&#39; is outside');
+    expect(html).toContain('Refused by the operator policy: ECS cluster &#39;team-cluster&#39; is not allowed');
 
     const inside = { ...CLUSTER, cluster: 'arn:aws:ecs:eu-west-1:123456789012:cluster/gocd-agents' };
     expect((await service.createAgent({ ...create(61), clusterProperties: inside })).kind).toBe('launched');
     const otherRegion = { ...CLUSTER, cluster: 'arn:aws:ecs:us-east-2:123456789012:cluster/gocd-agents' };
     expect(await service.createAgent({ ...create(62), clusterProperties: otherRegion })).toMatchObject({
       kind: 'refused',
-      reason: expect.stringContaining("region 'us-east-2' is outside this deployment"),
+      reason: expect.stringContaining("region 'us-east-2' is not allowed by the operator policy (policy.ecs.regions"),
     });
-    // Another account's cluster, reached through assume_role_arn, is that role's to allow.
+    // A cluster list binds clusters reached through assume_role_arn too: the operator names what may be used.
     const crossAccount = { ...outside, assume_role_arn: 'arn:aws:iam::210987654321:role/ecs' };
-    expect((await service.createAgent({ ...create(63), clusterProperties: crossAccount })).kind).toBe('launched');
+    expect(await service.createAgent({ ...create(63), clusterProperties: crossAccount })).toMatchObject({
+      kind: 'refused',
+      reason: expect.stringContaining('policy.ecs.clusters'),
+    });
   });
 });

@@ -30,6 +30,9 @@ describe('gocd-agent-scaler CLI', () => {
     const r = await cli('check-config', path);
     expect(r.code).toBe(0);
     expect(r.out).toContain(`${path}: OK`);
+    expect(r.out).toContain(
+      '  policy: Docker engines local; ECS clusters any, regions any, accounts any; cluster profiles may allow: privileged no, socket no, host network no, capabilities none\n',
+    );
     expect(r.out).not.toContain('a-very-secret-forwarder-token');
   });
 

@@ -108,10 +108,12 @@ describe('config loader', () => {
       'gocd: { apiUrl: "https://g/go", apiToken: api-secret-token }',
       'registries:',
       '  - { name: hub, type: dockerhub, host: docker.io, secret: hook-secret-1, secondarySecret: hook-secret-2, username: u, password: pw-123 }',
+      'metrics: { token: metrics-secret-token-0123 }',
     ].join('\n');
     const { config } = parseConfig(yaml, 'test', { env });
     const shown = JSON.stringify(maskSecrets(config));
-    for (const secret of [env.SCALER_FORWARDER_TOKEN, 'api-secret-token', 'hook-secret-1', 'hook-secret-2', 'pw-123']) {
+    const secrets = ['api-secret-token', 'hook-secret-1', 'hook-secret-2', 'pw-123', 'metrics-secret-token-0123'];
+    for (const secret of [env.SCALER_FORWARDER_TOKEN, ...secrets]) {
       expect(shown).not.toContain(secret);
     }
     expect(shown).toContain('"username":"u"');

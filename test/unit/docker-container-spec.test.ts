@@ -20,6 +20,7 @@ import type { LaunchRequest } from '../../src/backends/port.js';
 import { job } from '../support/gocd-bodies.js';
 
 function request(profile: Record<string, string>, cluster: Record<string, string> = {}): LaunchRequest {
+  const parsed = parseElasticProfile({ image: 'agent:1', environment: 'OVERRIDE=profile', ...profile });
   return {
     agentId: 'ea-42-0123abcd',
     job: job(42),
@@ -31,11 +32,8 @@ function request(profile: Record<string, string>, cluster: Record<string, string
       environment: 'SHARED=cluster\nOVERRIDE=cluster',
       ...cluster,
     }),
-    profile: parseElasticProfile({
-      image: 'agent:1',
-      environment: 'OVERRIDE=profile\nGO_EA_SERVER_URL=evil',
-      ...profile,
-    }),
+    // Profile validation refuses GO_EA_* lines; the spec must still put the job's on top of anything else.
+    profile: { ...parsed, environment: { ...parsed.environment, GO_EA_SERVER_URL: 'evil' } },
     jobEnv: {
       GO_EA_SERVER_URL: 'https://gocd.example.com/go',
       GO_EA_AUTO_REGISTER_KEY: 'secret',

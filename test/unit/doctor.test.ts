@@ -49,6 +49,14 @@ beforeAll(async () => {
               ],
             })),
             {
+              id: 'remote',
+              plugin_id: 'gocd-agent-scaler',
+              properties: [
+                { key: 'go_server_url', value: 'https://gocd/go' },
+                { key: 'docker_host', value: 'tcp://10.1.2.3:2375' },
+              ],
+            },
+            {
               id: 'other',
               plugin_id: 'cd.go.contrib.elastic-agent.docker',
               properties: [{ key: 'GoServerUrl', value: 'x' }],
@@ -86,10 +94,16 @@ ${extra}`,
 describe('doctor', () => {
   it('says what works and what does not, in plain words', async () => {
     const cfg = config();
+    const asked: (string | undefined)[] = [];
     const findings = await runDoctor({
       config: cfg,
       gocd: new GocdAdminClient(cfg.gocd.apiUrl!, cfg.gocd.apiToken),
-      backends: { forCluster: async () => new MemoryBackend() },
+      backends: {
+        forCluster: async (cluster) => {
+          if (cluster.backend === 'docker') asked.push(cluster.dockerHost);
+          return new MemoryBackend();
+        },
+      },
       dockerStatus: async () => 'unavailable: connect ENOENT /var/run/docker.sock',
     });
     const text = formatFindings(findings);
@@ -101,6 +115,12 @@ describe('doctor', () => {
       "✘ cluster profile broken: invalid cluster profile: go_server_url must not be blank; max_agents must be a whole number, got 'lots'",
     );
     expect(text).not.toContain('cluster profile other');
+    // The operator policy, and a profile outside it refused without its engine being contacted.
+    expect(text).toContain('✔ operator policy: Docker engines local; ECS clusters any');
+    expect(text).toContain(
+      "✘ cluster profile remote: docker_host 'tcp://10.1.2.3:2375' is not allowed by the operator policy (policy.docker.engines: local)",
+    );
+    expect(asked).toEqual([undefined]);
     expect(text).toMatch(
       /✘ pipeline deploy-db: does not declare GO_PACKAGE_DOCKER_BACKENDS_DB_DOCKER_IMAGE, GO_REPO_DOCKER_BACKENDS_DB_DOCKER_REGISTRY_NAME, GO_PACKAGE_DOCKER_BACKENDS_DB_DIGEST: GoCD would refuse the schedule with 422/,
     );
@@ -139,10 +159,10 @@ describe('doctor', () => {
     });
   });
 
-  it('names a cluster or region outside what the deployment allows (its stack’s cluster and region)', async () => {
-    // The CDK stack gives the service its own cluster and region through these variables.
-    const cfg = config('', { SCALER_ECS_CLUSTERS: 'gocd-agents', SCALER_ECS_REGIONS: 'eu-west-1' });
-    expect(cfg.ecs).toMatchObject({ clusters: ['gocd-agents'], regions: ['eu-west-1'] });
+  it('names a cluster or region outside what the operator policy allows (as the CDK stack writes it)', async () => {
+    // The CDK stack writes its own cluster and region into the service config's policy.
+    const cfg = config('policy: { ecs: { clusters: [gocd-agents], regions: [eu-west-1] } }\n');
+    expect(cfg.policy.ecs).toMatchObject({ clusters: ['gocd-agents'], regions: ['eu-west-1'] });
     const findings = await runDoctor({
       config: cfg,
       gocd: new GocdAdminClient(cfg.gocd.apiUrl!, cfg.gocd.apiToken),
@@ -152,18 +172,18 @@ describe('doctor', () => {
     const text = formatFindings(findings);
     expect(text).toContain('✔ cluster profile ecs-inside: ECS cluster gocd-agents reachable');
     expect(text).toContain(
-      "✘ cluster profile ecs-other-cluster: ECS cluster 'team-cluster' is outside this deployment, which may launch agents only in 'gocd-agents'",
+      "✘ cluster profile ecs-other-cluster: ECS cluster 'team-cluster' is not allowed by the operator policy (policy.ecs.clusters: gocd-agents)",
     );
     expect(text).toContain(
-      "✘ cluster profile ecs-other-region: region 'us-west-2' is outside this deployment, which may launch agents only in eu-west-1",
+      "✘ cluster profile ecs-other-region: region 'us-west-2' is not allowed by the operator policy (policy.ecs.regions: eu-west-1)",
     );
-    // Without a deployment scope (a process deployment that names none) nothing is outside.
+    // Without ECS lists in the policy (the default) no cluster or region is refused.
     const open = await runDoctor({
       config: config(),
       gocd: new GocdAdminClient(cfg.gocd.apiUrl!, cfg.gocd.apiToken),
       backends: { forCluster: async () => new MemoryBackend() },
       dockerStatus: async () => 'available',
     });
-    expect(formatFindings(open)).not.toContain('outside this deployment');
+    expect(formatFindings(open)).not.toContain('policy.ecs');
   });
 });

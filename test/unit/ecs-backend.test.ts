@@ -192,13 +192,24 @@ describe('ECS backend launch', () => {
     expect(ecs).toHaveReceivedCommandWith(RunTaskCommand, { taskDefinition: TD_ARN });
   });
 
-  it("uses a profile's task_definition as is, still with the job env in the agent container's overrides", async () => {
+  it("runs a profile's task_definition as the revision it described, with the job env in the agent's overrides", async () => {
+    const arn = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/my-agents:7';
+    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: 'my-agents:7' }).resolves({
+      taskDefinition: {
+        taskDefinitionArn: arn,
+        family: 'my-agents',
+        status: 'ACTIVE',
+        containerDefinitions: [{ name: 'agent', image: 'agent:1' }],
+      },
+    });
     ecs.on(RunTaskCommand).resolves({ tasks: [task('t1', 5)] });
     await backend.launch(request(5, { task_definition: 'my-agents:7' }));
+    await backend.launch(request(6, { task_definition: 'my-agents:7' }));
     expect(ecs).toHaveReceivedCommandTimes(RegisterTaskDefinitionCommand, 0);
-    expect(ecs).toHaveReceivedCommandTimes(DescribeTaskDefinitionCommand, 0);
+    // Described once per revision, not per launch.
+    expect(ecs).toHaveReceivedCommandTimes(DescribeTaskDefinitionCommand, 1);
     expect(ecs).toHaveReceivedCommandWith(RunTaskCommand, {
-      taskDefinition: 'my-agents:7',
+      taskDefinition: arn,
       overrides: { containerOverrides: [expect.objectContaining({ name: 'agent' })] },
     });
   });

@@ -39,10 +39,21 @@ const REQUEST_IDLE_TIMEOUT_MS = 60_000;
  */
 export async function createDockerClient(address: EngineAddress): Promise<Docker> {
   const { default: DockerClient } = await import('dockerode');
-  const common = { timeout: REQUEST_IDLE_TIMEOUT_MS };
+  // docker-modem starts from $DOCKER_HOST (and $DOCKER_TLS_VERIFY, $DOCKER_CERT_PATH) and merges these options over
+  // it; a `host` taken from a TCP $DOCKER_HOST would win over our socketPath (docker-modem lib/modem.js, Modem: "if
+  // (!this.host) this.socketPath = …"). Every field the environment could set is given here, so the cluster profile's
+  // engine is the one used whatever the environment says.
+  const explicit = {
+    timeout: REQUEST_IDLE_TIMEOUT_MS,
+    protocol: 'http' as const,
+    pathPrefix: '/',
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+  };
   return address.kind === 'unix'
-    ? new DockerClient({ ...common, socketPath: address.socketPath })
-    : new DockerClient({ ...common, host: address.host, port: address.port, protocol: 'http' });
+    ? new DockerClient({ ...explicit, socketPath: address.socketPath, host: undefined, port: undefined })
+    : new DockerClient({ ...explicit, host: address.host, port: address.port });
 }
 
 /**

@@ -17,6 +17,7 @@ import { BackendUnavailableError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { AgentBackend, AgentDetails, AgentRecord, LaunchOutcome, LaunchRequest } from '../port.js';
 import { isThrottling } from './ecs-clients.js';
+import { ExternalTaskDefinitions } from './external-task-definition.js';
 import { ECS_RUN_TASK_QUOTA, type RateQuota, RequestPacer } from './request-pacer.js';
 import { agentRecordOf, buildRunTaskInput, startedByFor } from './run-task-input.js';
 import { AGENT_CONTAINER, buildTaskDefinition, definitionHash, TD_TAG } from './task-definition.js';
@@ -79,6 +80,8 @@ export class EcsBackend implements AgentBackend {
   readonly kind = 'ecs' as const;
   /** Task definition ARN per (family, definition hash): resolved once per process, never per job. */
   private readonly taskDefinitions = new Map<string, Promise<string>>();
+  /** Profiles' own task definitions, described and held to the gates (external-task-definition.ts). */
+  private readonly external: ExternalTaskDefinitions;
   /** Task ARNs this backend launched, with the time, for the MISSING grace rule (bounded, pruned on use). */
   private readonly launched = new Map<string, number>();
   private readonly maxAttempts: number;
@@ -103,6 +106,7 @@ export class EcsBackend implements AgentBackend {
     this.sleep = options.sleep ?? sleep;
     this.throttleWaitMs = options.throttleWaitMs ?? 300_000;
     this.pacer = new RequestPacer(options.runTaskQuota ?? ECS_RUN_TASK_QUOTA, this.now, this.sleep);
+    this.external = new ExternalTaskDefinitions(client, { now: this.now });
   }
 
   /**
@@ -136,12 +140,10 @@ export class EcsBackend implements AgentBackend {
   }
 
   /**
-   * The task definition for a profile: its own `task_definition` as is, else the family of its content hash —
-   * described first (registered by an earlier process, a restart or another Lambda container) and registered only
+   * The task definition this service registers for a profile: the family of its content hash — described first (registered by an earlier process, a restart or another Lambda container) and registered only
    * when absent or when the latest revision's content differs from what this service would register.
    */
   async taskDefinitionFor(cluster: ClusterProfile, profile: ElasticProfile, deadline?: number): Promise<string> {
-    if (profile.taskDefinition) return profile.taskDefinition;
     const region = cluster.region ?? (await this.client.config.region().catch(() => undefined));
     const input = buildTaskDefinition(cluster, profile, { region });
     const hash = definitionHash(input);
@@ -186,17 +188,28 @@ export class EcsBackend implements AgentBackend {
     return arn;
   }
 
-  async launch(request: LaunchRequest): Promise<LaunchOutcome> {
-    const { cluster, profile } = request;
-    const log = this.options.logger.child({ agentId: request.agentId, jobId: request.job.job_id });
+  async launch(original: LaunchRequest): Promise<LaunchOutcome> {
+    const { cluster, profile } = original;
+    const log = this.options.logger.child({ agentId: original.agentId, jobId: original.job.job_id });
     // Throttling is waited out until here (the request's deadline: Lambda's budget), never turned into a failure.
-    const deadline = request.deadline ?? this.now() + this.throttleWaitMs;
+    const deadline = original.deadline ?? this.now() + this.throttleWaitMs;
     const throttled = (what: string): LaunchOutcome => ({ kind: 'throttled', detail: `ECS throttled ${what}` });
     let taskDefinition: string;
+    // A profile's own task definition is run as the exact revision that was vetted, with its real Docker mode.
+    let request = original;
     try {
-      taskDefinition = await this.taskDefinitionFor(cluster, profile, deadline);
+      if (profile.taskDefinition) {
+        const vetted = await this.external.vet(original);
+        if (vetted.kind === 'refused') return vetted;
+        taskDefinition = vetted.arn;
+        request = vetted.request;
+      } else {
+        taskDefinition = await this.taskDefinitionFor(cluster, profile, deadline);
+      }
     } catch (err) {
-      if (err instanceof BackendUnavailableError && err.throttled) return throttled('the task definition calls');
+      // A throttled DescribeTaskDefinition of the profile's own family (after the SDK's retries) is a wait, not a failure.
+      if ((err instanceof BackendUnavailableError && err.throttled) || isThrottling(err))
+        return throttled('the task definition calls');
       return { kind: 'failed', reason: 'task definition unavailable', detail: describeError(err) };
     }
     // Attempt n uses token(cluster, job, n). A token ECS already saw with other parameters (another auto-register
@@ -210,7 +223,10 @@ export class EcsBackend implements AgentBackend {
         result = await this.paced(deadline, () => this.client.send(new RunTaskCommand(input)));
       } catch (err) {
         if (!(err instanceof ConflictException)) {
-          if (/task ?definition/i.test((err as Error).message ?? '')) this.forgetTaskDefinition(taskDefinition);
+          if (/task ?definition/i.test((err as Error).message ?? '')) {
+            this.forgetTaskDefinition(taskDefinition);
+            this.external.forget(taskDefinition);
+          }
           return { kind: 'failed', reason: (err as Error).name, detail: (err as Error).message };
         }
         let earlier: { task: Task; completed: boolean } | undefined | typeof THROTTLED;
