@@ -113,7 +113,9 @@ exec /usr/local/sbin/tini -g -- "$@"
 export const STAND_IN_AGENT = `#!/bin/sh
 trap 'echo "go-agent: stopped" >&2; exit 0' TERM INT
 {
-  echo "uid=$(id -u) gid=$(id -g) groups=$(id -G)"
+  echo "uid=$(id -u)"
+  echo "gid=$(id -g)"
+  echo "groups=$(id -G)"
   echo "GO_SERVER_URL=\${GO_SERVER_URL:-}"
   echo "GO_EA_variables=$(env | grep -c '^GO_EA_' || true)"
   echo "home=$HOME"
