@@ -10,11 +10,8 @@ ARG DOCKER_IMAGE=docker:28-dind
 FROM ${DOCKER_IMAGE} AS docker
 
 FROM ${BASE}
-ARG VERSION=dev
 LABEL org.opencontainers.image.title="gocd-agent-dind" \
-      org.opencontainers.image.description="GoCD agent running its own dockerd (gocd-agent-scaler privileged mode)" \
-      org.opencontainers.image.version="${VERSION}" \
-      io.github.gocd-agent-scaler.docker-modes="privileged"
+      org.opencontainers.image.description="GoCD agent running its own dockerd (gocd-agent-scaler privileged mode)"
 # dockerd needs root; the entrypoint runs the agent itself as the base's agent user.
 USER root
 COPY --from=docker /usr/local/bin/dockerd /usr/local/bin/containerd /usr/local/bin/containerd-shim-runc-v2 \

@@ -8,11 +8,8 @@ ARG DOCKER_CLI_IMAGE=docker:28-cli
 FROM ${DOCKER_CLI_IMAGE} AS docker-cli
 
 FROM ${BASE}
-ARG VERSION=dev
 LABEL org.opencontainers.image.title="gocd-agent-docker-cli" \
-      org.opencontainers.image.description="GoCD agent with the docker CLI (gocd-agent-scaler sidecar and socket modes)" \
-      org.opencontainers.image.version="${VERSION}" \
-      io.github.gocd-agent-scaler.docker-modes="sidecar,socket"
+      org.opencontainers.image.description="GoCD agent with the docker CLI (gocd-agent-scaler sidecar and socket modes)"
 # The entrypoint starts as root only to give the agent user the socket's group, then runs the base's entrypoint as it.
 USER root
 COPY --from=docker-cli /usr/local/bin/docker /usr/local/bin/docker

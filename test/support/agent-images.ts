@@ -48,6 +48,10 @@ export interface AgentImages {
   dockerCli: string;
   /** Built from docker/agent/dind.Dockerfile. */
   dind: string;
+  /** Stand-in for docker:*-cli (the docker-cli image's DOCKER_CLI_IMAGE). */
+  dockerCliSource: string;
+  /** Stand-in for docker:*-dind (the dind image's DOCKER_IMAGE). */
+  dockerSource: string;
 }
 
 const AGENT_DIR = join(import.meta.dirname, '..', '..', 'docker', 'agent');
@@ -215,7 +219,7 @@ export async function ensureAgentImages(): Promise<AgentImages> {
     (dir) => engineRootfs(dir, ['docker']),
     [],
   );
-  const dindSource = await build(
+  const dockerSource = await build(
     `gocd-agent-scaler-test/docker-dind-source:${cliHash}`,
     (dir) =>
       engineRootfs(
@@ -228,6 +232,6 @@ export async function ensureAgentImages(): Promise<AgentImages> {
     BASE: gocdBase,
     DOCKER_CLI_IMAGE: cliSource,
   });
-  const dind = await buildShipped('dind.Dockerfile', 'agent-dind', { BASE: gocdBase, DOCKER_IMAGE: dindSource });
-  return { gocdBase, dockerCli, dind };
+  const dind = await buildShipped('dind.Dockerfile', 'agent-dind', { BASE: gocdBase, DOCKER_IMAGE: dockerSource });
+  return { gocdBase, dockerCli, dind, dockerCliSource: cliSource, dockerSource };
 }
