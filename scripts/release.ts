@@ -123,6 +123,18 @@ export function planRelease(options: ReleaseOptions, version: string, outDir: st
     },
     verify: () => imageVersion(ref),
   });
+  /** docker/agent/<file>, FROM the GoCD base, with the engine-source build argument. */
+  const agentImage = (id: ArtefactId, ref: string, file: string, source: string[]): Step =>
+    image(
+      id,
+      ref,
+      dockerBuild(ref, version, agentDir, [
+        '-f',
+        join(agentDir, file),
+        ...buildArg('BASE', options.gocdBase),
+        ...source,
+      ]),
+    );
   const steps: Step[] = [
     {
       id: 'jar',
@@ -171,25 +183,12 @@ export function planRelease(options: ReleaseOptions, version: string, outDir: st
       images.service,
       dockerBuild(images.service, version, root, buildArg('NODE_IMAGE', options.nodeImage)),
     ),
-    image(
-      'agent-dind',
-      images.dind,
-      dockerBuild(images.dind, version, agentDir, [
-        '-f',
-        join(agentDir, 'dind.Dockerfile'),
-        ...buildArg('BASE', options.gocdBase),
-        ...buildArg('DOCKER_IMAGE', options.dockerImage),
-      ]),
-    ),
-    image(
+    agentImage('agent-dind', images.dind, 'dind.Dockerfile', buildArg('DOCKER_IMAGE', options.dockerImage)),
+    agentImage(
       'agent-docker-cli',
       images.cli,
-      dockerBuild(images.cli, version, agentDir, [
-        '-f',
-        join(agentDir, 'docker-cli.Dockerfile'),
-        ...buildArg('BASE', options.gocdBase),
-        ...buildArg('DOCKER_CLI_IMAGE', options.dockerCliImage),
-      ]),
+      'docker-cli.Dockerfile',
+      buildArg('DOCKER_CLI_IMAGE', options.dockerCliImage),
     ),
     image(
       'janitor-image',

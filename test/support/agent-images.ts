@@ -18,6 +18,7 @@ import {
   busyboxRootfs,
   copyLibraries,
   copyWithLibraries,
+  DIND_BINARIES,
   fileFingerprint,
   imageExists,
   PATH_ENV,
@@ -57,15 +58,7 @@ export interface AgentImages {
 const AGENT_DIR = join(import.meta.dirname, '..', '..', 'docker', 'agent');
 
 /** Engine binaries of docker:*-dind, from the host's docker.io (source path → name in /usr/local/bin). */
-const ENGINE_BINARIES: [string, string][] = [
-  ['/usr/sbin/dockerd', 'dockerd'],
-  ['/usr/bin/containerd', 'containerd'],
-  ['/usr/bin/containerd-shim-runc-v2', 'containerd-shim-runc-v2'],
-  ['/usr/sbin/runc', 'runc'],
-  ['/usr/sbin/docker-proxy', 'docker-proxy'],
-  ['/usr/bin/tini-static', 'docker-init'],
-  ['/usr/bin/docker', 'docker'],
-];
+const ENGINE_BINARIES = DIND_BINARIES;
 const SETPRIV = '/usr/bin/setpriv';
 const TINI = '/usr/bin/tini-static';
 const XTABLES = '/usr/sbin/xtables-nft-multi';

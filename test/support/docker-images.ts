@@ -35,8 +35,11 @@ export interface TestImages {
 
 const BUSYBOX = '/bin/busybox';
 const HOST_DOCKER_CLI = '/usr/bin/docker';
-/** Host binaries the DinD image needs, as installed by Debian's docker.io (resolved through symlinks). */
-const DIND_BINARIES: [string, string][] = [
+/**
+ * Host binaries a Docker daemon image needs, as installed by Debian's docker.io (resolved through symlinks), with the
+ * names docker:*-dind gives them in /usr/local/bin.
+ */
+export const DIND_BINARIES: [string, string][] = [
   ['/usr/sbin/dockerd', 'dockerd'],
   ['/usr/bin/containerd', 'containerd'],
   ['/usr/bin/containerd-shim-runc-v2', 'containerd-shim-runc-v2'],
