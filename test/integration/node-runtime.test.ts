@@ -95,6 +95,10 @@ describe('the runtime the suite and the service run on', () => {
     if (pinned) expect(realpathSync(process.execPath)).toBe(realpathSync(pinnedBinary));
   });
 
+  it('test workers can force a garbage collection (the memory checks of the fuzz tests read the heap after one)', () => {
+    expect(typeof globalThis.gc).toBe('function');
+  });
+
   it('constructing AWS SDK clients on this runtime emits no NodeVersionSupportWarning', async () => {
     const script = [
       "const warnings = []; process.on('warning', (w) => warnings.push(String(w.message ?? w)));",
