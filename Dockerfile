@@ -6,13 +6,15 @@
 # For the Docker backend, mount the engine socket and add its group: -v /var/run/docker.sock:/var/run/docker.sock
 #   --group-add "$(stat -c %g /var/run/docker.sock)"
 
-ARG NODE_IMAGE=node:22-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Build: compile TypeScript with the dev dependencies.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# --omit=optional: the optional dependencies are the pinned Node binaries for `npm start` on a machine whose own
+# Node is older (the image brings Node 24) and native extras the service does not need.
+RUN npm ci --omit=optional --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
@@ -24,7 +26,7 @@ ENV NODE_ENV=production \
     PORT=8080
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
 # Route schemas are read from openapi.yaml at start-up (found by walking up from dist/src/http).
 COPY openapi.yaml ./

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { DEFAULT_SERVICE_CONFIG } from '../infra/lib/scaler-stack.js';
-import { bundleLambda, ROOT } from '../scripts/bundle.js';
+import { bundleLambda, LAMBDA_TARGET, ROOT } from '../scripts/bundle.js';
 import type { BenchResult } from './bench-types.js';
 import { shouldAssignBody } from './support/should-assign-body.js';
 
@@ -43,7 +43,7 @@ export const handler = awsLambdaFastify(app, { decorateRequest: false });
 await app.ready();
 `;
 
-/** Bundles BARE_APP into `dir` with the options of scripts/bundle.ts (minified ESM, node22, require banner). */
+/** Bundles BARE_APP into `dir` with the options of scripts/bundle.ts (minified ESM, LAMBDA_TARGET, require banner). */
 async function bundleBareApp(dir: string): Promise<void> {
   const entry = join(ROOT, 'bench', `.bare-lambda-${process.pid}.mjs`);
   writeFileSync(entry, BARE_APP);
@@ -54,7 +54,7 @@ async function bundleBareApp(dir: string): Promise<void> {
       bundle: true,
       platform: 'node',
       format: 'esm',
-      target: 'node22',
+      target: LAMBDA_TARGET,
       minify: true,
       mainFields: ['module', 'main'],
       banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },

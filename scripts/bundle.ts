@@ -41,6 +41,11 @@ const ajvNoMetaValidation: Plugin = {
   },
 };
 
+/** The Lambda runtime the CDK app deploys the bundle on (infra/lib/scaler-stack.ts; a test keeps them equal). */
+export const LAMBDA_RUNTIME = 'nodejs24.x';
+/** esbuild's target for that runtime: the syntax Node 24 runs natively is left as written. */
+export const LAMBDA_TARGET = 'node24';
+
 /** Packages that must never reach the Lambda bundle: the Docker client and its native/SSH dependencies. */
 const FORBIDDEN = /^(dockerode|docker-modem|ssh2|cpu-features)(\/|$)/;
 
@@ -129,7 +134,7 @@ function moduleBytes(dir: string): number {
 }
 
 /**
- * Writes `dist/lambda/`: `index.mjs` (exports `handler`) for nodejs22.x, minified ESM with every dependency inside,
+ * Writes `dist/lambda/`: `index.mjs` (exports `handler`) for `LAMBDA_RUNTIME`, minified ESM with every dependency inside,
  * and `openapi.yaml` beside it (served, and pre-parsed as `openapi.json` for the route schemas); nothing is loaded
  * from `node_modules`.
  *
@@ -151,7 +156,7 @@ export async function bundleLambda(options: BundleOptions = {}): Promise<BundleR
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node22',
+    target: LAMBDA_TARGET,
     minify: true,
     // Prefer the ES module builds (the AWS SDK's `dist-es`): they tree-shake far better than the CJS ones.
     mainFields: ['module', 'main'],

@@ -34,7 +34,9 @@ const services = await createServices(config, logger, {
 // Webhooks answer once their triggers ended (scheduled, deferred to the queue, or reported): nothing runs after.
 const app = await buildApp({ config, logger, version: VERSION, ...services, waitForRegistryTriggers: true });
 // decorateRequest must be false: buildApp has already made the app ready, and no route reads the raw event.
-const http = awsLambdaFastify(app, { decorateRequest: false, callbackWaitsForEmptyEventLoop: false });
+// No callbackWaitsForEmptyEventLoop: it only ever applied to callback-style handlers, which nodejs24.x no longer
+// runs; this handler is async, so the invocation ends when its promise settles.
+const http = awsLambdaFastify(app, { decorateRequest: false });
 
 const registryRoutes = registryInvocations({ config, registry: services.registry, logger });
 const launch = queuedLaunch(services.agents, logger);

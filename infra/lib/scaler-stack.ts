@@ -165,7 +165,7 @@ export class ScalerStack extends Stack {
 
     const fn = new lambda.Function(this, 'Function', {
       description: 'gocd-agent-scaler: GoCD elastic agents on ECS, registry push triggers',
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
       code: props.lambdaCode ?? bundleWithConfig(props.lambdaDir, props.serviceConfigYaml),

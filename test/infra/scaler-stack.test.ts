@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SERVICE_CONFIG, ScalerStack } from '../../infra/lib/scaler-stack.js';
 import { resolveStackConfig, type ScalerStackConfig } from '../../infra/lib/stack-config.js';
+import { LAMBDA_RUNTIME } from '../../scripts/bundle.js';
 
 // The CDK stack, asserted on its synthesized CloudFormation: least-privilege IAM first, then the wiring of the
 // Lambda, its queues, rules, store, secrets and alarms, then the optional capacity and container deployment.
@@ -173,9 +174,9 @@ describe('IAM: least privilege', () => {
 describe('Lambda deployment', () => {
   const template = synth();
 
-  it('runs the bundle on nodejs22.x arm64, with secrets referenced by ARN and the queue and table named', () => {
+  it('runs the bundle on the runtime the bundle targets (nodejs24.x), arm64, with secrets referenced by ARN and the queue and table named', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
+      Runtime: LAMBDA_RUNTIME,
       Architectures: ['arm64'],
       Handler: 'index.handler',
       Environment: {

@@ -35,8 +35,11 @@ export interface TestImages {
 
 const BUSYBOX = '/bin/busybox';
 const HOST_DOCKER_CLI = '/usr/bin/docker';
-/** Host binaries the DinD image needs, as installed by Debian's docker.io (resolved through symlinks). */
-const DIND_BINARIES: [string, string][] = [
+/**
+ * Host binaries a Docker daemon image needs, as installed by Debian's docker.io (resolved through symlinks), with the
+ * names docker:*-dind gives them in /usr/local/bin.
+ */
+export const DIND_BINARIES: [string, string][] = [
   ['/usr/sbin/dockerd', 'dockerd'],
   ['/usr/bin/containerd', 'containerd'],
   ['/usr/bin/containerd-shim-runc-v2', 'containerd-shim-runc-v2'],
@@ -73,19 +76,19 @@ export function testImagePrereqs(): string | undefined {
   return undefined;
 }
 
-function recipeHash(...parts: string[]): string {
+export function recipeHash(...parts: string[]): string {
   const h = createHash('sha256');
   for (const p of parts) h.update(p).update('\0');
   return h.digest('hex').slice(0, 12);
 }
 
-function fileFingerprint(path: string): string {
+export function fileFingerprint(path: string): string {
   const s = statSync(path);
   return `${path}:${s.size}:${s.mtimeMs}`;
 }
 
 /** A busybox rootfs: /bin/busybox, a symlink per applet, /etc/passwd and group, /tmp 1777. */
-async function busyboxRootfs(dir: string): Promise<void> {
+export async function busyboxRootfs(dir: string): Promise<void> {
   for (const d of [
     'bin',
     'sbin',
@@ -117,9 +120,14 @@ async function busyboxRootfs(dir: string): Promise<void> {
 }
 
 /** Copies a binary (symlinks resolved) and every shared library `ldd` names, at the same paths. */
-async function copyWithLibraries(rootfs: string, binary: string, target: string): Promise<void> {
+export async function copyWithLibraries(rootfs: string, binary: string, target: string): Promise<void> {
   copyFileSync(binary, target);
   chmodSync(target, 0o755);
+  await copyLibraries(rootfs, binary);
+}
+
+/** Copies every shared library `ldd` names for a binary into the rootfs, at the same paths. */
+export async function copyLibraries(rootfs: string, binary: string): Promise<void> {
   const { stdout } = await run('ldd', [binary]).catch(() => ({ stdout: '' }));
   for (const lib of stdout.match(/\/[^\s]+\.so[^\s]*/g) ?? []) {
     const dest = join(rootfs, lib);
@@ -129,7 +137,7 @@ async function copyWithLibraries(rootfs: string, binary: string, target: string)
   }
 }
 
-async function imageExists(name: string): Promise<boolean> {
+export async function imageExists(name: string): Promise<boolean> {
   try {
     await run('docker', ['image', 'inspect', '--format', '{{.Id}}', name]);
     return true;
@@ -157,7 +165,7 @@ const LOCK_STALE_MS = 600_000;
  * Test files run in parallel workers; one builds while the others wait (a `mkdir` lock, bounded, stale after
  * 10 minutes), so an image is imported once rather than once per worker.
  */
-async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
+export async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
@@ -180,7 +188,7 @@ async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function build(name: string, make: (dir: string) => Promise<void>, changes: string[]): Promise<string> {
+export async function build(name: string, make: (dir: string) => Promise<void>, changes: string[]): Promise<string> {
   if (await imageExists(name)) return name;
   return withBuildLock(async () => {
     if (await imageExists(name)) return name;
@@ -195,7 +203,7 @@ async function build(name: string, make: (dir: string) => Promise<void>, changes
   });
 }
 
-const PATH_ENV = 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin';
+export const PATH_ENV = 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin';
 
 /** Builds (once) and returns the test images. Run testImagePrereqs() first. */
 export async function ensureTestImages(): Promise<TestImages> {
