@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import { DEFAULT_SERVICE_CONFIG } from '../../infra/lib/scaler-stack.js';
+import { withStackPolicy } from '../../infra/lib/service-policy.js';
+import { resolveStackConfig, type ScalerStackConfig } from '../../infra/lib/stack-config.js';
 import { job } from '../support/gocd-bodies.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
@@ -28,10 +32,15 @@ interface PipelineBody {
   pipeline: { stages: { jobs: { elastic_profile_id?: string }[] }[] };
 }
 
-/** Every ```json block preceded by `<!-- quickstart: <kind> -->`. */
+/** The text of every ```<lang> block preceded by `<!-- quickstart: <kind> -->`. */
+function texts(kind: string, lang = 'json'): string[] {
+  const re = new RegExp(`<!-- quickstart: ${kind} -->\\n\`\`\`${lang}\\n([\\s\\S]*?)\\n\`\`\``, 'g');
+  return [...DOC.matchAll(re)].map((m) => m[1]!);
+}
+
+/** Every ```json block preceded by `<!-- quickstart: <kind> -->`, parsed. */
 function blocks<T>(kind: string): T[] {
-  const re = new RegExp(`<!-- quickstart: ${kind} -->\\n\`\`\`json\\n([\\s\\S]*?)\\n\`\`\``, 'g');
-  return [...DOC.matchAll(re)].map((m) => JSON.parse(m[1]!) as T);
+  return texts(kind).map((text) => JSON.parse(text) as T);
 }
 
 /** GoCD sends a profile's properties to the plugin as a key → value map. */
@@ -40,6 +49,16 @@ const asMap = (properties: Property[]) => Object.fromEntries(properties.map((p) 
 const clusters = blocks<ClusterProfile>('cluster-profile');
 const profiles = blocks<ElasticProfile>('elastic-profile');
 const pipelines = blocks<PipelineBody>('pipeline');
+/** Part A: the service config the user starts the service with. */
+const [serviceConfig] = texts('service-config', 'yaml');
+/** Part B: the stack config, and the operator policy the stack writes into the deployed service's config from it. */
+const [stackConfig] = blocks<Partial<ScalerStackConfig>>('stack-config');
+function stackPolicyYaml(): string {
+  const written = withStackPolicy(DEFAULT_SERVICE_CONFIG, resolveStackConfig(stackConfig));
+  // The policy refers to the stack's region and account, which the stack sets in the service's environment.
+  return `policy: ${JSON.stringify(parseDocument(written).get('policy'))}\n`;
+}
+const STACK_ENV = { SCALER_STACK_REGION: 'eu-west-1', SCALER_STACK_ACCOUNT: '123456789012' };
 
 let t: TestApp;
 beforeEach(async () => {
@@ -63,6 +82,22 @@ describe('docs/quickstart-gocd.md', () => {
     expect(clusters.map((c) => c.id)).toEqual(['local', 'aws-fargate', 'aws-ec2']);
     expect(profiles.map((p) => p.id)).toEqual(['local-small', 'local-docker', 'aws-small', 'aws-docker']);
     expect(pipelines).toHaveLength(1);
+    expect(serviceConfig).toContain('policy:');
+    expect(stackConfig).toMatchObject({ clusterName: 'gocd-agents' });
+  });
+
+  it('sets up an operator policy without which the Docker profiles would be refused, naming the key', async () => {
+    const docker = profiles.find((p) => p.id === 'local-docker')!;
+    const cluster = clusters.find((c) => c.id === docker.cluster_profile_id)!;
+    const res = await post('create-agent', {
+      auto_register_key: 'quickstart-key-default-policy',
+      elastic_agent_profile_properties: asMap(docker.properties),
+      cluster_profile_properties: asMap(cluster.properties),
+      job_identifier: job(899),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(t.backend.agents).toEqual([]);
+    expect(JSON.stringify(res.json())).toContain('policy.allow.privileged');
   });
 
   it('names the plugin id of the jar and the settings the jar reads', () => {
@@ -102,6 +137,10 @@ describe('docs/quickstart-gocd.md', () => {
     'a job on elastic profile %s gets an agent launched (its cluster allows what it asks)',
     async (_id, p, i) => {
       const cluster = clusters.find((c) => c.id === p.cluster_profile_id)!;
+      // The service runs with the policy the guide sets up: its scaler.yaml (Part A), or the stack's (Part B).
+      await t.close();
+      const ecs = asMap(cluster.properties).cluster !== undefined;
+      t = await createTestApp(ecs ? { yaml: stackPolicyYaml(), env: STACK_ENV } : { yaml: serviceConfig });
       const jobId = 900 + i;
       const res = await post('create-agent', {
         auto_register_key: `quickstart-key-${i}`,
