@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { LABEL } from '../../src/backends/docker/container-spec.js';
@@ -189,4 +190,16 @@ export async function waitForJobScript(docker: Docker, agentRef: string, timeout
     const log = (await execIn(docker, agentRef, ['cat', '/tmp/job.log'])).output;
     throw new Error(`job script failed (${code}): ${log}`);
   }
+}
+
+/**
+ * The address of the shared engine's default bridge on this host (docker0's IPv4, e.g. 172.17.0.1): containers on
+ * that bridge, and those sharing a private engine's network namespace, reach a loopback-only test server there.
+ */
+export async function bridgeGatewayAddress(docker: Docker = localDocker()): Promise<string> {
+  const bridge = await docker.getNetwork('bridge').inspect();
+  const ifname = (bridge.Options as Record<string, string> | undefined)?.['com.docker.network.bridge.name'] ?? 'docker0';
+  const address = networkInterfaces()[ifname]?.find((a) => a.family === 'IPv4')?.address;
+  if (!address) throw new Error(`no IPv4 address on ${ifname}, the shared engine's default bridge`);
+  return address;
 }

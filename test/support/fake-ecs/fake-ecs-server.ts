@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { TaskHandle, TaskRuntime } from './task-runtime.js';
 
 // A loopback server speaking the ECS JSON protocol (awsJson1_1: `POST /`, `X-Amz-Target:
 // AmazonEC2ContainerServiceV20141113.<Op>`, `application/x-amz-json-1.1`, errors as HTTP 400
@@ -40,6 +41,9 @@ export interface FakeTask {
   containers: Json[];
   placementConstraints?: Json[];
   clientToken?: string;
+  /** Set by a runtime that places the task on a container instance (local-engine-runtime.ts). */
+  containerInstanceArn?: string;
+  healthStatus?: string;
 }
 
 /** Behaviour knobs; all may be changed on the instance between calls. */
@@ -53,6 +57,8 @@ export interface FakeEcsOptions {
   seed?: number;
   /** lastStatus of a task RunTask creates; default PROVISIONING (ECS's first state). `advanceTasks` moves it on. */
   initialStatus?: 'PROVISIONING' | 'PENDING' | 'RUNNING';
+  /** Runs the tasks (e.g. on the local Docker engine: local-engine-runtime.ts); without one, tasks are records only. */
+  runtime?: TaskRuntime;
 }
 
 class EcsError extends Error {
@@ -106,6 +112,7 @@ export class FakeEcs {
   initialStatus: NonNullable<FakeEcsOptions['initialStatus']>;
   /** Calls answered with ThrottlingException. */
   throttled = 0;
+  private readonly runtime: TaskRuntime | undefined;
 
   constructor(options: FakeEcsOptions = {}) {
     this.latencyMs = options.latencyMs ?? 0;
@@ -113,6 +120,7 @@ export class FakeEcs {
     this.throttleOps = options.throttleOps;
     this.initialStatus = options.initialStatus ?? 'PROVISIONING';
     this.rng = prng(options.seed ?? 1);
+    this.runtime = options.runtime;
   }
 
   async start(): Promise<this> {
@@ -459,7 +467,7 @@ export class FakeEcs {
           { resourceIds: seen.arns },
         );
     }
-    const failure = this.runFailures.shift();
+    const failure = this.runFailures.shift() ?? this.runtime?.place?.(body, td, this.tasks.values());
     let result: Json;
     if (failure) {
       const instance = `arn:aws:ecs:${REGION}:${ACCOUNT}:container-instance/${clusterName(body.cluster)}/${randomBytes(16).toString('hex')}`;
@@ -471,6 +479,7 @@ export class FakeEcs {
       for (const t of tasks) {
         if (token) t.clientToken = token;
         if (this.hiddenAfterRun) this.hidden.set(t.taskArn, this.hiddenAfterRun);
+        this.runtime?.start(this.handleOf(t), td);
       }
       // The answer includes the tags (the backend also copes without: see the unit tests).
       result = { tasks: tasks.map((t) => this.view(t, true)), failures: [] };
@@ -504,6 +513,7 @@ export class FakeEcs {
   private stopTask(body: Json): Json {
     const task = this.find(String(body.task ?? ''), body.cluster);
     if (!task) throw invalid('The referenced task was not found.');
+    if (this.runtime) return this.stopWithRuntime(task, body);
     if (task.lastStatus !== 'STOPPED') {
       this.markStopped(task, 'UserInitiated', typeof body.reason === 'string' ? body.reason : 'Task stopped by user');
     }
@@ -562,6 +572,34 @@ export class FakeEcs {
       t.tags = [...t.tags.filter((x) => x.key !== tag.key), tag];
     }
     return {};
+  }
+
+  // --- Runtime hook (task-runtime.ts): a runtime runs the tasks, and StopTask leaves them STOPPING until it is done.
+
+  private handleOf(task: FakeTask): TaskHandle {
+    return {
+      task,
+      stopping: (stopCode, reason) => {
+        if (task.desiredStatus === 'STOPPED') return;
+        Object.assign(task, {
+          desiredStatus: 'STOPPED',
+          stopCode: task.stopCode ?? stopCode,
+          stoppedReason: task.stoppedReason ?? reason,
+          stoppingAt: nowSeconds(),
+          version: task.version + 1,
+        });
+      },
+      stopped: (stopCode, reason) => this.markStopped(task, task.stopCode ?? stopCode, task.stoppedReason ?? reason),
+    };
+  }
+
+  private stopWithRuntime(task: FakeTask, body: Json): Json {
+    if (task.desiredStatus !== 'STOPPED' && task.lastStatus !== 'STOPPED') {
+      const handle = this.handleOf(task);
+      handle.stopping('UserInitiated', typeof body.reason === 'string' ? body.reason : 'Task stopped by user');
+      this.runtime!.stop(handle);
+    }
+    return { task: this.view(task, false) };
   }
 
   private view(t: FakeTask, withTags: boolean): Json {
