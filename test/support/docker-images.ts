@@ -56,10 +56,11 @@ export const AGENT_GID = 0;
 
 /**
  * The fake agent: runs `$FAKE_AGENT_JOB` (a shell script, if set) once, recording its output in /tmp/job.log and
- * its exit code in /tmp/job.exit, then idles until SIGTERM (which it honours, unlike a bare busybox `sleep`).
+ * its exit code in /tmp/job.exit, then idles until SIGTERM (which it honours, unlike a bare busybox `sleep`, unless
+ * `FAKE_AGENT_IGNORE_TERM` is set: then only SIGKILL ends it, like an agent finishing a long job step).
  */
 export const FAKE_AGENT_SCRIPT = `#!/bin/sh
-trap 'exit 0' TERM INT
+if [ -n "$FAKE_AGENT_IGNORE_TERM" ]; then trap ':' TERM INT; else trap 'exit 0' TERM INT; fi
 if [ -n "$FAKE_AGENT_JOB" ]; then
   sh -c "$FAKE_AGENT_JOB" >/tmp/job.log 2>&1
   echo $? >/tmp/job.exit

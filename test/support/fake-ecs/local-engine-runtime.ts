@@ -37,6 +37,12 @@ export interface LocalEngineRuntimeOptions {
    * ECS); default 0: removed as soon as the task is STOPPED. */
   cleanupAfterMs?: number;
   region?: string;
+  /**
+   * Security options the container instance's Docker daemon applies to every container: an ECS host configured for
+   * capability-form Docker daemons runs dockerd with `"seccomp-profile": "unconfined"` (and no AppArmor confinement),
+   * which a task definition cannot ask for (`dockerSecurityOptions` takes no seccomp option). Default none.
+   */
+  instanceSecurityOpt?: string[];
 }
 
 type Status = 'PENDING' | 'RUNNING' | 'STOPPED';
@@ -295,6 +301,7 @@ export class LocalEngineRuntime implements TaskRuntime {
         region: this.options.region ?? 'us-east-1',
         network: (this.options.networkFor ?? defaultNetwork)(String(run.def.networkMode ?? 'bridge')),
         labels: this.options.labels ?? {},
+        securityOpt: this.options.instanceSecurityOpt ?? [],
       }),
     );
     c.id = created.id;
@@ -566,6 +573,8 @@ export interface ContainerContext {
   region: string;
   network: string;
   labels: Record<string, string>;
+  /** The instance daemon's security options (LocalEngineRuntimeOptions.instanceSecurityOpt). */
+  securityOpt?: string[];
 }
 
 /**
@@ -605,7 +614,8 @@ export function containerCreateOptions(def: Json, ctx: ContainerContext): Docker
   if (typeof def.memory === 'number') host.Memory = def.memory * 1024 * 1024;
   if (typeof def.memoryReservation === 'number') host.MemoryReservation = def.memoryReservation * 1024 * 1024;
   if (typeof def.cpu === 'number' && def.cpu > 0) host.CpuShares = Math.max(2, def.cpu);
-  if (Array.isArray(def.dockerSecurityOptions)) host.SecurityOpt = arr<string>(def.dockerSecurityOptions);
+  const securityOpt = [...(ctx.securityOpt ?? []), ...arr<string>(def.dockerSecurityOptions)];
+  if (securityOpt.length > 0) host.SecurityOpt = securityOpt;
   const options: Docker.ContainerCreateOptions = {
     name: ctx.dockerName,
     Image: String(def.image),
