@@ -80,8 +80,8 @@ describe.skipIf(!ok)(
       images = await ensureTestImages();
       dindAgent = await ensureDindAgentImage();
       // An ECS host set up for capability-form Docker daemons (README: its dockerd runs with an unconfined seccomp
-    // profile and no AppArmor confinement, which a task definition cannot ask for).
-    ecs = await startLocalEcs(docker, RUN, { instanceSecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'] });
+      // profile and no AppArmor confinement, which a task definition cannot ask for).
+      ecs = await startLocalEcs(docker, RUN, { instanceSecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'] });
       const backend = new EcsBackend(ecs.client, { logger, missingRetryDelaysMs: [50, 100] });
       service = new AgentService({
         backends: { forCluster: async () => backend },

@@ -198,7 +198,8 @@ export async function waitForJobScript(docker: Docker, agentRef: string, timeout
  */
 export async function bridgeGatewayAddress(docker: Docker = localDocker()): Promise<string> {
   const bridge = await docker.getNetwork('bridge').inspect();
-  const ifname = (bridge.Options as Record<string, string> | undefined)?.['com.docker.network.bridge.name'] ?? 'docker0';
+  const ifname =
+    (bridge.Options as Record<string, string> | undefined)?.['com.docker.network.bridge.name'] ?? 'docker0';
   const address = networkInterfaces()[ifname]?.find((a) => a.family === 'IPv4')?.address;
   if (!address) throw new Error(`no IPv4 address on ${ifname}, the shared engine's default bridge`);
   return address;
