@@ -5,20 +5,16 @@ import { AgentService } from '../src/agents/agent-service.js';
 import { parseClusterProfile } from '../src/agents/profiles.js';
 import { EcsBackend } from '../src/backends/ecs/ecs-backend.js';
 import { cleanupRun, localDocker, runId } from '../test/support/docker-engine.js';
-import { ensureTestImages, testImagePrereqs } from '../test/support/docker-images.js';
+import { ensureTestImages } from '../test/support/docker-images.js';
 import { startLocalEcs } from '../test/support/fake-ecs/local-ecs.js';
 import { job } from '../test/support/gocd-bodies.js';
-import { dockerAvailable } from '../test/support/services.js';
 import type { BenchResult } from './bench-types.js';
+import { launchBenchSkipped, launchFigures } from './support/launch-figures.js';
 
 const LAUNCHES = 20;
 const TARGET_MEDIAN_MS = 1500;
 const POLL_MS = 20;
 const RUN = runId('benche');
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
 
 /**
  * create-agent → ECS-mode agent running on the local engine: the whole service path (AgentService.createAgent →
@@ -27,15 +23,7 @@ function percentile(sorted: number[], p: number): number {
  * every 20 ms). Mode none, local image, one agent at a time (each stopped, untimed, before the next launch).
  */
 export async function run(): Promise<BenchResult[]> {
-  if (!dockerAvailable()) {
-    console.log('  skipped: no Docker engine (install docker.io and start dockerd, see .ci/run)');
-    return [];
-  }
-  const missing = testImagePrereqs();
-  if (missing) {
-    console.log(`  skipped: cannot build the local agent image: ${missing}`);
-    return [];
-  }
+  if (launchBenchSkipped()) return [];
   const logger = pino({ level: 'silent' });
   const docker = localDocker();
   const images = await ensureTestImages();
@@ -85,32 +73,12 @@ export async function run(): Promise<BenchResult[]> {
     await ecs.stop();
     await cleanupRun(docker, RUN, []);
   }
-  const sorted = [...timings].sort((a, b) => a - b);
-  const median = percentile(sorted, 50);
   const notes = `${LAUNCHES} launches after 1 warm-up, mode none, local image, tasks run by the fake ECS endpoint's local-engine runtime`;
-  return [
-    {
-      bench: 'ecs-launch',
-      metric: 'create-agent → ECS task RUNNING on the local engine, median',
-      value: Math.round(median),
-      unit: 'ms',
-      target: `≤ ${TARGET_MEDIAN_MS}`,
-      pass: median <= TARGET_MEDIAN_MS,
-      notes,
-    },
-    {
-      bench: 'ecs-launch',
-      metric: 'create-agent → ECS task RUNNING on the local engine, p95',
-      value: Math.round(percentile(sorted, 95)),
-      unit: 'ms',
-      notes,
-    },
-    {
-      bench: 'ecs-launch',
-      metric: 'create-agent → ECS task RUNNING on the local engine, max',
-      value: Math.round(sorted.at(-1) ?? Number.NaN),
-      unit: 'ms',
-      notes,
-    },
-  ];
+  return launchFigures(
+    'ecs-launch',
+    'create-agent → ECS task RUNNING on the local engine',
+    timings,
+    TARGET_MEDIAN_MS,
+    notes,
+  );
 }

@@ -6,14 +6,11 @@ import { parseClusterProfile } from '../../src/agents/profiles.js';
 import { createDockerBackend, type DockerBackend } from '../../src/backends/docker/docker-backend.js';
 import { readSocketSlot } from '../../src/backends/docker/socket-slot.js';
 import { cleanupRun, dockerClusterProps, localDocker, runId } from '../support/docker-engine.js';
-import { ensureTestImages, type TestImages, testImagePrereqs } from '../support/docker-images.js';
+import { dockerTestImagesReady, ensureTestImages, type TestImages } from '../support/docker-images.js';
 import { type PrivateEngine, removeEverything, startPrivateEngine } from '../support/private-engine.js';
-import { dockerAvailable, requireService } from '../support/services.js';
 import type { RaceLaunch, RaceOutcome } from '../support/socket-race-worker.js';
 
-const ok =
-  requireService('Docker engine', dockerAvailable(), 'install docker.io and start dockerd (see .ci/run)') &&
-  requireService('busybox-static and docker.io binaries', testImagePrereqs() === undefined, String(testImagePrereqs()));
+const ok = dockerTestImagesReady();
 
 const RUN = runId('e2er');
 const ROUNDS = 10;

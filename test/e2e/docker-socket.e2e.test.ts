@@ -12,7 +12,7 @@ import {
 } from '../../src/backends/docker/docker-backend.js';
 import { engineAddress } from '../../src/backends/docker/docker-client.js';
 import { findSocketChildren } from '../../src/backends/docker/socket-children.js';
-import { readSocketSlot, SLOT_LABEL, SOCKET_SLOT_NAME } from '../../src/backends/docker/socket-slot.js';
+import { claimSocketSlot, readSocketSlot } from '../../src/backends/docker/socket-slot.js';
 import {
   cleanupRun,
   containerExists,
@@ -23,14 +23,11 @@ import {
   waitFor,
   waitForJobScript,
 } from '../support/docker-engine.js';
-import { ensureTestImages, type TestImages, testImagePrereqs } from '../support/docker-images.js';
+import { dockerTestImagesReady, ensureTestImages, type TestImages } from '../support/docker-images.js';
 import { job } from '../support/gocd-bodies.js';
 import { type PrivateEngine, removeEverything, startPrivateEngine } from '../support/private-engine.js';
-import { dockerAvailable, requireService } from '../support/services.js';
 
-const ok =
-  requireService('Docker engine', dockerAvailable(), 'install docker.io and start dockerd (see .ci/run)') &&
-  requireService('busybox-static and docker.io binaries', testImagePrereqs() === undefined, String(testImagePrereqs()));
+const ok = dockerTestImagesReady();
 
 // Socket mode attributes "containers created since the agent" engine-wide, so this file runs its socket agents on a
 // private engine of its own (test/support/private-engine.ts): nothing it does can touch another suite's, another
@@ -119,6 +116,13 @@ describe.skipIf(!ok)(
     }
 
     const exists = (id: string) => containerExists(docker, id);
+
+    /** A claim of the engine's socket slot made by someone else (another scaler process, a janitor …); its id. */
+    async function claimByHand(keeper: string, holder: string): Promise<string> {
+      const claim = await claimSocketSlot(docker, { keeper, holder, image: images.busybox });
+      if (claim.kind !== 'claimed') throw new Error('the socket slot is already held');
+      return claim.slot.id;
+    }
 
     it('the agent gets the engine socket mounted and the socket’s group (a gid its image does not know), and its job can use it as a non-root user', async () => {
       const agent = await launched(
@@ -247,18 +251,9 @@ describe.skipIf(!ok)(
     });
 
     it('a stale claim whose keeper no longer exists (its scaler crashed before releasing it) is removed by the next launch', async () => {
-      const stale = await docker.createContainer({
-        name: SOCKET_SLOT_NAME,
-        Image: images.busybox,
-        Entrypoint: ['true'],
-        Labels: {
-          'gocd-agent-scaler.role': 'socket-slot',
-          [SLOT_LABEL.keeper]: 'f'.repeat(64),
-          [SLOT_LABEL.holder]: 'ea-1-deadbeef',
-        },
-      });
+      const stale = await claimByHand('f'.repeat(64), 'ea-1-deadbeef');
       const agent = await launched(await createSocketAgent(213, clusterProps, 'true'));
-      expect(await exists(stale.id)).toBe(false);
+      expect(await exists(stale)).toBe(false);
       expect(await readSocketSlot(docker)).toMatchObject({ keeper: agent.ref, holder: agentIdFor(CLUSTER, 213) });
     });
 
@@ -275,43 +270,39 @@ describe.skipIf(!ok)(
       // The engine's own creation order, by hand: agent A, A's child, a claim kept by someone else, a later container.
       const a = await unrelated('bound-agent');
       const aChild = await unrelated('bound-a-child');
-      const foreign = await docker.createContainer({
-        name: SOCKET_SLOT_NAME,
-        Image: images.busybox,
-        Entrypoint: ['true'],
-        Labels: { 'gocd-agent-scaler.role': 'socket-slot', [SLOT_LABEL.keeper]: 'someone-else' },
-      });
+      const foreign = await claimByHand('someone-else', '');
       const later = await unrelated('bound-later');
       expect((await findSocketChildren(docker, a)).map((c) => c.Id)).toEqual([aChild]);
       // A's own claim is no bound: with A as the keeper, the later container counts again.
       expect((await findSocketChildren(docker, a, 'someone-else')).map((c) => c.Id).sort()).toEqual(
         [aChild, later].sort(),
       );
-      await foreign.remove({ force: true });
+      await docker.getContainer(foreign).remove({ force: true });
     });
 
     describe('stop agent A, start agent B on the same engine while A’s cleanup runs', () => {
       /**
-       * A second scaler process on the same engine whose engine calls can be held at one point: the listing of A's
-       * children after the first sweep (`since=A`, second time). While held, A's teardown is provably still running.
+       * Another scaler process (its own backend and AgentService) on the same engine whose engine calls are held at one
+       * point: the `held`-th listing of an agent's children (`since=<agent>`). While held, its teardown of that agent is
+       * provably still running.
        */
-      function heldBackend() {
+      function heldProcess(held: number) {
         let release!: () => void;
         const gate = new Promise<void>((r) => {
           release = r;
         });
-        let sinceListings = 0;
         let reachedGate!: () => void;
         const atGate = new Promise<void>((r) => {
           reachedGate = r;
         });
-        const held = new Proxy(docker, {
+        let sinceListings = 0;
+        const heldDocker = new Proxy(docker, {
           get(target, prop, receiver) {
             const value = Reflect.get(target, prop, receiver);
             if (prop !== 'listContainers') return typeof value === 'function' ? value.bind(target) : value;
             return async (opts: Docker.ContainerListOptions) => {
               const since = (opts?.filters as { since?: string[] } | undefined)?.since;
-              if (since && ++sinceListings === 2) {
+              if (since && ++sinceListings === held) {
                 reachedGate();
                 await gate;
               }
@@ -319,17 +310,21 @@ describe.skipIf(!ok)(
             };
           },
         });
-        const backendA = new DockerBackendClass(held, engineAddress(engine.dockerHost), { logger, stopSeconds: 1 });
-        return { backendA, atGate, release: () => release() };
-      }
-
-      it('B’s launch waits while A still runs; once A’s agent has stopped, B starts (A’s children already gone) and B’s children survive A’s cleanup', async () => {
-        const { backendA, atGate, release } = heldBackend();
+        const backendA = new DockerBackendClass(heldDocker, engineAddress(engine.dockerHost), {
+          logger,
+          stopSeconds: 1,
+        });
         const processA = new AgentService({
           backends: { forCluster: async () => backendA },
           activity: new ActivityLog(),
           logger,
         });
+        return { processA, atGate, release: () => release() };
+      }
+
+      it('B’s launch waits while A still runs; once A’s agent has stopped, B starts (A’s children already gone) and B’s children survive A’s cleanup', async () => {
+        // Held at the second children listing (the late sweep): A's agent and children are stopped by then.
+        const { processA, atGate, release } = heldProcess(2);
         const a = await launched(await createSocketAgent(220, clusterProps, jobStarting(2, 'A'), processA));
         await jobDone(a.ref);
         expect(await childrenOf('A')).toHaveLength(2);
@@ -360,36 +355,8 @@ describe.skipIf(!ok)(
       });
 
       it('while A’s agent is still running its cleanup, B is deferred: a socket agent never starts beside one that is stopping', async () => {
-        let release!: () => void;
-        const gate = new Promise<void>((r) => {
-          release = r;
-        });
-        let reachedGate!: () => void;
-        const atGate = new Promise<void>((r) => {
-          reachedGate = r;
-        });
         // Held at the first children listing: A's agent has not been stopped yet.
-        const held = new Proxy(docker, {
-          get(target, prop, receiver) {
-            const value = Reflect.get(target, prop, receiver);
-            if (prop !== 'listContainers') return typeof value === 'function' ? value.bind(target) : value;
-            return async (opts: Docker.ContainerListOptions) => {
-              if ((opts?.filters as { since?: string[] } | undefined)?.since) {
-                reachedGate();
-                await gate;
-              }
-              return target.listContainers(opts);
-            };
-          },
-        });
-        const processA = new AgentService({
-          backends: {
-            forCluster: async () =>
-              new DockerBackendClass(held, engineAddress(engine.dockerHost), { logger, stopSeconds: 1 }),
-          },
-          activity: new ActivityLog(),
-          logger,
-        });
+        const { processA, atGate, release } = heldProcess(1);
         const a = await launched(await createSocketAgent(222, clusterProps, jobStarting(1, 'A2'), processA));
         await jobDone(a.ref);
         const stopA = processA.jobCompleted({

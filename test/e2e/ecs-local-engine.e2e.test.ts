@@ -15,15 +15,17 @@ import {
   waitFor,
   waitForJobScript,
 } from '../support/docker-engine.js';
-import { ensureDindAgentImage, ensureTestImages, type TestImages, testImagePrereqs } from '../support/docker-images.js';
+import {
+  dockerTestImagesReady,
+  ensureDindAgentImage,
+  ensureTestImages,
+  type TestImages,
+} from '../support/docker-images.js';
 import { type LocalEcs, startLocalEcs, waitForTask } from '../support/fake-ecs/local-ecs.js';
 import { ECS_LABEL } from '../support/fake-ecs/local-engine-runtime.js';
 import { job } from '../support/gocd-bodies.js';
-import { dockerAvailable, requireService } from '../support/services.js';
 
-const ok =
-  requireService('Docker engine', dockerAvailable(), 'install docker.io and start dockerd (see .ci/run)') &&
-  requireService('busybox-static and docker.io binaries', testImagePrereqs() === undefined, String(testImagePrereqs()));
+const ok = dockerTestImagesReady();
 
 // The ECS backend end to end: AgentService → EcsBackend → the real ECS SDK → the loopback ECS endpoint, whose
 // runtime runs each task definition on the shared Docker engine as the ECS agent would (test/support/fake-ecs).

@@ -4,24 +4,21 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ActivityLog } from '../../src/agents/activity-log.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
-import { readSocketSlot, SLOT_LABEL, SOCKET_SLOT_NAME } from '../../src/backends/docker/socket-slot.js';
+import { claimSocketSlot, readSocketSlot, SOCKET_SLOT_NAME } from '../../src/backends/docker/socket-slot.js';
 import { EcsBackend } from '../../src/backends/ecs/ecs-backend.js';
 import { cleanupRun, execIn, localDocker, runId, waitFor, waitForJobScript } from '../support/docker-engine.js';
 import {
+  dockerTestImagesReady,
   ensureJanitorImage,
   ensureTestImages,
-  janitorImagePrereqs,
   type TestImages,
 } from '../support/docker-images.js';
 import { type LocalEcs, startLocalEcs, waitForTask } from '../support/fake-ecs/local-ecs.js';
 import { ECS_LABEL } from '../support/fake-ecs/local-engine-runtime.js';
 import { job } from '../support/gocd-bodies.js';
 import { type PrivateEngine, removeEverything, startPrivateEngine } from '../support/private-engine.js';
-import { dockerAvailable, requireService } from '../support/services.js';
 
-const ok =
-  requireService('Docker engine', dockerAvailable(), 'install docker.io and start dockerd (see .ci/run)') &&
-  requireService('the janitor image’s ingredients', janitorImagePrereqs() === undefined, String(janitorImagePrereqs()));
+const ok = dockerTestImagesReady({ janitor: true });
 
 // ECS socket mode end to end, on a private engine (test/support/private-engine.ts) standing in for one ECS container
 // instance: the janitor attributes "containers created since the agent" engine-wide, which on the shared engine would
@@ -234,6 +231,13 @@ describe.skipIf(!ok)(
         return c;
       }
 
+      /** A claim of the engine's socket slot made by someone else (another scaler process, a janitor …); its id. */
+      async function claimByHand(keeper: string, holder: string): Promise<string> {
+        const claim = await claimSocketSlot(docker, { keeper, holder, image: images.busybox });
+        if (claim.kind !== 'claimed') throw new Error('the socket slot is already held');
+        return claim.slot.id;
+      }
+
       const logsOf = async (c: Docker.Container) => (await c.logs({ stdout: true, stderr: true })).toString('utf8');
       const health = async (c: Docker.Container) =>
         (await execIn(docker, c.id, ['/usr/local/bin/gocd-janitor', 'health'])).exitCode;
@@ -255,29 +259,19 @@ describe.skipIf(!ok)(
         const scaler = await sleeper('scaler1', { 'gocd-agent-scaler.role': 'agent' });
         // The claim moves on (removed by hand here); whatever follows the next claim is someone else's.
         await docker.getContainer(SOCKET_SLOT_NAME).remove({ force: true });
-        const next = await docker.createContainer({
-          name: SOCKET_SLOT_NAME,
-          Image: images.busybox,
-          Entrypoint: ['true'],
-          Labels: { 'gocd-agent-scaler.role': 'socket-slot', [SLOT_LABEL.keeper]: 'someone-else' },
-        });
+        const next = await claimByHand('someone-else', '');
         const later = await sleeper('later1');
         const logs = await sigterm(j);
         expect(logs).toContain(`removed 1 container(s) started through the socket since agent ${agent}`);
         const exists = async (id: string) => (await docker.listContainers({ all: true, filters: { id: [id] } })).length;
         expect(await exists(child)).toBe(0);
-        for (const id of [older, agent, ecsManaged, scaler, later, next.id, j.id]) expect(await exists(id)).toBe(1);
+        for (const id of [older, agent, ecsManaged, scaler, later, next, j.id]) expect(await exists(id)).toBe(1);
         expect((await readSocketSlot(docker))?.keeper, 'a claim it no longer holds is left alone').toBe('someone-else');
       });
 
       it('waits while a live keeper holds the slot (unhealthy meanwhile), and claims it once released', async () => {
         const holder = await sleeper('holder');
-        await docker.createContainer({
-          name: SOCKET_SLOT_NAME,
-          Image: images.busybox,
-          Entrypoint: ['true'],
-          Labels: { 'gocd-agent-scaler.role': 'socket-slot', [SLOT_LABEL.keeper]: holder },
-        });
+        await claimByHand(holder, '');
         const j = await janitor('j2', `${RUN}-agent2`);
         await waitFor(
           'the janitor to have tried',
@@ -302,16 +296,7 @@ describe.skipIf(!ok)(
           [ECS_LABEL.containerName]: 'agent',
         });
         const orphan = await sleeper('orphan');
-        await docker.createContainer({
-          name: SOCKET_SLOT_NAME,
-          Image: images.busybox,
-          Entrypoint: ['true'],
-          Labels: {
-            'gocd-agent-scaler.role': 'socket-slot',
-            [SLOT_LABEL.keeper]: deadKeeper,
-            [SLOT_LABEL.holder]: deadTask,
-          },
-        });
+        await claimByHand(deadKeeper, deadTask);
         await docker.getContainer(deadKeeper).kill();
         await docker.getContainer(deadAgent).kill();
         const j = await janitor('j3', `${RUN}-agent3`);
@@ -325,12 +310,7 @@ describe.skipIf(!ok)(
 
       it('stopped before it holds the slot, it exits 0 and removes nothing', async () => {
         const holder = await sleeper('holder4');
-        await docker.createContainer({
-          name: SOCKET_SLOT_NAME,
-          Image: images.busybox,
-          Entrypoint: ['true'],
-          Labels: { 'gocd-agent-scaler.role': 'socket-slot', [SLOT_LABEL.keeper]: holder },
-        });
+        await claimByHand(holder, '');
         const agent = await sleeper('agent4');
         const j = await janitor('j4', `${RUN}-agent4`);
         const after = await sleeper('after4');

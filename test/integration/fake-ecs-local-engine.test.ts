@@ -15,14 +15,11 @@ import {
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupRun, containerLogs, execIn, localDocker, RUN_LABEL, runId } from '../support/docker-engine.js';
-import { ensureTestImages, testImagePrereqs } from '../support/docker-images.js';
+import { dockerTestImagesReady, ensureTestImages } from '../support/docker-images.js';
 import { type LocalEcs, startLocalEcs, waitForTask } from '../support/fake-ecs/local-ecs.js';
 import { ECS_LABEL } from '../support/fake-ecs/local-engine-runtime.js';
-import { dockerAvailable, requireService } from '../support/services.js';
 
-const ok =
-  requireService('Docker engine', dockerAvailable(), 'install docker.io and start dockerd (see .ci/run)') &&
-  requireService('busybox-static and docker.io binaries', testImagePrereqs() === undefined, String(testImagePrereqs()));
+const ok = dockerTestImagesReady();
 
 const RUN = runId('fel');
 /** A shell that exits 0 on SIGTERM and otherwise idles (busybox `sleep` alone ignores SIGTERM as PID 1). */

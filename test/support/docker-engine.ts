@@ -33,11 +33,11 @@ export async function containerLogs(id: string): Promise<string> {
   return `${stdout}${stderr}`.trim();
 }
 
-/** Pipes `docker save <image>` into `docker exec -i <container> docker load` (an image into a nested daemon). */
-export function loadImageInto(container: string, image: string, timeoutMs = 120_000): Promise<void> {
+/** Pipes `docker save <image>` into `docker <loadArgs>` (a `docker load` somewhere else); `where` names it in errors. */
+export function pipeImage(image: string, loadArgs: string[], where: string, timeoutMs = 300_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const save = spawn('docker', ['save', image], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const load = spawn('docker', ['exec', '-i', container, 'docker', 'load'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const load = spawn('docker', loadArgs, { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     load.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
@@ -46,14 +46,19 @@ export function loadImageInto(container: string, image: string, timeoutMs = 120_
     const timer = setTimeout(() => {
       save.kill();
       load.kill();
-      reject(new Error(`loading ${image} into ${container} timed out`));
+      reject(new Error(`loading ${image} into ${where} timed out`));
     }, timeoutMs);
     load.on('close', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else reject(new Error(`docker load in ${container} exited ${code}: ${stderr}`));
+      else reject(new Error(`docker load of ${image} into ${where} exited ${code}: ${stderr}`));
     });
   });
+}
+
+/** Pipes `docker save <image>` into `docker exec -i <container> docker load` (an image into a nested daemon). */
+export function loadImageInto(container: string, image: string, timeoutMs = 120_000): Promise<void> {
+  return pipeImage(image, ['exec', '-i', container, 'docker', 'load'], container, timeoutMs);
 }
 
 /** Polls `probe` until it returns a value other than undefined/false, at most `timeoutMs`. */

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CGROUP_RW_PRELUDE } from '../../src/backends/docker/container-spec.js';
+import { dockerAvailable, requireService } from './services.js';
 
 const run = promisify(execFile);
 
@@ -334,5 +335,17 @@ export async function ensureDindAgentImage(): Promise<string> {
       }
     },
     [PATH_ENV, 'WORKDIR /godata', 'ENTRYPOINT ["/usr/local/bin/cgroup-rw", "/usr/local/bin/dind-agent"]'],
+  );
+}
+
+/**
+ * Whether a suite that needs the Docker engine and these test images (and, with `janitor`, the janitor image) runs:
+ * true, or false after printing why (under CI=true a missing prerequisite throws instead: see requireService).
+ */
+export function dockerTestImagesReady(options: { janitor?: boolean } = {}): boolean {
+  const missing = options.janitor ? janitorImagePrereqs() : testImagePrereqs();
+  return (
+    requireService('Docker engine', dockerAvailable(), 'install docker.io and start dockerd (see .ci/run)') &&
+    requireService('the test images’ ingredients', missing === undefined, String(missing))
   );
 }

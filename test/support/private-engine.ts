@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { CGROUP_RW_PRELUDE } from '../../src/backends/docker/container-spec.js';
-import { localDocker, RUN_LABEL, waitFor } from './docker-engine.js';
+import { localDocker, pipeImage, RUN_LABEL, waitFor } from './docker-engine.js';
 import { ensureTestImages } from './docker-images.js';
 
 /**
@@ -37,26 +36,6 @@ export interface PrivateEngine {
 
 /** A gid that exists in no test image, as a host's `docker` group would be unknown to an agent image. */
 export const PRIVATE_SOCKET_GID = 2999;
-
-function pipeSaveLoad(image: string, dockerHost: string, timeoutMs = 300_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const save = spawn('docker', ['save', image], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const load = spawn('docker', ['-H', dockerHost, 'load', '-q'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    for (const p of [save, load]) p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    save.stdout.pipe(load.stdin);
-    const timer = setTimeout(() => {
-      save.kill();
-      load.kill();
-      reject(new Error(`loading ${image} into ${dockerHost} timed out`));
-    }, timeoutMs);
-    load.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`docker load of ${image} into ${dockerHost} exited ${code}: ${stderr}`));
-    });
-  });
-}
 
 /** Starts a private engine for the test run `run` (labelled with it, so cleanupRun removes it too). */
 export async function startPrivateEngine(run: string): Promise<PrivateEngine> {
@@ -107,7 +86,7 @@ export async function startPrivateEngine(run: string): Promise<PrivateEngine> {
       socketGid: PRIVATE_SOCKET_GID,
       containerId: container.id,
       load: async (...images) => {
-        for (const image of images) await pipeSaveLoad(image, dockerHost);
+        for (const image of images) await pipeImage(image, ['-H', dockerHost, 'load', '-q'], dockerHost);
       },
       stop,
     };
