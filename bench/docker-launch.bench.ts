@@ -4,18 +4,14 @@ import { AgentService } from '../src/agents/agent-service.js';
 import { parseClusterProfile } from '../src/agents/profiles.js';
 import { createDockerBackend } from '../src/backends/docker/docker-backend.js';
 import { cleanupRun, dockerClusterProps, localDocker, runId } from '../test/support/docker-engine.js';
-import { ensureTestImages, testImagePrereqs } from '../test/support/docker-images.js';
+import { ensureTestImages } from '../test/support/docker-images.js';
 import { job } from '../test/support/gocd-bodies.js';
-import { dockerAvailable } from '../test/support/services.js';
 import type { BenchResult } from './bench-types.js';
+import { launchBenchSkipped, launchFigures } from './support/launch-figures.js';
 
 const LAUNCHES = 20;
 const TARGET_MEDIAN_MS = 1500;
 const CLUSTER_ID = runId('bench');
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
 
 /**
  * create-agent → agent container running, on the local engine with a local image (no pull): the whole service path
@@ -23,15 +19,7 @@ function percentile(sorted: number[], p: number): number {
  * container running. Each agent is stopped (untimed) before the next launch, so every launch starts from one agent.
  */
 export async function run(): Promise<BenchResult[]> {
-  if (!dockerAvailable()) {
-    console.log('  skipped: no Docker engine (install docker.io and start dockerd, see .ci/run)');
-    return [];
-  }
-  const missing = testImagePrereqs();
-  if (missing) {
-    console.log(`  skipped: cannot build the local agent image: ${missing}`);
-    return [];
-  }
+  if (launchBenchSkipped()) return [];
   const logger = pino({ level: 'silent' });
   const docker = localDocker();
   const images = await ensureTestImages();
@@ -65,32 +53,6 @@ export async function run(): Promise<BenchResult[]> {
   } finally {
     await cleanupRun(docker, CLUSTER_ID, [CLUSTER_ID]);
   }
-  const sorted = [...timings].sort((a, b) => a - b);
-  const median = percentile(sorted, 50);
   const notes = `${LAUNCHES} launches after 1 warm-up, mode none, local image ${images.agent}`;
-  return [
-    {
-      bench: 'docker-launch',
-      metric: 'create-agent → container running, median',
-      value: Math.round(median),
-      unit: 'ms',
-      target: `≤ ${TARGET_MEDIAN_MS}`,
-      pass: median <= TARGET_MEDIAN_MS,
-      notes,
-    },
-    {
-      bench: 'docker-launch',
-      metric: 'create-agent → container running, p95',
-      value: Math.round(percentile(sorted, 95)),
-      unit: 'ms',
-      notes,
-    },
-    {
-      bench: 'docker-launch',
-      metric: 'create-agent → container running, max',
-      value: Math.round(sorted.at(-1) ?? Number.NaN),
-      unit: 'ms',
-      notes,
-    },
-  ];
+  return launchFigures('docker-launch', 'create-agent → container running', timings, TARGET_MEDIAN_MS, notes);
 }

@@ -13,6 +13,7 @@ import { cleanupRun, dockerClusterProps, localDocker, runId } from '../support/d
 import { ensureTestImages, testImagePrereqs } from '../support/docker-images.js';
 import { ECS_SETUPS, type EcsSetup, fakeClusterOf, SMALL_TASK } from '../support/ecs-setups.js';
 import { FakeEcs } from '../support/fake-ecs/fake-ecs-server.js';
+import { startLocalEcs } from '../support/fake-ecs/local-ecs.js';
 import { job } from '../support/gocd-bodies.js';
 import { dockerAvailable, requireService } from '../support/services.js';
 
@@ -85,12 +86,32 @@ const ecsEntry = (setup: EcsSetup): BackendUnderTest => ({
   },
 });
 
+const ECS_ON_ENGINE: BackendUnderTest = {
+  name: 'ECS backend whose tasks the loopback ECS endpoint runs on the local engine (as the ECS agent would)',
+  available: DOCKER.available,
+  async start() {
+    const docker: Docker = localDocker();
+    const images = await ensureTestImages();
+    const ecs = await startLocalEcs(docker, RUN, { clusters: [`${RUN}-local`] });
+    return {
+      backend: new EcsBackend(ecs.client, { logger, missingRetryDelaysMs: [50, 100] }),
+      cluster: (id) =>
+        parseClusterProfile({ go_server_url: 'https://gocd.example.com/go', cluster_id: id, cluster: `${RUN}-local` }),
+      image: images.agent,
+      cleanup: async () => {
+        await ecs.stop();
+        await cleanupRun(docker, RUN, []);
+      },
+    };
+  },
+};
+
 /**
  * ADD BACKENDS HERE: every AgentBackend implementation must pass this suite. An entry needs no real cloud: ECS runs
  * against the fake endpoint in every launch set-up, Docker against the local engine (skipped with a printed reason
  * where there is none).
  */
-const BACKENDS: BackendUnderTest[] = [DOCKER, ...ECS_SETUPS.map(ecsEntry)];
+const BACKENDS: BackendUnderTest[] = [DOCKER, ...ECS_SETUPS.map(ecsEntry), ECS_ON_ENGINE];
 
 describe.each(BACKENDS)('AgentBackend contract: $name', (entry) => {
   const ok = entry.available();
@@ -99,7 +120,7 @@ describe.each(BACKENDS)('AgentBackend contract: $name', (entry) => {
     let clusterOf: (id: string) => ClusterProfile;
     let image: string;
     let cleanup: (() => Promise<void>) | undefined;
-    const [A, B] = ids(entry === DOCKER ? 'd' : 'e');
+    const [A, B] = ids(entry === DOCKER ? 'd' : entry === ECS_ON_ENGINE ? 'l' : 'e');
     let launchedHere: { cluster: ClusterProfile; agent: AgentRecord }[] = [];
 
     beforeAll(async () => {

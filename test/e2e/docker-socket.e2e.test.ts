@@ -1,6 +1,3 @@
-import { statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type Docker from 'dockerode';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,365 +5,375 @@ import { ActivityLog } from '../../src/agents/activity-log.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
 import { parseClusterProfile } from '../../src/agents/profiles.js';
-import { createDockerBackend, type DockerBackend } from '../../src/backends/docker/docker-backend.js';
+import {
+  createDockerBackend,
+  type DockerBackend,
+  DockerBackend as DockerBackendClass,
+} from '../../src/backends/docker/docker-backend.js';
+import { engineAddress } from '../../src/backends/docker/docker-client.js';
+import { findSocketChildren } from '../../src/backends/docker/socket-children.js';
+import { claimSocketSlot, readSocketSlot } from '../../src/backends/docker/socket-slot.js';
 import {
   cleanupRun,
   containerExists,
   dockerClusterProps,
   execIn,
   localDocker,
-  RUN_LABEL,
   runId,
   waitFor,
   waitForJobScript,
 } from '../support/docker-engine.js';
-import { ensureJanitorImage, ensureTestImages, type TestImages, testImagePrereqs } from '../support/docker-images.js';
+import { dockerTestImagesReady, ensureTestImages, type TestImages } from '../support/docker-images.js';
 import { job } from '../support/gocd-bodies.js';
-import { dockerAvailable, requireService } from '../support/services.js';
+import { type PrivateEngine, removeEverything, startPrivateEngine } from '../support/private-engine.js';
 
-const ok =
-  requireService('Docker engine', dockerAvailable(), 'install docker.io and start dockerd (see .ci/run)') &&
-  requireService('busybox-static and docker.io binaries', testImagePrereqs() === undefined, String(testImagePrereqs()));
+const ok = dockerTestImagesReady();
 
-// Socket-mode agents and the janitor attribute "containers created since the agent" engine-wide, so all of them live
-// in this one file (tests within a file run one at a time). Every other e2e file only creates scaler-labelled
-// containers, which the attribution never counts.
-// Fresh ids per run, so two runs sharing an engine never clean up each other's containers (the socket slot itself
-// is engine-wide by design: concurrent runs of this file on one engine defer each other's socket agents).
+// Socket mode attributes "containers created since the agent" engine-wide, so this file runs its socket agents on a
+// private engine of its own (test/support/private-engine.ts): nothing it does can touch another suite's, another
+// helper's or a developer's containers on the shared engine, and everything in the private engine is this file's.
 const RUN = runId('e2es');
 const CLUSTER = RUN;
 const OTHER_CLUSTER = `${RUN}b`;
-const SOCKET = '/var/run/docker.sock';
 
-describe.skipIf(!ok)('socket mode on a real engine: the job’s containers die with its agent', () => {
-  let docker: Docker;
-  let images: TestImages;
-  let backend: DockerBackend;
-  let service: AgentService;
-  const logger = pino({ level: 'silent' });
-  const clusterProps = dockerClusterProps(CLUSTER, { allow_socket_mount: 'true' });
-  const otherClusterProps = dockerClusterProps(OTHER_CLUSTER, { allow_socket_mount: 'true' });
-
-  let childrenRemoved = 0;
-
-  beforeAll(async () => {
-    docker = localDocker();
-    images = await ensureTestImages();
-    backend = await createDockerBackend({}, logger, {
-      stopSeconds: 1,
-      onChildrenRemoved: (n) => {
-        childrenRemoved += n;
-      },
-    });
-    service = new AgentService({ backends: { forCluster: async () => backend }, activity: new ActivityLog(), logger });
-    await cleanupRun(docker, RUN, [CLUSTER, OTHER_CLUSTER]);
-  });
-  afterEach(async () => cleanupRun(docker, RUN, [CLUSTER, OTHER_CLUSTER]));
-  afterAll(async () => {
-    if (docker) await cleanupRun(docker, RUN, [CLUSTER, OTHER_CLUSTER]);
-  });
-
-  /** A busybox container labelled for cleanup only (not a scaler label: as foreign as a user's own container). */
-  async function unrelated(name: string): Promise<string> {
-    const c = await docker.createContainer({
-      name: `${RUN}-${name}`,
-      Image: images.busybox,
-      Cmd: ['sleep', '600'],
-      Labels: { [RUN_LABEL]: RUN },
-      HostConfig: { NetworkMode: 'none' },
-    });
-    await c.start();
-    return c.id;
-  }
-
-  /** A "job" that starts `n` detached containers through the mounted socket with the agent's docker CLI. */
-  function jobStarting(n: number): string {
-    return `for i in $(seq 1 ${n}); do docker run -d --network none --label ${RUN_LABEL}=${RUN} ${images.busybox} sleep 600 || exit 1; done`;
-  }
-
-  async function createSocketAgent(jobId: number, props = clusterProps, script = jobStarting(3)) {
-    return service.createAgent({
-      autoRegisterKey: `key-${jobId}`,
-      job: job(jobId),
-      clusterProperties: props,
-      profileProperties: { image: images.agent, docker_mode: 'socket', environment: `FAKE_AGENT_JOB=${script}` },
-    });
-  }
-
-  const jobDone = (agentRef: string) => waitForJobScript(docker, agentRef, 30_000);
-
-  async function children(): Promise<Docker.ContainerInfo[]> {
-    const all = await docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${RUN}`] } });
-    return all.filter((c) => c.Command.includes('sleep 600') && !c.Names.some((n) => n.startsWith(`/${RUN}-`)));
-  }
-
-  const exists = (id: string) => containerExists(docker, id);
-
-  it('the agent gets the engine socket mounted and the socket’s group, and its job can use it as a non-root user', async () => {
-    const result = await createSocketAgent(201, clusterProps, 'docker version --format {{.Server.Version}}');
-    if (result.kind !== 'launched') throw new Error(`expected launched, got ${JSON.stringify(result)}`);
-    const info = await docker.getContainer(result.agent.ref).inspect();
-    expect(info.Mounts).toEqual([expect.objectContaining({ Type: 'bind', Source: SOCKET, Destination: SOCKET })]);
-    expect(info.HostConfig.GroupAdd).toEqual([String(statSync(SOCKET).gid)]);
-    expect(info.HostConfig.Privileged).toBe(false);
-    expect(info.Config.Labels?.['gocd-agent-scaler.docker-mode']).toBe('socket');
-    await jobDone(result.agent.ref);
-    expect((await execIn(docker, result.agent.ref, ['id', '-u'])).output.trim()).toBe('1000');
-  });
-
-  it('job-completion removes the agent and the 3 containers its job started, while a container started before the agent survives', async () => {
-    const before = await unrelated('before');
-    const result = await createSocketAgent(202);
-    if (result.kind !== 'launched') throw new Error(`expected launched, got ${JSON.stringify(result)}`);
-    await jobDone(result.agent.ref);
-    const started = await children();
-    expect(started).toHaveLength(3);
-    expect(started.every((c) => c.State === 'running')).toBe(true);
-
-    const removedBefore = childrenRemoved;
-    const actions = await service.jobCompleted({
-      elasticAgentId: agentIdFor(CLUSTER, 202),
-      job: job(202),
-      clusterProperties: clusterProps,
-      agents: [],
-    });
-    expect(actions).toEqual({ disable: [agentIdFor(CLUSTER, 202)], delete: [agentIdFor(CLUSTER, 202)] });
-    expect(childrenRemoved - removedBefore, 'reported to the reaped-children metric').toBe(3);
-    expect(await exists(result.agent.ref)).toBe(false);
-    for (const c of started) expect(await exists(c.Id)).toBe(false);
-    expect(await children()).toEqual([]);
-    expect((await docker.getContainer(before).inspect()).State.Running).toBe(true);
-    expect(await backend.list(parseClusterProfile(clusterProps))).toEqual([]);
-  });
-
-  it('one socket-mode agent per engine: a second one, of any cluster, is deferred until the first ends, then launches', async () => {
-    const first = await createSocketAgent(203, clusterProps, 'true');
-    if (first.kind !== 'launched') throw new Error(`expected launched, got ${JSON.stringify(first)}`);
-    const second = await createSocketAgent(204, otherClusterProps, 'true');
-    expect(second).toEqual({
-      kind: 'deferred',
-      reason: expect.stringContaining(`the engine's socket slot is used by agent ${agentIdFor(CLUSTER, 203)}`),
-    });
-    const sameCluster = await createSocketAgent(205, clusterProps, 'true');
-    expect(sameCluster.kind).toBe('deferred');
-    expect(await backend.list(parseClusterProfile(otherClusterProps))).toEqual([]);
-
-    await service.jobCompleted({
-      elasticAgentId: agentIdFor(CLUSTER, 203),
-      job: job(203),
-      clusterProperties: clusterProps,
-    });
-    expect((await createSocketAgent(204, otherClusterProps, 'true')).kind).toBe('launched');
-  });
-
-  it('concurrent socket-mode create-agents for different jobs start exactly one agent; the rest are deferred', async () => {
-    const results = await Promise.all([
-      createSocketAgent(206, clusterProps, 'true'),
-      createSocketAgent(207, otherClusterProps, 'true'),
-      createSocketAgent(208, otherClusterProps, 'true'),
-    ]);
-    expect(results.filter((r) => r.kind === 'launched')).toHaveLength(1);
-    expect(results.filter((r) => r.kind === 'deferred')).toHaveLength(2);
-    const live = await docker.listContainers({
-      filters: { label: ['gocd-agent-scaler.docker-mode=socket', 'gocd-agent-scaler.role=agent'] },
-    });
-    expect(live).toHaveLength(1);
-  });
-
-  it('two scaler processes (separate backends) launching socket agents at once start exactly one, every time', async () => {
-    const otherProcess = new AgentService({
-      backends: { forCluster: async () => createDockerBackend({}, logger, { stopSeconds: 1 }) },
-      activity: new ActivityLog(),
-      logger,
-    });
-    for (let round = 0; round < 3; round++) {
-      const outcomes = await Promise.all([
-        service.createAgent({
-          autoRegisterKey: 'k',
-          job: job(220 + round),
-          clusterProperties: clusterProps,
-          profileProperties: { image: images.agent, docker_mode: 'socket' },
-        }),
-        otherProcess.createAgent({
-          autoRegisterKey: 'k',
-          job: job(230 + round),
-          clusterProperties: otherClusterProps,
-          profileProperties: { image: images.agent, docker_mode: 'socket' },
-        }),
-      ]);
-      expect(outcomes.map((o) => o.kind).sort()).toEqual(['deferred', 'launched']);
-      const live = await docker.listContainers({
-        all: true,
-        filters: { label: ['gocd-agent-scaler.docker-mode=socket', 'gocd-agent-scaler.role=agent'] },
-      });
-      expect(live).toHaveLength(1);
-      await cleanupRun(docker, RUN, [CLUSTER, OTHER_CLUSTER]);
-    }
-  }, 90_000);
-
-  it('an agent killed from outside has its children removed at the next server-ping, and a new socket agent can start', async () => {
-    const before = await unrelated('before-kill');
-    const result = await createSocketAgent(209);
-    if (result.kind !== 'launched') throw new Error(`expected launched, got ${JSON.stringify(result)}`);
-    await jobDone(result.agent.ref);
-    const started = await children();
-    expect(started).toHaveLength(3);
-
-    await docker.getContainer(result.agent.ref).kill();
-    await waitFor(
-      'the agent container to exit',
-      async () => (await docker.getContainer(result.agent.ref).inspect()).State.Status === 'exited',
-    );
-    // The children outlive their agent until the service notices.
-    expect(await children()).toHaveLength(3);
-
-    await service.serverPing(
-      [clusterProps],
-      [
-        {
-          agent_id: agentIdFor(CLUSTER, 209),
-          agent_state: 'Building',
-          build_state: 'Building',
-          config_state: 'Enabled',
-        },
-      ],
-    );
-    expect(await children()).toEqual([]);
-    expect(await exists(result.agent.ref)).toBe(false);
-    expect((await docker.getContainer(before).inspect()).State.Running).toBe(true);
-    expect((await createSocketAgent(210, clusterProps, 'true')).kind).toBe('launched');
-  });
-
-  describe('the ECS janitor script (docker/janitor), run against the real engine', () => {
-    let janitorImage: string;
-    let metadata: Server;
-    let metadataUrl: string;
-    const taskArn = 'arn:aws:ecs:eu-west-1:123456789012:task/agents/0123456789abcdef0123456789abcdef';
+describe.skipIf(!ok)(
+  'socket mode on a real (private) engine: the job’s containers die with its agent',
+  { timeout: 120_000 },
+  () => {
+    let engine: PrivateEngine;
+    let docker: Docker;
+    let images: TestImages;
+    let backend: DockerBackend;
+    let service: AgentService;
+    const logger = pino({ level: 'silent' });
+    let clusterProps: Record<string, string>;
+    let otherClusterProps: Record<string, string>;
+    let childrenRemoved = 0;
 
     beforeAll(async () => {
-      janitorImage = await ensureJanitorImage(images.agent);
-      // The ECS task metadata endpoint v4 (`${ECS_CONTAINER_METADATA_URI_V4}/task`), as the ECS agent serves it.
-      metadata = createServer((req, res) => {
-        if (req.url === '/v4/janitor-test/task') {
-          res.setHeader('content-type', 'application/json');
-          res.end(JSON.stringify({ Cluster: 'agents', TaskARN: taskArn, Family: 'gocd-agent-abc', Revision: '3' }));
-        } else {
-          res.statusCode = 404;
-          res.end();
-        }
+      images = await ensureTestImages();
+      engine = await startPrivateEngine(RUN);
+      docker = engine.docker;
+      await engine.load(images.busybox, images.agent);
+      // The private engine has no bridge network: agents and children run without networking.
+      const engineProps = { allow_socket_mount: 'true', docker_host: engine.dockerHost, network: 'none' };
+      clusterProps = dockerClusterProps(CLUSTER, engineProps);
+      otherClusterProps = dockerClusterProps(OTHER_CLUSTER, engineProps);
+      backend = await createDockerBackend({ dockerHost: engine.dockerHost }, logger, {
+        stopSeconds: 1,
+        onChildrenRemoved: (n) => {
+          childrenRemoved += n;
+        },
       });
-      await new Promise<void>((resolve) => metadata.listen(0, '127.0.0.1', resolve));
-      metadataUrl = `http://127.0.0.1:${(metadata.address() as AddressInfo).port}/v4/janitor-test`;
+      service = new AgentService({
+        backends: { forCluster: async () => backend },
+        activity: new ActivityLog(),
+        logger,
+      });
     });
+    afterEach(async () => removeEverything(engine.docker));
     afterAll(async () => {
-      await new Promise((resolve) => metadata?.close(resolve));
+      await engine?.stop();
+      await cleanupRun(localDocker(), RUN, []);
     });
 
-    /** A container as the ECS agent makes them: ECS labels naming its task and its container name there. */
-    async function ecsContainer(
-      name: string,
-      arn: string,
-      containerName: string,
-      extra: Partial<Docker.ContainerCreateOptions> = {},
-    ) {
+    /** A busybox container nobody labelled: as foreign to the scaler as a user's own container. */
+    async function unrelated(name: string): Promise<string> {
       const c = await docker.createContainer({
         name: `${RUN}-${name}`,
         Image: images.busybox,
         Cmd: ['sleep', '600'],
-        Labels: {
-          [RUN_LABEL]: RUN,
-          'com.amazonaws.ecs.task-arn': arn,
-          'com.amazonaws.ecs.container-name': containerName,
-          'com.amazonaws.ecs.cluster': 'agents',
-        },
         HostConfig: { NetworkMode: 'none' },
-        ...extra,
       });
       await c.start();
       return c.id;
     }
 
-    /**
-     * The janitor as ECS runs it (ECS labels, host network to reach the loopback metadata endpoint), or `bare`: no
-     * labels and its own network namespace, so it is a container created after the agent and must spare itself.
-     */
-    async function startJanitor(name: string, env: string[], bare = false): Promise<Docker.Container> {
-      const janitor = await docker.createContainer({
-        name: `${RUN}-${name}`,
-        Image: janitorImage,
-        Env: env,
-        Labels: bare
-          ? { [RUN_LABEL]: RUN }
-          : {
-              [RUN_LABEL]: RUN,
-              'com.amazonaws.ecs.task-arn': taskArn,
-              'com.amazonaws.ecs.container-name': 'janitor',
-            },
-        HostConfig: { NetworkMode: bare ? 'none' : 'host', Binds: [`${SOCKET}:${SOCKET}`] },
+    /** A "job" that starts `n` detached containers through the mounted socket with the agent's docker CLI. */
+    function jobStarting(n: number, tag = 'child'): string {
+      return `for i in $(seq 1 ${n}); do docker run -d --network none --label job=${tag} ${images.busybox} sleep 600 || exit 1; done`;
+    }
+
+    async function createSocketAgent(jobId: number, props = clusterProps, script = jobStarting(3), on = service) {
+      return on.createAgent({
+        autoRegisterKey: `key-${jobId}`,
+        job: job(jobId),
+        clusterProperties: props,
+        profileProperties: { image: images.agent, docker_mode: 'socket', environment: `FAKE_AGENT_JOB=${script}` },
       });
-      await janitor.start();
-      return janitor;
     }
 
-    async function sigtermAndWait(janitor: Docker.Container): Promise<{ exitCode: number; logs: string }> {
-      await janitor.kill({ signal: 'SIGTERM' });
-      const { StatusCode } = (await Promise.race([
-        janitor.wait(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('janitor did not exit within 20 s')), 20_000)),
-      ])) as { StatusCode: number };
-      const logs = (await janitor.logs({ stdout: true, stderr: true })).toString('utf8');
-      return { exitCode: StatusCode, logs };
+    async function launched(result: Awaited<ReturnType<typeof createSocketAgent>>) {
+      if (result.kind !== 'launched') throw new Error(`expected launched, got ${JSON.stringify(result)}`);
+      return result.agent;
     }
 
-    it('on SIGTERM it finds its task’s agent through the ECS metadata endpoint and removes the containers started since, sparing older, ECS-managed and scaler-labelled ones', async () => {
-      const older = await unrelated('j-older');
-      // Another task's agent on the same host, created before ours: its name is `agent` too, its task differs.
-      const otherTaskAgent = await ecsContainer('j-other-agent', `${taskArn}-other`, 'agent');
-      const agent = await ecsContainer('j-agent', taskArn, 'agent');
-      const janitor = await startJanitor('j-janitor', [`ECS_CONTAINER_METADATA_URI_V4=${metadataUrl}`]);
+    const jobDone = (agentRef: string) => waitForJobScript(docker, agentRef, 30_000);
+
+    /** Containers a job labelled `job=<tag>` (the test's way to tell whose children they are). */
+    async function childrenOf(tag: string): Promise<Docker.ContainerInfo[]> {
+      return docker.listContainers({ all: true, filters: { label: [`job=${tag}`] } });
+    }
+
+    const exists = (id: string) => containerExists(docker, id);
+
+    /** A claim of the engine's socket slot made by someone else (another scaler process, a janitor …); its id. */
+    async function claimByHand(keeper: string, holder: string): Promise<string> {
+      const claim = await claimSocketSlot(docker, { keeper, holder, image: images.busybox });
+      if (claim.kind !== 'claimed') throw new Error('the socket slot is already held');
+      return claim.slot.id;
+    }
+
+    it('the agent gets the engine socket mounted and the socket’s group (a gid its image does not know), and its job can use it as a non-root user', async () => {
+      const agent = await launched(
+        await createSocketAgent(201, clusterProps, 'docker version --format {{.Server.Version}} > /tmp/server-version'),
+      );
+      const info = await docker.getContainer(agent.ref).inspect();
+      expect(info.Mounts).toEqual([
+        expect.objectContaining({ Type: 'bind', Source: engine.socketPath, Destination: '/var/run/docker.sock' }),
+      ]);
+      expect(info.HostConfig.GroupAdd).toEqual([String(engine.socketGid)]);
+      expect(info.HostConfig.Privileged).toBe(false);
+      expect(info.Config.Labels?.['gocd-agent-scaler.docker-mode']).toBe('socket');
+      await jobDone(agent.ref);
+      expect((await execIn(docker, agent.ref, ['id', '-u'])).output.trim()).toBe('1000');
+      expect((await execIn(docker, agent.ref, ['cat', '/tmp/server-version'])).output.trim()).toMatch(/^\d+\.\d+/);
+    });
+
+    it('job-completion removes the agent and the 3 containers its job started, while a container started before the agent survives', async () => {
+      const before = await unrelated('before');
+      const agent = await launched(await createSocketAgent(202));
+      await jobDone(agent.ref);
+      const started = await childrenOf('child');
+      expect(started).toHaveLength(3);
+      expect(started.every((c) => c.State === 'running')).toBe(true);
+
+      const removedBefore = childrenRemoved;
+      const actions = await service.jobCompleted({
+        elasticAgentId: agentIdFor(CLUSTER, 202),
+        job: job(202),
+        clusterProperties: clusterProps,
+        agents: [],
+      });
+      expect(actions).toEqual({ disable: [agentIdFor(CLUSTER, 202)], delete: [agentIdFor(CLUSTER, 202)] });
+      expect(childrenRemoved - removedBefore, 'reported to the reaped-children metric').toBe(3);
+      expect(await exists(agent.ref)).toBe(false);
+      expect(await childrenOf('child')).toEqual([]);
+      expect((await docker.getContainer(before).inspect()).State.Running).toBe(true);
+      expect(await readSocketSlot(docker), 'the slot is released with the agent').toBeUndefined();
+      expect(await backend.list(parseClusterProfile(clusterProps))).toEqual([]);
+    });
+
+    it('one socket-mode agent per engine: the slot is a uniquely named container kept by the agent; a second agent, of any cluster, is deferred until the first ends, then launches', async () => {
+      const first = await launched(await createSocketAgent(203, clusterProps, 'true'));
+      const slot = await readSocketSlot(docker);
+      expect(slot).toMatchObject({ keeper: first.ref, holder: agentIdFor(CLUSTER, 203) });
+      const second = await createSocketAgent(204, otherClusterProps, 'true');
+      expect(second).toEqual({
+        kind: 'deferred',
+        reason: expect.stringContaining(`the engine's socket slot is used by agent ${agentIdFor(CLUSTER, 203)}`),
+      });
+      expect((await createSocketAgent(205, clusterProps, 'true')).kind).toBe('deferred');
+      expect(await backend.list(parseClusterProfile(otherClusterProps))).toEqual([]);
+
+      await service.jobCompleted({
+        elasticAgentId: agentIdFor(CLUSTER, 203),
+        job: job(203),
+        clusterProperties: clusterProps,
+      });
+      expect((await createSocketAgent(204, otherClusterProps, 'true')).kind).toBe('launched');
+    });
+
+    it('concurrent socket-mode create-agents for different jobs start exactly one agent; the rest are deferred and leave no container', async () => {
+      const results = await Promise.all([
+        createSocketAgent(206, clusterProps, 'true'),
+        createSocketAgent(207, otherClusterProps, 'true'),
+        createSocketAgent(208, otherClusterProps, 'true'),
+      ]);
+      expect(results.filter((r) => r.kind === 'launched')).toHaveLength(1);
+      expect(results.filter((r) => r.kind === 'deferred')).toHaveLength(2);
+      const agents = await docker.listContainers({
+        all: true,
+        filters: { label: ['gocd-agent-scaler.docker-mode=socket', 'gocd-agent-scaler.role=agent'] },
+      });
+      expect(agents).toHaveLength(1);
+      expect((await readSocketSlot(docker))?.keeper).toBe(agents[0]?.Id);
+    });
+
+    it('an agent killed from outside has its children removed at the next server-ping, and a new socket agent can start', async () => {
+      const before = await unrelated('before-kill');
+      const agent = await launched(await createSocketAgent(209));
+      await jobDone(agent.ref);
+      const started = await childrenOf('child');
+      expect(started).toHaveLength(3);
+
+      await docker.getContainer(agent.ref).kill();
       await waitFor(
-        'the janitor to find the agent',
-        async () =>
-          (await janitor.logs({ stdout: true, stderr: true })).toString('utf8').includes(`watching agent ${agent}`),
-        15_000,
-        200,
+        'the agent container to exit',
+        async () => (await docker.getContainer(agent.ref).inspect()).State.Status === 'exited',
       );
-      const jobChildren = await Promise.all(['c1', 'c2', 'c3'].map((n) => unrelated(`j-child-${n}`)));
-      const laterEcs = await ecsContainer('j-later-ecs', `${taskArn}-later`, 'app');
-      const scalerOwned = await docker.createContainer({
-        name: `${RUN}-j-scaler`,
-        Image: images.busybox,
-        Cmd: ['sleep', '600'],
-        Labels: { [RUN_LABEL]: RUN, 'gocd-agent-scaler.role': 'agent' },
-        HostConfig: { NetworkMode: 'none' },
+      // The children outlive their agent until the service notices.
+      expect(await childrenOf('child')).toHaveLength(3);
+
+      await service.serverPing(
+        [clusterProps],
+        [
+          {
+            agent_id: agentIdFor(CLUSTER, 209),
+            agent_state: 'Building',
+            build_state: 'Building',
+            config_state: 'Enabled',
+          },
+        ],
+      );
+      expect(await childrenOf('child')).toEqual([]);
+      expect(await exists(agent.ref)).toBe(false);
+      expect((await docker.getContainer(before).inspect()).State.Running).toBe(true);
+      expect((await createSocketAgent(210, clusterProps, 'true')).kind).toBe('launched');
+    });
+
+    it('a stale claim whose keeper has exited is recovered by the next launch of another cluster: the dead agent’s children are removed first, then the new agent starts', async () => {
+      const dead = await launched(await createSocketAgent(211, clusterProps, jobStarting(2, 'dead')));
+      await jobDone(dead.ref);
+      await docker.getContainer(dead.ref).kill();
+      await waitFor(
+        'the agent to exit',
+        async () => (await docker.getContainer(dead.ref).inspect()).State.Status === 'exited',
+      );
+
+      // No server-ping for the dead agent's cluster (its profile may be gone): the other cluster's launch recovers.
+      const next = await launched(await createSocketAgent(212, otherClusterProps, jobStarting(1, 'next')));
+      expect(await childrenOf('dead')).toEqual([]);
+      expect(await exists(dead.ref)).toBe(false);
+      expect((await readSocketSlot(docker))?.keeper).toBe(next.ref);
+      await jobDone(next.ref);
+      expect(await childrenOf('next')).toHaveLength(1);
+    });
+
+    it('a stale claim whose keeper no longer exists (its scaler crashed before releasing it) is removed by the next launch', async () => {
+      const stale = await claimByHand('f'.repeat(64), 'ea-1-deadbeef');
+      const agent = await launched(await createSocketAgent(213, clusterProps, 'true'));
+      expect(await exists(stale)).toBe(false);
+      expect(await readSocketSlot(docker)).toMatchObject({ keeper: agent.ref, holder: agentIdFor(CLUSTER, 213) });
+    });
+
+    it('a claim whose keeper is still running is never taken over: the launch is deferred and the holder keeps everything', async () => {
+      const holder = await launched(await createSocketAgent(214, clusterProps, jobStarting(1, 'holder')));
+      await jobDone(holder.ref);
+      expect((await createSocketAgent(215, otherClusterProps, 'true')).kind).toBe('deferred');
+      expect((await readSocketSlot(docker))?.keeper).toBe(holder.ref);
+      expect(await childrenOf('holder')).toHaveLength(1);
+      expect((await docker.getContainer(holder.ref).inspect()).State.Running).toBe(true);
+    });
+
+    it('children are bounded by the next claim: containers created after another keeper’s slot are never counted as the earlier agent’s', async () => {
+      // The engine's own creation order, by hand: agent A, A's child, a claim kept by someone else, a later container.
+      const a = await unrelated('bound-agent');
+      const aChild = await unrelated('bound-a-child');
+      const foreign = await claimByHand('someone-else', '');
+      const later = await unrelated('bound-later');
+      expect((await findSocketChildren(docker, a)).map((c) => c.Id)).toEqual([aChild]);
+      // A's own claim is no bound: with A as the keeper, the later container counts again.
+      expect((await findSocketChildren(docker, a, 'someone-else')).map((c) => c.Id).sort()).toEqual(
+        [aChild, later].sort(),
+      );
+      await docker.getContainer(foreign).remove({ force: true });
+    });
+
+    describe('stop agent A, start agent B on the same engine while A’s cleanup runs', () => {
+      /**
+       * Another scaler process (its own backend and AgentService) on the same engine whose engine calls are held at one
+       * point: the `held`-th listing of an agent's children (`since=<agent>`). While held, its teardown of that agent is
+       * provably still running.
+       */
+      function heldProcess(held: number) {
+        let release!: () => void;
+        const gate = new Promise<void>((r) => {
+          release = r;
+        });
+        let reachedGate!: () => void;
+        const atGate = new Promise<void>((r) => {
+          reachedGate = r;
+        });
+        let sinceListings = 0;
+        const heldDocker = new Proxy(docker, {
+          get(target, prop, receiver) {
+            const value = Reflect.get(target, prop, receiver);
+            if (prop !== 'listContainers') return typeof value === 'function' ? value.bind(target) : value;
+            return async (opts: Docker.ContainerListOptions) => {
+              const since = (opts?.filters as { since?: string[] } | undefined)?.since;
+              if (since && ++sinceListings === held) {
+                reachedGate();
+                await gate;
+              }
+              return target.listContainers(opts);
+            };
+          },
+        });
+        const backendA = new DockerBackendClass(heldDocker, engineAddress(engine.dockerHost), {
+          logger,
+          stopSeconds: 1,
+        });
+        const processA = new AgentService({
+          backends: { forCluster: async () => backendA },
+          activity: new ActivityLog(),
+          logger,
+        });
+        return { processA, atGate, release: () => release() };
+      }
+
+      it('B’s launch waits while A still runs; once A’s agent has stopped, B starts (A’s children already gone) and B’s children survive A’s cleanup', async () => {
+        // Held at the second children listing (the late sweep): A's agent and children are stopped by then.
+        const { processA, atGate, release } = heldProcess(2);
+        const a = await launched(await createSocketAgent(220, clusterProps, jobStarting(2, 'A'), processA));
+        await jobDone(a.ref);
+        expect(await childrenOf('A')).toHaveLength(2);
+
+        // Process A stops agent A; its teardown is held after the first sweep (A's agent and children stopped).
+        let aCleanupDone = false;
+        const stopA = processA
+          .jobCompleted({ elasticAgentId: agentIdFor(CLUSTER, 220), job: job(220), clusterProperties: clusterProps })
+          .then(() => {
+            aCleanupDone = true;
+          });
+        await atGate;
+
+        // Process B (another scaler) launches agent B meanwhile: A's agent has ended, so B recovers the slot after
+        // finishing A's cleanup itself, and starts.
+        const b = await launched(await createSocketAgent(221, otherClusterProps, jobStarting(2, 'B')));
+        expect(aCleanupDone, 'A’s cleanup is still running while B starts').toBe(false);
+        expect(await childrenOf('A'), 'A’s children are gone before B runs').toEqual([]);
+        await jobDone(b.ref);
+        expect(await childrenOf('B')).toHaveLength(2);
+
+        release();
+        await stopA;
+        const bChildren = await childrenOf('B');
+        expect(bChildren.map((c) => c.State)).toEqual(['running', 'running']);
+        expect((await docker.getContainer(b.ref).inspect()).State.Running).toBe(true);
+        expect((await readSocketSlot(docker))?.keeper, 'A’s late release leaves B’s claim alone').toBe(b.ref);
       });
 
-      const { exitCode, logs } = await sigtermAndWait(janitor);
-      expect(exitCode).toBe(0);
-      expect(logs).toContain(`removed 3 container(s) started through the socket since agent ${agent}`);
-      for (const id of jobChildren) expect(await exists(id)).toBe(false);
-      for (const id of [older, otherTaskAgent, agent, laterEcs, scalerOwned.id]) expect(await exists(id)).toBe(true);
+      it('while A’s agent is still running its cleanup, B is deferred: a socket agent never starts beside one that is stopping', async () => {
+        // Held at the first children listing: A's agent has not been stopped yet.
+        const { processA, atGate, release } = heldProcess(1);
+        const a = await launched(await createSocketAgent(222, clusterProps, jobStarting(1, 'A2'), processA));
+        await jobDone(a.ref);
+        const stopA = processA.jobCompleted({
+          elasticAgentId: agentIdFor(CLUSTER, 222),
+          job: job(222),
+          clusterProperties: clusterProps,
+        });
+        await atGate;
+        expect(await createSocketAgent(223, otherClusterProps, 'true')).toEqual({
+          kind: 'deferred',
+          reason: expect.stringContaining(agentIdFor(CLUSTER, 222)),
+        });
+        release();
+        await stopA;
+        expect(await childrenOf('A2')).toEqual([]);
+        expect((await createSocketAgent(223, otherClusterProps, 'true')).kind).toBe('launched');
+      });
     });
-
-    it('with JANITOR_AGENT_CONTAINER it needs no ECS metadata, spares itself, and also removes stopped children', async () => {
-      const older = await unrelated('j2-older');
-      const agent = await unrelated('j2-agent');
-      const janitor = await startJanitor(
-        'j2-janitor',
-        [`JANITOR_AGENT_CONTAINER=${RUN}-j2-agent`, 'JANITOR_STOP_TIMEOUT=1'],
-        true,
-      );
-      const running = await unrelated('j2-child-running');
-      const stopped = await unrelated('j2-child-stopped');
-      await docker.getContainer(stopped).kill();
-      const { exitCode, logs } = await sigtermAndWait(janitor);
-      expect(exitCode).toBe(0);
-      expect(logs).toContain('removed 2 container(s)');
-      expect(await exists(running)).toBe(false);
-      expect(await exists(stopped)).toBe(false);
-      expect(await exists(older)).toBe(true);
-      expect(await exists(agent)).toBe(true);
-      expect(await exists(janitor.id)).toBe(true);
-    });
-  });
-});
+  },
+);

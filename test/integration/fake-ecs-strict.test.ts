@@ -12,6 +12,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeEcs } from '../support/fake-ecs/fake-ecs-server.js';
 import { loadEcsServiceModel } from '../support/fake-ecs/service-model.js';
+import type { TaskHandle } from '../support/fake-ecs/task-runtime.js';
 
 // The loopback ECS endpoint rejects what ECS rejects: one test per rule, with the nearest request ECS accepts, through
 // the real ECSClient (one attempt per call, so each answer is seen as sent). Rules and sources:
@@ -493,7 +494,11 @@ describe('task lifecycle', () => {
     const stoppedBy = new Promise<void>((resolve) => {
       release = resolve;
     });
-    await withEndpoint({ runtime: { stopping: () => stoppedBy } }, async (client, td, withRuntime) => {
+    const runtime = {
+      start: () => undefined,
+      stop: (handle: TaskHandle) => void stoppedBy.then(() => handle.stopped('UserInitiated', 'stopped')),
+    };
+    await withEndpoint({ runtime }, async (client, td, withRuntime) => {
       const [task] = (await client.send(new RunTaskCommand({ cluster: 'c', taskDefinition: td }))).tasks!;
       await client.send(new StopTaskCommand({ cluster: 'c', task: task!.taskArn }));
       expect(withRuntime.tasks.get(task!.taskArn!)?.lastStatus).toBe('STOPPING');

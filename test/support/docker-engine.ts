@@ -32,11 +32,11 @@ export async function containerLogs(id: string): Promise<string> {
   return `${stdout}${stderr}`.trim();
 }
 
-/** Pipes `docker save <image>` into `docker exec -i <container> docker load` (an image into a nested daemon). */
-export function loadImageInto(container: string, image: string, timeoutMs = 120_000): Promise<void> {
+/** Pipes `docker save <image>` into `docker <loadArgs>` (a `docker load` somewhere else); `where` names it in errors. */
+export function pipeImage(image: string, loadArgs: string[], where: string, timeoutMs = 300_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const save = spawn('docker', ['save', image], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const load = spawn('docker', ['exec', '-i', container, 'docker', 'load'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const load = spawn('docker', loadArgs, { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     load.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
@@ -45,14 +45,19 @@ export function loadImageInto(container: string, image: string, timeoutMs = 120_
     const timer = setTimeout(() => {
       save.kill();
       load.kill();
-      reject(new Error(`loading ${image} into ${container} timed out`));
+      reject(new Error(`loading ${image} into ${where} timed out`));
     }, timeoutMs);
     load.on('close', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else reject(new Error(`docker load in ${container} exited ${code}: ${stderr}`));
+      else reject(new Error(`docker load of ${image} into ${where} exited ${code}: ${stderr}`));
     });
   });
+}
+
+/** Pipes `docker save <image>` into `docker exec -i <container> docker load` (an image into a nested daemon). */
+export function loadImageInto(container: string, image: string, timeoutMs = 120_000): Promise<void> {
+  return pipeImage(image, ['exec', '-i', container, 'docker', 'load'], container, timeoutMs);
 }
 
 /** Polls `probe` until it returns a value other than undefined/false, at most `timeoutMs`. */
@@ -189,4 +194,20 @@ export async function waitForJobScript(docker: Docker, agentRef: string, timeout
     const log = (await execIn(docker, agentRef, ['cat', '/tmp/job.log'])).output;
     throw new Error(`job script failed (${code}): ${log}`);
   }
+}
+
+/**
+ * The address of the shared engine's default bridge on this host (docker0's IPv4, e.g. 172.17.0.1): containers on
+ * that bridge, and those sharing a private engine's network namespace, reach a loopback-only test server there.
+ * Read with iproute2, not Node's networkInterfaces(): libuv leaves out an interface that is not RUNNING, which docker0
+ * is not while no container is attached to it (NO-CARRIER), so that answer would depend on what else runs.
+ */
+export async function bridgeGatewayAddress(docker: Docker = localDocker()): Promise<string> {
+  const bridge = await docker.getNetwork('bridge').inspect();
+  const ifname =
+    (bridge.Options as Record<string, string> | undefined)?.['com.docker.network.bridge.name'] ?? 'docker0';
+  const { stdout } = await run('ip', ['-4', '-o', 'addr', 'show', 'dev', ifname]);
+  const address = /\binet (\d+\.\d+\.\d+\.\d+)\//.exec(stdout)?.[1];
+  if (!address) throw new Error(`no IPv4 address on ${ifname}, the shared engine's default bridge`);
+  return address;
 }

@@ -16,6 +16,8 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { CGROUP_RW_PRELUDE } from '../../src/backends/docker/container-spec.js';
+import { dockerAvailable, requireService } from './services.js';
 
 const run = promisify(execFile);
 
@@ -49,15 +51,20 @@ export const DIND_BINARIES: [string, string][] = [
   [HOST_DOCKER_CLI, 'docker'],
 ];
 
-/** The agent user's uid/gid inside the fake agent image (GoCD's images run as `go`, uid 1000). */
+/**
+ * The agent user inside the fake agent images: `go`, uid 1000, primary group root (gid 0), as GoCD's official agent
+ * images create it (`useradd -u 1000 -g root … go`, gocd/gocd buildSrc/src/main/resources/gocd-docker-agent).
+ */
 export const AGENT_UID = 1000;
+export const AGENT_GID = 0;
 
 /**
  * The fake agent: runs `$FAKE_AGENT_JOB` (a shell script, if set) once, recording its output in /tmp/job.log and
- * its exit code in /tmp/job.exit, then idles until SIGTERM (which it honours, unlike a bare busybox `sleep`).
+ * its exit code in /tmp/job.exit, then idles until SIGTERM (which it honours, unlike a bare busybox `sleep`, unless
+ * `FAKE_AGENT_IGNORE_TERM` is set: then only SIGKILL ends it, like an agent finishing a long job step).
  */
 export const FAKE_AGENT_SCRIPT = `#!/bin/sh
-trap 'exit 0' TERM INT
+if [ -n "$FAKE_AGENT_IGNORE_TERM" ]; then trap ':' TERM INT; else trap 'exit 0' TERM INT; fi
 if [ -n "$FAKE_AGENT_JOB" ]; then
   sh -c "$FAKE_AGENT_JOB" >/tmp/job.log 2>&1
   echo $? >/tmp/job.exit
@@ -114,9 +121,12 @@ export async function busyboxRootfs(dir: string): Promise<void> {
   chmodSync(join(dir, 'tmp'), 0o1777);
   writeFileSync(
     join(dir, 'etc/passwd'),
-    `root:x:0:0:root:/root:/bin/sh\ngo:x:${AGENT_UID}:${AGENT_UID}:go:/home/go:/bin/sh\n`,
+    `root:x:0:0:root:/root:/bin/sh\ngo:x:${AGENT_UID}:${AGENT_GID}:go:/home/go:/bin/sh\n`,
   );
-  writeFileSync(join(dir, 'etc/group'), `root:x:0:\ngo:x:${AGENT_UID}:\n`);
+  writeFileSync(join(dir, 'etc/group'), 'root:x:0:\n');
+  // The rootfs directory comes from mkdtemp (0700); on a vfs engine the image's "." entry becomes the container's
+  // root directory, which a non-root user must be able to enter.
+  chmodSync(dir, 0o755);
 }
 
 /** Copies a binary (symlinks resolved) and every shared library `ldd` names, at the same paths. */
@@ -203,32 +213,36 @@ export async function build(name: string, make: (dir: string) => Promise<void>, 
   });
 }
 
+/** The busybox rootfs again, as /opt/busybox.tar, which a job can `docker import` into a nested daemon. */
+async function busyboxImportTarball(dir: string): Promise<void> {
+  mkdirSync(join(dir, 'opt'), { recursive: true });
+  const inner = join(dir, 'opt/busybox-rootfs');
+  await busyboxRootfs(inner);
+  await run('tar', ['-C', inner, '--numeric-owner', '-cf', join(dir, 'opt/busybox.tar'), '.']);
+  rmSync(inner, { recursive: true });
+}
+
 export const PATH_ENV = 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin';
 
 /** Builds (once) and returns the test images. Run testImagePrereqs() first. */
 export async function ensureTestImages(): Promise<TestImages> {
-  const bbHash = recipeHash('busybox-v1', fileFingerprint(BUSYBOX));
+  const bbHash = recipeHash('busybox-v2', fileFingerprint(BUSYBOX));
   const busybox = await build(`gocd-agent-scaler-test/busybox:${bbHash}`, busyboxRootfs, [PATH_ENV]);
 
-  const agentHash = recipeHash('agent-v2', bbHash, FAKE_AGENT_SCRIPT, fileFingerprint(HOST_DOCKER_CLI));
+  const agentHash = recipeHash('agent-v3', bbHash, FAKE_AGENT_SCRIPT, fileFingerprint(HOST_DOCKER_CLI));
   const agent = await build(
     `gocd-agent-scaler-test/agent:${agentHash}`,
     async (dir) => {
       await busyboxRootfs(dir);
       await copyWithLibraries(dir, HOST_DOCKER_CLI, join(dir, 'usr/local/bin/docker'));
       writeFileSync(join(dir, 'usr/local/bin/fake-agent'), FAKE_AGENT_SCRIPT, { mode: 0o755 });
-      // The busybox rootfs again, as a tarball a sidecar job can `docker import` into its own daemon.
-      mkdirSync(join(dir, 'opt'));
-      const inner = join(dir, 'opt/busybox-rootfs');
-      await busyboxRootfs(inner);
-      await run('tar', ['-C', inner, '--numeric-owner', '-cf', join(dir, 'opt/busybox.tar'), '.']);
-      rmSync(inner, { recursive: true });
+      await busyboxImportTarball(dir);
       for (const d of ['godata', 'home/go']) {
         mkdirSync(join(dir, d), { recursive: true });
-        chownSync(join(dir, d), AGENT_UID, AGENT_UID);
+        chownSync(join(dir, d), AGENT_UID, AGENT_GID);
       }
     },
-    [PATH_ENV, `USER ${AGENT_UID}:${AGENT_UID}`, 'WORKDIR /godata', 'ENTRYPOINT ["/usr/local/bin/fake-agent"]'],
+    [PATH_ENV, 'USER go', 'WORKDIR /godata', 'ENTRYPOINT ["/usr/local/bin/fake-agent"]'],
   );
 
   const dindHash = recipeHash('dind-v1', bbHash, DAEMON_JSON, ...DIND_BINARIES.map(([p]) => fileFingerprint(p)));
@@ -247,14 +261,37 @@ export async function ensureTestImages(): Promise<TestImages> {
 }
 
 const JANITOR_DIR = join(import.meta.dirname, '..', '..', 'docker', 'janitor');
+const HOST_SOCAT = '/usr/bin/socat';
+
+/** Why the janitor image cannot be built here (it needs the host's socat too), or undefined when it can. */
+export function janitorImagePrereqs(): string | undefined {
+  return testImagePrereqs() ?? (existsSync(HOST_SOCAT) ? undefined : `${HOST_SOCAT} missing: apt-get install socat`);
+}
 
 /**
- * Builds docker/janitor/Dockerfile as shipped, on the fake agent image (busybox + docker CLI) instead of
- * docker:cli, which cannot be pulled here. The tag hashes the recipe, so an edited janitor.sh is rebuilt.
+ * Builds docker/janitor/Dockerfile as shipped, on a local base (busybox, the docker CLI and socat from the host)
+ * instead of docker:cli, which cannot be pulled here; the Dockerfile installs socat only where the base lacks it.
+ * The tag hashes the recipe, so an edited janitor.sh is rebuilt. Run janitorImagePrereqs() first.
  */
-export async function ensureJanitorImage(base: string): Promise<string> {
+export async function ensureJanitorImage(): Promise<string> {
+  const { busybox } = await ensureTestImages();
+  const baseHash = recipeHash(
+    'janitor-base-v1',
+    busybox,
+    fileFingerprint(HOST_DOCKER_CLI),
+    fileFingerprint(HOST_SOCAT),
+  );
+  const base = await build(
+    `gocd-agent-scaler-test/janitor-base:${baseHash}`,
+    async (dir) => {
+      await busyboxRootfs(dir);
+      await copyWithLibraries(dir, HOST_DOCKER_CLI, join(dir, 'usr/local/bin/docker'));
+      await copyWithLibraries(dir, HOST_SOCAT, join(dir, 'usr/bin/socat'));
+    },
+    [PATH_ENV],
+  );
   const hash = recipeHash(
-    'janitor-v1',
+    'janitor-v2',
     base,
     readFileSync(join(JANITOR_DIR, 'Dockerfile'), 'utf8'),
     readFileSync(join(JANITOR_DIR, 'janitor.sh'), 'utf8'),
@@ -270,4 +307,53 @@ export async function ensureJanitorImage(base: string): Promise<string> {
     });
     return name;
   });
+}
+
+/**
+ * The privileged-mode agent: a Docker daemon for the job and the agent itself as `go` (uid 1000, gid 0), like
+ * GoCD's gocd-agent-docker-dind image (which runs as go and starts the daemon through sudo; busybox has no sudo, so
+ * this entrypoint starts as root and drops to go with `su`). Without --privileged (the capability form), the
+ * cgroup mounts are made writable first (CGROUP_RW_PRELUDE), as --privileged would have given them.
+ */
+const DIND_AGENT_START = `#!/bin/sh
+dockerd --group=${AGENT_GID} >/var/log/dockerd.log 2>&1 &
+i=0; until docker info >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 300 ] || break; sleep 0.2; done
+HOME=/home/go exec su -p -s /bin/sh go -c 'exec /usr/local/bin/fake-agent'
+`;
+
+/** Builds (once) the privileged-mode agent image (dind + fake agent). Run testImagePrereqs() first. */
+export async function ensureDindAgentImage(): Promise<string> {
+  const { dind } = await ensureTestImages();
+  const hash = recipeHash('dind-agent-v1', dind, FAKE_AGENT_SCRIPT, DIND_AGENT_START, CGROUP_RW_PRELUDE);
+  return build(
+    `gocd-agent-scaler-test/dind-agent:${hash}`,
+    async (dir) => {
+      await busyboxRootfs(dir);
+      for (const [path, as] of DIND_BINARIES) await copyWithLibraries(dir, path, join(dir, 'usr/local/bin', as));
+      mkdirSync(join(dir, 'etc/docker'), { recursive: true });
+      writeFileSync(join(dir, 'etc/docker/daemon.json'), DAEMON_JSON);
+      for (const d of ['var/lib/docker', 'var/log']) mkdirSync(join(dir, d), { recursive: true });
+      writeFileSync(join(dir, 'usr/local/bin/fake-agent'), FAKE_AGENT_SCRIPT, { mode: 0o755 });
+      writeFileSync(join(dir, 'usr/local/bin/cgroup-rw'), `#!/bin/sh\n${CGROUP_RW_PRELUDE}\n`, { mode: 0o755 });
+      writeFileSync(join(dir, 'usr/local/bin/dind-agent'), DIND_AGENT_START, { mode: 0o755 });
+      await busyboxImportTarball(dir);
+      for (const d of ['godata', 'home/go']) {
+        mkdirSync(join(dir, d), { recursive: true });
+        chownSync(join(dir, d), AGENT_UID, AGENT_GID);
+      }
+    },
+    [PATH_ENV, 'WORKDIR /godata', 'ENTRYPOINT ["/usr/local/bin/cgroup-rw", "/usr/local/bin/dind-agent"]'],
+  );
+}
+
+/**
+ * Whether a suite that needs the Docker engine and these test images (and, with `janitor`, the janitor image) runs:
+ * true, or false after printing why (under CI=true a missing prerequisite throws instead: see requireService).
+ */
+export function dockerTestImagesReady(options: { janitor?: boolean } = {}): boolean {
+  const missing = options.janitor ? janitorImagePrereqs() : testImagePrereqs();
+  return (
+    requireService('Docker engine', dockerAvailable(), 'install docker.io and start dockerd (see .ci/run)') &&
+    requireService('the test images’ ingredients', missing === undefined, String(missing))
+  );
 }

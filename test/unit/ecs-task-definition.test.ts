@@ -139,24 +139,54 @@ describe('ECS task definition per docker_mode', () => {
       linuxParameters: { capabilities: { add: ['SYS_ADMIN'] } },
     });
     expect(caps.containerDefinitions![0]!.privileged).toBeUndefined();
+    // Without --privileged the cgroup mounts are read-only: the daemon remounts them, then runs docker:dind's own
+    // entrypoint when the image has one, else the command. Full privilege keeps the image's entrypoint untouched.
+    const entryPoint = caps.containerDefinitions![1]!.entryPoint!;
+    expect(entryPoint.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+    expect(entryPoint[2]).toContain('mount -o remount,rw');
+    expect(entryPoint[2]).toMatch(/exec dockerd-entrypoint\.sh "\$@"; fi\nexec "\$@"$/);
+    expect(td.containerDefinitions![1]!.entryPoint).toBeUndefined();
   });
 
-  it('socket: the host socket in the agent and a non-essential janitor that starts first and has time to clean up', () => {
+  it('socket: the host socket in the janitor only; the agent reaches the engine through the janitor’s proxy socket and starts once the janitor holds the host’s socket slot', () => {
     const td = buildTaskDefinition(cluster, profile({ docker_mode: 'socket' }));
-    expect(td.volumes).toEqual([{ name: 'docker-sock', host: { sourcePath: '/var/run/docker.sock' } }]);
-    const mount = [{ sourceVolume: 'docker-sock', containerPath: '/var/run/docker.sock' }];
+    expect(td.volumes).toEqual([
+      { name: 'docker-sock', host: { sourcePath: '/var/run/docker.sock' } },
+      { name: 'docker-proxy', host: {} },
+    ]);
+    const proxy = { sourceVolume: 'docker-proxy', containerPath: '/var/run/gocd-agent-scaler' };
     const [agent, janitor] = td.containerDefinitions!;
-    expect(agent).toMatchObject({ mountPoints: mount, dependsOn: [{ containerName: 'janitor', condition: 'START' }] });
+    expect(agent).toMatchObject({
+      mountPoints: [proxy],
+      dependsOn: [{ containerName: 'janitor', condition: 'HEALTHY' }],
+    });
+    expect(agent!.environment).toContainEqual({
+      name: 'DOCKER_HOST',
+      value: 'unix:///var/run/gocd-agent-scaler/docker.sock',
+    });
     expect(agent!.privileged).toBeUndefined();
     expect(janitor).toEqual({
       name: 'janitor',
       image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/janitor:1',
       essential: false,
       memoryReservation: 32,
-      mountPoints: mount,
-      environment: [{ name: 'JANITOR_AGENT_CONTAINER_NAME', value: 'agent' }],
+      mountPoints: [{ sourceVolume: 'docker-sock', containerPath: '/var/run/docker.sock' }, proxy],
+      environment: [
+        { name: 'JANITOR_AGENT_CONTAINER_NAME', value: 'agent' },
+        { name: 'JANITOR_PROXY_SOCKET', value: '/var/run/gocd-agent-scaler/docker.sock' },
+      ],
+      healthCheck: {
+        command: ['CMD', '/usr/local/bin/gocd-janitor', 'health'],
+        interval: 5,
+        timeout: 5,
+        retries: 10,
+        startPeriod: 300,
+      },
       stopTimeout: 60,
     });
+    // The wait for a previous socket task (its agent's default 30 s stop timeout plus its janitor's 60 s) fits in
+    // the health check's start period.
+    expect(janitor!.healthCheck!.startPeriod!).toBeGreaterThanOrEqual(30 + 60);
   });
 
   it('awsvpc with subnets or on Fargate, FARGATE and EXTERNAL compatibilities; Docker modes are refused on Fargate', () => {

@@ -44,15 +44,16 @@ export const AGENT_SOCKET_PATH = '/var/run/docker.sock';
  * cannot create cgroups for its own containers; CAP_SYS_ADMIN (with AppArmor unconfined) allows remounting the
  * container's own cgroup mounts read-write, which is what `--privileged` would have given. Needs `sh` and `mount`.
  */
-export const CGROUP_RW_PRELUDE = [
+export const CGROUP_RW_REMOUNT = [
   'while read -r _ _ _ _ mp opts _; do',
   '  case "$mp" in /sys/fs/cgroup|/sys/fs/cgroup/*) ;; *) continue ;; esac',
   '  case ",$opts," in *,ro,*) ;; *) continue ;; esac',
   '  mount -o remount,rw,bind "$mp" "$mp" 2>/dev/null || mount -o remount,rw "$mp" 2>/dev/null ||',
   '    echo "gocd-agent-scaler: could not make $mp writable; nested containers may fail" >&2',
   'done < /proc/self/mountinfo',
-  'exec "$@"',
 ].join('\n');
+/** CGROUP_RW_REMOUNT, then the wrapped command (`sh -c PRELUDE <name> <command…>`). */
+export const CGROUP_RW_PRELUDE = `${CGROUP_RW_REMOUNT}\nexec "$@"`;
 
 /** An image's own start command (from `docker image inspect`), needed to wrap it in the cgroup prelude. */
 export interface ImageStart {

@@ -14,6 +14,7 @@ import {
 } from './container-spec.js';
 import { createDockerClient, type EngineAddress, engineAddress, socketGroupId } from './docker-client.js';
 import { DEFAULT_STOP_SECONDS, removeSocketAgentAndChildren, stopAndRemove } from './socket-children.js';
+import { claimSocketSlot, readSocketSlot, releaseSocketSlot, removeSlotClaim, type SocketSlot } from './socket-slot.js';
 
 /** Options of the Docker backend. */
 export interface DockerBackendOptions {
@@ -185,8 +186,9 @@ export class DockerBackend implements AgentBackend {
       throw err;
     }
     if (profile.dockerMode === 'socket') {
-      const holder = await this.socketSlotHolder(name);
-      if (holder) return this.slotTaken(holder);
+      // Cheap first look, so a busy engine costs no container create; the claim below is what decides.
+      const busy = await this.socketSlotBusy();
+      if (busy) return busy;
     }
     const socket =
       profile.dockerMode === 'socket'
@@ -211,15 +213,16 @@ export class DockerBackend implements AgentBackend {
       if (retry) return this.launchNamed(request, name, false);
       throw err;
     }
+    if (profile.dockerMode === 'socket') {
+      const taken = await this.claimSocketSlotFor(request, created.id);
+      if (taken) {
+        // Never started, so it has no children; it never held the slot, so there is nothing to release.
+        await stopAndRemove(this.docker, created.id, 0);
+        return taken;
+      }
+    }
     let started = false;
     try {
-      if (profile.dockerMode === 'socket') {
-        const older = await this.olderSocketAgent(created.id);
-        if (older) {
-          await stopAndRemove(this.docker, created.id, 0);
-          return this.slotTaken(older);
-        }
-      }
       if (profile.dockerMode === 'sidecar') await this.startSidecar(request, name, dindStart);
       await created.start();
       started = true;
@@ -260,10 +263,10 @@ export class DockerBackend implements AgentBackend {
     return undefined;
   }
 
-  private slotTaken(holder: Seen): LaunchOutcome {
+  private slotTaken(slot: SocketSlot): LaunchOutcome {
     return {
       kind: 'deferred',
-      reason: `the engine's socket slot is used by agent ${holder.labels[LABEL.agentId] ?? holder.name}; GoCD will re-send create-agent`,
+      reason: `the engine's socket slot is used by agent ${slot.holder || slot.keeper}; GoCD will re-send create-agent`,
     };
   }
 
@@ -272,43 +275,61 @@ export class DockerBackend implements AgentBackend {
     return this.address.kind === 'unix' ? this.address.socketPath : '/var/run/docker.sock';
   }
 
-  private async socketAgents(): Promise<Seen[]> {
-    const list = await this.docker.listContainers({
-      all: true,
-      filters: { label: [`${LABEL.role}=agent`, `${LABEL.dockerMode}=socket`] },
-    });
-    return list.map(fromListing);
+  /**
+   * Deferred when a live agent (of any cluster, any scaler process) holds the engine's socket slot. A claim whose
+   * keeper is gone or dead is recovered on the way (see recoverStaleSlot).
+   */
+  private async socketSlotBusy(): Promise<LaunchOutcome | undefined> {
+    const slot = await readSocketSlot(this.docker);
+    if (!slot || (await this.recoverStaleSlot(slot))) return undefined;
+    return this.slotTaken(slot);
   }
 
   /**
-   * The live socket-mode agent (of any cluster) holding this engine's one socket slot, if any. Dead socket agents
-   * found on the way are torn down first: their `since` window would otherwise include the next agent's children.
+   * Claims the engine's socket slot for the agent container `keeper` (created, not started): the engine's unique
+   * container name makes exactly one claimant win, whatever the interleaving of processes; the winner reads the
+   * claim back before it starts its agent. Answers a deferral when another live agent holds the slot.
    */
-  private async socketSlotHolder(exceptName: string): Promise<Seen | undefined> {
-    const agents = (await this.socketAgents()).filter((a) => a.name !== exceptName);
-    await Promise.all(agents.filter((a) => !isLive(a.state)).map((a) => this.teardown(agentIdOf(a), [a])));
-    return agents.find((a) => isLive(a.state));
+  private async claimSocketSlotFor(request: LaunchRequest, keeper: string): Promise<LaunchOutcome | undefined> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const claim = await claimSocketSlot(this.docker, {
+        keeper,
+        holder: request.agentId,
+        image: request.profile.image,
+      });
+      if (claim.kind === 'claimed') {
+        const now = await readSocketSlot(this.docker);
+        if (now?.keeper === keeper) return undefined;
+        return { kind: 'deferred', reason: 'the socket slot changed hands right after it was claimed' };
+      }
+      // Vanished between our create and our look (its holder released it), or stale: claim again.
+      if (!claim.slot || (await this.recoverStaleSlot(claim.slot))) continue;
+      return this.slotTaken(claim.slot);
+    }
+    return { kind: 'deferred', reason: 'the socket slot kept changing hands; GoCD will re-send create-agent' };
   }
 
   /**
-   * Race-proof slot check, run after our container is created and before it starts: among live socket agents, the
-   * one created first (the engine's own order, via `since`) keeps the slot; every later one removes itself. Two
-   * scaler processes sharing an engine reach the same verdict without talking to each other.
+   * A claim is stale when its keeper (the agent container) no longer exists, or has exited or died: its agent's
+   * cleanup is then finished here first (its children and containers, which releases the claim), and a claim left
+   * behind is removed by id. A keeper that lives (even only created, or being removed) keeps the claim: the
+   * engine's next socket agent waits until the previous one is completely gone. Answers true when the slot is free.
    */
-  private async olderSocketAgent(mineId: string): Promise<Seen | undefined> {
-    const others = (await this.socketAgents()).filter((a) => a.id !== mineId);
-    if (others.length === 0) return undefined;
-    const newer = new Set(
-      (
-        await this.docker.listContainers({
-          all: true,
-          filters: { since: [mineId], label: [`${LABEL.role}=agent`, `${LABEL.dockerMode}=socket`] },
-        })
-      ).map((c) => c.Id),
-    );
-    const older = others.filter((a) => !newer.has(a.id));
-    await Promise.all(older.filter((a) => !isLive(a.state)).map((a) => this.teardown(agentIdOf(a), [a])));
-    return older.find((a) => isLive(a.state));
+  private async recoverStaleSlot(slot: SocketSlot): Promise<boolean> {
+    const keeper = slot.keeper ? await this.inspectByName(slot.keeper) : undefined;
+    if (keeper && isLive(keeper.state)) return false;
+    // Only our own agents are torn down here; a keeper of another kind (an ECS janitor) is its owner's business.
+    if (keeper?.labels[LABEL.role] === 'agent' && keeper.labels[LABEL.agentId]) {
+      this.options.logger?.warn(
+        { agentId: agentIdOf(keeper), container: keeper.name, state: keeper.state },
+        'socket slot held by an agent that has ended; finishing its cleanup before the slot is reused',
+      );
+      await this.teardown(agentIdOf(keeper), await this.containersOf(agentIdOf(keeper)));
+    } else {
+      this.options.logger?.warn({ holder: slot.holder }, 'socket slot held by a keeper that is gone or has ended');
+    }
+    await removeSlotClaim(this.docker, slot.id);
+    return true;
   }
 
   private async createSidecarVolumes(request: LaunchRequest, name: string): Promise<void> {
@@ -510,9 +531,15 @@ export class DockerBackend implements AgentBackend {
     const agent = containers.find((c) => c.labels[LABEL.role] === 'agent');
     const others = containers.filter((c) => c !== agent);
     let childrenRemoved: number | undefined;
+    const socket = agent?.labels[LABEL.dockerMode] === 'socket';
+    // Only the slot's keeper may count the containers created after it as its job's: an agent that never held the
+    // slot (its launch lost the claim, or crashed before it) started nothing. A missing slot (its claim was removed
+    // as stale, or by hand) still allows the search: the next claim bounds it (findSocketChildren).
+    const slot = socket ? await readSocketSlot(this.docker) : undefined;
+    const mayHaveChildren = socket && withChildren && (!slot || slot.keeper === agent?.id);
     const agentWork = !agent
       ? Promise.resolve()
-      : agent.labels[LABEL.dockerMode] === 'socket' && withChildren
+      : mayHaveChildren
         ? removeSocketAgentAndChildren(this.docker, agent.id, this.stopSeconds).then((children) => {
             this.options.logger?.info(
               { agentId, count: children.length, children },
@@ -523,6 +550,8 @@ export class DockerBackend implements AgentBackend {
           })
         : stopAndRemove(this.docker, agent.id, this.stopSeconds);
     await Promise.all([agentWork, ...others.map((c) => stopAndRemove(this.docker, c.id, this.stopSeconds))]);
+    // Released only now that its children and its container are gone: the next socket agent starts on a clean engine.
+    if (socket && agent && slot?.keeper === agent.id) await releaseSocketSlot(this.docker, agent.id);
     if ((await this.containersOf(agentId)).length > 0) return childrenRemoved;
     const volumes = await this.docker.listVolumes({ filters: { label: [`${LABEL.agentId}=${agentId}`] } });
     await Promise.all(

@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { ECS_LABEL_PREFIX, SCALER_LABEL_PREFIX } from './container-spec.js';
+import { isForeignSlot } from './socket-slot.js';
 
 /** Seconds a container gets between SIGTERM and SIGKILL when the service removes it (busybox `sleep` ignores TERM). */
 export const DEFAULT_STOP_SECONDS = 3;
@@ -10,14 +11,28 @@ export function isManagedContainer(labels: Record<string, string> | undefined | 
 }
 
 /**
- * The containers a socket-mode agent's job started: every container the engine created after the agent container
- * (the engine's `since=<id>` filter, which follows the engine's own creation order; list timestamps are whole
- * seconds, too coarse), minus managed ones. Sound only while the engine runs one socket-mode agent at a time, which
- * the Docker backend enforces. The agent container must still exist; otherwise the engine answers 404.
+ * The containers a socket-mode agent's job started, bounded on both sides by the engine's own creation order:
+ * created after the agent container (the engine's `since=<id>` filter; list timestamps are whole seconds, too
+ * coarse) and before the first socket-slot claim of anyone else (the engine lists newest first, by creation time).
+ * A later claim exists only once this agent no longer holds the engine's one socket slot (socket-slot.ts): its
+ * agent has ended, so whatever follows that claim belongs to the next job, however long this cleanup takes.
+ * Managed containers (this service's own, the ECS agent's) are never children. `keeper` is the container whose
+ * claim is this agent's (the agent container itself on the Docker backend). The agent container must still exist;
+ * otherwise the engine answers 404.
  */
-export async function findSocketChildren(docker: Docker, agentContainerId: string): Promise<Docker.ContainerInfo[]> {
-  const newer = await docker.listContainers({ all: true, filters: { since: [agentContainerId] } });
-  return newer.filter((c) => c.Id !== agentContainerId && !isManagedContainer(c.Labels));
+export async function findSocketChildren(
+  docker: Docker,
+  agentContainerId: string,
+  keeper = agentContainerId,
+): Promise<Docker.ContainerInfo[]> {
+  const newestFirst = await docker.listContainers({ all: true, filters: { since: [agentContainerId] } });
+  const children: Docker.ContainerInfo[] = [];
+  for (let i = newestFirst.length - 1; i >= 0; i--) {
+    const c = newestFirst[i]!;
+    if (isForeignSlot(c.Labels, keeper)) break;
+    if (c.Id !== agentContainerId && !isManagedContainer(c.Labels)) children.push(c);
+  }
+  return children;
 }
 
 function statusOf(err: unknown): number | undefined {

@@ -9,6 +9,7 @@ import type {
 import { runsOnFargate } from '../../agents/ecs-profile-rules.js';
 import type { ClusterProfile, ElasticProfile } from '../../agents/profiles.js';
 import { profileHash, stableJson } from '../../agents/profiles.js';
+import { CGROUP_RW_REMOUNT } from '../docker/container-spec.js';
 
 /** The job's container in every task definition; RunTask overrides target it by this name. */
 export const AGENT_CONTAINER = 'agent';
@@ -27,8 +28,16 @@ export const DIND_DOCKER_HOST = `unix://${DIND_SOCKET_DIR}/docker.sock`;
  * /godata/pipelines/<pipeline>. The same path the Docker backend uses.
  */
 export const WORKSPACE_DIR = '/godata';
-/** Socket mode: the host engine's socket, mounted at the Docker CLI's default path. */
+/** Socket mode: the host engine's socket, mounted into the janitor at the Docker CLI's default path. */
 export const HOST_DOCKER_SOCKET = '/var/run/docker.sock';
+/**
+ * Socket mode: where the janitor serves the engine's API to the agent (a task scratch volume only these two
+ * containers mount). The host socket is root:docker 0660 and ECS cannot add the host's (unknown) docker gid to a
+ * container, so a non-root agent reaches the engine through this socket, which any user of the task may open.
+ */
+export const SOCKET_PROXY_DIR = '/var/run/gocd-agent-scaler';
+/** Socket mode: the agent's DOCKER_HOST. */
+export const SOCKET_PROXY_HOST = `unix://${SOCKET_PROXY_DIR}/docker.sock`;
 /** Tag keys on the task definition. */
 export const TD_TAG = {
   clusterId: 'gocd-agent-scaler:cluster-id',
@@ -67,6 +76,19 @@ function env(vars: Record<string, string>): KeyValuePair[] {
 function daemonPrivileges(profile: ElasticProfile): Pick<ContainerDefinition, 'privileged' | 'linuxParameters'> {
   if (profile.capabilities.length === 0) return { privileged: true };
   return { privileged: false, linuxParameters: { capabilities: { add: [...profile.capabilities] } } };
+}
+
+/**
+ * The sidecar daemon's entry point in the capability form: a container without --privileged gets its cgroup mounts
+ * read-only, so its nested dockerd could not create its containers' cgroups. With CAP_SYS_ADMIN it can remount them
+ * read-write first (the Docker backend's prelude, CGROUP_RW_REMOUNT), then run the image's usual start: docker:dind's
+ * `dockerd-entrypoint.sh` where the image has it (ECS cannot inspect an image for its entrypoint), else the command.
+ */
+function daemonEntryPoint(profile: ElasticProfile): Pick<ContainerDefinition, 'entryPoint'> {
+  if (profile.capabilities.length === 0) return {};
+  const start =
+    'if command -v dockerd-entrypoint.sh >/dev/null 2>&1; then exec dockerd-entrypoint.sh "$@"; fi\nexec "$@"';
+  return { entryPoint: ['/bin/sh', '-c', `${CGROUP_RW_REMOUNT}\n${start}`, 'gocd-ea-dind'] };
 }
 
 /** Options that are not part of the profiles but shape the definition. */
@@ -141,6 +163,7 @@ export function buildTaskDefinition(
         image: profile.dindImage,
         essential: true,
         ...daemonPrivileges(profile),
+        ...daemonEntryPoint(profile),
         // `dockerd` first: docker:dind's entrypoint then adds no default listeners (it would add an unauthenticated
         // tcp://0.0.0.0:2375 for flag-only arguments) but still runs the `dind` wrapper. The socket's group is 0:
         // GoCD agent images run as `go`, whose primary group is root. An empty DOCKER_TLS_CERTDIR skips TLS
@@ -163,26 +186,45 @@ export function buildTaskDefinition(
       break;
     }
     case 'socket': {
-      volumes.push({ name: 'docker-sock', host: { sourcePath: HOST_DOCKER_SOCKET } });
-      const mount: MountPoint[] = [{ sourceVolume: 'docker-sock', containerPath: HOST_DOCKER_SOCKET }];
-      agent.mountPoints = mount;
-      // Janitor contract (image built from docker/janitor/): on SIGTERM it removes every container created through
-      // the host socket since the agent container, except com.amazonaws.ecs.*- and gocd-agent-scaler.*-labelled
-      // ones. It finds the agent container by this task's ARN (ECS_CONTAINER_METADATA_URI_V4, set by ECS) and the
-      // labels com.amazonaws.ecs.task-arn + com.amazonaws.ecs.container-name=JANITOR_AGENT_CONTAINER_NAME. It
-      // starts before the agent, so ECS stops it after the agent; stopTimeout leaves it time to clean up. It is
-      // not essential (its exit must not stop the job), and has no hard memory limit of its own, as it stops the
-      // children in parallel (one docker CLI each).
+      // The host socket goes to the janitor only; the agent reaches the engine through the janitor's proxy socket.
+      volumes.push(
+        { name: 'docker-sock', host: { sourcePath: HOST_DOCKER_SOCKET } },
+        { name: 'docker-proxy', host: {} },
+      );
+      const proxy: MountPoint = { sourceVolume: 'docker-proxy', containerPath: SOCKET_PROXY_DIR };
+      agent.mountPoints = [proxy];
+      staticEnv.DOCKER_HOST = SOCKET_PROXY_HOST;
+      // Janitor contract (image built from docker/janitor/): it claims the host's one socket slot (a uniquely named
+      // container, waiting while a previous socket agent still stops there), serves the engine's API on the proxy
+      // socket, and on SIGTERM removes every container created through the host engine after this task's agent
+      // container and before any later claim, except com.amazonaws.ecs.*- and gocd-agent-scaler.*-labelled ones,
+      // then releases the slot. It finds its own container and task through ECS_CONTAINER_METADATA_URI_V4 (set by
+      // ECS) and the agent by the labels com.amazonaws.ecs.task-arn + com.amazonaws.ecs.container-name. The agent
+      // starts once the janitor is healthy (it holds the slot): ECS stops containers in reverse dependency order, so
+      // the janitor is stopped after the agent, and stopTimeout leaves it time to clean up. The health check's start
+      // period covers a previous socket task still stopping on this host (its agent's stop timeout plus its
+      // janitor's). The janitor is not essential (its exit must not stop the job) and has no hard memory limit of
+      // its own, as it stops the children in parallel (one docker CLI each).
       containers.push({
         name: JANITOR_CONTAINER,
         image: cluster.janitorImage,
         essential: false,
         memoryReservation: 32,
-        mountPoints: mount,
-        environment: [{ name: 'JANITOR_AGENT_CONTAINER_NAME', value: AGENT_CONTAINER }],
+        mountPoints: [{ sourceVolume: 'docker-sock', containerPath: HOST_DOCKER_SOCKET }, proxy],
+        environment: [
+          { name: 'JANITOR_AGENT_CONTAINER_NAME', value: AGENT_CONTAINER },
+          { name: 'JANITOR_PROXY_SOCKET', value: `${SOCKET_PROXY_DIR}/docker.sock` },
+        ],
+        healthCheck: {
+          command: ['CMD', '/usr/local/bin/gocd-janitor', 'health'],
+          interval: 5,
+          timeout: 5,
+          retries: 10,
+          startPeriod: 300,
+        },
         stopTimeout: 60,
       });
-      agent.dependsOn = [{ containerName: JANITOR_CONTAINER, condition: 'START' }];
+      agent.dependsOn = [{ containerName: JANITOR_CONTAINER, condition: 'HEALTHY' }];
       break;
     }
   }

@@ -15,8 +15,8 @@ import {
   requestStop,
   settle,
   type Tag,
-  type TaskRuntime,
 } from './task-lifecycle.js';
+import type { TaskHandle, TaskRuntime } from './task-runtime.js';
 import { type BucketQuota, EcsThrottle, type ThrottleCategory } from './token-buckets.js';
 
 // A loopback server speaking the ECS JSON protocol (awsJson1_1: `POST /`, `X-Amz-Target:
@@ -79,7 +79,10 @@ export interface FakeEcsOptions {
   stoppedRetentionMs?: number;
   /** Clock in ms (tests move time; default Date.now). */
   now?: () => number;
-  /** Something that really runs tasks (the Docker mode): drives STOPPING → STOPPED. */
+  /**
+   * Runs the tasks (e.g. on the local Docker engine: local-engine-runtime.ts), driving their states and STOPPING →
+   * STOPPED; without one, tasks are records only (moved on by `advanceTasks` and `stopDurationMs`).
+   */
   runtime?: TaskRuntime;
 }
 
@@ -359,7 +362,7 @@ export class FakeEcs {
 
   private settleAll(): void {
     const now = this.now();
-    const runtimeDriven = this.options.runtime?.stopping !== undefined;
+    const runtimeDriven = this.options.runtime !== undefined;
     for (const [arn, t] of this.tasks) {
       settle(t, now, this.timing, runtimeDriven);
       if (expired(t, now, this.timing)) this.tasks.delete(arn);
@@ -506,7 +509,7 @@ export class FakeEcs {
           { resourceIds: seen.arns },
         );
     }
-    const failure = this.runFailures.shift();
+    const failure = this.runFailures.shift() ?? this.options.runtime?.place?.(body, td, this.tasks.values());
     let result: Json;
     if (failure) {
       const instance = `arn:aws:ecs:${REGION}:${ACCOUNT}:container-instance/${cluster.name}/${randomBytes(16).toString('hex')}`;
@@ -518,7 +521,7 @@ export class FakeEcs {
       for (const t of tasks) {
         if (token) t.clientToken = token;
         if (this.hiddenAfterRun) this.hidden.set(t.taskArn, this.hiddenAfterRun);
-        this.options.runtime?.started?.(t);
+        this.options.runtime?.start(this.handleOf(t), td);
       }
       // The answer includes the tags (the backend also copes without: see the unit tests).
       result = { tasks: tasks.map((t) => this.view(t, true)), failures: [] };
@@ -543,8 +546,20 @@ export class FakeEcs {
   /** The stop request and, with a runtime, its STOPPING → STOPPED completion once the runtime stopped it. */
   private stopTaskNow(task: FakeTask, stopCode: string, reason: string): void {
     if (!requestStop(task, this.now(), stopCode, reason)) return;
-    const stopping = this.options.runtime?.stopping;
-    if (stopping) void stopping(task).then(() => finishStop(task, this.now()));
+    this.options.runtime?.stop(this.handleOf(task));
+  }
+
+  /** What a runtime may do to a task: the same transitions StopTask and the timed settle make (task-lifecycle.ts). */
+  private handleOf(task: FakeTask): TaskHandle {
+    return {
+      task,
+      // The first stop code and reason stay (a StopTask before an essential container's exit keeps UserInitiated).
+      stopping: (stopCode, reason) => void requestStop(task, this.now(), stopCode, reason),
+      stopped: (stopCode, reason) => {
+        requestStop(task, this.now(), stopCode, reason);
+        finishStop(task, this.now());
+      },
+    };
   }
 
   private stopTask(body: Json): Json {

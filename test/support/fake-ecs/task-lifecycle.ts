@@ -1,5 +1,5 @@
 // The task state machine of the fake ECS endpoint, in one place (the Docker-running mode of the fake drives the same
-// transitions through the `TaskRuntime` hook). States and order from "Amazon ECS task lifecycle"
+// transitions through the `TaskRuntime` hook of task-runtime.ts). States and order from "Amazon ECS task lifecycle"
 // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html):
 //
 //   RunTask ─▶ PROVISIONING ─▶ PENDING ─▶ ACTIVATING ─▶ RUNNING           (advance: the agent's reports)
@@ -41,6 +41,9 @@ export interface FakeTask {
   placementConstraints?: Json[];
   clientToken?: string;
   enableExecuteCommand?: boolean;
+  /** Set by a runtime that places the task on a container instance (local-engine-runtime.ts). */
+  containerInstanceArn?: string;
+  healthStatus?: string;
 }
 
 /** Timings of the state machine. */
@@ -49,15 +52,6 @@ export interface LifecycleTiming {
   stopDurationMs: number;
   /** STOPPED → gone (MISSING); default 1 h, ECS's documented minimum. */
   stoppedRetentionMs: number;
-}
-
-/**
- * What really runs a task, when something does (issue 14's Docker mode): `started` after RunTask created it,
- * `stopping` once StopTask asked; the task reaches STOPPED when `stopping` resolves.
- */
-export interface TaskRuntime {
-  started?(task: FakeTask): void;
-  stopping?(task: FakeTask): Promise<void>;
 }
 
 const seconds = (ms: number) => ms / 1000;
