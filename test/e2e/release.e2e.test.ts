@@ -8,7 +8,7 @@ import { type ArtefactId, parseReleaseArgs, release } from '../../scripts/releas
 import { currentVersion } from '../../scripts/release-version.js';
 import { type AgentImages, agentImagePrereqs, ensureAgentImages } from '../support/agent-images.js';
 import { runId } from '../support/docker-engine.js';
-import { ensureTestImages, type TestImages, testImagePrereqs } from '../support/docker-images.js';
+import { ensureJanitorBase, janitorImagePrereqs } from '../support/docker-images.js';
 import { dockerAvailable, jdkAvailable, requireService } from '../support/services.js';
 
 // `npm run release` for real, into a scratch folder, on the stand-in bases (neither GoCD's images nor Docker Hub can
@@ -22,7 +22,7 @@ const ok =
   requireService('Docker engine', dockerAvailable(), 'install docker.io and start dockerd (see .ci/run)') &&
   requireService('a JDK (javac, jar)', jdkAvailable(), 'apt-get install default-jdk-headless') &&
   requireService('agent image stand-in ingredients', agentImagePrereqs() === undefined, agentImagePrereqs() ?? '') &&
-  requireService('test image ingredients', testImagePrereqs() === undefined, testImagePrereqs() ?? '');
+  requireService('janitor image ingredients', janitorImagePrereqs() === undefined, janitorImagePrereqs() ?? '');
 
 const RUN = runId('rel');
 const REGISTRY = `gocd-agent-scaler-test/release-${RUN}`;
@@ -30,7 +30,7 @@ const REGISTRY = `gocd-agent-scaler-test/release-${RUN}`;
 describe.skipIf(!ok)('npm run release on the stand-in bases', () => {
   let out: string;
   let images: AgentImages;
-  let testImages: TestImages;
+  let janitorBase: string;
   const version = currentVersion(ROOT);
   const lines: string[] = [];
   let code: number;
@@ -41,7 +41,7 @@ describe.skipIf(!ok)('npm run release on the stand-in bases', () => {
     // The classic builder: this engine has no BuildKit, and the stand-in bases are local images.
     process.env.DOCKER_BUILDKIT = '0';
     out = mkdtempSync(join(tmpdir(), 'gas-release-out-'));
-    [images, testImages] = await Promise.all([ensureAgentImages(), ensureTestImages()]);
+    [images, janitorBase] = await Promise.all([ensureAgentImages(), ensureJanitorBase()]);
     const options = parseReleaseArgs([
       '--out',
       out,
@@ -55,9 +55,9 @@ describe.skipIf(!ok)('npm run release on the stand-in bases', () => {
       images.dockerSource,
       '--docker-cli-image',
       images.dockerCliSource,
-      // docker:*-cli stand-in with a shell (the janitor needs sh, awk, sed, wget and timeout besides the CLI).
+      // docker:*-cli stand-in: the janitor needs sh, awk, sed, wget, timeout and socat besides the CLI.
       '--janitor-base',
-      testImages.agent,
+      janitorBase,
     ]);
     code = await release(options, (l) => lines.push(l));
   }, 600_000);

@@ -269,11 +269,10 @@ export function janitorImagePrereqs(): string | undefined {
 }
 
 /**
- * Builds docker/janitor/Dockerfile as shipped, on a local base (busybox, the docker CLI and socat from the host)
- * instead of docker:cli, which cannot be pulled here; the Dockerfile installs socat only where the base lacks it.
- * The tag hashes the recipe, so an edited janitor.sh is rebuilt. Run janitorImagePrereqs() first.
+ * The stand-in for docker:cli under the janitor: busybox, the docker CLI and socat from the host (the janitor needs
+ * sh, awk, sed, wget, timeout, socat and the CLI). Run janitorImagePrereqs() first.
  */
-export async function ensureJanitorImage(): Promise<string> {
+export async function ensureJanitorBase(): Promise<string> {
   const { busybox } = await ensureTestImages();
   const baseHash = recipeHash(
     'janitor-base-v1',
@@ -281,7 +280,7 @@ export async function ensureJanitorImage(): Promise<string> {
     fileFingerprint(HOST_DOCKER_CLI),
     fileFingerprint(HOST_SOCAT),
   );
-  const base = await build(
+  return build(
     `gocd-agent-scaler-test/janitor-base:${baseHash}`,
     async (dir) => {
       await busyboxRootfs(dir);
@@ -290,6 +289,15 @@ export async function ensureJanitorImage(): Promise<string> {
     },
     [PATH_ENV],
   );
+}
+
+/**
+ * Builds docker/janitor/Dockerfile as shipped, on a local base (busybox, the docker CLI and socat from the host)
+ * instead of docker:cli, which cannot be pulled here; the Dockerfile installs socat only where the base lacks it.
+ * The tag hashes the recipe, so an edited janitor.sh is rebuilt. Run janitorImagePrereqs() first.
+ */
+export async function ensureJanitorImage(): Promise<string> {
+  const base = await ensureJanitorBase();
   const hash = recipeHash(
     'janitor-v2',
     base,
