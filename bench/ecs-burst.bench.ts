@@ -1,9 +1,9 @@
 import { pino } from 'pino';
 import { agentIdFor } from '../src/agents/agent-id.js';
-import { buildApp } from '../src/app.js';
 import { startedByFor } from '../src/backends/ecs/run-task-input.js';
-import { createServices } from '../src/composition.js';
 import { parseConfig } from '../src/config/config-loader.js';
+import { buildApp } from '../src/http/app.js';
+import { createServices } from '../src/main/composition.js';
 import { VERSION } from '../src/version.js';
 import { FakeEcs } from '../test/support/fake-ecs/fake-ecs-server.js';
 import { ECS_QUOTAS } from '../test/support/fake-ecs/token-buckets.js';

@@ -50,7 +50,7 @@ export const LAMBDA_TARGET = 'node24';
 const FORBIDDEN = /^(dockerode|docker-modem|ssh2|cpu-features)(\/|$)/;
 
 /**
- * Keeps the Docker backend out: `src/composition.ts` reaches it only through `import('./backends/docker-factory.js')`
+ * Keeps the Docker backend out: `src/main/composition.ts` reaches it only through `import('./docker-factory.js')`
  * when `withDocker` is true (never in Lambda), so that import is replaced by a module that says so; and any other path
  * to the Docker client fails the build instead of silently growing the bundle.
  */
@@ -148,7 +148,7 @@ export async function bundleLambda(options: BundleOptions = {}): Promise<BundleR
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const result = await build({
-    entryPoints: { index: join(ROOT, 'src', 'lambda.ts') },
+    entryPoints: { index: join(ROOT, 'src', 'main', 'lambda.ts') },
     outdir: outDir,
     outExtension: { '.js': '.mjs' },
     splitting: true,

@@ -5,11 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { buildApp } from '../src/app.js';
-import { createServices } from '../src/composition.js';
 import { parseConfig } from '../src/config/config-loader.js';
 import { LOADER_REQUEST_NAMES } from '../src/gocd/loader-requests.js';
+import { buildApp } from '../src/http/app.js';
 import { createLogger } from '../src/logger.js';
+import { createServices } from '../src/main/composition.js';
 import { VERSION } from '../src/version.js';
 
 const out = process.argv[2];

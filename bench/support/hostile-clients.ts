@@ -1,11 +1,11 @@
-// Hostile clients against the real service (`src/server.ts` in its own process, Docker backend unused, memory store):
+// Hostile clients against the real service (`src/main/server.ts` in its own process, Docker backend unused, memory store):
 // (1) many slow, unauthenticated bodies to a body-signed (GitHub) registry webhook, (2) create-agent requests with
 // huge and with many distinct invalid cluster ids, then the size of `GET /metrics`. Shared by
 // bench/hostile-clients.bench.ts; `root` may name another checkout of the service (to measure before/after a change).
 
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { job } from '../../test/support/gocd-bodies.js';
 
 export interface HostileOptions {
-  /** Checkout whose `src/server.ts` runs (default this one). */
+  /** Checkout whose `src/main/server.ts` runs (default this one). */
   root?: string;
   /** Slow connections held open at once (default 150). */
   slowClients?: number;
@@ -85,7 +85,9 @@ registries:
   );
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = fork(join(root, 'src', 'server.ts'), [], {
+  // A checkout from before the composition root moved to src/main/ keeps its entry at src/server.ts.
+  const entry = [join(root, 'src', 'main', 'server.ts'), join(root, 'src', 'server.ts')].find((f) => existsSync(f))!;
+  const child: ChildProcess = fork(entry, [], {
     cwd: root,
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, SCALER_CONFIG: configFile, HOST: '127.0.0.1', PORT: String(port) },

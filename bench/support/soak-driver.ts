@@ -1,4 +1,4 @@
-// The soak: the real service (`src/server.ts`, its own process, ECS backend over the loopback fake ECS endpoint,
+// The soak: the real service (`src/main/server.ts`, its own process, ECS backend over the loopback fake ECS endpoint,
 // registry triggers with the memory store against a fake GoCD) driven at a steady rate by a simulated GoCD server
 // and a simulated registry, under a fault schedule (ECS throttling bursts, RunTask failures, GoCD 503/409 answers,
 // registry redeliveries). At the end it checks the invariants: every pushed (image, tag, digest) scheduled exactly
@@ -212,7 +212,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   writeFileSync(configFile, configYaml(gocd.url));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = fork(join(import.meta.dirname, '..', '..', 'src', 'server.ts'), [], {
+  const child: ChildProcess = fork(join(import.meta.dirname, '..', '..', 'src', 'main', 'server.ts'), [], {
     // A bounded old space, so that RSS growth means a leak: Node 24's V8 grows the heap lazily on a machine with
     // much memory (24 GiB here: RSS +80 MB in 90 s, where Node 20 stayed flat), while with this bound it stays flat
     // with no failure. A leak fills the bound and ends the process ("exited early") or keeps RSS rising.

@@ -362,7 +362,11 @@ export class ScalerStack extends Stack {
           ...deps.policyEnv,
         },
         // The image holds no site config: write it from the task definition, then run the server as PID 1.
-        command: ['sh', '-c', 'printf "%s" "$SCALER_CONFIG_YAML" > /tmp/scaler.yaml && exec node dist/src/server.js'],
+        command: [
+          'sh',
+          '-c',
+          'printf "%s" "$SCALER_CONFIG_YAML" > /tmp/scaler.yaml && exec node dist/src/main/server.js',
+        ],
       },
     });
     service.targetGroup.configureHealthCheck({ path: '/healthz' });

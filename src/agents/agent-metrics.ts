@@ -1,4 +1,4 @@
-import type { AgentRecord } from '../backends/port.js';
+import type { AgentRecord } from './agent-backend.port.js';
 
 /** What the agent lifecycle reports for metrics; the Prometheus adapter lives in src/metrics. */
 export interface AgentMetrics {

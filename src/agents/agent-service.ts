@@ -1,9 +1,9 @@
-import type { AgentBackend, AgentDetails, AgentRecord, BackendProvider, LaunchOutcome } from '../backends/port.js';
 import { AppError, BackendUnavailableError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { KeyValueStore } from '../store/store.port.js';
+import type { KeyValueStore } from '../registry/store.port.js';
 import { clip } from '../text.js';
 import type { Activity, ActivityLog, WaitingJob } from './activity-log.js';
+import type { AgentBackend, AgentDetails, AgentRecord, BackendProvider, LaunchOutcome } from './agent-backend.port.js';
 import { maskEnvironment } from './agent-environment.js';
 import { agentIdFor } from './agent-id.js';
 import { type AgentMetrics, NO_AGENT_METRICS } from './agent-metrics.js';

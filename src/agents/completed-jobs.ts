@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { KeyValueStore } from '../store/store.port.js';
+import type { KeyValueStore } from '../registry/store.port.js';
 
 /**
  * How long a job-completed mark is kept: beyond the 24 h for which ECS honours a RunTask client token

@@ -1,5 +1,5 @@
-import type { AgentRecord } from '../backends/port.js';
 import { BackendUnavailableError } from '../errors.js';
+import type { AgentRecord } from './agent-backend.port.js';
 
 /** Tuning of the fleet view; every field has a default. */
 export interface FleetViewOptions {

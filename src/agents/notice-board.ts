@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { KeyValueStore } from '../store/store.port.js';
+import type { KeyValueStore } from '../registry/store.port.js';
 import { KeyedLock } from './keyed-lock.js';
 import { AGENT_STATE_RANK, type JobState } from './notice-texts.js';
 import type { HealthMessage } from './notices.js';

@@ -1,4 +1,4 @@
-import type { AgentRecord } from '../backends/port.js';
+import type { AgentRecord } from './agent-backend.port.js';
 import type { CreateAgentResult } from './agent-service.js';
 import type { JobIdentifier } from './job.js';
 import type { HealthMessage } from './notices.js';

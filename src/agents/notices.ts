@@ -1,4 +1,4 @@
-import type { AgentRecord } from '../backends/port.js';
+import type { AgentRecord } from './agent-backend.port.js';
 import type { ClusterProfile } from './profiles.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import { clusterRuleProblems, elasticRuleProblems, launchRuleRefusal } from '../backends/ecs/ecs-profile-rules.js';
 import { ValidationError } from '../errors.js';
-import { clusterRuleProblems, elasticRuleProblems, launchRuleRefusal } from './ecs-profile-rules.js';
 import {
   CLUSTER_PROFILE_PROPERTIES,
   type DockerMode,

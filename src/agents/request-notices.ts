@@ -1,6 +1,6 @@
-import type { AgentRecord } from '../backends/port.js';
 import type { Logger } from '../logger.js';
-import type { KeyValueStore } from '../store/store.port.js';
+import type { KeyValueStore } from '../registry/store.port.js';
+import type { AgentRecord } from './agent-backend.port.js';
 import type { CreateAgentInput, CreateAgentResult } from './agent-service.js';
 import type { GocdAgent, JobIdentifier } from './job.js';
 import { type HealthEntries, NoticeBoard } from './notice-board.js';

@@ -1,6 +1,6 @@
+import type { AgentBackend, BackendProvider } from '../agents/agent-backend.port.js';
 import type { ClusterProfile } from '../agents/profiles.js';
 import { BackendUnavailableError } from '../errors.js';
-import type { AgentBackend, BackendProvider } from './port.js';
 
 /** Builds a backend for a cluster profile; called once per distinct client key. */
 export type BackendFactory = (cluster: ClusterProfile) => Promise<AgentBackend>;

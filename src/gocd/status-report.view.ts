@@ -1,6 +1,6 @@
 import type { Activity } from '../agents/activity-log.js';
+import type { AgentRecord } from '../agents/agent-backend.port.js';
 import type { AgentReport, ClusterReport } from '../agents/agent-service.js';
-import type { AgentRecord } from '../backends/port.js';
 import { escapeHtml as e } from '../html.js';
 
 const STYLE = `<style>

@@ -1,8 +1,8 @@
 import type { AgentService } from '../agents/agent-service.js';
 import type { Logger } from '../logger.js';
+import { launchUntil, QUEUED_LAUNCH_WAIT_MS } from '../main/lambda-composition.js';
 import type { DeferredLaunch } from './deferred-launch.js';
 import { runInScope } from './invocation-scope.js';
-import { launchUntil, QUEUED_LAUNCH_WAIT_MS } from './lambda-composition.js';
 import type { LambdaContext } from './lambda-events.js';
 
 /**

@@ -9,7 +9,7 @@ import {
   type SqsRecord,
 } from './lambda-events.js';
 
-/** What each kind of invocation is handed to; built once per container by `src/lambda.ts`. */
+/** What each kind of invocation is handed to; built once per container by `src/main/lambda.ts`. */
 export interface LambdaRoutes {
   /** Function URL / HTTP API events: the Fastify app through `@fastify/aws-lambda`. */
   http: (event: HttpEventV2, context: LambdaContext) => Promise<HttpResultV2>;

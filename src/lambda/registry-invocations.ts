@@ -1,9 +1,9 @@
 import type { Config } from '../config/config.schema.js';
 import { ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { RegistryServices } from '../main/registry-composition.js';
 import { imageName } from '../registry/image-pushed.js';
 import { PARSERS } from '../registry/parsers/registry-parsers.js';
-import type { RegistryServices } from '../registry/registry-composition.js';
 import type { TriggerRecord } from '../registry/trigger-service.js';
 import { parseDeferredTrigger } from './deferred-trigger.js';
 import { type InvocationScope, runInScope } from './invocation-scope.js';

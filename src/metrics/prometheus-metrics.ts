@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { AgentRecord } from '../agents/agent-backend.port.js';
 import type { AgentMetrics } from '../agents/agent-metrics.js';
 import type { EcsCallObserver } from '../backends/ecs/ecs-clients.js';
-import type { AgentRecord } from '../backends/port.js';
 import { LatencyHistogram } from './latency-histogram.js';
 
 /** Normalises a failure reason to a bounded label value (`RESOURCE:MEMORY`, `AGENT`, `ThrottlingException` …). */

@@ -1,9 +1,9 @@
 import type { RegistryConfig } from '../config/config.schema.js';
 import type { Logger } from '../logger.js';
-import type { KeyValueStore } from '../store/store.port.js';
 import { dedupeKeys } from './dedupe-keys.js';
-import type { TagSource } from './digest-resolver.js';
+import type { KeyValueStore } from './store.port.js';
 import { type CompiledSubscription, globPrefix, type SubscriptionTable, tagMatches } from './subscriptions.js';
+import type { TagSource } from './tag-source.port.js';
 import type { TriggerService } from './trigger-service.js';
 
 /** What one poll round did. */

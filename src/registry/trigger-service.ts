@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { ScheduleOutcome, ScheduleVariable } from '../gocd-api/gocd-schedule-client.js';
 import type { Logger } from '../logger.js';
-import type { KeyValueStore } from '../store/store.port.js';
 import { dedupeKeys } from './dedupe-keys.js';
-import type { TagSource } from './digest-resolver.js';
 import { type ImagePushed, imageName } from './image-pushed.js';
 import { materialEnv } from './material-env.js';
+import type { KeyValueStore } from './store.port.js';
 import type { SubscriptionTable } from './subscriptions.js';
+import type { TagSource } from './tag-source.port.js';
 import { NO_TRIGGER_METRICS, type TriggerMetrics } from './trigger-metrics.js';
 
 /** Schedules one pipeline (the GoCD client, or a fake in tests). */

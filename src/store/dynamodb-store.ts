@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { BackendUnavailableError } from '../errors.js';
-import type { KeyValueStore } from './store.port.js';
+import type { KeyValueStore } from '../registry/store.port.js';
 
 export interface DynamoDbStoreOptions {
   /** The DocumentClient, built by the composition root (never here). */

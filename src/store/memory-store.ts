@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { BackendUnavailableError } from '../errors.js';
-import { type KeyValueStore, namespaceOf } from './store.port.js';
+import { type KeyValueStore, namespaceOf } from '../registry/store.port.js';
 
 export interface MemoryStoreOptions {
   /** Live keys kept per namespace (one namespace per registry entry; default 100,000). */

@@ -1,12 +1,12 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActivityLog } from '../../src/agents/activity-log.js';
+import type { LaunchRequest } from '../../src/agents/agent-backend.port.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
 import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
 import { containerNameFor, LABEL } from '../../src/backends/docker/container-spec.js';
 import { createDockerBackend, type DockerBackend } from '../../src/backends/docker/docker-backend.js';
-import type { LaunchRequest } from '../../src/backends/port.js';
 import {
   cleanupRun,
   containerExists,

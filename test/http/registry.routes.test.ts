@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { KeyValueStore } from '../../src/registry/store.port.js';
 import { hmacSha256Hex } from '../../src/security/secrets.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import type { KeyValueStore } from '../../src/store/store.port.js';
 import { FakeGocd } from '../support/fake-gocd.js';
 import { registryFixture, registryFixtureText } from '../support/registry-fixtures.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';

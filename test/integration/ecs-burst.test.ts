@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ActivityLog } from '../../src/agents/activity-log.js';
 import { AgentService } from '../../src/agents/agent-service.js';
-import { createBackendProvider } from '../../src/composition.js';
+import { createBackendProvider } from '../../src/main/composition.js';
 import { FakeEcs } from '../support/fake-ecs/fake-ecs-server.js';
 import { useFakeEcs } from '../support/fake-ecs/use-fake-ecs.js';
 import { job } from '../support/gocd-bodies.js';

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ActivityLog } from '../../src/agents/activity-log.js';
+import type { LaunchRequest } from '../../src/agents/agent-backend.port.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
 import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
@@ -8,8 +9,7 @@ import { EcsBackend } from '../../src/backends/ecs/ecs-backend.js';
 import { createEcsClient } from '../../src/backends/ecs/ecs-clients.js';
 import { startedByFor } from '../../src/backends/ecs/run-task-input.js';
 import { taskDefinitionFamily } from '../../src/backends/ecs/task-definition.js';
-import type { LaunchRequest } from '../../src/backends/port.js';
-import { createBackendProvider } from '../../src/composition.js';
+import { createBackendProvider } from '../../src/main/composition.js';
 import { ECS_SETUPS, type EcsSetup, fakeClusterOf } from '../support/ecs-setups.js';
 import { FakeEcs } from '../support/fake-ecs/fake-ecs-server.js';
 import { useFakeEcs } from '../support/fake-ecs/use-fake-ecs.js';

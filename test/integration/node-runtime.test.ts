@@ -186,8 +186,8 @@ describe('the runtime the suite and the service run on', () => {
       });
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
 
-      const [server] = descendantsWithArg(child.pid!, 'dist/src/server.js');
-      expect(server, `no dist/src/server.js process under npm (pid ${child.pid})`).toBeDefined();
+      const [server] = descendantsWithArg(child.pid!, 'dist/src/main/server.js');
+      expect(server, `no dist/src/main/server.js process under npm (pid ${child.pid})`).toBeDefined();
       const exe = realpathSync(`/proc/${server}/exe`);
       const { stdout: version } = await run(exe, ['--version']);
       expect(major(version.trim())).toBeGreaterThanOrEqual(22);

@@ -80,7 +80,7 @@ describe('Lambda bundle (npm run bundle)', () => {
   });
 
   it('evaluates no AWS SDK client at init: GoCD requests never pay for DynamoDB, SQS or ECS', () => {
-    expect(bundle.initInputs.some((i) => i.startsWith('src/lambda.ts'))).toBe(true);
+    expect(bundle.initInputs.some((i) => i.startsWith('src/main/lambda.ts'))).toBe(true);
     expect(bundle.initInputs.filter((i) => /node_modules\/@aws-sdk\/client-/.test(i))).toEqual([]);
     // ...yet they are in the bundle, for the invocations that need them.
     expect(bundle.inputs.some((i) => i.includes('node_modules/@aws-sdk/client-dynamodb/'))).toBe(true);

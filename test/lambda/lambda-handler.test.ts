@@ -13,7 +13,7 @@ import { FakeGocd } from '../support/fake-gocd.js';
 import { job } from '../support/gocd-bodies.js';
 import { registryFixture } from '../support/registry-fixtures.js';
 
-// The real entry (`src/lambda.ts`), initialised once like a Lambda container, fed real event shapes: a Function URL
+// The real entry (`src/main/lambda.ts`), initialised once like a Lambda container, fed real event shapes: a Function URL
 // (payload v2) request, EventBridge's ECR push and schedule events, and SQS batches of the retry queue.
 
 const FORWARDER_TOKEN = 'forwarder-token-from-secrets-manager-0123';
@@ -141,7 +141,7 @@ ecs: { runTask: { burst: 1, refillPerSecond: 0.25 } }
   vi.stubEnv('AWS_REGION', 'us-west-2');
   vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
   vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret-example');
-  ({ handler } = (await import('../../src/lambda.js')) as unknown as { handler: Handler });
+  ({ handler } = (await import('../../src/main/lambda.js')) as unknown as { handler: Handler });
 });
 
 afterAll(async () => {

@@ -1,5 +1,3 @@
-import { jobPath } from '../../src/agents/job.js';
-import type { ClusterProfile } from '../../src/agents/profiles.js';
 import type {
   AgentBackend,
   AgentDetails,
@@ -8,7 +6,9 @@ import type {
   LaunchOutcome,
   LaunchRequest,
   StopReport,
-} from '../../src/backends/port.js';
+} from '../../src/agents/agent-backend.port.js';
+import { jobPath } from '../../src/agents/job.js';
+import type { ClusterProfile } from '../../src/agents/profiles.js';
 import { BackendUnavailableError } from '../../src/errors.js';
 
 /** An in-memory AgentBackend for HTTP and lifecycle tests: same semantics as the real ones, no engine. */

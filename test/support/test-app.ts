@@ -3,16 +3,16 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { ActivityLog } from '../../src/agents/activity-log.js';
 import { AgentService } from '../../src/agents/agent-service.js';
 import { UserNotices } from '../../src/agents/request-notices.js';
-import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config/config.schema.js';
 import { parseConfig } from '../../src/config/config-loader.js';
+import { buildApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
-import { PrometheusMetrics } from '../../src/metrics/prometheus-metrics.js';
 import {
   createRegistryServices,
   type RegistryServiceOptions,
   type RegistryServices,
-} from '../../src/registry/registry-composition.js';
+} from '../../src/main/registry-composition.js';
+import { PrometheusMetrics } from '../../src/metrics/prometheus-metrics.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { VERSION } from '../../src/version.js';
 import { MemoryBackend, singleBackend } from './memory-backend.js';

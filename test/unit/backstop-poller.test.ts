@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ScheduleOutcome, ScheduleVariable } from '../../src/gocd-api/gocd-schedule-client.js';
 import { createLogger } from '../../src/logger.js';
 import { BackstopPoller } from '../../src/registry/backstop-poller.js';
-import type { TagSource } from '../../src/registry/digest-resolver.js';
 import { SubscriptionTable } from '../../src/registry/subscriptions.js';
+import type { TagSource } from '../../src/registry/tag-source.port.js';
 import { TriggerService } from '../../src/registry/trigger-service.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli.js';
+import { runCli } from '../../src/main/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-'));
 function file(name: string, text: string): string {
@@ -69,7 +69,7 @@ describe('gocd-agent-scaler CLI', () => {
   it('runs as a program with the same exit codes', async () => {
     const path = file('bad2.yaml', 'log: { level: loud }\n');
     const run = promisify(execFile);
-    const result = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'check-config', path]).catch(
+    const result = await run(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', 'check-config', path]).catch(
       (e: { code: number; stderr: string }) => e,
     );
     expect((result as { code: number }).code).toBe(1);

@@ -1,13 +1,13 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActivityLog } from '../../src/agents/activity-log.js';
+import type { AgentRecord } from '../../src/agents/agent-backend.port.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
 import type { ClusterProfile } from '../../src/agents/profiles.js';
-import type { AgentRecord } from '../../src/backends/port.js';
+import type { KeyValueStore } from '../../src/registry/store.port.js';
 import { DynamoDbStore } from '../../src/store/dynamodb-store.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import type { KeyValueStore } from '../../src/store/store.port.js';
 import { type Dynalite, startDynalite } from '../support/dynalite.js';
 import { CLUSTER, job, PROFILE } from '../support/gocd-bodies.js';
 import { MemoryBackend, singleBackend } from '../support/memory-backend.js';

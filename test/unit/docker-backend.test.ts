@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
 import { createDockerBackend } from '../../src/backends/docker/docker-backend.js';
 import { dockerEngineStatus } from '../../src/backends/docker/docker-client.js';
-import { createDockerBackendFor } from '../../src/backends/docker-factory.js';
 import { BackendUnavailableError } from '../../src/errors.js';
+import { createDockerBackendFor } from '../../src/main/docker-factory.js';
 import { job } from '../support/gocd-bodies.js';
 
 const cluster = parseClusterProfile({

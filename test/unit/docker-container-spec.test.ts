@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { LaunchRequest } from '../../src/agents/agent-backend.port.js';
 import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
 import {
   AGENT_SOCKET_PATH,
@@ -16,7 +17,6 @@ import {
 } from '../../src/backends/docker/container-spec.js';
 import { engineAddress } from '../../src/backends/docker/docker-client.js';
 import { isManagedContainer } from '../../src/backends/docker/socket-children.js';
-import type { LaunchRequest } from '../../src/backends/port.js';
 import { job } from '../support/gocd-bodies.js';
 
 function request(profile: Record<string, string>, cluster: Record<string, string> = {}): LaunchRequest {

@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/config-loader.js';
-import { formatFindings, runDoctor } from '../../src/doctor/doctor.js';
 import { GocdAdminClient } from '../../src/gocd-api/gocd-admin-client.js';
+import { formatFindings, runDoctor } from '../../src/main/doctor.js';
 import { MemoryBackend } from '../support/memory-backend.js';
 
 const TOKEN = 'admin-token-abcdefgh';

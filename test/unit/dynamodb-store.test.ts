@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendUnavailableError } from '../../src/errors.js';
+import type { KeyValueStore } from '../../src/registry/store.port.js';
 import { DynamoDbStore } from '../../src/store/dynamodb-store.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import type { KeyValueStore } from '../../src/store/store.port.js';
 import { type Dynalite, startDynalite } from '../support/dynalite.js';
 
 let db: Dynalite;

@@ -12,13 +12,13 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { AgentRecord, LaunchRequest } from '../../src/agents/agent-backend.port.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { completionStopReason } from '../../src/agents/job.js';
 import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
 import { EcsBackend } from '../../src/backends/ecs/ecs-backend.js';
 import { clientTokenFor } from '../../src/backends/ecs/run-task-input.js';
 import { buildTaskDefinition } from '../../src/backends/ecs/task-definition.js';
-import type { AgentRecord, LaunchRequest } from '../../src/backends/port.js';
 import { job } from '../support/gocd-bodies.js';
 
 const ecs = mockClient(ECSClient);

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ECS_RULES, fargateSizeProblem } from '../../src/agents/ecs-profile-rules.js';
 import { completionStopReason, isCompletionStopReason, STOP_REASON_MAX } from '../../src/agents/job.js';
 import {
   launchRefusal,
@@ -10,6 +9,7 @@ import {
   validateClusterProperties,
   validateElasticProperties,
 } from '../../src/agents/profiles.js';
+import { ECS_RULES, fargateSizeProblem } from '../../src/backends/ecs/ecs-profile-rules.js';
 import { job } from '../support/gocd-bodies.js';
 
 // Every ECS rule that links fields (src/agents/ecs-profile-rules.ts, docs/DESIGN.md) with the combination ECS would

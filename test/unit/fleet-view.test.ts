@@ -1,10 +1,10 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ActivityLog } from '../../src/agents/activity-log.js';
+import type { AgentRecord } from '../../src/agents/agent-backend.port.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
 import { FleetView } from '../../src/agents/fleet-view.js';
-import type { AgentRecord } from '../../src/backends/port.js';
 import { BackendUnavailableError } from '../../src/errors.js';
 import { CLUSTER, job, PROFILE } from '../support/gocd-bodies.js';
 import { MemoryBackend, singleBackend } from '../support/memory-backend.js';

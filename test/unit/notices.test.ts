@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import type { AgentRecord } from '../../src/agents/agent-backend.port.js';
 import { isNewState, NoticeBoard } from '../../src/agents/notice-board.js';
 import { createAgentState, duration, failureHint, jobOfRecord } from '../../src/agents/notice-texts.js';
-import type { AgentRecord } from '../../src/backends/port.js';
 import { createLogger } from '../../src/logger.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 

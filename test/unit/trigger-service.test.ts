@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { ScheduleOutcome, ScheduleVariable } from '../../src/gocd-api/gocd-schedule-client.js';
 import { createLogger } from '../../src/logger.js';
 import { dedupeKeys } from '../../src/registry/dedupe-keys.js';
-import type { TagSource } from '../../src/registry/digest-resolver.js';
 import type { ImagePushed } from '../../src/registry/image-pushed.js';
 import { SubscriptionTable } from '../../src/registry/subscriptions.js';
+import type { TagSource } from '../../src/registry/tag-source.port.js';
 import { type PipelineScheduler, TriggerService } from '../../src/registry/trigger-service.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
+import type { LaunchRequest } from '../../agents/agent-backend.port.js';
 import { jobPath } from '../../agents/job.js';
-import type { LaunchRequest } from '../port.js';
 
 /** Container labels: the same identity facts the ECS backend keeps in task tags (DESIGN.md "Agents"). */
 export const LABEL = {

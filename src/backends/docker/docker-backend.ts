@@ -1,8 +1,15 @@
 import type Docker from 'dockerode';
+import type {
+  AgentBackend,
+  AgentDetails,
+  AgentRecord,
+  LaunchOutcome,
+  LaunchRequest,
+  StopReport,
+} from '../../agents/agent-backend.port.js';
 import type { ClusterProfile } from '../../agents/profiles.js';
 import { BackendUnavailableError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { AgentBackend, AgentDetails, AgentRecord, LaunchOutcome, LaunchRequest, StopReport } from '../port.js';
 import {
   agentContainerOptions,
   containerNameFor,

@@ -11,11 +11,17 @@ import {
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
+import type {
+  AgentBackend,
+  AgentDetails,
+  AgentRecord,
+  LaunchOutcome,
+  LaunchRequest,
+} from '../../agents/agent-backend.port.js';
 import { isCompletionStopReason, jobPath, STOP_REASON_MAX } from '../../agents/job.js';
 import type { ClusterProfile, ElasticProfile } from '../../agents/profiles.js';
 import { BackendUnavailableError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { AgentBackend, AgentDetails, AgentRecord, LaunchOutcome, LaunchRequest } from '../port.js';
 import { isThrottling } from './ecs-clients.js';
 import { ExternalTaskDefinitions } from './external-task-definition.js';
 import { ECS_RUN_TASK_QUOTA, type RateQuota, RequestPacer } from './request-pacer.js';

@@ -5,6 +5,7 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { LRUCache } from 'lru-cache';
+import type { LaunchRequest } from '../../agents/agent-backend.port.js';
 import {
   type LaunchPermits,
   launchPermits,
@@ -13,7 +14,6 @@ import {
   privilegeRefusal,
 } from '../../agents/policy.js';
 import type { DockerMode } from '../../agents/profile-properties.js';
-import type { LaunchRequest } from '../port.js';
 import { AGENT_CONTAINER, HOST_DOCKER_SOCKET } from './task-definition.js';
 
 /**

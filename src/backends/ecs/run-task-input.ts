@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RunTaskCommandInput, Tag, Task } from '@aws-sdk/client-ecs';
+import type { AgentRecord, LaunchRequest } from '../../agents/agent-backend.port.js';
 import { jobPath } from '../../agents/job.js';
-import type { AgentRecord, LaunchRequest } from '../port.js';
 import { AGENT_CONTAINER, usesAwsvpc } from './task-definition.js';
 
 /** ECS tag keys carrying the agent's identity (DESIGN.md "Agents"). */

@@ -6,10 +6,10 @@ import type {
   RegisterTaskDefinitionCommandInput,
   Volume,
 } from '@aws-sdk/client-ecs';
-import { runsOnFargate } from '../../agents/ecs-profile-rules.js';
 import type { ClusterProfile, ElasticProfile } from '../../agents/profiles.js';
 import { profileHash, stableJson } from '../../agents/profiles.js';
 import { CGROUP_RW_REMOUNT } from '../docker/container-spec.js';
+import { runsOnFargate } from './ecs-profile-rules.js';
 
 /** The job's container in every task definition; RunTask overrides target it by this name. */
 export const AGENT_CONTAINER = 'agent';

@@ -1,7 +1,7 @@
+import type { BackendProvider } from '../agents/agent-backend.port.js';
 import { PLUGIN_ID } from '../agents/agent-service.js';
 import { clusterPolicyRefusal, describePolicy } from '../agents/policy.js';
 import { parseClusterProfile } from '../agents/profiles.js';
-import type { BackendProvider } from '../backends/port.js';
 import type { Config } from '../config/config.schema.js';
 import { errorMessage } from '../errors.js';
 import type { GocdAdminClient } from '../gocd-api/gocd-admin-client.js';

@@ -2,14 +2,15 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { Config, RegistryConfig } from '../config/config.schema.js';
 import { GocdScheduleClient } from '../gocd-api/gocd-schedule-client.js';
 import type { Logger } from '../logger.js';
-import type { KeyValueStore } from '../store/store.port.js';
-import { createStore } from '../store/store-factory.js';
-import { BackstopPoller } from './backstop-poller.js';
-import { RegistryApiClient, type TagSource } from './digest-resolver.js';
-import { parseEcrHost } from './parsers/ecr.parser.js';
-import { SubscriptionTable } from './subscriptions.js';
-import { NO_TRIGGER_METRICS, type TriggerMetrics } from './trigger-metrics.js';
-import { type PipelineScheduler, type TriggerDeferrer, TriggerService } from './trigger-service.js';
+import { BackstopPoller } from '../registry/backstop-poller.js';
+import { parseEcrHost } from '../registry/parsers/ecr.parser.js';
+import type { KeyValueStore } from '../registry/store.port.js';
+import { SubscriptionTable } from '../registry/subscriptions.js';
+import type { TagSource } from '../registry/tag-source.port.js';
+import { NO_TRIGGER_METRICS, type TriggerMetrics } from '../registry/trigger-metrics.js';
+import { type PipelineScheduler, type TriggerDeferrer, TriggerService } from '../registry/trigger-service.js';
+import { RegistryApiClient } from '../registry-api/registry-api-client.js';
+import { createStore } from './store-factory.js';
 
 /** Everything registry triggers need at run time, built once per process / Lambda container. */
 export interface RegistryServices {
@@ -122,7 +123,7 @@ async function buildTagSources(
       const parsed = parseEcrHost(r.host);
       const region = r.region ?? parsed?.region;
       if (!region) continue;
-      const { EcrImages } = await import('./ecr-images.js');
+      const { EcrImages } = await import('../registry-api/ecr-images.js');
       let client = ecrClients.get(region);
       if (!client) {
         client = options.ecrClient

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describePolicy } from './agents/policy.js';
-import { ConfigError, maskSecrets, parseConfig } from './config/config-loader.js';
-import { VERSION } from './version.js';
+import { describePolicy } from '../agents/policy.js';
+import { ConfigError, maskSecrets, parseConfig } from '../config/config-loader.js';
+import { VERSION } from '../version.js';
 
 const USAGE = `gocd-agent-scaler ${VERSION}
 
@@ -59,7 +59,7 @@ export async function runCli(argv: string[], out: (s: string) => void, err: (s: 
       }
     }
     case 'doctor': {
-      const { doctor } = await import('./doctor/doctor-command.js');
+      const { doctor } = await import('./doctor-command.js');
       return doctor(args[0], out, err);
     }
     case '--version':

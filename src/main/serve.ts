@@ -1,8 +1,8 @@
-import { buildApp } from './app.js';
+import { loadConfig } from '../config/config-loader.js';
+import { buildApp } from '../http/app.js';
+import { createLogger } from '../logger.js';
+import { VERSION } from '../version.js';
 import { createServices } from './composition.js';
-import { loadConfig } from './config/config-loader.js';
-import { createLogger } from './logger.js';
-import { VERSION } from './version.js';
 
 /** Loads the config, builds the app and listens; SIGTERM/SIGINT close it gracefully. */
 export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.schema.js';
-import { MemoryStore } from './memory-store.js';
-import type { KeyValueStore } from './store.port.js';
+import type { KeyValueStore } from '../registry/store.port.js';
+import { MemoryStore } from '../store/memory-store.js';
 
 /**
  * Builds the configured store: `memory` (default) or `dynamodb`. The DynamoDB client is built here, once, through the
@@ -12,7 +12,7 @@ export async function createStore(store: Readonly<Config['store']>): Promise<Key
   const [{ DynamoDBClient }, { DynamoDBDocumentClient }, { DynamoDbStore }] = await Promise.all([
     import('@aws-sdk/client-dynamodb'),
     import('@aws-sdk/lib-dynamodb'),
-    import('./dynamodb-store.js'),
+    import('../store/dynamodb-store.js'),
   ]);
   const client = DynamoDBDocumentClient.from(new DynamoDBClient(store.region ? { region: store.region } : {}));
   return new DynamoDbStore({ client, tableName: store.tableName! });

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
-import { createBackendProvider, dockerStatusProbe } from '../composition.js';
 import { ConfigError, loadConfig } from '../config/config-loader.js';
 import { GocdAdminClient } from '../gocd-api/gocd-admin-client.js';
+import { createBackendProvider, dockerStatusProbe } from './composition.js';
 import { formatFindings, runDoctor } from './doctor.js';
 
 /** `gocd-agent-scaler doctor [file]`: exit 0 when nothing failed, 1 when something did, 2 for a bad config. */

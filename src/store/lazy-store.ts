@@ -1,4 +1,4 @@
-import type { KeyValueStore } from '../store/store.port.js';
+import type { KeyValueStore } from '../registry/store.port.js';
 
 /**
  * A store built on first use. In Lambda most invocations are GoCD requests, which never touch the store: loading

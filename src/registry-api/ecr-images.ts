@@ -7,7 +7,7 @@ import {
   RepositoryNotFoundException,
 } from '@aws-sdk/client-ecr';
 import { BackendUnavailableError } from '../errors.js';
-import type { ResolvedTag, TagSource } from './digest-resolver.js';
+import type { ResolvedTag, TagSource } from '../registry/tag-source.port.js';
 
 /**
  * Tags and digests of ECR repositories through DescribeImages (one call per tag to resolve; paged listing for the

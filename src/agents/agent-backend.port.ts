@@ -1,7 +1,7 @@
-import type { JobIdentifier } from '../agents/job.js';
-import type { LaunchPermits } from '../agents/policy.js';
-import type { DockerMode } from '../agents/profile-properties.js';
-import type { ClusterProfile, ElasticProfile } from '../agents/profiles.js';
+import type { JobIdentifier } from './job.js';
+import type { LaunchPermits } from './policy.js';
+import type { DockerMode } from './profile-properties.js';
+import type { ClusterProfile, ElasticProfile } from './profiles.js';
 
 /** Everything a backend needs to start one job's agent. */
 export interface LaunchRequest {

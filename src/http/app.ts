@@ -1,24 +1,24 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { AgentService } from './agents/agent-service.js';
-import { UserNotices } from './agents/request-notices.js';
-import type { Config } from './config/config.schema.js';
-import { createGocdHandlers } from './gocd/gocd-handlers.js';
-import { registerJsonBodyParser } from './http/body-parser.js';
-import { registerErrorHandler } from './http/error-handler.js';
-import { registerGocdRoutes } from './http/gocd.routes.js';
-import { registerOperationsRoutes } from './http/health.routes.js';
-import { lazyChildLoggerFactory } from './http/lazy-request-logger.js';
-import { loadOpenApi } from './http/openapi.js';
-import { type OperationsOptions, registerObservabilityRoutes } from './http/operations.routes.js';
-import { registerRegistryRoutes } from './http/registry.routes.js';
-import { RequestLogController } from './http/request-log.js';
-import { registerSecurityHeaders } from './http/security-headers.js';
-import type { Logger } from './logger.js';
-import type { PrometheusMetrics } from './metrics/prometheus-metrics.js';
-import type { RegistryServices } from './registry/registry-composition.js';
-import { triggerHealth } from './registry/trigger-health.js';
-import { renderTriggerSection } from './registry/trigger-report.view.js';
-import { MemoryStore } from './store/memory-store.js';
+import type { AgentService } from '../agents/agent-service.js';
+import { UserNotices } from '../agents/request-notices.js';
+import type { Config } from '../config/config.schema.js';
+import { createGocdHandlers } from '../gocd/gocd-handlers.js';
+import type { Logger } from '../logger.js';
+import type { RegistryServices } from '../main/registry-composition.js';
+import type { PrometheusMetrics } from '../metrics/prometheus-metrics.js';
+import { triggerHealth } from '../registry/trigger-health.js';
+import { renderTriggerSection } from '../registry/trigger-report.view.js';
+import { MemoryStore } from '../store/memory-store.js';
+import { registerJsonBodyParser } from './body-parser.js';
+import { registerErrorHandler } from './error-handler.js';
+import { registerGocdRoutes } from './gocd.routes.js';
+import { registerOperationsRoutes } from './health.routes.js';
+import { lazyChildLoggerFactory } from './lazy-request-logger.js';
+import { type OperationsOptions, registerObservabilityRoutes } from './observability.routes.js';
+import { loadOpenApi } from './openapi.js';
+import { registerRegistryRoutes } from './registry.routes.js';
+import { RequestLogController } from './request-log.js';
+import { registerSecurityHeaders } from './security-headers.js';
 
 /** What the app is built from; clients and services are constructed by the entry point (see composition.ts). */
 export interface AppDeps {

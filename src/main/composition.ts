@@ -1,17 +1,13 @@
-import { ActivityLog } from './agents/activity-log.js';
-import { AgentService, type AgentServiceDeps } from './agents/agent-service.js';
-import { UserNotices } from './agents/request-notices.js';
-import { CachingBackendProvider } from './backends/backend-provider.js';
-import type { BackendProvider } from './backends/port.js';
-import type { Config } from './config/config.schema.js';
-import type { Logger } from './logger.js';
-import { PrometheusMetrics } from './metrics/prometheus-metrics.js';
-import {
-  createRegistryServices,
-  type RegistryServiceOptions,
-  type RegistryServices,
-} from './registry/registry-composition.js';
-import { createStore } from './store/store-factory.js';
+import { ActivityLog } from '../agents/activity-log.js';
+import type { BackendProvider } from '../agents/agent-backend.port.js';
+import { AgentService, type AgentServiceDeps } from '../agents/agent-service.js';
+import { UserNotices } from '../agents/request-notices.js';
+import { CachingBackendProvider } from '../backends/backend-provider.js';
+import type { Config } from '../config/config.schema.js';
+import type { Logger } from '../logger.js';
+import { PrometheusMetrics } from '../metrics/prometheus-metrics.js';
+import { createRegistryServices, type RegistryServiceOptions, type RegistryServices } from './registry-composition.js';
+import { createStore } from './store-factory.js';
 
 /** The long-lived services an entry point builds once and hands to `buildApp`. */
 export interface Services {
@@ -44,13 +40,13 @@ export function createBackendProvider(
 ): BackendProvider {
   return new CachingBackendProvider({
     ecs: async (cluster) =>
-      (await import('./backends/ecs-factory.js')).createEcsBackendFor(cluster, logger, metrics?.ecsObserver(), {
+      (await import('./ecs-factory.js')).createEcsBackendFor(cluster, logger, metrics?.ecsObserver(), {
         ...(ecs ? { runTaskQuota: ecs.runTask } : {}),
       }),
     ...(withDocker
       ? {
           docker: async (cluster) =>
-            (await import('./backends/docker-factory.js')).createDockerBackendFor(cluster, logger, (n) =>
+            (await import('./docker-factory.js')).createDockerBackendFor(cluster, logger, (n) =>
               metrics?.reapedChildren.inc(n),
             ),
         }
@@ -60,9 +56,7 @@ export function createBackendProvider(
 
 /** `available`, `unavailable: <reason>`, or `unused` when the Docker backend is left out. */
 export function dockerStatusProbe(withDocker = true): () => Promise<string> {
-  return withDocker
-    ? async () => (await import('./backends/docker-factory.js')).localDockerStatus()
-    : async () => 'unused';
+  return withDocker ? async () => (await import('./docker-factory.js')).localDockerStatus() : async () => 'unused';
 }
 
 /** The composition root: the only place backends (and so SDK / Docker clients) are created. */

@@ -4,8 +4,8 @@ import { DescribeImagesCommand, ECRClient, ImageNotFoundException } from '@aws-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BackendUnavailableError } from '../../src/errors.js';
-import { parseChallenge, RegistryApiClient } from '../../src/registry/digest-resolver.js';
-import { EcrImages } from '../../src/registry/ecr-images.js';
+import { EcrImages } from '../../src/registry-api/ecr-images.js';
+import { parseChallenge, RegistryApiClient } from '../../src/registry-api/registry-api-client.js';
 
 const DIGEST = 'sha256:c4430c4217fe4cf0a322f1aa32c3d2d1eed1b2055de33808881f9b7f874c3a74';
 const USER = 'robot';

@@ -1,4 +1,4 @@
-import { ConfigError } from './config/config-loader.js';
+import { ConfigError } from '../config/config-loader.js';
 import { startServer } from './serve.js';
 
 // Process entry (`npm start`): everything lives in serve.ts so the CLI's `serve` shares it.

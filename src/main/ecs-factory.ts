@@ -1,8 +1,8 @@
+import type { AgentBackend } from '../agents/agent-backend.port.js';
 import type { ClusterProfile } from '../agents/profiles.js';
+import { EcsBackend, type EcsBackendOptions } from '../backends/ecs/ecs-backend.js';
+import { createEcsClient, type EcsCallObserver } from '../backends/ecs/ecs-clients.js';
 import type { Logger } from '../logger.js';
-import { EcsBackend, type EcsBackendOptions } from './ecs/ecs-backend.js';
-import { createEcsClient, type EcsCallObserver } from './ecs/ecs-clients.js';
-import type { AgentBackend } from './port.js';
 
 /** Builds the ECS backend for a cluster profile's (region, role); the provider caches one per key. */
 export async function createEcsBackendFor(

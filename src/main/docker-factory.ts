@@ -1,10 +1,10 @@
+import type { AgentBackend } from '../agents/agent-backend.port.js';
 import type { ClusterProfile } from '../agents/profiles.js';
 import type { Logger } from '../logger.js';
-import type { AgentBackend } from './port.js';
 
 /**
  * Builds the Docker backend for a cluster profile's engine (`docker_host`, default `$DOCKER_HOST` or the local
- * socket). The docker/ modules (and so dockerode) are imported here on first call only: `src/composition.ts` reaches
+ * socket). The docker/ modules (and so dockerode) are imported here on first call only: `src/main/composition.ts` reaches
  * this file through a dynamic import, so a bundle that never enables Docker (Lambda) contains none of it.
  */
 export async function createDockerBackendFor(
@@ -12,7 +12,7 @@ export async function createDockerBackendFor(
   logger: Logger,
   onChildrenRemoved?: (count: number) => void,
 ): Promise<AgentBackend> {
-  const { createDockerBackend } = await import('./docker/docker-backend.js');
+  const { createDockerBackend } = await import('../backends/docker/docker-backend.js');
   return createDockerBackend(
     cluster,
     logger.child({ backend: 'docker', dockerHost: cluster.dockerHost ?? 'local' }),
@@ -22,6 +22,6 @@ export async function createDockerBackendFor(
 
 /** Whether the local Docker engine answers: `available` or `unavailable: <reason>`. */
 export async function localDockerStatus(): Promise<string> {
-  const { dockerEngineStatus } = await import('./docker/docker-client.js');
+  const { dockerEngineStatus } = await import('../backends/docker/docker-client.js');
   return dockerEngineStatus();
 }

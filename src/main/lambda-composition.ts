@@ -1,12 +1,12 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { AgentServiceDeps, LaunchDeferrer } from '../agents/agent-service.js';
 import type { Config } from '../config/config.schema.js';
-import type { RegistryServiceOptions } from '../registry/registry-composition.js';
+import { InvocationScheduler } from '../lambda/invocation-scheduler.js';
+import { currentScope, runInScope } from '../lambda/invocation-scope.js';
+import type { HttpEventV2, HttpResultV2, LambdaContext } from '../lambda/lambda-events.js';
 import type { TriggerDeferrer } from '../registry/trigger-service.js';
-import { InvocationScheduler } from './invocation-scheduler.js';
-import { currentScope, runInScope } from './invocation-scope.js';
-import type { HttpEventV2, HttpResultV2, LambdaContext } from './lambda-events.js';
-import { LazyStore } from './lazy-store.js';
+import { LazyStore } from '../store/lazy-store.js';
+import type { RegistryServiceOptions } from './registry-composition.js';
 
 /** Settings only a Lambda deployment has; read once by the entry point from its environment. */
 export interface LambdaSettings {
@@ -43,7 +43,7 @@ export function lambdaAgentOptions(
   if (!queueUrl) return { launchDeadline };
   let deferrer: Promise<LaunchDeferrer> | undefined;
   const build = async (): Promise<LaunchDeferrer> => {
-    const { SqsLaunchDeferrer } = await import('./sqs-launch-deferrer.js');
+    const { SqsLaunchDeferrer } = await import('../lambda/sqs-launch-deferrer.js');
     return new SqsLaunchDeferrer({ client: await sqsClient(), queueUrl });
   };
   return {
@@ -65,7 +65,7 @@ export function lambdaAgentOptions(
  */
 export function lambdaRegistryOptions(config: Readonly<Config>, settings: LambdaSettings): RegistryServiceOptions {
   const options: RegistryServiceOptions = {
-    store: new LazyStore(async () => (await import('../store/store-factory.js')).createStore(config.store)),
+    store: new LazyStore(async () => (await import('./store-factory.js')).createStore(config.store)),
   };
   if (config.gocd.apiUrl) {
     options.scheduler = new InvocationScheduler({ apiUrl: config.gocd.apiUrl, apiToken: config.gocd.apiToken });
@@ -75,7 +75,7 @@ export function lambdaRegistryOptions(config: Readonly<Config>, settings: Lambda
     // Built on the first deferral, once per container: a cold start does not load the SQS client it may never use.
     let deferrer: Promise<TriggerDeferrer> | undefined;
     const build = async (): Promise<TriggerDeferrer> => {
-      const { SqsTriggerDeferrer } = await import('./sqs-trigger-deferrer.js');
+      const { SqsTriggerDeferrer } = await import('../lambda/sqs-trigger-deferrer.js');
       return new SqsTriggerDeferrer({
         client: await sqsClient(),
         queueUrl,

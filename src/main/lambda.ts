@@ -1,22 +1,17 @@
 import { writeSync } from 'node:fs';
 import awsLambdaFastify from '@fastify/aws-lambda';
-import { buildApp } from './app.js';
+import { loadConfig } from '../config/config-loader.js';
+import { withSecretsFromManager } from '../config/secrets-manager-env.js';
+import { buildApp } from '../http/app.js';
+import { queuedLaunch } from '../lambda/agent-invocations.js';
+import { parseDeferredLaunch } from '../lambda/deferred-launch.js';
+import { createLambdaHandler } from '../lambda/lambda-handler.js';
+import { registryInvocations } from '../lambda/registry-invocations.js';
+import { createLogger } from '../logger.js';
+import { EmfFlusher } from '../metrics/emf-flusher.js';
+import { VERSION } from '../version.js';
 import { createServices } from './composition.js';
-import { loadConfig } from './config/config-loader.js';
-import { withSecretsFromManager } from './config/secrets-manager-env.js';
-import { queuedLaunch } from './lambda/agent-invocations.js';
-import { parseDeferredLaunch } from './lambda/deferred-launch.js';
-import {
-  lambdaAgentOptions,
-  lambdaRegistryOptions,
-  lambdaSettings,
-  withHttpScope,
-} from './lambda/lambda-composition.js';
-import { createLambdaHandler } from './lambda/lambda-handler.js';
-import { registryInvocations } from './lambda/registry-invocations.js';
-import { createLogger } from './logger.js';
-import { EmfFlusher } from './metrics/emf-flusher.js';
-import { VERSION } from './version.js';
+import { lambdaAgentOptions, lambdaRegistryOptions, lambdaSettings, withHttpScope } from './lambda-composition.js';
 
 // Lambda entry. Everything below runs once per container, at init (top-level await), never per invocation.
 // Tokens come from the environment or Secrets Manager, never generated: every cold container would invent another.

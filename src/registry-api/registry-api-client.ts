@@ -1,25 +1,6 @@
 import { BackendUnavailableError } from '../errors.js';
-import { MANIFEST_MEDIA_TYPES } from './image-pushed.js';
-
-/** What a registry says a tag points at. */
-export interface ResolvedTag {
-  digest: string;
-  mediaType?: string;
-}
-
-/** Reads tags and digests from one registry (its HTTP API v2, or ECR's API). */
-export interface TagSource {
-  /** The digest `repository:tag` points at now, or undefined when the tag does not exist. */
-  resolve(repository: string, tag: string): Promise<ResolvedTag | undefined>;
-  /** Tags accepted by `filter` with their digests, at most `max` of them (`truncated` says some were left out). */
-  listTagDigests(
-    repository: string,
-    filter: (tag: string) => boolean,
-    max: number,
-  ): Promise<{ tags: Map<string, string>; truncated: boolean }>;
-  /** Every repository of the registry (for glob subscriptions), when the registry can list them. */
-  listRepositories?(): Promise<{ repositories: string[]; truncated: boolean }>;
-}
+import { MANIFEST_MEDIA_TYPES } from '../registry/image-pushed.js';
+import type { ResolvedTag, TagSource } from '../registry/tag-source.port.js';
 
 export interface RegistryApiOptions {
   /** The configured API base URL (`https://registry.example.com`); the only host this client ever calls. */
