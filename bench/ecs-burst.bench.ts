@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { agentIdFor } from '../src/agents/agent-id.js';
 import { startedByFor } from '../src/backends/ecs/run-task-input.js';
-import { parseConfig } from '../src/config/config-loader.js';
+import { parseConfig } from '../src/config/config-text.js';
 import { buildApp } from '../src/http/app.js';
 import { createServices } from '../src/main/composition.js';
 import { VERSION } from '../src/version.js';

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { parseConfig } from '../src/config/config-loader.js';
+import { parseConfig } from '../src/config/config-text.js';
 import { LOADER_REQUEST_NAMES } from '../src/gocd/loader-requests.js';
 import { buildApp } from '../src/http/app.js';
 import { createLogger } from '../src/logger.js';

@@ -1,4 +1,5 @@
 import { type Logger, type LoggerOptions, pino } from 'pino';
+import { SECRET_CONFIG_KEYS } from './security/secret-keys.js';
 
 export type { Logger };
 
@@ -12,15 +13,8 @@ export const REDACT_PATHS = [
   'req.headers["x-hub-signature-256"]',
   'req.headers["x-registry-token"]',
   'headers.authorization',
-  '*.forwarderToken',
-  '*.apiToken',
-  '*.secret',
-  '*.secondarySecret',
-  '*.password',
-  '*.token',
-  'token',
-  'secret',
-  'password',
+  // Every config secret, at the top of a logged object or one level down (a logged config section).
+  ...SECRET_CONFIG_KEYS.flatMap((key) => [key, `*.${key}`]),
   '*.GO_EA_AUTO_REGISTER_KEY',
   'GO_EA_AUTO_REGISTER_KEY',
   'auto_register_key',

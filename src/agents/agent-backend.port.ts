@@ -3,13 +3,16 @@ import type { LaunchPermits } from './policy.js';
 import type { DockerMode } from './profile-properties.js';
 import type { ClusterProfile, ElasticProfile } from './profiles.js';
 
-/** Everything a backend needs to start one job's agent. */
-export interface LaunchRequest {
+/**
+ * Everything a backend needs to start one job's agent. `C` and `E` are the profiles as its backend parsed them (the
+ * shared part with the backend's own settings); the provider hands each backend only profiles of its own.
+ */
+export interface LaunchRequest<C extends ClusterProfile = ClusterProfile, E extends ElasticProfile = ElasticProfile> {
   /** `ea-<job_id>-<8 hex>`, stable per (cluster, job). */
   agentId: string;
   job: JobIdentifier;
-  cluster: ClusterProfile;
-  profile: ElasticProfile;
+  cluster: C;
+  profile: E;
   /**
    * Per-job environment: the GO_EA_* variables only. The cluster's and the profile's `environment` lines are in
    * `cluster.environment` / `profile.environment` (profile wins), so an ECS task definition can hold them.
@@ -75,24 +78,25 @@ export interface AgentDetails {
  * The port every agent backend implements (ECS tasks, local Docker containers). Backends are the only code that
  * talks to ECS or Docker. All methods are safe to call concurrently and repeatedly.
  */
-export interface AgentBackend {
-  readonly kind: 'ecs' | 'docker';
+export interface AgentBackend<C extends ClusterProfile = ClusterProfile, E extends ElasticProfile = ElasticProfile> {
+  /** The `backend` of the cluster profiles it runs (`ecs`, `docker`). */
+  readonly kind: string;
   /** Starts the job's agent unless one is already live; idempotent per (cluster, job). */
-  launch(request: LaunchRequest): Promise<LaunchOutcome>;
+  launch(request: LaunchRequest<C, E>): Promise<LaunchOutcome>;
   /**
    * Every agent of this cluster id that is not yet stopped (pending, running or stopping). Throws
    * BackendUnavailableError when the listing is incomplete: callers must never read a failure as "no agents".
    */
-  list(cluster: ClusterProfile): Promise<AgentRecord[]>;
+  list(cluster: C): Promise<AgentRecord[]>;
   /**
    * Stops these agents (and, in socket mode, the containers their jobs started), with a reason naming why.
    * Already-stopped or unknown agents are not an error. A backend that removes a socket job's containers itself says
    * how many (the job's console reports it); one that leaves that to a janitor (ECS) returns nothing.
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: a backend with nothing to report keeps its plain Promise<void>.
-  stop(cluster: ClusterProfile, agents: readonly AgentRecord[], reason: string): Promise<StopReport | void>;
+  stop(cluster: C, agents: readonly AgentRecord[], reason: string): Promise<StopReport | void>;
   /** Details for the agent status report, or undefined when the agent is unknown. */
-  inspect(cluster: ClusterProfile, agentId: string): Promise<AgentDetails | undefined>;
+  inspect(cluster: C, agentId: string): Promise<AgentDetails | undefined>;
 }
 
 /** Picks (and caches) the backend for a cluster profile: ECS client per region/role, Docker client per host. */

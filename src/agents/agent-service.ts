@@ -1,56 +1,31 @@
 import { AppError, BackendUnavailableError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { KeyValueStore } from '../registry/store.port.js';
 import { clip } from '../text.js';
 import type { Activity, ActivityLog, WaitingJob } from './activity-log.js';
 import type { AgentBackend, AgentDetails, AgentRecord, BackendProvider, LaunchOutcome } from './agent-backend.port.js';
 import { maskEnvironment } from './agent-environment.js';
 import { agentIdFor } from './agent-id.js';
 import { type AgentMetrics, NO_AGENT_METRICS } from './agent-metrics.js';
+import type {
+  ClusterRead,
+  CreateAgentCommand,
+  JobCompletionCommand,
+  LaunchBudget,
+  ServerPingCommand,
+} from './commands.js';
 import { CompletedJobs } from './completed-jobs.js';
 import { FleetView, type FleetViewOptions } from './fleet-view.js';
-import { type AgentActions, completionStopReason, type GocdAgent, type JobIdentifier, jobPath } from './job.js';
+import { type AgentActions, completionStopReason, type JobIdentifier, jobPath } from './job.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { AgentEvents } from './notices.js';
-import {
-  clusterPolicyRefusal,
-  launchPermits,
-  NO_OPERATOR_POLICY,
-  type OperatorPolicy,
-  PolicyRefusedError,
-  policyRefusal,
-} from './policy.js';
-import {
-  type ClusterProfile,
-  defaultClusterId,
-  launchRefusal,
-  parseClusterProfile,
-  parseElasticProfile,
-} from './profiles.js';
+import { launchPermits, NO_OPERATOR_POLICY, type OperatorPolicy, PolicyRefusedError } from './policy.js';
+import type { ProfileCatalog } from './profile-catalog.js';
+import type { ClusterProfile } from './profiles.js';
 import { type ClusterListing, planReconcile } from './reconcile-plan.js';
+import type { StateStore } from './state-store.port.js';
 
 /** The forwarder plugin's id; agents register with it as their elastic plugin id. */
 export const PLUGIN_ID = 'gocd-agent-scaler';
-
-type Props = Record<string, unknown>;
-
-export interface CreateAgentInput {
-  autoRegisterKey: string;
-  environment?: string;
-  job: JobIdentifier;
-  clusterProperties: Props;
-  profileProperties: Props;
-}
-
-export interface JobCompletionInput {
-  elasticAgentId: string;
-  job: JobIdentifier;
-  clusterProperties: Props;
-  /** GoCD's agent list when the forwarder could fetch it; undefined = unknown. */
-  agents?: GocdAgent[];
-  /** Told what happened, for the job's console (src/agents/request-notices.ts). */
-  events?: AgentEvents;
-}
 
 export type CreateAgentResult =
   | LaunchOutcome
@@ -58,14 +33,17 @@ export type CreateAgentResult =
 
 /**
  * Lambda: where a create-agent waits when ECS throttled its launch past the invocation's budget (nothing runs after
- * the answer there). True when the work was stored (the SQS retry queue) and will run again.
+ * the answer there). True when the work was stored (the SQS retry queue) and will run again; false when it must not
+ * be deferred any more (GoCD's next create-agent launches it).
  */
 export interface LaunchDeferrer {
-  defer(input: CreateAgentInput, reason: string): Promise<boolean>;
+  defer(command: CreateAgentCommand, budget: LaunchBudget): Promise<boolean>;
 }
 
 export interface AgentServiceDeps {
   backends: BackendProvider;
+  /** The profile kinds of the backends: their launch rules, policy checks and client keys. */
+  profiles: ProfileCatalog;
   activity: ActivityLog;
   logger: Logger;
   metrics?: AgentMetrics;
@@ -73,12 +51,10 @@ export interface AgentServiceDeps {
   policy?: Readonly<OperatorPolicy>;
   now?: () => Date;
   /** Where job-completed marks live; shared (DynamoDB) so every process and Lambda container sees them. */
-  store?: KeyValueStore;
+  store?: StateStore;
   /** Tuning of the fleet view create-agent counts against max_agents. */
   fleet?: FleetViewOptions;
-  /** Epoch ms until which a create-agent may wait out ECS throttling (Lambda: the invocation's budget). */
-  launchDeadline?: () => number | undefined;
-  /** Lambda: where a launch ECS throttled past the deadline waits (the retry queue). */
+  /** Lambda: where a launch ECS throttled past its budget's deadline waits (the retry queue). */
   launchDeferrer?: LaunchDeferrer;
 }
 
@@ -97,7 +73,7 @@ export class AgentService {
   private readonly metrics: AgentMetrics;
   private readonly policy: Readonly<OperatorPolicy>;
   /** The cluster profiles of the last server-ping, for the /status page (GoCD sends them every minute). */
-  private lastClusters: Props[] = [];
+  private lastClusters: ClusterRead[] = [];
 
   constructor(private readonly deps: AgentServiceDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -109,39 +85,39 @@ export class AgentService {
 
   /**
    * create-agent: launch the job's agent unless it has one, the cap is reached, or the profiles refuse. Never
-   * throws: every outcome is logged and recorded for the status report (GoCD ignores the reply body).
+   * throws: every outcome is logged and recorded for the status report (GoCD ignores the reply body). `budget`: how
+   * long the launch may wait for its backend here (a Lambda invocation's), and which deferral it is.
    */
-  async createAgent(input: CreateAgentInput): Promise<CreateAgentResult> {
-    const result = await this.tryCreateAgent(input);
-    const props = input.clusterProperties;
-    const clusterId =
-      typeof props.cluster_id === 'string' && props.cluster_id !== '' ? props.cluster_id : defaultClusterId(props);
-    const mode = typeof input.profileProperties.docker_mode === 'string' ? input.profileProperties.docker_mode : 'none';
-    this.metrics.createAgent(clusterId, mode, result.kind, 'reason' in result ? result.reason : undefined);
+  async createAgent(command: CreateAgentCommand, budget: LaunchBudget = {}): Promise<CreateAgentResult> {
+    const result = await this.tryCreateAgent(command, budget);
+    const mode = command.valid ? command.profile.dockerMode : readMode(command.sent.profileProperties);
+    this.metrics.createAgent(command.clusterId, mode, result.kind, 'reason' in result ? result.reason : undefined);
     return result;
   }
 
-  private async tryCreateAgent(input: CreateAgentInput): Promise<CreateAgentResult> {
-    const { job } = input;
+  private async tryCreateAgent(command: CreateAgentCommand, budget: LaunchBudget): Promise<CreateAgentResult> {
+    const { job } = command;
     const pipeline = jobPath(job);
     const log = this.deps.logger.child({ jobId: job.job_id, pipeline });
-    let cluster: ClusterProfile;
-    let clusterId = 'unknown';
+    if (!command.valid) {
+      return this.refuseInput(command.cluster?.clusterId ?? 'unknown', job, command.reason, log);
+    }
+    const { cluster, profile } = command;
+    const clusterId = cluster.clusterId;
     try {
-      cluster = parseClusterProfile(input.clusterProperties);
-      clusterId = cluster.clusterId;
-      const profile = parseElasticProfile(input.profileProperties);
-      const refusal = launchRefusal(cluster, profile) ?? policyRefusal(this.policy, cluster, profile);
+      const refusal =
+        this.deps.profiles.launchRefusal(cluster, profile) ??
+        this.deps.profiles.policyRefusal(this.policy, cluster, profile);
       if (refusal) {
         this.deps.activity.record({ clusterId, kind: 'refused', jobId: job.job_id, pipeline, message: refusal });
         log.warn({ clusterId }, `create-agent refused: ${refusal}`);
         return { kind: 'refused', reason: refusal };
       }
-      const agentId = agentIdFor(cluster.clusterId, job.job_id);
-      const deadline = this.deps.launchDeadline?.();
+      const agentId = agentIdFor(clusterId, job.job_id);
+      const deadline = budget.deadline;
       // One create-agent per job at a time in this process; other jobs proceed in parallel (RunTask client tokens
       // keep other processes and Lambda containers from starting a second agent for the job).
-      const jobKey = `${cluster.clusterId}\0${job.job_id}`;
+      const jobKey = `${clusterId}\0${job.job_id}`;
       return await this.lock.run(jobKey, async (): Promise<CreateAgentResult> => {
         if (await this.isCompleted(cluster, job.job_id, log)) {
           log.info({ clusterId }, 'create-agent for a job that already completed: nothing launched');
@@ -177,35 +153,45 @@ export class AgentService {
           job,
           cluster,
           profile,
-          jobEnv: this.jobEnv(cluster, agentId, input),
+          jobEnv: this.jobEnv(cluster, agentId, command),
           permits: launchPermits(this.policy, cluster),
           ...(deadline !== undefined ? { deadline } : {}),
         });
         if (outcome.kind === 'launched' || outcome.kind === 'existing') this.fleet.launched(clusterId, outcome.agent);
         else this.fleet.release(clusterId, agentId);
-        if (outcome.kind === 'throttled') return this.deferThrottled(input, cluster, outcome.detail, log);
-        this.recordLaunch(cluster.clusterId, job, outcome, log);
+        if (outcome.kind === 'throttled') return this.deferThrottled(command, budget, outcome.detail, log);
+        this.recordLaunch(clusterId, job, outcome, log);
         return outcome;
       });
     } catch (err) {
       if (err instanceof BackendUnavailableError && err.throttled) {
         // The listing stayed throttled past the deadline (Lambda's budget): the job waits, it is not failed.
-        return this.deferThrottled(input, parseClusterProfile(input.clusterProperties), errorMessage(err), log);
+        return this.deferThrottled(command, budget, errorMessage(err), log);
       }
-      const isInput = err instanceof AppError && (err.code === 'VALIDATION_FAILED' || err.code === 'POLICY_REFUSED');
+      if (err instanceof AppError && err.code === 'POLICY_REFUSED') {
+        return this.refuseInput(clusterId, job, errorMessage(err), log);
+      }
       // Bounded: a message may quote a property value, and profiles are as large as a request body.
       const reason = clip(errorMessage(err));
-      this.deps.activity.record({
-        clusterId,
-        kind: isInput ? 'invalid-profile' : 'launch-failed',
-        jobId: job.job_id,
-        pipeline,
-        message: reason,
-      });
-      if (isInput) log.warn({ clusterId }, `create-agent: ${reason}`);
-      else log.error({ clusterId, err }, 'create-agent failed');
-      return { kind: isInput ? 'invalid' : 'error', reason };
+      this.deps.activity.record({ clusterId, kind: 'launch-failed', jobId: job.job_id, pipeline, message: reason });
+      log.error({ clusterId, err }, 'create-agent failed');
+      return { kind: 'error', reason };
     }
+  }
+
+  /** Profiles that cannot be used as sent (invalid, or a cluster the operator policy refuses): the job waits. */
+  private refuseInput(clusterId: string, job: JobIdentifier, message: string, log: Logger): CreateAgentResult {
+    // Bounded: a message may quote a property value, and profiles are as large as a request body.
+    const reason = clip(message);
+    this.deps.activity.record({
+      clusterId,
+      kind: 'invalid-profile',
+      jobId: job.job_id,
+      pipeline: jobPath(job),
+      message: reason,
+    });
+    log.warn({ clusterId }, `create-agent: ${reason}`);
+    return { kind: 'invalid', reason };
   }
 
   /** The job-completed mark; a store that cannot answer does not stop a launch (client tokens still hold). */
@@ -223,27 +209,28 @@ export class AgentService {
    * and runs again shortly; without one the job waits for GoCD's next create-agent. Either way it is not failed.
    */
   private async deferThrottled(
-    input: CreateAgentInput,
-    cluster: ClusterProfile,
+    command: CreateAgentCommand,
+    budget: LaunchBudget,
     detail: string,
     log: Logger,
   ): Promise<CreateAgentResult> {
-    const base = { clusterId: cluster.clusterId, jobId: input.job.job_id, pipeline: jobPath(input.job) };
+    const { clusterId } = command;
+    const base = { clusterId, jobId: command.job.job_id, pipeline: jobPath(command.job) };
     let queued = false;
     try {
-      queued = (await this.deps.launchDeferrer?.defer(input, detail)) ?? false;
+      queued = (await this.deps.launchDeferrer?.defer(command, budget)) ?? false;
     } catch (err) {
-      log.error({ clusterId: cluster.clusterId, err }, 'create-agent: could not queue a throttled launch');
+      log.error({ clusterId, err }, 'create-agent: could not queue a throttled launch');
     }
     const reason = queued
       ? `ECS is throttling launches (${detail}); queued to launch again shortly`
       : `ECS is throttling launches (${detail}); GoCD's next create-agent launches it`;
     this.deps.activity.record({ ...base, kind: 'waiting', message: reason });
-    log.info({ clusterId: cluster.clusterId }, `create-agent waits: ${reason}`);
+    log.info({ clusterId }, `create-agent waits: ${reason}`);
     return { kind: queued ? 'queued' : 'waiting', reason };
   }
 
-  private jobEnv(cluster: ClusterProfile, agentId: string, input: CreateAgentInput): Record<string, string> {
+  private jobEnv(cluster: ClusterProfile, agentId: string, input: CreateAgentCommand): Record<string, string> {
     const env: Record<string, string> = {
       GO_EA_SERVER_URL: cluster.goServerUrl,
       GO_EA_AUTO_REGISTER_KEY: input.autoRegisterKey,
@@ -301,17 +288,15 @@ export class AgentService {
    * job-completion: stop the job's agent now (unless the cluster keeps idle agents) and ask the forwarder to
    * disable and delete it. If the stop fails the agent is only disabled; the next server-ping finishes the work.
    */
-  async jobCompleted(input: JobCompletionInput): Promise<AgentActions> {
+  async jobCompleted(input: JobCompletionCommand, events?: AgentEvents): Promise<AgentActions> {
     const id = input.elasticAgentId;
     const pipeline = jobPath(input.job);
     const log = this.deps.logger.child({ agentId: id, jobId: input.job.job_id, pipeline });
-    let cluster: ClusterProfile;
-    try {
-      cluster = parseClusterProfile(input.clusterProperties);
-    } catch (err) {
-      log.warn(`job-completion: cannot read the cluster profile: ${errorMessage(err)}`);
+    if (!input.cluster.ok) {
+      log.warn(`job-completion: cannot read the cluster profile: ${input.cluster.reason}`);
       return { disable: [], delete: [] };
     }
+    const { cluster } = input.cluster;
     // Under the job's create-agent lock: a create-agent of this job in flight finishes first (its agent is then listed
     // and stopped below), and any later one sees the job completed.
     const jobKey = `${cluster.clusterId}\0${input.job.job_id}`;
@@ -322,11 +307,16 @@ export class AgentService {
         // Still marked in this process; other processes rely on the client token (24 h) until the store answers.
         log.error({ err }, 'job-completion: could not store the job-completed mark');
       }
-      return this.stopCompleted(cluster, input, log);
+      return this.stopCompleted(cluster, input, log, events);
     });
   }
 
-  private async stopCompleted(cluster: ClusterProfile, input: JobCompletionInput, log: Logger): Promise<AgentActions> {
+  private async stopCompleted(
+    cluster: ClusterProfile,
+    input: JobCompletionCommand,
+    log: Logger,
+    events: AgentEvents | undefined,
+  ): Promise<AgentActions> {
     const id = input.elasticAgentId;
     const pipeline = jobPath(input.job);
     if (cluster.idleTimeoutMinutes > 0) {
@@ -339,7 +329,7 @@ export class AgentService {
       if (agent) {
         const reason = completionStopReason(input.job);
         const report = await backend.stop(cluster, [agent], reason);
-        input.events?.agentStopped(cluster, agent, report?.childrenRemoved[id]);
+        events?.agentStopped(cluster, agent, report?.childrenRemoved[id]);
         this.fleet.stopped(cluster.clusterId, id);
         this.metrics.agentStopped(cluster.clusterId, 'job-completed');
         this.deps.activity.record({
@@ -383,26 +373,20 @@ export class AgentService {
   }
 
   /** server-ping: reconcile every cluster profile GoCD sent against GoCD's agent list (see planReconcile). */
-  async serverPing(
-    allClusterProperties: Props[],
-    gocdAgents: GocdAgent[] | undefined,
-    events?: AgentEvents,
-  ): Promise<AgentActions> {
-    this.lastClusters = allClusterProperties;
+  async serverPing(command: ServerPingCommand, events?: AgentEvents): Promise<AgentActions> {
+    this.lastClusters = command.clusters;
     const listings: ClusterListing[] = [];
     let invalidProfiles = 0;
     const seen = new Set<string>();
-    for (const props of allClusterProperties) {
-      let cluster: ClusterProfile;
-      try {
-        cluster = parseClusterProfile(props);
-      } catch (err) {
+    for (const read of command.clusters) {
+      if (!read.ok) {
         // A profile we cannot read might own agents: its listing is unknown, so nothing is deleted for want of a task.
-        this.deps.logger.warn(`server-ping: skipping an invalid cluster profile: ${errorMessage(err)}`);
-        events?.clusterProfileRejected(props, errorMessage(err));
+        this.deps.logger.warn(`server-ping: skipping an invalid cluster profile: ${read.reason}`);
+        events?.clusterProfileRejected(read.properties, read.reason);
         invalidProfiles++;
         continue;
       }
+      const { cluster } = read;
       if (seen.has(cluster.clusterId)) continue;
       seen.add(cluster.clusterId);
       try {
@@ -425,7 +409,7 @@ export class AgentService {
         events?.listingFailed(cluster, errorMessage(err));
       }
     }
-    const plan = planReconcile(listings, gocdAgents, this.now(), invalidProfiles === 0);
+    const plan = planReconcile(listings, command.agents, this.now(), invalidProfiles === 0);
     const failedStops = new Set<string>();
     const clusters = new Map(plan.stops.map((s) => [s.cluster.clusterId, s.cluster]));
     // Clusters are reaped concurrently; within a cluster one stop at a time keeps ECS write calls gentle.
@@ -473,19 +457,18 @@ export class AgentService {
    * naming an engine or ECS cluster outside the policy never makes the service contact it (listing, reaping, reports).
    */
   private backendFor(cluster: ClusterProfile): Promise<AgentBackend> {
-    const refusal = clusterPolicyRefusal(this.policy, cluster);
+    const refusal = this.deps.profiles.policyRefusal(this.policy, cluster);
     if (refusal) return Promise.reject(new PolicyRefusedError(refusal));
     return this.deps.backends.forCluster(cluster);
   }
 
-  /** The cluster profiles GoCD sent in its last server-ping. */
-  knownClusterProperties(): Props[] {
+  /** The cluster profiles GoCD sent in its last server-ping, as read then. */
+  knownClusters(): readonly ClusterRead[] {
     return this.lastClusters;
   }
 
   /** What the cluster status report shows: live agents, waiting jobs, recent errors, reaping in the last hour. */
-  async clusterReport(clusterProperties: Props): Promise<ClusterReport> {
-    const cluster = parseClusterProfile(clusterProperties);
+  async clusterReport(cluster: ClusterProfile): Promise<ClusterReport> {
     const { activity } = this.deps;
     const report: ClusterReport = {
       cluster,
@@ -502,7 +485,7 @@ export class AgentService {
         limit: 100,
       }),
     };
-    const refused = clusterPolicyRefusal(this.policy, cluster);
+    const refused = this.deps.profiles.policyRefusal(this.policy, cluster);
     if (refused) {
       // The service never contacts an engine or cluster the policy refuses: say why instead of listing.
       report.policyProblem = refused;
@@ -520,8 +503,7 @@ export class AgentService {
   }
 
   /** What the agent status report shows, by elastic agent id or by job. */
-  async agentReport(clusterProperties: Props, by: { agentId?: string; jobId?: number }): Promise<AgentReport> {
-    const cluster = parseClusterProfile(clusterProperties);
+  async agentReport(cluster: ClusterProfile, by: { agentId?: string; jobId?: number }): Promise<AgentReport> {
     const agentId = by.agentId ?? (by.jobId !== undefined ? agentIdFor(cluster.clusterId, by.jobId) : undefined);
     if (!agentId) return { cluster, history: [] };
     const history = this.deps.activity
@@ -561,4 +543,9 @@ export interface AgentReport {
   details?: AgentDetails;
   error?: string;
   history: Activity[];
+}
+
+/** The `docker_mode` of an elastic profile as sent, for metrics of one that does not parse. */
+function readMode(properties: Readonly<Record<string, unknown>>): string {
+  return typeof properties.docker_mode === 'string' && properties.docker_mode ? properties.docker_mode : 'none';
 }

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { KeyValueStore } from '../registry/store.port.js';
+import type { StateStore } from './state-store.port.js';
 
 /**
  * How long a job-completed mark is kept: beyond the 24 h for which ECS honours a RunTask client token
@@ -16,7 +16,7 @@ export const COMPLETED_MARK_TTL_SECONDS = 7 * 24 * 3600;
 export class CompletedJobs {
   private readonly local = new LRUCache<string, true>({ max: 20_000, ttl: COMPLETED_MARK_TTL_SECONDS * 1000 });
 
-  constructor(private readonly store?: KeyValueStore) {}
+  constructor(private readonly store?: StateStore) {}
 
   private key(clusterId: string, jobId: number): string {
     // Its own store namespace (see store.port.ts): no registry name starts with `~`.

@@ -15,12 +15,12 @@ export function jobPath(job: JobIdentifier): string {
   return `${job.pipeline_name}/${job.pipeline_counter}/${job.stage_name}/${job.stage_counter}/${job.job_name}`;
 }
 
-/** An agent as GoCD lists it (`go.processor.elastic-agents.list-agents`). */
+/** An agent as GoCD lists it (`go.processor.elastic-agents.list-agents`); only the id is always there. */
 export interface GocdAgent {
   agent_id: string;
-  agent_state: 'Idle' | 'Building' | 'LostContact' | 'Missing' | 'Unknown' | (string & {});
-  build_state: 'Idle' | 'Building' | 'Cancelled' | 'Unknown' | (string & {});
-  config_state: 'Pending' | 'Enabled' | 'Disabled' | (string & {});
+  agent_state?: 'Idle' | 'Building' | 'LostContact' | 'Missing' | 'Unknown' | (string & {});
+  build_state?: 'Idle' | 'Building' | 'Cancelled' | 'Unknown' | (string & {});
+  config_state?: 'Pending' | 'Enabled' | 'Disabled' | (string & {});
 }
 
 /** What the forwarder executes after server-ping / job-completion (DESIGN.md). */

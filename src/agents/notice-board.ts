@@ -1,8 +1,8 @@
 import type { Logger } from '../logger.js';
-import type { KeyValueStore } from '../registry/store.port.js';
 import { KeyedLock } from './keyed-lock.js';
 import { AGENT_STATE_RANK, type JobState } from './notice-texts.js';
 import type { HealthMessage } from './notices.js';
+import type { StateStore } from './state-store.port.js';
 
 /** What was last told in a job's console. */
 interface ToldState {
@@ -48,7 +48,7 @@ export class NoticeBoard {
   private readonly lock = new KeyedLock();
 
   constructor(
-    private readonly store: KeyValueStore,
+    private readonly store: StateStore,
     private readonly logger: Logger,
   ) {}
 

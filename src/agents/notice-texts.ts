@@ -41,11 +41,7 @@ export const TOPIC = {
 
 /** `cluster profile ci-prod (ECS cluster ci-agents in eu-west-1)`: the names an administrator finds it by. */
 export function describeCluster(cluster: ClusterProfile): string {
-  const where =
-    cluster.backend === 'ecs'
-      ? `ECS cluster ${cluster.cluster ?? 'default'}${cluster.region ? ` in ${cluster.region}` : ''}`
-      : `Docker engine ${cluster.dockerHost ?? 'local'}`;
-  return `cluster profile ${cluster.clusterId} (${where})`;
+  return `cluster profile ${cluster.clusterId} (${cluster.where})`;
 }
 
 /** A cluster profile that did not parse, by the cluster id it carries or the one derived from its properties. */

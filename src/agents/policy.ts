@@ -51,71 +51,13 @@ export interface LaunchPermits {
 }
 
 /** A value quoted in a refusal: bounded, since profiles are attacker-sized. */
-function quote(value: string): string {
+export function quote(value: string): string {
   return `'${value.length > 100 ? `${value.slice(0, 100)}…` : value}'`;
 }
 
-function listed(list: readonly string[]): string {
+/** A policy list as a refusal names it. */
+export function listed(list: readonly string[]): string {
   return list.length === 0 ? 'empty' : list.join(', ');
-}
-
-/** A Docker engine address as the policy compares it: `local`, `unix:///path` or `tcp://host:port`. */
-export function engineKey(dockerHost: string | undefined): string {
-  const value = dockerHost?.trim();
-  if (!value) return 'local';
-  if (value.startsWith('unix://')) return `unix://${value.slice('unix://'.length) || '/var/run/docker.sock'}`;
-  const tcp = /^(?:tcp|http):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d{1,5}))?\/?$/i.exec(value);
-  if (tcp?.[1]) return `tcp://${tcp[1].toLowerCase()}:${tcp[2] ?? '2375'}`;
-  return value;
-}
-
-/** The region and account an ECS cluster ARN names (`arn:aws:ecs:<region>:<account>:cluster/<name>`). */
-function clusterArnParts(cluster: string): { region: string; account: string; name: string } | undefined {
-  const m = /^arn:aws[a-z-]*:ecs:([a-z0-9-]+):(\d{12}):cluster\/(.+)$/.exec(cluster);
-  return m ? { region: m[1]!, account: m[2]!, name: m[3]! } : undefined;
-}
-
-function roleAccount(arn: string | undefined): string | undefined {
-  return arn ? /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(arn)?.[1] : undefined;
-}
-
-/**
- * Whether a cluster profile may be used at all (before any engine or ECS endpoint is contacted): its Docker engine,
- * or its ECS cluster, region and accounts. Returns the refusal, or undefined.
- */
-export function clusterPolicyRefusal(policy: OperatorPolicy, cluster: ClusterProfile): string | undefined {
-  if (cluster.backend === 'docker') {
-    const engines = policy.docker.engines;
-    if (engines.includes('*')) return undefined;
-    const key = engineKey(cluster.dockerHost);
-    if (engines.some((e) => engineKey(e === 'local' ? undefined : e) === key)) return undefined;
-    const named = key === 'local' ? 'the local engine' : `docker_host ${quote(cluster.dockerHost ?? '')}`;
-    return `${named} is not allowed by the operator policy (policy.docker.engines: ${listed(engines)})`;
-  }
-  const { clusters, regions, accounts } = policy.ecs;
-  const arn = cluster.cluster ? clusterArnParts(cluster.cluster) : undefined;
-  if (clusters && cluster.cluster) {
-    const name = arn?.name ?? cluster.cluster;
-    const ok = clusters.some((c) => c === cluster.cluster || (!c.startsWith('arn:') && c === name));
-    if (!ok)
-      return `ECS cluster ${quote(cluster.cluster)} is not allowed by the operator policy (policy.ecs.clusters: ${listed(clusters)})`;
-  }
-  if (regions) {
-    for (const region of [cluster.region, arn?.region]) {
-      if (region !== undefined && !regions.includes(region))
-        return `region ${quote(region)} is not allowed by the operator policy (policy.ecs.regions: ${listed(regions)})`;
-    }
-  }
-  if (accounts) {
-    for (const [key, account] of [
-      ['assume_role_arn', roleAccount(cluster.assumeRoleArn)],
-      ['cluster', arn?.account],
-    ] as const) {
-      if (account !== undefined && !accounts.includes(account))
-        return `account ${account} (${key}) is not allowed by the operator policy (policy.ecs.accounts: ${listed(accounts)})`;
-    }
-  }
-  return undefined;
 }
 
 /** The cluster profile's gates narrowed by the policy: what a launch on this cluster may have. */
@@ -181,8 +123,14 @@ export function privilegeRefusal(permits: LaunchPermits, needs: PrivilegeNeeds, 
   return undefined;
 }
 
-/** What a profile declares it needs (its Docker mode, capabilities) on a cluster (its Docker network). */
-export function declaredNeeds(cluster: ClusterProfile, profile: ElasticProfile): PrivilegeNeeds {
+/**
+ * What a profile declares it needs (its Docker mode, capabilities), with what its cluster's own settings ask for
+ * (`cluster`, from its backend: a host network namespace).
+ */
+export function declaredNeeds(
+  profile: ElasticProfile,
+  cluster: Pick<PrivilegeNeeds, 'hostNetwork'> = {},
+): PrivilegeNeeds {
   const mode = profile.dockerMode;
   const needs: PrivilegeNeeds = { mode, capabilities: [] };
   if (mode === 'privileged' || mode === 'sidecar') {
@@ -192,25 +140,8 @@ export function declaredNeeds(cluster: ClusterProfile, profile: ElasticProfile):
     else needs.capabilities = profile.capabilities;
   }
   if (mode === 'socket') needs.hostPaths = 'docker_mode socket (the host Docker socket)';
-  const network = cluster.backend === 'docker' ? cluster.network?.trim() : undefined;
-  if (network && (network === 'host' || network.startsWith('container:')))
-    needs.hostNetwork = `network ${quote(network)} (a host or container network namespace)`;
+  if (cluster.hostNetwork) needs.hostNetwork = cluster.hostNetwork;
   return needs;
-}
-
-/**
- * The policy's verdict on a create-agent before anything is launched: the cluster profile's engine/cluster, then what
- * the profile declares. (Cluster-gate and Fargate rules are `launchRefusal` in profiles.ts, checked first.)
- */
-export function policyRefusal(
-  policy: OperatorPolicy,
-  cluster: ClusterProfile,
-  profile: ElasticProfile,
-): string | undefined {
-  return (
-    clusterPolicyRefusal(policy, cluster) ??
-    privilegeRefusal(launchPermits(policy, cluster), declaredNeeds(cluster, profile), 'this elastic profile')
-  );
 }
 
 /** The policy as one line (check-config, doctor). */

@@ -1,6 +1,7 @@
 /**
- * The cluster-profile and elastic-profile properties (DESIGN.md): one table each, from which the GoCD metadata,
- * the HTML views and the validation are all derived.
+ * The cluster-profile and elastic-profile properties every backend shares (DESIGN.md). With the rows each backend
+ * contributes (its `BackendProfiles`), they make one table per profile kind (src/agents/profile-catalog.ts), from
+ * which the GoCD metadata, the HTML views and the validation are all derived.
  */
 export interface PropertyDef {
   key: string;
@@ -13,28 +14,18 @@ export interface PropertyDef {
   options?: readonly string[];
   /** Rendered as a textarea (multi-line values). */
   multiline?: boolean;
-  kind:
-    | 'string'
-    | 'url'
-    | 'int'
-    | 'bool'
-    | 'enum'
-    | 'list'
-    | 'env'
-    | 'lines'
-    | 'cluster-id'
-    | 'arn'
-    | 'task-definition';
+  kind: 'string' | 'url' | 'int' | 'bool' | 'enum' | 'list' | 'env' | 'lines' | 'cluster-id';
   min?: number;
   max?: number;
+  /** A format of the backend's own (an ARN, a task definition reference): the problem with `value`, or undefined. */
+  check?: (value: string) => string | undefined;
 }
 
 export const DOCKER_MODES = ['none', 'privileged', 'sidecar', 'socket'] as const;
 export type DockerMode = (typeof DOCKER_MODES)[number];
-export const LAUNCH_TYPES = ['EC2', 'FARGATE', 'EXTERNAL'] as const;
-export type LaunchType = (typeof LAUNCH_TYPES)[number];
 
-export const CLUSTER_PROFILE_PROPERTIES: readonly PropertyDef[] = [
+/** The cluster profile's first rows (the backend's rows follow them). `backend` lists every backend of the catalog. */
+export const CLUSTER_PROFILE_HEAD: readonly PropertyDef[] = [
   {
     key: 'go_server_url',
     label: 'GoCD server URL',
@@ -46,7 +37,7 @@ export const CLUSTER_PROFILE_PROPERTIES: readonly PropertyDef[] = [
     key: 'backend',
     label: 'Backend',
     kind: 'enum',
-    options: ['ecs', 'docker'],
+    options: [],
     help: 'ecs or docker; default ecs when an ECS cluster is set, else the local Docker engine.',
   },
   {
@@ -55,86 +46,16 @@ export const CLUSTER_PROFILE_PROPERTIES: readonly PropertyDef[] = [
     kind: 'cluster-id',
     help: 'Stable name for this profile (at most 18 of A-Z a-z 0-9 _ -); default a hash of the properties. Set it, so editing the profile keeps its agents.',
   },
-  {
-    key: 'region',
-    label: 'AWS region',
-    kind: 'string',
-    help: 'Region of the ECS cluster; default the standard AWS configuration.',
-  },
-  { key: 'cluster', label: 'ECS cluster', kind: 'string', help: 'Name or ARN of the ECS cluster agents run in.' },
-  {
-    key: 'launch_type',
-    label: 'Launch type',
-    kind: 'enum',
-    options: LAUNCH_TYPES,
-    help: 'EC2 (default), FARGATE or EXTERNAL; leave empty when a capacity provider is set.',
-  },
-  {
-    key: 'capacity_provider',
-    label: 'Capacity provider',
-    kind: 'string',
-    help: 'Capacity provider to launch with instead of a launch type.',
-  },
-  {
-    key: 'subnets',
-    label: 'Subnets',
-    kind: 'list',
-    help: 'Comma-separated subnet ids (awsvpc networking; required for Fargate).',
-  },
-  {
-    key: 'security_groups',
-    label: 'Security groups',
-    kind: 'list',
-    help: 'Comma-separated security group ids (awsvpc).',
-  },
-  {
-    key: 'assign_public_ip',
-    label: 'Assign public IP',
-    kind: 'bool',
-    help: 'true to give Fargate tasks a public IP (no NAT gateway).',
-  },
-  {
-    key: 'execution_role_arn',
-    label: 'Task execution role ARN',
-    kind: 'arn',
-    help: 'Role ECS uses to pull images and write logs.',
-  },
-  {
-    key: 'docker_host',
-    label: 'Docker host',
-    kind: 'string',
-    help: 'Docker backend: engine address (unix:///var/run/docker.sock default, or tcp://host:2375).',
-  },
-  {
-    key: 'network',
-    label: 'Docker network',
-    kind: 'string',
-    help: 'Docker backend: network agents join (default bridge).',
-  },
-  {
-    key: 'assume_role_arn',
-    label: 'Assume role ARN',
-    kind: 'arn',
-    help: "Role to assume for another account's ECS cluster.",
-  },
-  {
-    key: 'log_group',
-    label: 'CloudWatch log group',
-    kind: 'string',
-    help: 'awslogs group for agent containers; the status report links each stream.',
-  },
+];
+
+/** The cluster profile's last rows: every agent's environment, the limits and the privilege gates. */
+export const CLUSTER_PROFILE_TAIL: readonly PropertyDef[] = [
   {
     key: 'environment',
     label: 'Environment',
     kind: 'env',
     multiline: true,
     help: 'KEY=VALUE lines set on every agent.',
-  },
-  {
-    key: 'janitor_image',
-    label: 'Janitor image',
-    kind: 'string',
-    help: 'ECS socket mode: image of the janitor container (built from docker/janitor/) that removes the containers a job started through the host socket.',
   },
   {
     key: 'max_agents',
@@ -174,7 +95,8 @@ export const CLUSTER_PROFILE_PROPERTIES: readonly PropertyDef[] = [
   },
 ];
 
-export const ELASTIC_PROFILE_PROPERTIES: readonly PropertyDef[] = [
+/** The elastic agent profile's rows every backend reads (a backend's own rows follow them). */
+export const ELASTIC_PROFILE_CORE: readonly PropertyDef[] = [
   {
     key: 'image',
     label: 'Image',
@@ -230,24 +152,5 @@ export const ELASTIC_PROFILE_PROPERTIES: readonly PropertyDef[] = [
     kind: 'lines',
     multiline: true,
     help: 'Agent command, one argument per line (default the image entrypoint).',
-  },
-  { key: 'task_role_arn', label: 'Task role ARN', kind: 'arn', help: 'ECS: IAM role the job runs with.' },
-  {
-    key: 'repository_credentials',
-    label: 'Repository credentials',
-    kind: 'arn',
-    help: 'ECS: Secrets Manager ARN with private-registry credentials.',
-  },
-  {
-    key: 'enable_execute_command',
-    label: 'Enable ECS Exec',
-    kind: 'bool',
-    help: 'ECS: allow ECS Exec into a running agent for debugging.',
-  },
-  {
-    key: 'task_definition',
-    label: 'Task definition',
-    kind: 'task-definition',
-    help: 'ECS: use this existing family[:revision] or ARN instead of registering one.',
   },
 ];

@@ -1,13 +1,6 @@
 import { createHash } from 'node:crypto';
-import { clusterRuleProblems, elasticRuleProblems, launchRuleRefusal } from '../backends/ecs/ecs-profile-rules.js';
 import { ValidationError } from '../errors.js';
-import {
-  CLUSTER_PROFILE_PROPERTIES,
-  type DockerMode,
-  ELASTIC_PROFILE_PROPERTIES,
-  type LaunchType,
-  type PropertyDef,
-} from './profile-properties.js';
+import type { DockerMode, PropertyDef } from './profile-properties.js';
 
 /** A validation problem in GoCD's shape (`validate-*-profile` answers a list of these). */
 export interface PropertyProblem {
@@ -15,26 +8,22 @@ export interface PropertyProblem {
   message: string;
 }
 
-/** A cluster profile, parsed and defaulted. */
+/** Profile properties as GoCD sends them (strings; validation requests may carry nulls). */
+export type RawProperties = Readonly<Record<string, unknown>>;
+
+/**
+ * A cluster profile, parsed and defaulted: what every backend shares. The parsed object also carries its backend's
+ * own settings (the ECS cluster, the Docker engine …), declared, parsed and validated by that backend
+ * (`BackendProfiles`); the lifecycle never reads them.
+ */
 export interface ClusterProfile {
   clusterId: string;
   goServerUrl: string;
-  backend: 'ecs' | 'docker';
-  region?: string;
-  cluster?: string;
-  launchType?: LaunchType;
-  capacityProvider?: string;
-  subnets: string[];
-  securityGroups: string[];
-  assignPublicIp: boolean;
-  executionRoleArn?: string;
-  dockerHost?: string;
-  network?: string;
-  assumeRoleArn?: string;
-  logGroup?: string;
+  /** The backend that runs its agents (`ecs`, `docker`). */
+  backend: string;
+  /** Where its agents run, in words (`ECS cluster ci-agents in eu-west-1`, `Docker engine local`). */
+  where: string;
   environment: Record<string, string>;
-  /** ECS socket mode: the janitor container's image. */
-  janitorImage: string;
   maxAgents: number;
   registrationTimeoutMinutes: number;
   idleTimeoutMinutes: number;
@@ -42,7 +31,7 @@ export interface ClusterProfile {
   allowSocketMount: boolean;
 }
 
-/** An elastic agent profile, parsed and defaulted. */
+/** An elastic agent profile, parsed and defaulted: what every backend reads (a backend may add its own settings). */
 export interface ElasticProfile {
   image: string;
   cpu: number;
@@ -53,25 +42,38 @@ export interface ElasticProfile {
   dindImage: string;
   environment: Record<string, string>;
   command: string[];
-  taskRoleArn?: string;
-  repositoryCredentials?: string;
-  enableExecuteCommand: boolean;
-  taskDefinition?: string;
 }
 
-type Raw = Record<string, unknown>;
-
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$/;
-const TASK_DEF =
-  /^([A-Za-z0-9_-]{1,255}(:\d+)?|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}(:\d+)?)$/;
 
-/** Absent, null (GoCD sends nulls in validation requests) and blank all mean "not set". */
-function str(raw: Raw, key: string): string | undefined {
+/** A property's value: absent, null (GoCD sends nulls in validation requests) and blank all mean "not set". */
+export function readString(raw: RawProperties, key: string): string | undefined {
   const v = raw[key];
   if (v === null || v === undefined) return undefined;
   const s = typeof v === 'string' ? v.trim() : String(v);
   return s === '' ? undefined : s;
+}
+
+/** A `true`/`false` property (default false). */
+export function readBool(raw: RawProperties, key: string): boolean {
+  return (readString(raw, key) ?? 'false').toLowerCase() === 'true';
+}
+
+/** A whole-number property, or `fallback` when unset. */
+export function readInt(raw: RawProperties, key: string, fallback: number): number {
+  const v = readString(raw, key);
+  return v === undefined ? fallback : Number(v);
+}
+
+/** A comma- or space-separated list property. */
+export function readList(raw: RawProperties, key: string): string[] {
+  const text = readString(raw, key);
+  return text ? text.split(/[,\s]+/).filter((s) => s !== '') : [];
+}
+
+/** The `capabilities` list as Linux capability names (a `CAP_` prefix, as in capabilities(7), is dropped). */
+export function capabilityNames(raw: RawProperties): string[] {
+  return readList(raw, 'capabilities').map((c) => c.replace(/^CAP_/, ''));
 }
 
 /** `KEY=VALUE` lines; blank lines and `#` comments are skipped. */
@@ -99,10 +101,6 @@ export function parseEnvLines(text: string | undefined): { env: Record<string, s
   return { env, problems };
 }
 
-function splitList(text: string | undefined): string[] {
-  return text ? text.split(/[,\s]+/).filter((s) => s !== '') : [];
-}
-
 function checkValue(def: PropertyDef, value: string): string | undefined {
   switch (def.kind) {
     case 'url':
@@ -122,32 +120,24 @@ function checkValue(def: PropertyDef, value: string): string | undefined {
         : `${def.key} must be one of ${def.options?.join(', ')}; got '${value}'`;
     case 'cluster-id':
       return /^[A-Za-z0-9_-]{1,18}$/.test(value) ? undefined : `${def.key} must be 1 to 18 of A-Z a-z 0-9 _ -`;
-    case 'arn':
-      return ARN.test(value) ? undefined : `${def.key} must be an ARN (arn:aws:...)`;
-    case 'task-definition':
-      if (!TASK_DEF.test(value)) return `${def.key} must be family, family:revision or a task-definition ARN`;
-      // gocd-agent-<hash> families are registered by this service for other profiles, whose gates they passed.
-      return /(^|task-definition\/)gocd-agent-/.test(value)
-        ? `${def.key} must name a family of your own, not one gocd-agent-scaler registers (gocd-agent-*)`
-        : undefined;
     case 'env': {
       const { problems } = parseEnvLines(value);
       return problems.length ? `${def.key}: ${problems.join('; ')}` : undefined;
     }
     default:
-      return undefined;
+      return def.check?.(value);
   }
 }
 
 /** Field-by-field validation against a property table: required keys, value formats, unknown keys. */
-function validateAgainst(defs: readonly PropertyDef[], raw: Raw): PropertyProblem[] {
+export function validateAgainst(defs: readonly PropertyDef[], raw: RawProperties): PropertyProblem[] {
   const problems: PropertyProblem[] = [];
   const known = new Set(defs.map((d) => d.key));
   for (const key of Object.keys(raw)) {
     if (!known.has(key)) problems.push({ key, message: `unknown property '${key}'; known: ${[...known].join(', ')}` });
   }
   for (const def of defs) {
-    const value = str(raw, def.key);
+    const value = readString(raw, def.key);
     if (value === undefined) {
       if (def.required) problems.push({ key: def.key, message: `${def.key} must not be blank` });
       continue;
@@ -158,61 +148,8 @@ function validateAgainst(defs: readonly PropertyDef[], raw: Raw): PropertyProble
   return problems;
 }
 
-/** How ECS launches a cluster profile's tasks: launch type (EC2 by default) or capacity provider, network, roles. */
-function ecsLaunch(raw: Raw) {
-  const capacityProvider = str(raw, 'capacity_provider');
-  return {
-    launchType: (str(raw, 'launch_type') as LaunchType | undefined) ?? (capacityProvider ? undefined : 'EC2'),
-    capacityProvider,
-    subnets: splitList(str(raw, 'subnets')),
-    securityGroups: splitList(str(raw, 'security_groups')),
-    assignPublicIp: bool(raw, 'assign_public_ip'),
-    executionRoleArn: str(raw, 'execution_role_arn'),
-    logGroup: str(raw, 'log_group'),
-  };
-}
-
-/** validate-cluster-profile: field problems plus cross-field rules. */
-export function validateClusterProperties(raw: Raw): PropertyProblem[] {
-  const problems = validateAgainst(CLUSTER_PROFILE_PROPERTIES, raw);
-  const backend = str(raw, 'backend') ?? (str(raw, 'cluster') ? 'ecs' : 'docker');
-  if (str(raw, 'launch_type') && str(raw, 'capacity_provider')) {
-    problems.push({ key: 'capacity_provider', message: 'set either launch_type or capacity_provider, not both' });
-  }
-  if (backend === 'ecs' && !str(raw, 'cluster')) {
-    problems.push({ key: 'cluster', message: 'cluster must not be blank when backend is ecs' });
-  }
-  if (backend === 'ecs') problems.push(...clusterRuleProblems(ecsLaunch(raw)));
-  return problems;
-}
-
-/** validate-elastic-agent-profile: field problems plus rules that need no cluster. */
-export function validateElasticProperties(raw: Raw): PropertyProblem[] {
-  const problems = validateAgainst(ELASTIC_PROFILE_PROPERTIES, raw);
-  const mode = str(raw, 'docker_mode') ?? 'none';
-  if (str(raw, 'capabilities') && mode !== 'privileged' && mode !== 'sidecar') {
-    problems.push({ key: 'capabilities', message: 'capabilities apply only to docker_mode privileged or sidecar' });
-  }
-  if (str(raw, 'dind_image') && mode !== 'sidecar') {
-    problems.push({ key: 'dind_image', message: 'dind_image applies only to docker_mode sidecar' });
-  }
-  problems.push(
-    ...elasticRuleProblems({
-      enableExecuteCommand: bool(raw, 'enable_execute_command'),
-      taskRoleArn: str(raw, 'task_role_arn'),
-      taskDefinition: str(raw, 'task_definition'),
-      capabilities: capabilityNames(str(raw, 'capabilities')),
-    }),
-  );
-  return problems;
-}
-
-/** The `capabilities` list as ECS names (a `CAP_` prefix, as in capabilities(7), is dropped). */
-function capabilityNames(text: string | undefined): string[] {
-  return splitList(text).map((c) => c.replace(/^CAP_/, ''));
-}
-
-function failIfAny(what: string, problems: PropertyProblem[]): void {
+/** Throws a ValidationError naming every problem (a profile is parsed only once it has none). */
+export function failIfAny(what: string, problems: PropertyProblem[]): void {
   if (problems.length > 0) {
     throw new ValidationError(
       `invalid ${what}: ${problems.map((p) => p.message).join('; ')}`,
@@ -221,80 +158,66 @@ function failIfAny(what: string, problems: PropertyProblem[]): void {
   }
 }
 
-function bool(raw: Raw, key: string): boolean {
-  return (str(raw, key) ?? 'false').toLowerCase() === 'true';
-}
-
-function int(raw: Raw, key: string, fallback: number): number {
-  const v = str(raw, key);
-  return v === undefined ? fallback : Number(v);
-}
-
 /** Default cluster id: a 12-hex hash of the (non-blank) properties, independent of key order. */
-export function defaultClusterId(raw: Raw): string {
+export function defaultClusterId(raw: RawProperties): string {
   const canonical = Object.keys(raw)
-    .filter((k) => str(raw, k) !== undefined)
+    .filter((k) => readString(raw, k) !== undefined)
     .sort()
-    .map((k) => `${k}=${str(raw, k)}`)
+    .map((k) => `${k}=${readString(raw, k)}`)
     .join('\n');
   return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
 }
 
-/** Parses a cluster profile's properties; throws ValidationError naming every problem. */
-export function parseClusterProfile(raw: Raw): ClusterProfile {
-  failIfAny('cluster profile', validateClusterProperties(raw));
-  const cluster = str(raw, 'cluster');
-  return {
-    clusterId: str(raw, 'cluster_id') ?? defaultClusterId(raw),
-    goServerUrl: str(raw, 'go_server_url')!,
-    backend: (str(raw, 'backend') as 'ecs' | 'docker' | undefined) ?? (cluster ? 'ecs' : 'docker'),
-    region: str(raw, 'region'),
-    cluster,
-    ...ecsLaunch(raw),
-    dockerHost: str(raw, 'docker_host'),
-    network: str(raw, 'network'),
-    assumeRoleArn: str(raw, 'assume_role_arn'),
-    environment: parseEnvLines(str(raw, 'environment')).env,
-    janitorImage: str(raw, 'janitor_image') ?? 'gocd-agent-scaler-janitor:latest',
-    maxAgents: int(raw, 'max_agents', 10),
-    registrationTimeoutMinutes: int(raw, 'registration_timeout_minutes', 10),
-    idleTimeoutMinutes: int(raw, 'idle_timeout_minutes', 0),
-    allowPrivileged: bool(raw, 'allow_privileged'),
-    allowSocketMount: bool(raw, 'allow_socket_mount'),
-  };
+/** The cluster id a cluster profile goes by (its `cluster_id`, else the hash of its properties), also when invalid. */
+export function clusterIdOf(raw: RawProperties): string {
+  const id = typeof raw.cluster_id === 'string' ? raw.cluster_id.trim() : '';
+  return id !== '' ? id : defaultClusterId(raw);
 }
 
-/** Parses an elastic agent profile's properties; throws ValidationError naming every problem. */
-export function parseElasticProfile(raw: Raw): ElasticProfile {
-  failIfAny('elastic agent profile', validateElasticProperties(raw));
-  return {
-    image: str(raw, 'image')!,
-    cpu: int(raw, 'cpu', 1024),
-    memory: int(raw, 'memory', 2048),
-    dockerMode: (str(raw, 'docker_mode') as DockerMode | undefined) ?? 'none',
-    capabilities: capabilityNames(str(raw, 'capabilities')),
-    dindImage: str(raw, 'dind_image') ?? 'docker:dind',
-    environment: parseEnvLines(str(raw, 'environment')).env,
-    command: (str(raw, 'command') ?? '').split(/\r?\n/).filter((l) => l.trim() !== ''),
-    taskRoleArn: str(raw, 'task_role_arn'),
-    repositoryCredentials: str(raw, 'repository_credentials'),
-    enableExecuteCommand: bool(raw, 'enable_execute_command'),
-    taskDefinition: str(raw, 'task_definition'),
-  };
-}
-
-/**
- * Rules that need both profiles, checked at create-agent (profile validation never sees the cluster): ECS's linked
- * rules (Fargate: no Docker mode, a Fargate task size; repository credentials need an execution role) and each Docker
- * mode's gate. Returns a refusal reason or undefined.
- */
-export function launchRefusal(cluster: ClusterProfile, profile: ElasticProfile): string | undefined {
-  const mode = profile.dockerMode;
-  if (cluster.backend === 'ecs') {
-    const refusal = launchRuleRefusal({ cluster, profile });
-    if (refusal) return refusal;
+/** Rules across the shared elastic-profile fields (no cluster is known when GoCD validates a profile). */
+export function sharedElasticProblems(raw: RawProperties): PropertyProblem[] {
+  const problems: PropertyProblem[] = [];
+  const mode = readString(raw, 'docker_mode') ?? 'none';
+  if (readString(raw, 'capabilities') && mode !== 'privileged' && mode !== 'sidecar') {
+    problems.push({ key: 'capabilities', message: 'capabilities apply only to docker_mode privileged or sidecar' });
   }
-  if (mode === 'none') return undefined;
+  if (readString(raw, 'dind_image') && mode !== 'sidecar') {
+    problems.push({ key: 'dind_image', message: 'dind_image applies only to docker_mode sidecar' });
+  }
+  return problems;
+}
+
+/** The shared part of a cluster profile (properties already validated); `backend` and `where` come from its backend. */
+export function parseSharedCluster(raw: RawProperties): Omit<ClusterProfile, 'backend' | 'where'> {
+  return {
+    clusterId: readString(raw, 'cluster_id') ?? defaultClusterId(raw),
+    goServerUrl: readString(raw, 'go_server_url')!,
+    environment: parseEnvLines(readString(raw, 'environment')).env,
+    maxAgents: readInt(raw, 'max_agents', 10),
+    registrationTimeoutMinutes: readInt(raw, 'registration_timeout_minutes', 10),
+    idleTimeoutMinutes: readInt(raw, 'idle_timeout_minutes', 0),
+    allowPrivileged: readBool(raw, 'allow_privileged'),
+    allowSocketMount: readBool(raw, 'allow_socket_mount'),
+  };
+}
+
+/** The shared part of an elastic agent profile (properties already validated). */
+export function parseSharedElastic(raw: RawProperties): ElasticProfile {
+  return {
+    image: readString(raw, 'image')!,
+    cpu: readInt(raw, 'cpu', 1024),
+    memory: readInt(raw, 'memory', 2048),
+    dockerMode: (readString(raw, 'docker_mode') as DockerMode | undefined) ?? 'none',
+    capabilities: capabilityNames(raw),
+    dindImage: readString(raw, 'dind_image') ?? 'docker:dind',
+    environment: parseEnvLines(readString(raw, 'environment')).env,
+    command: (readString(raw, 'command') ?? '').split(/\r?\n/).filter((l) => l.trim() !== ''),
+  };
+}
+
+/** Each Docker mode's gate on the cluster profile: the refusal, or undefined. */
+export function gateRefusal(cluster: ClusterProfile, profile: ElasticProfile): string | undefined {
+  const mode = profile.dockerMode;
   if ((mode === 'privileged' || mode === 'sidecar') && !cluster.allowPrivileged) {
     return `docker_mode ${mode} needs allow_privileged=true on the cluster profile`;
   }
@@ -304,32 +227,15 @@ export function launchRefusal(cluster: ClusterProfile, profile: ElasticProfile):
   return undefined;
 }
 
-/** Content hash of what a task definition is built from (family `gocd-agent-<hash>`). */
-export function profileHash(cluster: ClusterProfile, profile: ElasticProfile): string {
-  const relevant = {
-    profile,
-    executionRoleArn: cluster.executionRoleArn,
-    logGroup: cluster.logGroup,
-    region: cluster.region,
-    launchType: cluster.launchType,
-    // A FARGATE(_SPOT) capacity provider changes compatibilities and networking; the janitor image is in socket
-    // definitions. Without them, two profiles differing only there would share a family and re-register in turn.
-    capacityProvider: cluster.capacityProvider,
-    janitorImage: profile.dockerMode === 'socket' ? cluster.janitorImage : undefined,
-    awsvpc: cluster.subnets.length > 0 || cluster.launchType === 'FARGATE',
-    clusterEnv: cluster.environment,
-  };
-  return createHash('sha256').update(stableJson(relevant)).digest('hex').slice(0, 16);
-}
-
 /** JSON with sorted object keys, so equal content hashes equally. */
 export function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
+    const o = value as Record<string, unknown>;
+    return `{${Object.keys(o)
       .sort()
-      .filter((k) => (value as Raw)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Raw)[k])}`)
+      .filter((k) => o[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`)
       .join(',')}}`;
   }
   return JSON.stringify(value);

@@ -1,7 +1,7 @@
 import type { Logger } from '../logger.js';
-import type { KeyValueStore } from '../registry/store.port.js';
 import type { AgentRecord } from './agent-backend.port.js';
-import type { CreateAgentInput, CreateAgentResult } from './agent-service.js';
+import type { CreateAgentResult } from './agent-service.js';
+import type { ClusterRead, CreateAgentCommand } from './commands.js';
 import type { GocdAgent, JobIdentifier } from './job.js';
 import { type HealthEntries, NoticeBoard } from './notice-board.js';
 import {
@@ -19,24 +19,8 @@ import {
   TOPIC,
 } from './notice-texts.js';
 import type { AgentEvents, ConsoleNotice, HealthMessage, Notices } from './notices.js';
-import { type ClusterProfile, defaultClusterId, parseClusterProfile } from './profiles.js';
-
-type Props = Record<string, unknown>;
-
-/** The cluster id a cluster profile goes by, also when it does not parse (as create-agent computes it). */
-function clusterKey(props: Props): string {
-  return typeof props.cluster_id === 'string' && props.cluster_id.trim() !== ''
-    ? props.cluster_id.trim()
-    : defaultClusterId(props);
-}
-
-function tryParseCluster(props: Props): ClusterProfile | undefined {
-  try {
-    return parseClusterProfile(props);
-  } catch {
-    return undefined;
-  }
-}
+import { type ClusterProfile, clusterIdOf, defaultClusterId, type RawProperties } from './profiles.js';
+import type { StateStore } from './state-store.port.js';
 
 const entryKey = (clusterId: string, topic: string) => `${clusterId}\0${topic}`;
 
@@ -67,13 +51,12 @@ export class RequestNotices implements AgentEvents {
   ) {}
 
   /** A create-agent outcome: its console state for the job and its server-health change. */
-  createAgent(input: CreateAgentInput, result: CreateAgentResult): void {
-    const cluster = tryParseCluster(input.clusterProperties);
-    const profile = input.profileProperties;
+  createAgent(input: CreateAgentCommand, result: CreateAgentResult): void {
+    const profile = input.sent.profileProperties;
     const facts: CreateAgentFacts = {
-      cluster,
-      clusterId: cluster?.clusterId ?? clusterKey(input.clusterProperties),
-      clusterProperties: input.clusterProperties,
+      ...(input.cluster ? { cluster: input.cluster } : {}),
+      clusterId: input.clusterId,
+      clusterProperties: input.sent.clusterProperties,
       image: typeof profile.image === 'string' && profile.image.trim() ? profile.image.trim() : undefined,
       dockerMode: typeof profile.docker_mode === 'string' && profile.docker_mode ? profile.docker_mode : 'none',
     };
@@ -88,8 +71,8 @@ export class RequestNotices implements AgentEvents {
    * server-ping: the cluster profiles GoCD sent (health of clusters no longer among them is dropped), and the current
    * state of the messages that belong to no cluster (`general`, by topic; undefined clears one).
    */
-  serverPing(allClusterProperties: readonly Props[], general: Record<string, HealthMessage | undefined> = {}): void {
-    this.presentClusters = new Set(allClusterProperties.map((p) => tryParseCluster(p)?.clusterId ?? clusterKey(p)));
+  serverPing(clusters: readonly ClusterRead[], general: Record<string, HealthMessage | undefined> = {}): void {
+    this.presentClusters = new Set(clusters.map((r) => (r.ok ? r.cluster.clusterId : r.clusterId)));
     this.general = general;
   }
 
@@ -110,8 +93,8 @@ export class RequestNotices implements AgentEvents {
     this.problems.push({ clusterId: cluster.clusterId, problem: listingFailedHealth(cluster, message) });
   }
 
-  clusterProfileRejected(properties: Props, message: string): void {
-    const clusterId = clusterKey(properties);
+  clusterProfileRejected(properties: RawProperties, message: string): void {
+    const clusterId = clusterIdOf(properties);
     this.problems.push({ clusterId, problem: clusterProfileRejectedHealth(clusterId, properties, message) });
   }
 
@@ -178,7 +161,7 @@ export class UserNotices {
   private readonly board: NoticeBoard;
 
   constructor(
-    store: KeyValueStore,
+    store: StateStore,
     logger: Logger,
     private readonly now: () => Date = () => new Date(),
   ) {

@@ -5,21 +5,20 @@ import { BackendUnavailableError } from '../errors.js';
 /** Builds a backend for a cluster profile; called once per distinct client key. */
 export type BackendFactory = (cluster: ClusterProfile) => Promise<AgentBackend>;
 
-/** The client a cluster needs: one ECS client per (region, role), one Docker client per engine address. */
-export function backendKey(cluster: ClusterProfile): string {
-  return cluster.backend === 'ecs'
-    ? `ecs|${cluster.region ?? ''}|${cluster.assumeRoleArn ?? ''}`
-    : `docker|${cluster.dockerHost ?? ''}`;
-}
-
-/** Chooses ECS or Docker per cluster profile and builds each backend once. */
+/**
+ * Chooses the backend of each cluster profile (by its `backend`) and builds each once per client key: one ECS client
+ * per (region, role), one Docker client per engine address (`ProfileCatalog.clientKey`).
+ */
 export class CachingBackendProvider implements BackendProvider {
   private readonly cache = new Map<string, Promise<AgentBackend>>();
 
-  constructor(private readonly factories: Partial<Record<ClusterProfile['backend'], BackendFactory>>) {}
+  constructor(
+    private readonly factories: Readonly<Record<string, BackendFactory | undefined>>,
+    private readonly clientKey: (cluster: ClusterProfile) => string,
+  ) {}
 
   forCluster(cluster: ClusterProfile): Promise<AgentBackend> {
-    const key = backendKey(cluster);
+    const key = this.clientKey(cluster);
     let backend = this.cache.get(key);
     if (!backend) {
       const factory = this.factories[cluster.backend];

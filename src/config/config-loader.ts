@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
-import { parse as parseYaml } from 'yaml';
+import { readFile } from 'node:fs/promises';
+import type { ValidateFunction } from 'ajv';
 import { AppError } from '../errors.js';
-import { type Config, configSchema, SECRET_KEYS } from './config.schema.js';
+import { SECRET_CONFIG_KEYS } from '../security/secret-keys.js';
+import { schemaProblems } from '../validation.js';
+import type { Config } from './config.schema.js';
+import { validators } from './generated/config-validator.js';
 
 /** One problem in a config, with the path of the bad key (`/gocd/apiUrl`). */
 export interface ConfigProblem {
@@ -37,12 +39,16 @@ export interface LoadOptions {
   allowGeneratedToken?: boolean;
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-const validate = ajv.compile<Config>(configSchema);
+/** The config schema's validator, compiled ahead of time (scripts/generate.ts): it fills the defaults in. */
+const validate = validators.config as ValidateFunction<Config>;
+const SECRET_KEYS: ReadonlySet<string> = new Set(SECRET_CONFIG_KEYS);
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-/** Replaces `${NAME}` / `${NAME:-default}` in every string value (never in keys), collecting unset names. */
+/**
+ * Replaces `${NAME}` / `${NAME:-default}` in every string value (never in keys), collecting unset names; a key whose
+ * value is null (`key: ~`, `key:`) is dropped, so null means "not set", as an absent key does.
+ */
 function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string, problems: ConfigProblem[]): unknown {
   if (typeof value === 'string') {
     return value.replace(ENV_REF, (_m, name: string, fallback: string | undefined) => {
@@ -56,7 +62,9 @@ function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string, probl
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, `${path}/${i}`, problems));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, env, `${path}/${k}`, problems);
+    for (const [k, v] of Object.entries(value)) {
+      if (v !== null) out[k] = interpolate(v, env, `${path}/${k}`, problems);
+    }
     return out;
   }
   return value;
@@ -105,16 +113,14 @@ function semanticProblems(config: Config): ConfigProblem[] {
   return problems;
 }
 
-/** Parses, interpolates, defaults and validates a YAML config text. Throws ConfigError with every problem. */
-export function parseConfig(text: string, source: string, options: LoadOptions = {}): LoadedConfig {
+/**
+ * Interpolates, defaults and validates a config document (the parsed YAML or JSON). Throws ConfigError with every
+ * problem.
+ */
+export function parseConfigDocument(document: unknown, source: string, options: LoadOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
   const problems: ConfigProblem[] = [];
-  let raw: unknown;
-  try {
-    raw = text.trim() === '' ? {} : parseYaml(text);
-  } catch (err) {
-    throw new ConfigError(source, [{ path: '', message: `not valid YAML: ${(err as Error).message}` }]);
-  }
+  let raw = document;
   if (raw === null || raw === undefined) raw = {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(source, [{ path: '', message: 'must be a YAML mapping' }]);
@@ -143,36 +149,63 @@ export function parseConfig(text: string, source: string, options: LoadOptions =
     generated = true;
   }
 
-  if (!validate(doc)) {
-    for (const e of validate.errors ?? []) {
-      const missing = e.keyword === 'required' ? `/${(e.params as { missingProperty: string }).missingProperty}` : '';
-      const extra =
-        e.keyword === 'additionalProperties'
-          ? `: '${(e.params as { additionalProperty: string }).additionalProperty}' is not a known key`
-          : '';
-      problems.push({ path: `${e.instancePath}${missing}`, message: `${e.message ?? 'invalid'}${extra}` });
-    }
-  } else {
-    problems.push(...semanticProblems(doc as unknown as Config));
-  }
+  if (!validate(doc)) problems.push(...schemaProblems(validate.errors));
+  else problems.push(...semanticProblems(doc as unknown as Config));
   if (problems.length > 0) throw new ConfigError(source, problems);
   return { config: deepFreeze(doc as unknown as Config), generatedForwarderToken: generated, source };
 }
 
+/**
+ * Parses a config text with `parse` (a YAML parser: JSON is YAML too), then interpolates, defaults and validates it.
+ * Throws ConfigError with every problem.
+ */
+export function parseConfigWith(
+  parse: (text: string) => unknown,
+  text: string,
+  source: string,
+  options: LoadOptions = {},
+): LoadedConfig {
+  let raw: unknown;
+  try {
+    raw = text.trim() === '' ? {} : parse(text);
+  } catch (err) {
+    throw new ConfigError(source, [{ path: '', message: `not valid YAML: ${(err as Error).message}` }]);
+  }
+  return parseConfigDocument(raw, source, options);
+}
+
+/**
+ * A config text: JSON when it is a JSON object (the Lambda's deployed config: no YAML parser at a cold start), else
+ * YAML, whose parser is loaded only then.
+ */
+async function parseConfigText(text: string, source: string, options: LoadOptions): Promise<LoadedConfig> {
+  if (text.trimStart().startsWith('{')) {
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch {
+      // Not JSON after all (a YAML flow mapping): YAML reads it below.
+    }
+    if (document !== undefined) return parseConfigDocument(document, source, options);
+  }
+  const { parse } = await import('yaml');
+  return parseConfigWith(parse, text, source, options);
+}
+
 /** Loads the config named by `$SCALER_CONFIG`, or the built-in defaults when it is unset. */
-export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
   const env = options.env ?? process.env;
   const file = env.SCALER_CONFIG;
-  if (!file) return parseConfig('', 'built-in defaults', options);
+  if (!file) return parseConfigDocument({}, 'built-in defaults', options);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = await readFile(file, 'utf8');
   } catch (err) {
     throw new ConfigError(file, [
       { path: '', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` },
     ]);
   }
-  return parseConfig(text, file, options);
+  return parseConfigText(text, file, options);
 }
 
 /** A copy of any config-shaped value with every secret replaced by `***`, safe to log or print. */

@@ -1,120 +1,13 @@
-import type { SchemaObject } from 'ajv';
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 
 /** Registry webhook sender types (one parser each under src/registry/parsers). */
 export const REGISTRY_TYPES = ['distribution', 'ecr', 'dockerhub', 'harbor', 'github', 'quay', 'artifactory'] as const;
 export type RegistryType = (typeof REGISTRY_TYPES)[number];
 
-export interface RegistryConfig {
-  /** URL segment (`/registry/<name>`) and the first part of the GoCD material name. */
-  name: string;
-  type: RegistryType;
-  /** Host as it appears in image references. */
-  host: string;
-  /** Bearer token / HMAC key / path token / API-destination key, by type. */
-  secret: string;
-  /** A second accepted secret, so the first can be rotated without downtime. */
-  secondarySecret?: string;
-  /** Header carrying the secret for header-based types (default `authorization`, bearer scheme). */
-  header?: string;
-  /** Registry HTTP API v2 base URL for tag → digest resolution and polling (e.g. `https://registry.example.com`). */
-  apiUrl?: string;
-  username?: string;
-  password?: string;
-  /** ECR: region of the repositories. */
-  region?: string;
-}
-
-export interface SubscriptionConfig {
-  /** Image reference without tag (`host/repo`), exact or a glob (`*` within a segment, `**` across). */
-  image: string;
-  /** Tag regex, unanchored like the GoCD docker poller; default any tag. */
-  tags?: string;
-  pipelines: string[];
-}
-
-/** How the service uses ECS: the request quotas it paces itself to, and how fresh its fleet view must be. */
-export interface EcsConfig {
-  /** ECS's RunTask/StartTask/StopTask bucket per account and Region (raise it with a raised quota). */
-  runTask: { burst: number; refillPerSecond: number };
-  /** The fleet view create-agent counts against max_agents is re-listed when older than this (server-ping: 60 s). */
-  fleetViewMaxAgeSeconds: number;
-}
-
-/**
- * The operator policy (`policy:`): what cluster profiles may name and the most they may allow. A cluster profile comes
- * from GoCD's configuration and the request body, so it can only narrow this, never widen it.
- */
-export interface PolicyConfig {
-  docker: {
-    /** Engines a `backend: docker` cluster profile may name in `docker_host`; `local` is a profile naming none. */
-    engines: string[];
-  };
-  ecs: {
-    /** ECS clusters (names or ARNs) cluster profiles may name; absent: any. */
-    clusters?: string[];
-    /** Regions cluster profiles may name; absent: any. */
-    regions?: string[];
-    /** Accounts (of `assume_role_arn` and cluster ARNs) cluster profiles may name; absent: any. */
-    accounts?: string[];
-  };
-  /** The most a cluster profile may allow. */
-  allow: {
-    /** Full privilege (`privileged`/`sidecar` without capabilities, host devices, host pid/ipc namespaces). */
-    privileged: boolean;
-    /** The host's Docker socket and other host paths (`socket` mode). */
-    socketMount: boolean;
-    /** `network: host` / `container:<name>` (Docker) and `networkMode: host` (ECS task definitions). */
-    hostNetwork: boolean;
-    /** Capabilities the capability form of `privileged`/`sidecar` may add without full privilege. */
-    capabilities: string[];
-  };
-}
-
-export interface Config {
-  server: { host: string; port: number };
-  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
-  limits: {
-    /** Largest GoCD request body. */
-    bodyBytes: number;
-    /** Largest registry webhook body (far below bodyBytes: real deliveries are a few KB). */
-    webhookBodyBytes: number;
-    /** Longest time to receive a whole request, headers and body (Node's `requestTimeout`). */
-    requestTimeoutSeconds: number;
-    /** Longest socket inactivity before the connection is closed (Node's `server.timeout`). */
-    connectionTimeoutSeconds: number;
-    /** Webhook bodies read at once before their sender is authenticated (HMAC-signed types). */
-    unauthenticatedBodies: number;
-    /** Longest time to read one such unauthenticated body (408 after it). */
-    unauthenticatedBodySeconds: number;
-  };
-  /** `GET /metrics`: open, or behind `Authorization: Bearer <token>` when a token is set. */
-  metrics: { token?: string };
-  policy: PolicyConfig;
-  gocd: {
-    forwarderToken: string;
-    apiUrl?: string;
-    apiToken?: string;
-    /** How long a 409/5xx schedule answer is retried before the trigger is reported failed. */
-    scheduleRetryWindowSeconds: number;
-  };
-  store: {
-    type: 'memory' | 'dynamodb';
-    tableName?: string;
-    region?: string;
-    ttlDays: number;
-    /** Memory store: live dedupe keys kept per registry entry; past it new deliveries are refused (503). */
-    maxKeysPerRegistry: number;
-  };
-  ecs: EcsConfig;
-  registries: RegistryConfig[];
-  subscriptions: SubscriptionConfig[];
-  poll: { intervalSeconds: number };
-}
-
 const nonEmpty = { type: 'string', minLength: 1 } as const;
 
 /** JSON Schema of the YAML config (after `${ENV}` interpolation); ajv fills defaults. */
-export const configSchema: SchemaObject = {
+export const configSchema = {
   type: 'object',
   additionalProperties: false,
   required: [
@@ -167,19 +60,61 @@ export const configSchema: SchemaObject = {
         'unauthenticatedBodySeconds',
       ],
       properties: {
-        bodyBytes: { type: 'integer', minimum: 1024, maximum: 64 * 1024 * 1024, default: 1048576 },
-        webhookBodyBytes: { type: 'integer', minimum: 1024, maximum: 64 * 1024 * 1024, default: 262144 },
-        requestTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 30 },
-        connectionTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 120 },
-        unauthenticatedBodies: { type: 'integer', minimum: 1, maximum: 10000, default: 16 },
-        unauthenticatedBodySeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 10 },
+        bodyBytes: {
+          type: 'integer',
+          minimum: 1024,
+          maximum: 64 * 1024 * 1024,
+          default: 1048576,
+          description: 'Largest GoCD request body.',
+        },
+        webhookBodyBytes: {
+          type: 'integer',
+          minimum: 1024,
+          maximum: 64 * 1024 * 1024,
+          default: 262144,
+          description: 'Largest registry webhook body (far below bodyBytes: real deliveries are a few KB).',
+        },
+        requestTimeoutSeconds: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 3600,
+          default: 30,
+          description: "Longest time to receive a whole request, headers and body (Node's requestTimeout).",
+        },
+        connectionTimeoutSeconds: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 3600,
+          default: 120,
+          description: "Longest socket inactivity before the connection is closed (Node's server.timeout).",
+        },
+        unauthenticatedBodies: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 10000,
+          default: 16,
+          description: 'Webhook bodies read at once before their sender is authenticated (HMAC-signed types).',
+        },
+        unauthenticatedBodySeconds: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 3600,
+          default: 10,
+          description: 'Longest time to read one such unauthenticated body (408 after it).',
+        },
       },
     },
     metrics: {
       type: 'object',
       additionalProperties: false,
       default: {},
-      properties: { token: { type: 'string', minLength: 16, nullable: true } },
+      properties: {
+        token: {
+          type: 'string',
+          minLength: 16,
+          description: 'GET /metrics needs Authorization: Bearer <token> when set.',
+        },
+      },
     },
     policy: {
       type: 'object',
@@ -194,6 +129,8 @@ export const configSchema: SchemaObject = {
           required: ['engines'],
           properties: {
             engines: {
+              description:
+                'Engines a backend docker cluster profile may name in docker_host; local is a profile naming none.',
               type: 'array',
               default: ['local'],
               items: { type: 'string', pattern: '^(local|unix:///\\S*|(tcp|http)://\\S+)$' },
@@ -205,9 +142,21 @@ export const configSchema: SchemaObject = {
           additionalProperties: false,
           default: {},
           properties: {
-            clusters: { type: 'array', nullable: true, items: nonEmpty },
-            regions: { type: 'array', nullable: true, items: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$' } },
-            accounts: { type: 'array', nullable: true, items: { type: 'string', pattern: '^\\d{12}$' } },
+            clusters: {
+              type: 'array',
+              items: nonEmpty,
+              description: 'ECS clusters (names or ARNs) cluster profiles may name; absent: any.',
+            },
+            regions: {
+              type: 'array',
+              items: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$' },
+              description: 'Regions cluster profiles may name; absent: any.',
+            },
+            accounts: {
+              type: 'array',
+              items: { type: 'string', pattern: '^\\d{12}$' },
+              description: 'Accounts (of assume_role_arn and cluster ARNs) cluster profiles may name; absent: any.',
+            },
           },
         },
         allow: {
@@ -216,10 +165,28 @@ export const configSchema: SchemaObject = {
           default: {},
           required: ['privileged', 'socketMount', 'hostNetwork', 'capabilities'],
           properties: {
-            privileged: { type: 'boolean', default: false },
-            socketMount: { type: 'boolean', default: false },
-            hostNetwork: { type: 'boolean', default: false },
-            capabilities: { type: 'array', default: [], items: { type: 'string', pattern: '^(CAP_)?[A-Z_]{2,32}$' } },
+            privileged: {
+              type: 'boolean',
+              default: false,
+              description:
+                'Full privilege (privileged/sidecar without capabilities, host devices, host pid/ipc namespaces).',
+            },
+            socketMount: {
+              type: 'boolean',
+              default: false,
+              description: "The host's Docker socket and other host paths (socket mode).",
+            },
+            hostNetwork: {
+              type: 'boolean',
+              default: false,
+              description: 'network: host / container:<name> (Docker) and networkMode: host (ECS task definitions).',
+            },
+            capabilities: {
+              type: 'array',
+              default: [],
+              items: { type: 'string', pattern: '^(CAP_)?[A-Z_]{2,32}$' },
+              description: 'Capabilities the capability form of privileged/sidecar may add without full privilege.',
+            },
           },
         },
       },
@@ -231,9 +198,15 @@ export const configSchema: SchemaObject = {
       required: ['forwarderToken', 'scheduleRetryWindowSeconds'],
       properties: {
         forwarderToken: { type: 'string', minLength: 16 },
-        apiUrl: { type: 'string', nullable: true, pattern: '^https?://' },
-        apiToken: { ...nonEmpty, nullable: true },
-        scheduleRetryWindowSeconds: { type: 'integer', minimum: 0, maximum: 86400, default: 600 },
+        apiUrl: { type: 'string', pattern: '^https?://' },
+        apiToken: { ...nonEmpty },
+        scheduleRetryWindowSeconds: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 86400,
+          default: 600,
+          description: 'How long a 409/5xx schedule answer is retried before the trigger is reported failed.',
+        },
       },
     },
     store: {
@@ -243,10 +216,17 @@ export const configSchema: SchemaObject = {
       required: ['type', 'ttlDays'],
       properties: {
         type: { type: 'string', enum: ['memory', 'dynamodb'], default: 'memory' },
-        tableName: { ...nonEmpty, nullable: true },
-        region: { ...nonEmpty, nullable: true },
+        tableName: { ...nonEmpty },
+        region: { ...nonEmpty },
         ttlDays: { type: 'integer', minimum: 1, maximum: 3650, default: 30 },
-        maxKeysPerRegistry: { type: 'integer', minimum: 100, maximum: 10_000_000, default: 100_000 },
+        maxKeysPerRegistry: {
+          type: 'integer',
+          minimum: 100,
+          maximum: 10_000_000,
+          default: 100_000,
+          description:
+            'Memory store: live dedupe keys kept per registry entry; past it new deliveries are refused (503).',
+        },
       },
     },
     ecs: {
@@ -256,6 +236,7 @@ export const configSchema: SchemaObject = {
       required: ['runTask', 'fleetViewMaxAgeSeconds'],
       properties: {
         runTask: {
+          description: "ECS's RunTask/StartTask/StopTask bucket per account and Region (raise it with a raised quota).",
           type: 'object',
           additionalProperties: false,
           default: {},
@@ -265,7 +246,14 @@ export const configSchema: SchemaObject = {
             refillPerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 100000, default: 40 },
           },
         },
-        fleetViewMaxAgeSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 120 },
+        fleetViewMaxAgeSeconds: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 3600,
+          default: 120,
+          description:
+            'The fleet view create-agent counts against max_agents is re-listed when older than this (server-ping: 60 s).',
+        },
       },
     },
     registries: {
@@ -276,16 +264,37 @@ export const configSchema: SchemaObject = {
         additionalProperties: false,
         required: ['name', 'type', 'host', 'secret'],
         properties: {
-          name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$' },
-          type: { type: 'string', enum: [...REGISTRY_TYPES] },
-          host: nonEmpty,
-          secret: { type: 'string', minLength: 8 },
-          secondarySecret: { type: 'string', minLength: 8, nullable: true },
-          header: { type: 'string', pattern: '^[A-Za-z0-9-]+$', nullable: true },
-          apiUrl: { type: 'string', pattern: '^https?://', nullable: true },
-          username: { ...nonEmpty, nullable: true },
-          password: { ...nonEmpty, nullable: true },
-          region: { ...nonEmpty, nullable: true },
+          name: {
+            type: 'string',
+            pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$',
+            description: 'URL segment (/registry/<name>) and the first part of the GoCD material name.',
+          },
+          type: { type: 'string', enum: REGISTRY_TYPES },
+          host: { ...nonEmpty, description: 'Host as it appears in image references.' },
+          secret: {
+            type: 'string',
+            minLength: 8,
+            description: 'Bearer token / HMAC key / path token / API-destination key, by type.',
+          },
+          secondarySecret: {
+            type: 'string',
+            minLength: 8,
+            description: 'A second accepted secret, so the first can be rotated without downtime.',
+          },
+          header: {
+            type: 'string',
+            pattern: '^[A-Za-z0-9-]+$',
+            description: 'Header carrying the secret for header-based types (default authorization, bearer scheme).',
+          },
+          apiUrl: {
+            type: 'string',
+            pattern: '^https?://',
+            description:
+              'Registry HTTP API v2 base URL for tag → digest resolution and polling (e.g. https://registry.example.com).',
+          },
+          username: { ...nonEmpty },
+          password: { ...nonEmpty },
+          region: { ...nonEmpty, description: 'ECR: region of the repositories.' },
         },
       },
     },
@@ -297,8 +306,11 @@ export const configSchema: SchemaObject = {
         additionalProperties: false,
         required: ['image', 'pipelines'],
         properties: {
-          image: nonEmpty,
-          tags: { type: 'string', nullable: true },
+          image: {
+            ...nonEmpty,
+            description: 'Image reference without tag (host/repo), exact or a glob (* within a segment, ** across).',
+          },
+          tags: { type: 'string', description: 'Tag regex, unanchored like the GoCD docker poller; default any tag.' },
           pipelines: { type: 'array', minItems: 1, items: nonEmpty },
         },
       },
@@ -311,7 +323,21 @@ export const configSchema: SchemaObject = {
       properties: { intervalSeconds: { type: 'integer', minimum: 0, maximum: 86400, default: 0 } },
     },
   },
-};
+} as const satisfies JSONSchema;
 
-/** Config keys whose values are secrets: masked whenever the config is shown or logged. */
-export const SECRET_KEYS = new Set(['forwarderToken', 'apiToken', 'secret', 'secondarySecret', 'password', 'token']);
+/**
+ * The service config, as validated and defaulted: derived from `configSchema` (the one source; ajv fills the
+ * defaults, so every key with a default is present).
+ */
+export type Config = FromSchema<typeof configSchema>;
+/** One `registries` entry. */
+export type RegistryConfig = Config['registries'][number];
+/** One `subscriptions` entry. */
+export type SubscriptionConfig = Config['subscriptions'][number];
+/** How the service uses ECS: the request quotas it paces itself to, and how fresh its fleet view must be. */
+export type EcsConfig = Config['ecs'];
+/**
+ * The operator policy (`policy:`): what cluster profiles may name and the most they may allow. A cluster profile comes
+ * from GoCD's configuration and the request body, so it can only narrow this, never widen it.
+ */
+export type PolicyConfig = Config['policy'];

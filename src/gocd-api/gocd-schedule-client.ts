@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExponentialBackoff, type IBackoff } from 'cockatiel';
+import { fullJitterDelay } from '../backoff.js';
 
 /** One entry of the schedule body's `environment_variables`. */
 export interface ScheduleVariable {
@@ -25,13 +25,25 @@ export type ScheduleOutcome =
     }
   | { kind: 'aborted'; attempts: number; message: string };
 
+/** How one schedule request may go on. */
+export interface ScheduleRequestOptions {
+  signal?: AbortSignal;
+  /**
+   * Epoch ms until which 409/5xx and network failures are retried; at or before now: exactly one attempt. Absent: the
+   * client's `retryWindowMs` from now.
+   */
+  retryUntil?: number;
+  /** The longest single attempt; default the client's `attemptTimeoutMs`. */
+  attemptTimeoutMs?: number;
+}
+
 export interface GocdScheduleClientOptions {
   /** GoCD base URL including `/go`, e.g. `https://gocd.example.com/go`. */
   apiUrl: string;
   apiToken?: string;
-  /** How long 409/5xx/network failures are retried before the trigger is reported failed. */
+  /** How long 409/5xx/network failures are retried (unless a request says otherwise) before it is reported failed. */
   retryWindowMs: number;
-  /** First backoff delay (default 1 s); later delays grow exponentially with jitter up to `maxDelayMs` (30 s). */
+  /** Backoff base (default 1 s); waits grow exponentially with full jitter up to `maxDelayMs` (30 s). */
   initialDelayMs?: number;
   maxDelayMs?: number;
   /** Per-attempt timeout (default 10 s). */
@@ -74,21 +86,22 @@ export class GocdScheduleClient {
   async schedule(
     pipeline: string,
     variables: readonly ScheduleVariable[],
-    signal?: AbortSignal,
+    options: ScheduleRequestOptions = {},
   ): Promise<ScheduleOutcome> {
-    const deadline = this.now() + this.options.retryWindowMs;
-    const maxAttempts = this.options.maxAttempts ?? 1000;
-    let backoff: IBackoff<unknown> = new ExponentialBackoff({
-      initialDelay: this.options.initialDelayMs ?? 1000,
-      maxDelay: this.options.maxDelayMs ?? 30_000,
-    }).next();
+    const { signal } = options;
+    const start = this.now();
+    const deadline = options.retryUntil ?? start + this.options.retryWindowMs;
+    // No window: exactly one attempt (a jittered first backoff can be ~0 ms and would squeeze in another).
+    const maxAttempts = deadline <= start ? 1 : (this.options.maxAttempts ?? 1000);
+    const backoff = { baseMs: this.options.initialDelayMs ?? 1000, capMs: this.options.maxDelayMs ?? 30_000 };
+    const attemptTimeoutMs = options.attemptTimeoutMs ?? this.options.attemptTimeoutMs ?? 10_000;
     const body = JSON.stringify({ environment_variables: variables, update_materials_before_scheduling: true });
     let attempts = 0;
     let last: { status?: number; message: string } = { message: 'not attempted' };
     while (attempts < maxAttempts) {
       if (signal?.aborted) return { kind: 'aborted', attempts, message: 'aborted before it went through' };
       attempts++;
-      const answer = await this.attempt(pipeline, body, signal);
+      const answer = await this.attempt(pipeline, body, signal, attemptTimeoutMs);
       if (answer.status !== undefined && answer.status >= 200 && answer.status < 300) {
         return { kind: 'scheduled', status: answer.status, attempts, message: answer.message };
       }
@@ -106,8 +119,7 @@ export class GocdScheduleClient {
           ...(missing ? { missingVariable: missing } : {}),
         };
       }
-      const delay = backoff.duration;
-      backoff = backoff.next(undefined);
+      const delay = fullJitterDelay(backoff, attempts);
       // Give up when the next attempt would start after the window: the trigger is then reported, not dropped.
       if (this.now() + delay > deadline) break;
       try {
@@ -123,14 +135,12 @@ export class GocdScheduleClient {
     pipeline: string,
     body: string,
     signal: AbortSignal | undefined,
+    timeoutMs: number,
   ): Promise<{ status?: number; message: string }> {
     // One controller per attempt, aborted by its timeout or by the caller's signal; the listener is removed in
     // `finally`, so the service-lifetime signal never accumulates per-call state.
     const attempt = new AbortController();
-    const timer = setTimeout(
-      () => attempt.abort(new Error('attempt timed out')),
-      this.options.attemptTimeoutMs ?? 10_000,
-    );
+    const timer = setTimeout(() => attempt.abort(new Error('attempt timed out')), timeoutMs);
     const onAbort = () => attempt.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {

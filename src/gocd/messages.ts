@@ -1,45 +1,16 @@
-import type { GocdAgent, JobIdentifier } from '../agents/job.js';
+import type { components } from './generated/messages.js';
+
+// The GoCD request bodies as openapi.yaml specifies them (types generated from it: src/gocd/generated/messages.ts).
+
+type Schemas = components['schemas'];
 
 /** Profile property maps as GoCD sends them (validation requests may carry nulls). */
-export type PropertyMap = Record<string, string | null>;
-
-export interface CreateAgentMessage {
-  auto_register_key: string;
-  elastic_agent_profile_properties: PropertyMap;
-  cluster_profile_properties: PropertyMap;
-  environment?: string | null;
-  job_identifier: JobIdentifier;
-}
-
-export interface ServerPingMessage {
-  all_cluster_profile_properties: PropertyMap[];
-  agents?: GocdAgent[];
-}
-
-export interface JobCompletionMessage {
-  elastic_agent_id: string;
-  elastic_agent_profile_properties?: PropertyMap;
-  cluster_profile_properties: PropertyMap;
-  job_identifier: JobIdentifier;
-  agents?: GocdAgent[];
-}
-
-export interface MigrateConfigMessage {
-  cluster_profiles?: unknown[];
-  elastic_agent_profiles?: unknown[];
-  plugin_settings?: unknown;
-}
-
-export interface PluginStatusReportMessage {
-  all_cluster_profiles_properties?: PropertyMap[];
-}
-
-export interface ClusterStatusReportMessage {
-  cluster_profile_properties: PropertyMap;
-}
-
-export interface AgentStatusReportMessage {
-  cluster_profile_properties: PropertyMap;
-  elastic_agent_id?: string;
-  job_identifier?: JobIdentifier;
-}
+export type PropertyMap = Schemas['NullableStringMap'];
+export type CreateAgentMessage = Schemas['CreateAgentRequest'];
+export type ServerPingMessage = Schemas['ServerPingRequest'];
+export type JobCompletionMessage = Schemas['JobCompletionRequest'];
+export type MigrateConfigMessage = Schemas['MigrateConfigRequest'];
+export type ClusterProfileChangedMessage = Schemas['ClusterProfileChangedRequest'];
+export type PluginStatusReportMessage = Schemas['PluginStatusReportRequest'];
+export type ClusterStatusReportMessage = Schemas['ClusterStatusReportRequest'];
+export type AgentStatusReportMessage = Schemas['AgentStatusReportRequest'];

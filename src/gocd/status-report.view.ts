@@ -62,10 +62,7 @@ function agentRows(agents: AgentRecord[], goServerUrl: string, now: Date): strin
 /** HTML of one cluster's status: agents, waiting jobs and why, recent errors, reaping in the last hour. */
 export function renderClusterSection(r: ClusterReport, now = new Date()): string {
   const c = r.cluster;
-  const where =
-    c.backend === 'ecs'
-      ? `ECS cluster ${e(c.cluster)}${c.region ? ` (${e(c.region)})` : ''}`
-      : `Docker engine ${e(c.dockerHost ?? 'local')}`;
+  const where = e(c.where);
   const count = r.agents ? `${r.agents.length} / ${c.maxAgents} agents` : '';
   return [
     `<h3>Cluster profile <code>${e(c.clusterId)}</code> — ${where} <span class="muted">${e(count)}</span></h3>`,

@@ -1,49 +1,54 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AgentService } from '../agents/agent-service.js';
-import { UserNotices } from '../agents/request-notices.js';
 import type { Config } from '../config/config.schema.js';
-import { createGocdHandlers } from '../gocd/gocd-handlers.js';
+import type { GocdHandlers, GocdRequestContext } from '../gocd/gocd-handlers.js';
+import type { StatusReports } from '../gocd/status-reports.js';
 import type { Logger } from '../logger.js';
-import type { RegistryServices } from '../main/registry-composition.js';
 import type { PrometheusMetrics } from '../metrics/prometheus-metrics.js';
-import { triggerHealth } from '../registry/trigger-health.js';
-import { renderTriggerSection } from '../registry/trigger-report.view.js';
-import { MemoryStore } from '../store/memory-store.js';
+import type { RegistryDeliveries } from '../registry/delivery.js';
+import type { TriggerBudget } from '../registry/trigger-service.js';
 import { registerJsonBodyParser } from './body-parser.js';
 import { registerErrorHandler } from './error-handler.js';
-import { registerGocdRoutes } from './gocd.routes.js';
-import { registerOperationsRoutes } from './health.routes.js';
+import { gocdRoutes } from './gocd.routes.js';
+import { healthRoutes } from './health.routes.js';
 import { lazyChildLoggerFactory } from './lazy-request-logger.js';
-import { type OperationsOptions, registerObservabilityRoutes } from './observability.routes.js';
-import { loadOpenApi } from './openapi.js';
-import { registerRegistryRoutes } from './registry.routes.js';
+import { observabilityRoutes } from './observability.routes.js';
+import { registryRoutes } from './registry.routes.js';
 import { RequestLogController } from './request-log.js';
+import { precompiledValidators } from './route-schemas.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
-/** What the app is built from; clients and services are constructed by the entry point (see composition.ts). */
+/** What the app is built from; clients and services are constructed by the composition root (src/main/). */
 export interface AppDeps {
   config: Readonly<Config>;
   logger: Logger;
-  agents: AgentService;
   version: string;
+  agents: AgentService;
+  /** The handler of every GoCD request name. */
+  gocd: GocdHandlers;
+  /** The status reports GoCD shows, also served as `/status`. */
+  reports: StatusReports;
   dockerStatus: () => Promise<string>;
   metrics: PrometheusMetrics;
-  /**
-   * What GoCD users are told about their agents (console lines, server-health messages), kept in the shared store;
-   * default: a board in this process's memory.
-   */
-  notices?: UserNotices;
-  /** Registry push triggers; without them every `/registry/{name}` is unknown (404). */
-  registry?: RegistryServices;
-  /** Lambda: answer registry webhooks only once their triggers ended (see registerRegistryRoutes). */
+  /** Registry deliveries; without them every `/registry/{name}` is unknown (401, like any unknown name). */
+  registry?: {
+    registries: ReadonlyMap<string, Readonly<Config['registries'][number]>>;
+    deliveries: RegistryDeliveries;
+  };
+  /** Lambda: answer registry webhooks only once their triggers ended (see registryRoutes). */
   waitForRegistryTriggers?: boolean;
+  /** Lambda: what each request may spend (the invocation's budget); default the service's own bounds. */
+  budgets?: (request: FastifyRequest) => { launch?: GocdRequestContext['launch']; triggers?: TriggerBudget };
   /** Clock of the /healthz probe cache (tests). */
   nowMs?: () => number;
 }
 
-/** The Fastify app factory: registers parsers, the error handler and routes, nothing else. */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const spec = loadOpenApi();
+/**
+ * The Fastify app factory: the JSON parser, the error handler and security headers on the root, then each route group
+ * as its own plugin, registered explicitly (no autoload). The app is not made ready here: `listen`, `inject` and the
+ * Lambda entry (which wraps it first) do that.
+ */
+export function buildApp(deps: AppDeps): FastifyInstance {
   const limits = deps.config.limits;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -63,39 +68,37 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     childLoggerFactory: lazyChildLoggerFactory,
   });
+  // Route schemas come from openapi.yaml, their validators compiled ahead of time (scripts/generate.ts).
+  app.setValidatorCompiler(precompiledValidators);
   registerJsonBodyParser(app);
   registerErrorHandler(app);
   registerSecurityHeaders(app);
-  registerOperationsRoutes(app, {
-    spec,
+  const budgets = deps.budgets;
+  app.register(healthRoutes, {
     version: deps.version,
     dockerStatus: deps.dockerStatus,
     ...(deps.nowMs ? { now: deps.nowMs } : {}),
   });
-  const triggers = deps.registry?.triggers;
-  const handlers = createGocdHandlers(
-    deps.agents,
-    deps.logger,
-    deps.notices ?? new UserNotices(new MemoryStore({ maxKeysPerNamespace: 20_000 }), deps.logger),
-    triggers && deps.config.subscriptions.length ? () => [renderTriggerSection(triggers.recentTriggers())] : undefined,
-    triggers ? () => ({ 'registry-triggers': triggerHealth(triggers.recentTriggers()) }) : undefined,
-  );
-  registerObservabilityRoutes(app, {
-    spec,
+  app.register(observabilityRoutes, {
     agents: deps.agents,
+    reports: deps.reports,
     registry: deps.metrics.registry,
     statusToken: deps.config.gocd.forwarderToken,
-    metricsToken: deps.config.metrics.token,
-    pluginStatusReport: handlers['cd.go.elastic-agent.plugin-status-report'] as OperationsOptions['pluginStatusReport'],
+    ...(deps.config.metrics.token ? { metricsToken: deps.config.metrics.token } : {}),
   });
-  registerGocdRoutes(app, { spec, forwarderToken: deps.config.gocd.forwarderToken, handlers });
-  registerRegistryRoutes(app, {
-    spec,
-    registry: deps.registry,
+  app.register(gocdRoutes, {
+    handlers: deps.gocd,
+    forwarderToken: deps.config.gocd.forwarderToken,
+    ...(budgets
+      ? { context: (request) => ({ ...(budgets(request).launch ? { launch: budgets(request).launch } : {}) }) }
+      : {}),
+  });
+  app.register(registryRoutes, {
+    ...(deps.registry ?? {}),
     waitForTriggers: deps.waitForRegistryTriggers,
+    ...(budgets ? { budget: (request) => budgets(request).triggers } : {}),
     bodyLimit: limits.webhookBodyBytes,
     unauthenticated: { max: limits.unauthenticatedBodies, deadlineMs: limits.unauthenticatedBodySeconds * 1000 },
   });
-  await app.ready();
   return app;
 }

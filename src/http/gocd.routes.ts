@@ -1,10 +1,12 @@
-import { Ajv, type ValidateFunction } from 'ajv';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ValidateFunction } from 'ajv';
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ValidationError } from '../errors.js';
-import type { GocdHandler } from '../gocd/gocd-handlers.js';
-import { GOCD_REQUEST_NAMES, type GocdRequestName, isGocdRequestName } from '../gocd/request-names.js';
+import type { GocdHandlers, GocdRequestBody, GocdRequestContext } from '../gocd/gocd-handlers.js';
+import { type GocdRequestName, isGocdRequestName } from '../gocd/request-names.js';
+import { describeProblems, schemaProblems } from '../validation.js';
 import { requireBearer } from './auth.js';
-import { gocdRequestSchemas, type OpenApiSpec, routeSchema } from './openapi.js';
+import { validators } from './generated/gocd-body-validators.js';
+import { routeSchema } from './route-schemas.js';
 
 const SHOULD_ASSIGN_WORK = 'cd.go.elastic-agent.should-assign-work';
 const SHOULD_ASSIGN_WORK_PATH = `/gocd/requests/${SHOULD_ASSIGN_WORK}`;
@@ -13,31 +15,26 @@ function sendJson(reply: FastifyReply, value: unknown): FastifyReply {
   return reply.type('application/json').send(JSON.stringify(value));
 }
 
-export interface GocdRouteOptions {
-  spec: OpenApiSpec;
-  handlers: Record<GocdRequestName, GocdHandler>;
+export interface GocdRoutesOptions {
+  handlers: GocdHandlers;
   forwarderToken: string;
+  /** What a request brings besides its body (Lambda: the invocation's launch budget); default nothing. */
+  context?: (request: FastifyRequest) => GocdRequestContext;
 }
 
-/**
- * The body validator of each request name from openapi.yaml (`x-gocd-requests`), compiled on first use: compiling
- * all of them up front is a large share of a Lambda cold start, and most containers only ever see a few names.
- */
-function compileValidators(spec: OpenApiSpec): (name: string) => ValidateFunction {
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  const schemas = gocdRequestSchemas(spec);
-  const missing = GOCD_REQUEST_NAMES.filter((n) => !schemas.has(n));
-  if (missing.length) throw new Error(`openapi.yaml x-gocd-requests lacks ${missing.join(', ')}`);
-  const compiled = new Map<string, ValidateFunction>();
-  return (name) => {
-    let validate = compiled.get(name);
-    if (!validate) {
-      validate = ajv.compile(schemas.get(name)!);
-      compiled.set(name, validate);
-    }
-    return validate;
-  };
+/** The body validator of each request name, compiled ahead of time from openapi.yaml's `x-gocd-requests`. */
+const BODY_VALIDATORS = validators as Record<GocdRequestName, ValidateFunction>;
+
+/** The body of a request name, checked against its schema; a 400 names every problem. */
+function validBody<N extends GocdRequestName>(name: N, body: unknown): GocdRequestBody<N> {
+  const value = body ?? {};
+  const validate = BODY_VALIDATORS[name];
+  if (validate(value)) return value as GocdRequestBody<N>;
+  const details = schemaProblems(validate.errors, 'body');
+  throw new ValidationError(`invalid ${name} body: ${describeProblems(details)}`, details);
 }
+
+const NO_CONTEXT: GocdRequestContext = {};
 
 /**
  * `POST /gocd/requests/{requestName}`: bearer auth, per-request body schema, then the request's handler.
@@ -48,9 +45,10 @@ function compileValidators(spec: OpenApiSpec): (name: string) => ValidateFunctio
  * matching it, so every spelling of the name (percent-encoded letters, a query string) reaches the static route, and
  * the parametric route never answers should-assign-work.
  */
-export function registerGocdRoutes(app: FastifyInstance, options: GocdRouteOptions): void {
-  const validators = compileValidators(options.spec);
+export const gocdRoutes: FastifyPluginCallback<GocdRoutesOptions> = (app, options, done) => {
   const onRequest = requireBearer([options.forwarderToken]);
+  const contextOf = options.context ?? (() => NO_CONTEXT);
+  const handlers = options.handlers as Record<GocdRequestName, (body: unknown, context: GocdRequestContext) => unknown>;
 
   // should-assign-work is total (DESIGN.md): a body that is not even JSON answers `false`, never an error, as the
   // forwarder's local rule does (a 400 here means auth already passed). Everything else goes to the root handler.
@@ -59,20 +57,6 @@ export function registerGocdRoutes(app: FastifyInstance, options: GocdRouteOptio
       return reply.code(200).type('application/json').send('false');
     }
     return app.errorHandler(error, request, reply);
-  };
-
-  // The body schema of a request name from openapi.yaml's x-gocd-requests; a 400 names every problem.
-  const validateBody = (name: GocdRequestName, body: unknown): void => {
-    const validate = validators(name);
-    if (validate(body ?? {})) return;
-    const details = (validate.errors ?? []).map((e) => {
-      const missing = e.keyword === 'required' ? `/${(e.params as { missingProperty: string }).missingProperty}` : '';
-      return { path: `body${e.instancePath}${missing}`, message: e.message ?? 'invalid' };
-    });
-    throw new ValidationError(
-      `invalid ${name} body: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`,
-      details,
-    );
   };
 
   // Handlers are not async: a synchronous answer (should-assign-work's included) is sent in the same tick, without
@@ -88,17 +72,17 @@ export function registerGocdRoutes(app: FastifyInstance, options: GocdRouteOptio
   app.post(
     SHOULD_ASSIGN_WORK_PATH,
     {
-      schema: routeSchema(options.spec, 'post', SHOULD_ASSIGN_WORK_PATH),
+      schema: routeSchema('post', SHOULD_ASSIGN_WORK_PATH),
       onRequest,
       errorHandler: shouldAssignErrorHandler,
     },
-    (request, reply) => respond(reply, options.handlers[SHOULD_ASSIGN_WORK](request.body)),
+    (request, reply) => respond(reply, handlers[SHOULD_ASSIGN_WORK](request.body, NO_CONTEXT)),
   );
 
   app.post<{ Params: { requestName: string } }>(
     '/gocd/requests/:requestName',
     {
-      schema: routeSchema(options.spec, 'post', '/gocd/requests/{requestName}'),
+      schema: routeSchema('post', '/gocd/requests/:requestName'),
       onRequest,
     },
     (request, reply) => {
@@ -109,8 +93,8 @@ export function registerGocdRoutes(app: FastifyInstance, options: GocdRouteOptio
           `unknown GoCD request name '${name}'; this plugin implements elastic-agent extension v5`,
         );
       }
-      validateBody(name, request.body);
-      return respond(reply, options.handlers[name](request.body));
+      return respond(reply, handlers[name](validBody(name, request.body), contextOf(request)));
     },
   );
-}
+  done();
+};

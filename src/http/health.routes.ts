@@ -1,9 +1,7 @@
-import type { FastifyInstance } from 'fastify';
-import type { OpenApiSpec } from './openapi.js';
-import { routeSchema } from './openapi.js';
+import type { FastifyPluginCallback } from 'fastify';
+import { openApiText, routeSchema } from './route-schemas.js';
 
-export interface HealthOptions {
-  spec: OpenApiSpec;
+export interface HealthRoutesOptions {
   version: string;
   /** `available`, `unavailable: <reason>` or `unused`. */
   dockerStatus: () => Promise<string>;
@@ -33,14 +31,15 @@ export function cachedProbe(probe: () => Promise<string>, ttlMs: number, now: ()
 }
 
 /** `GET /healthz` and `GET /openapi.yaml`: unauthenticated, no side effects. */
-export function registerOperationsRoutes(app: FastifyInstance, options: HealthOptions): void {
+export const healthRoutes: FastifyPluginCallback<HealthRoutesOptions> = (app, options, done) => {
   const docker = cachedProbe(options.dockerStatus, options.probeCacheMs ?? 5_000, options.now ?? Date.now);
-  app.get('/healthz', { schema: routeSchema(options.spec, 'get', '/healthz') }, async () => ({
+  app.get('/healthz', { schema: routeSchema('get', '/healthz') }, async () => ({
     status: 'ok',
     version: options.version,
     docker: await docker(),
   }));
-  app.get('/openapi.yaml', { schema: routeSchema(options.spec, 'get', '/openapi.yaml') }, async (_request, reply) =>
-    reply.type('application/yaml; charset=utf-8').send(options.spec.text),
+  app.get('/openapi.yaml', { schema: routeSchema('get', '/openapi.yaml') }, async (_request, reply) =>
+    reply.type('application/yaml; charset=utf-8').send(openApiText()),
   );
-}
+  done();
+};

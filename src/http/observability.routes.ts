@@ -1,43 +1,49 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginCallback } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { AgentService } from '../agents/agent-service.js';
-import type { PropertyMap } from '../gocd/messages.js';
+import type { StatusReports } from '../gocd/status-reports.js';
 import { requireBearer } from './auth.js';
-import { renderApiDocs } from './docs.view.js';
-import { type OpenApiSpec, routeSchema } from './openapi.js';
+import { routeSchema } from './route-schemas.js';
 
-export interface OperationsOptions {
-  spec: OpenApiSpec;
+export interface ObservabilityRoutesOptions {
   agents: AgentService;
+  /** The plugin status report GoCD shows, so /status shows exactly the same. */
+  reports: StatusReports;
   registry: Registry;
   statusToken: string;
   /** `GET /metrics` needs `Authorization: Bearer <token>` when set (config `metrics.token`). */
   metricsToken?: string;
-  /** The plugin status report handler, so /status shows exactly what GoCD shows. */
-  pluginStatusReport: (body: { all_cluster_profiles_properties: PropertyMap[] }) => Promise<{ view: string }>;
 }
 
 /** `GET /metrics` (Prometheus), `GET /docs` (API reference), `GET /status` (bearer; the cluster view as a page). */
-export function registerObservabilityRoutes(app: FastifyInstance, options: OperationsOptions): void {
-  const docs = renderApiDocs(options.spec);
-  const pluginReport = options.pluginStatusReport;
+export const observabilityRoutes: FastifyPluginCallback<ObservabilityRoutesOptions> = (app, options, done) => {
+  // Rendered on first request from the parsed spec: a start-up (a Lambda cold start) does not parse openapi.yaml.
+  let docs: Promise<string> | undefined;
+  const renderDocs = async () => {
+    const [{ loadOpenApi }, { renderApiDocs }] = await Promise.all([import('./openapi.js'), import('./docs.view.js')]);
+    return renderApiDocs(loadOpenApi());
+  };
   app.get(
     '/metrics',
     {
-      schema: routeSchema(options.spec, 'get', '/metrics'),
+      schema: routeSchema('get', '/metrics'),
       ...(options.metricsToken ? { onRequest: requireBearer([options.metricsToken]) } : {}),
     },
     async (_request, reply) => reply.type(options.registry.contentType).send(await options.registry.metrics()),
   );
-  app.get('/docs', { schema: routeSchema(options.spec, 'get', '/docs') }, async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(docs),
-  );
+  app.get('/docs', { schema: routeSchema('get', '/docs') }, async (_request, reply) => {
+    docs ??= renderDocs().catch((err: unknown) => {
+      docs = undefined;
+      throw err;
+    });
+    return reply.type('text/html; charset=utf-8').send(await docs);
+  });
   app.get(
     '/status',
-    { schema: routeSchema(options.spec, 'get', '/status'), onRequest: requireBearer([options.statusToken]) },
+    { schema: routeSchema('get', '/status'), onRequest: requireBearer([options.statusToken]) },
     async (_request, reply) => {
-      const clusters = options.agents.knownClusterProperties();
-      const { view } = await pluginReport({ all_cluster_profiles_properties: clusters as PropertyMap[] });
+      const clusters = options.agents.knownClusters();
+      const view = await options.reports.pluginStatus(clusters);
       const note =
         clusters.length === 0
           ? '<p>No server-ping from GoCD yet: cluster profiles are learnt from it (about once a minute).</p>'
@@ -49,4 +55,5 @@ export function registerObservabilityRoutes(app: FastifyInstance, options: Opera
         );
     },
   );
-}
+  done();
+};

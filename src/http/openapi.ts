@@ -1,38 +1,24 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { openApiText } from './route-schemas.js';
 
 type Json = Record<string, unknown>;
 
-/** The parsed `openapi.yaml`: the one source of the route schemas. */
+/** The parsed `openapi.yaml`: the one source of the route schemas, the validators and the GoCD message types. */
 export interface OpenApiSpec {
   text: string;
   doc: Json;
 }
 
-/** Finds `openapi.yaml` next to this module or in a parent folder (source tree, `dist/`, or the Lambda bundle). */
-function locate(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'openapi.yaml');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error('openapi.yaml not found next to the service code or in a parent folder');
-}
-
 let cached: OpenApiSpec | undefined;
 
-/** Loads (once) and parses openapi.yaml. */
+/**
+ * Loads (once) and parses openapi.yaml: for the code generator (route schemas, validators, message types), the API
+ * reference page and the tests. The service's routes never need it parsed at start-up (src/http/route-schemas.ts).
+ */
 export function loadOpenApi(): OpenApiSpec {
   if (!cached) {
-    const file = locate();
-    const text = readFileSync(file, 'utf8');
-    // The Lambda bundle ships the parsed document beside the YAML (`openapi.json`, written by scripts/bundle.ts from
-    // this same file): parsing YAML is a large share of a cold start, JSON.parse is not.
-    const parsed = join(dirname(file), 'openapi.json');
-    cached = { text, doc: (existsSync(parsed) ? JSON.parse(readFileSync(parsed, 'utf8')) : parseYaml(text)) as Json };
+    const text = openApiText();
+    cached = { text, doc: parseYaml(text) as Json };
   }
   return cached;
 }

@@ -1,22 +1,23 @@
 import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import type { RegistryConfig } from '../config/config.schema.js';
 import { AppError, BackendUnavailableError } from '../errors.js';
-import type { RegistryServices } from '../main/registry-composition.js';
-import type { ParseResult } from '../registry/image-pushed.js';
-import { PARSERS } from '../registry/parsers/registry-parsers.js';
+import type { RegistryDeliveries } from '../registry/delivery.js';
 import { authenticateBody, authenticateRequest } from '../registry/registry-auth.js';
-import type { SubmitResult } from '../registry/trigger-service.js';
+import type { TriggerBudget } from '../registry/trigger-service.js';
 import { clip } from '../text.js';
 import { type ReadBounds, readBounded, UnauthenticatedReads } from './bounded-body.js';
-import { type OpenApiSpec, routeSchema } from './openapi.js';
+import { routeSchema } from './route-schemas.js';
 
-export interface RegistryRouteOptions {
-  spec: OpenApiSpec;
-  /** Absent when no registry services were built: every name is then unknown. */
-  registry?: RegistryServices;
+export interface RegistryRoutesOptions {
+  /** Configured registry entries by name (the `/registry/{name}` segment); absent or empty: every name is unknown. */
+  registries?: ReadonlyMap<string, Readonly<RegistryConfig>>;
+  /** Accepting a delivery once its sender is authenticated. */
+  deliveries?: RegistryDeliveries;
   /** Lambda: answer only once scheduling ended, and 503 when a trigger was released, so the sender redelivers. */
   waitForTriggers?: boolean;
+  /** How a delivery's triggers may wait for a busy GoCD (Lambda: the invocation's budget); default the service's. */
+  budget?: (request: FastifyRequest) => TriggerBudget | undefined;
   /** Largest webhook body (config `limits.webhookBodyBytes`). */
   bodyLimit: number;
   /** Bodies read at once before their sender is authenticated, and how long one such read may take. */
@@ -26,21 +27,13 @@ export interface RegistryRouteOptions {
 declare module 'fastify' {
   interface FastifyRequest {
     /** A registry delivery's exact bytes (signature checks, content ids); GoCD requests do not keep them. */
-    rawBody?: Buffer;
+    rawBody: Buffer | undefined;
     /** Set by the registry routes' onRequest: the credential is a body signature, checked once the body is read. */
-    registryPendingBody?: boolean;
+    registryPendingBody: boolean;
   }
 }
 
 type Params = { name: string; token?: string };
-
-/** The answer to an accepted or ignored delivery. */
-export interface RegistryAck {
-  accepted: number;
-  duplicates: number;
-  unsubscribed: number;
-  ignored: string[];
-}
 
 /**
  * Every registry auth failure answers with this, whatever went wrong and whether the registry exists: the reason
@@ -57,13 +50,15 @@ const AUTH_FAILED = 'missing or invalid registry credentials';
  * checked before anything is parsed. A delivery that fails auth gets 401 whatever its body and has no side effect.
  * Well-formed but irrelevant events answer 200: a 4xx would stall a distribution registry's queue.
  */
-export function registerRegistryRoutes(app: FastifyInstance, options: RegistryRouteOptions): void {
+export const registryRoutes: FastifyPluginCallback<RegistryRoutesOptions> = (app, options, registered) => {
   const { bodyLimit } = options;
   const reads = new UnauthenticatedReads(options.unauthenticated.max);
-  const lookup = (name: string): Readonly<RegistryConfig> | undefined => options.registry?.registries.get(name);
+  const lookup = (name: string): Readonly<RegistryConfig> | undefined => options.registries?.get(name);
+  // Per-request state of these routes only (the plugin's own decorations; GoCD requests never carry them).
+  app.decorateRequest('rawBody', undefined);
+  app.decorateRequest('registryPendingBody', false);
   const refuse = (request: FastifyRequest, reply: FastifyReply, type: string | undefined, reason: string) => {
-    // Unknown names count under one `unknown` source (probing shows up without a label per guessed name).
-    options.registry?.metrics.registryEvent(type ?? 'unknown', 'rejected');
+    options.deliveries?.refused(type);
     request.log.info({ registry: clip((request.params as Params).name, 128), reason }, 'registry webhook refused');
     // The body may not have been read: close the connection rather than drain what an unauthenticated sender sends.
     void reply.header('connection', 'close');
@@ -124,63 +119,20 @@ export function registerRegistryRoutes(app: FastifyInstance, options: RegistryRo
   };
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const entry = lookup((request.params as Params).name)!;
-    const services = options.registry!;
-    let parsed: ParseResult;
-    try {
-      parsed = PARSERS[entry.type]({
-        body: request.body,
-        headers: request.headers,
-        rawBody: request.rawBody,
-        registry: entry,
-      });
-    } catch (err) {
-      services.metrics.registryEvent(entry.type, 'rejected');
-      throw err;
-    }
-    const submitted: SubmitResult[] = [];
-    for (const push of parsed.pushes) submitted.push(await services.triggers.submit(push, 'webhook'));
-    for (const test of parsed.tests ?? []) services.triggers.recordTest(test, 'webhook');
-    const ack: RegistryAck = {
-      accepted: submitted.filter((s) => s.status === 'accepted').length,
-      duplicates: submitted.filter((s) => s.status === 'duplicate').length,
-      unsubscribed: submitted.filter((s) => s.status === 'unsubscribed').length,
-      ignored: [
-        ...parsed.ignored,
-        ...submitted.flatMap((s) => (s.status === 'not-found' && s.reason ? [s.reason] : [])),
-      ],
-    };
-    const m = services.metrics;
-    if (ack.accepted) m.registryEvent(entry.type, 'triggered', ack.accepted);
-    if (ack.duplicates) m.registryEvent(entry.type, 'duplicate', ack.duplicates);
-    if (ack.unsubscribed) m.registryEvent(entry.type, 'unmatched', ack.unsubscribed);
-    if (ack.ignored.length) m.registryEvent(entry.type, 'ignored', ack.ignored.length);
-    request.log.debug({ registry: entry.name, ...ack, ignored: parsed.ignored.length }, 'registry event received');
-    if (options.waitForTriggers) {
-      const records = (await Promise.all(submitted.map((s) => s.done))).flat();
-      if (records.some((r) => r.outcome === 'released')) {
-        throw new BackendUnavailableError('a trigger could not be completed; deliver the event again');
-      }
+    const registry = lookup((request.params as Params).name)!;
+    const { ack, done: ended } = await options.deliveries!.accept(
+      { registry, body: request.body, headers: request.headers, rawBody: request.rawBody },
+      request.log,
+      options.budget?.(request),
+    );
+    if (options.waitForTriggers && (await ended).some((r) => r.outcome === 'released')) {
+      throw new BackendUnavailableError('a trigger could not be completed; deliver the event again');
     }
     return reply.status(ack.accepted > 0 ? 202 : 200).send(ack);
   };
 
-  // The backstop poll runs in a listening process (a Lambda polls from a schedule instead); retries stop on close.
-  app.addHook('onListen', (done) => {
-    options.registry?.start();
-    done();
-  });
-  app.addHook('onClose', async () => {
-    await options.registry?.close();
-  });
-
-  for (const path of ['/registry/{name}', '/registry/{name}/{token}']) {
-    app.post(path.replace(/\{(\w+)\}/g, ':$1'), {
-      schema: routeSchema(options.spec, 'post', path),
-      bodyLimit,
-      onRequest,
-      preParsing,
-      handler,
-    });
+  for (const path of ['/registry/:name', '/registry/:name/:token']) {
+    app.post(path, { schema: routeSchema('post', path), bodyLimit, onRequest, preParsing, handler });
   }
-}
+  registered();
+};

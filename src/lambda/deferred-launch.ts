@@ -1,4 +1,5 @@
-import type { CreateAgentInput } from '../agents/agent-service.js';
+import { exponentialDelay } from '../backoff.js';
+import type { CreateAgentInput } from '../gocd/commands.js';
 
 // The retry-queue message of a create-agent whose launch ECS throttled past the invocation's budget: in Lambda
 // nothing runs after the answer, so the launch waits in the same SQS queue as deferred triggers and the function runs
@@ -23,7 +24,7 @@ export const DEFERRED_LAUNCH_WINDOW_MS = 15 * 60_000;
 
 /** The message's delay: ECS refills RunTask tokens within seconds, so 2 s doubling to at most 60 s. */
 export function deferredLaunchDelaySeconds(attempt: number): number {
-  return Math.min(60, 2 ** Math.min(6, Math.max(1, attempt)));
+  return exponentialDelay({ baseMs: 2_000, capMs: 60_000 }, Math.max(1, attempt)) / 1000;
 }
 
 /** The deferred launch a message body holds, or undefined when it is something else. */

@@ -1,3 +1,4 @@
+import { exponentialDelay } from '../backoff.js';
 import type { ImagePushed } from '../registry/image-pushed.js';
 
 // The retry-queue message format, apart from the SQS adapter: the consumer needs it at every cold start, the SQS
@@ -17,15 +18,12 @@ export interface DeferredTrigger {
   attempt: number;
 }
 
-/** SQS's upper bound on `DelaySeconds`. */
-const MAX_DELAY_SECONDS = 900;
-/** First delay; doubles per deferral (30 s, 1 min, 2 min, … 15 min). */
-const FIRST_DELAY_SECONDS = 30;
+/** Deferral delays: 30 s doubling per deferral (1 min, 2 min, …) up to SQS's upper bound on `DelaySeconds`, 15 min. */
+const DEFERRAL_BACKOFF = { baseMs: 30_000, capMs: 900_000 };
 
 /** The message's delay: exponential per attempt, never past the retry window's end nor SQS's 15 minutes. */
 export function deferralDelaySeconds(attempt: number, remainingMs: number): number {
-  const exponential = FIRST_DELAY_SECONDS * 2 ** Math.min(10, Math.max(0, attempt - 1));
-  return Math.max(1, Math.min(MAX_DELAY_SECONDS, exponential, Math.ceil(remainingMs / 1000)));
+  return Math.max(1, Math.min(exponentialDelay(DEFERRAL_BACKOFF, attempt) / 1000, Math.ceil(remainingMs / 1000)));
 }
 
 function isString(v: unknown): v is string {

@@ -1,55 +1,36 @@
 import type { Config } from '../config/config.schema.js';
 import { ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { RegistryServices } from '../main/registry-composition.js';
+import type { BackstopPoller } from '../registry/backstop-poller.js';
+import type { RegistryDeliveries } from '../registry/delivery.js';
 import { imageName } from '../registry/image-pushed.js';
-import { PARSERS } from '../registry/parsers/registry-parsers.js';
-import type { TriggerRecord } from '../registry/trigger-service.js';
+import type { TriggerRecord, TriggerService } from '../registry/trigger-service.js';
 import { parseDeferredTrigger } from './deferred-trigger.js';
-import { type InvocationScope, runInScope } from './invocation-scope.js';
+import { type BudgetSettings, eventBudget, queuedTriggerBudget } from './invocation-budget.js';
 import type { EventBridgeEvent, LambdaContext } from './lambda-events.js';
 import type { LambdaRoutes } from './lambda-handler.js';
 
 /** Thrown to fail an invocation on purpose, so Lambda (async) or SQS delivers the work again. */
 export class RetryLaterError extends Error {}
 
-const ECR_OUTCOME = {
-  accepted: 'triggered',
-  duplicate: 'duplicate',
-  unsubscribed: 'unmatched',
-  'not-found': 'ignored',
-} as const;
-
-/** Time kept back from the invocation's remaining time for settling keys and answering. */
-const MARGIN_MS = 15_000;
-
 export interface RegistryInvocationOptions {
   config: Readonly<Config>;
-  registry: RegistryServices;
+  registry: { deliveries: RegistryDeliveries; triggers: TriggerService; poller: BackstopPoller };
+  /** The config's retry window and whether a retry queue exists. */
+  settings: BudgetSettings;
   logger: Logger;
   now?: () => number;
 }
 
 /**
- * The non-HTTP registry work of the Lambda: ECR pushes from EventBridge and the backstop schedule (both through the
- * same parser and trigger service as `POST /registry/<name>`), and deferred triggers from the retry queue.
+ * The non-HTTP registry work of the Lambda: ECR pushes from EventBridge (accepted like `POST /registry/<name>`, by the
+ * same delivery use case, so they count alike), the backstop schedule, and deferred triggers from the retry queue.
  */
 export function registryInvocations(
   options: RegistryInvocationOptions,
 ): Required<Pick<LambdaRoutes, 'ecr' | 'schedule' | 'queued'>> {
-  const { config, registry, logger } = options;
+  const { config, registry, logger, settings } = options;
   const now = options.now ?? Date.now;
-  const window = config.gocd.scheduleRetryWindowSeconds * 1000;
-  const waitingScope = (kind: 'event' | 'schedule', context: LambdaContext): InvocationScope => {
-    const remaining = context.getRemainingTimeInMillis?.() ?? window + MARGIN_MS;
-    const t = now();
-    return {
-      kind,
-      retryUntil: t + Math.max(0, Math.min(window, remaining - MARGIN_MS)),
-      firstAttemptAt: t,
-      attempt: 0,
-    };
-  };
 
   const ecr = async (event: EventBridgeEvent, context: LambdaContext): Promise<void> => {
     const entries = config.registries.filter((r) => r.type === 'ecr');
@@ -61,31 +42,19 @@ export function registryInvocations(
       );
       return;
     }
+    // EventBridge's own events need no authentication: AWS delivers them to this function only.
+    const budget = eventBudget(context, settings, now());
     const records: TriggerRecord[] = [];
-    await runInScope(waitingScope('event', context), async () => {
-      for (const entry of entries) {
-        let pushes: ReturnType<(typeof PARSERS)['ecr']>;
-        try {
-          pushes = PARSERS.ecr({ body: event, headers: {}, registry: entry });
-        } catch (err) {
-          // A malformed event fails the same way on every retry: report it, do not retry it.
-          if (err instanceof ValidationError) {
-            log.error({ err, registry: entry.name }, 'ECR event not understood; ignored');
-            continue;
-          }
-          throw err;
-        }
-        if (pushes.ignored.length > 0)
-          log.debug({ registry: entry.name, ignored: pushes.ignored }, 'ECR event ignored');
-        for (const push of pushes.pushes) {
-          const submitted = await registry.triggers.submit(push, 'webhook');
-          // Counted as `POST /registry/<name>` counts them.
-          registry.metrics.registryEvent('ecr', ECR_OUTCOME[submitted.status]);
-          if (submitted.reason) log.info({ registry: entry.name, status: submitted.status }, submitted.reason);
-          records.push(...(await submitted.done));
-        }
+    for (const entry of entries) {
+      try {
+        const { done } = await registry.deliveries.accept({ registry: entry, body: event, headers: {} }, log, budget);
+        records.push(...(await done));
+      } catch (err) {
+        // A malformed event fails the same way on every retry: report it, do not retry it.
+        if (!(err instanceof ValidationError)) throw err;
+        log.error({ err, registry: entry.name }, 'ECR event not understood; ignored');
       }
-    });
+    }
     const released = records.filter((r) => r.outcome === 'released');
     if (released.length > 0) {
       // Released claims let the retry run them again; the pipelines already scheduled are duplicates by then.
@@ -97,11 +66,8 @@ export function registryInvocations(
 
   const schedule = async (_event: EventBridgeEvent, context: LambdaContext): Promise<void> => {
     // A released trigger keeps the poll's baseline unmoved, so the next scheduled round finds it again.
-    const report = await runInScope(waitingScope('schedule', context), async () => {
-      const r = await registry.poller.pollOnce();
-      await registry.triggers.idle();
-      return r;
-    });
+    const report = await registry.poller.pollOnce(eventBudget(context, settings, now()));
+    await registry.triggers.idle();
     logger.info({ ...report, skipped: report.skipped.length }, 'backstop poll done');
   };
 
@@ -109,14 +75,8 @@ export function registryInvocations(
     const deferred = parseDeferredTrigger(body);
     if (!deferred)
       throw new RetryLaterError('retry-queue message is neither a deferred trigger nor an EventBridge event');
-    const t = now();
-    const scope: InvocationScope = {
-      kind: 'queue',
-      retryUntil: t,
-      firstAttemptAt: deferred.firstAttemptAt,
-      attempt: deferred.attempt,
-    };
-    const record = await runInScope(scope, () => registry.triggers.retry(deferred.push, deferred.pipeline, 'webhook'));
+    const budget = queuedTriggerBudget(deferred, now());
+    const record = await registry.triggers.retry(deferred.push, deferred.pipeline, 'webhook', budget);
     logger.info(
       {
         pipeline: record.pipeline,

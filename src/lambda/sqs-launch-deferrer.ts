@@ -1,12 +1,12 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { CreateAgentInput, LaunchDeferrer } from '../agents/agent-service.js';
+import type { LaunchDeferrer } from '../agents/agent-service.js';
+import type { CreateAgentCommand, LaunchBudget } from '../agents/commands.js';
 import {
   DEFERRED_LAUNCH_TYPE,
   DEFERRED_LAUNCH_WINDOW_MS,
   type DeferredLaunch,
   deferredLaunchDelaySeconds,
 } from './deferred-launch.js';
-import { currentScope } from './invocation-scope.js';
 
 export interface SqsLaunchDeferrerOptions {
   /** Built once per container by the Lambda composition. */
@@ -27,16 +27,22 @@ export class SqsLaunchDeferrer implements LaunchDeferrer {
     this.now = options.now ?? Date.now;
   }
 
-  async defer(input: CreateAgentInput, _reason: string): Promise<boolean> {
-    const scope = currentScope();
+  async defer(command: CreateAgentCommand, budget: LaunchBudget): Promise<boolean> {
     const now = this.now();
-    const firstAttemptAt = scope?.kind === 'queue' ? scope.firstAttemptAt : now;
+    const firstAttemptAt = budget.deferral?.firstAttemptAt ?? now;
     if (now - firstAttemptAt >= DEFERRED_LAUNCH_WINDOW_MS) return false;
+    // The create-agent as GoCD sent it: read again at the edge (src/gocd/commands.ts) when it runs.
     const message: DeferredLaunch = {
       type: DEFERRED_LAUNCH_TYPE,
-      input,
+      input: {
+        autoRegisterKey: command.autoRegisterKey,
+        ...(command.environment ? { environment: command.environment } : {}),
+        job: command.job,
+        clusterProperties: command.sent.clusterProperties,
+        profileProperties: command.sent.profileProperties,
+      },
       firstAttemptAt,
-      attempt: (scope?.kind === 'queue' ? scope.attempt : 0) + 1,
+      attempt: (budget.deferral?.attempt ?? 0) + 1,
     };
     await this.options.client.send(
       new SendMessageCommand({

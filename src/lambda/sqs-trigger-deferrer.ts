@@ -1,9 +1,8 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { ScheduleOutcome } from '../gocd-api/gocd-schedule-client.js';
 import type { ImagePushed } from '../registry/image-pushed.js';
-import type { TriggerDeferrer } from '../registry/trigger-service.js';
+import type { TriggerBudget, TriggerDeferrer } from '../registry/trigger-service.js';
 import { DEFERRED_TRIGGER_TYPE, type DeferredTrigger, deferralDelaySeconds } from './deferred-trigger.js';
-import { currentScope } from './invocation-scope.js';
 
 export interface SqsTriggerDeferrerOptions {
   /** Built once per container by the Lambda composition. */
@@ -27,10 +26,9 @@ export class SqsTriggerDeferrer implements TriggerDeferrer {
     this.now = options.now ?? Date.now;
   }
 
-  async defer(push: ImagePushed, pipeline: string, _outcome: ScheduleOutcome): Promise<boolean> {
-    const scope = currentScope();
+  async defer(push: ImagePushed, pipeline: string, _outcome: ScheduleOutcome, budget: TriggerBudget): Promise<boolean> {
     const now = this.now();
-    const firstAttemptAt = scope?.firstAttemptAt ?? now;
+    const firstAttemptAt = budget.firstAttemptAt;
     const remainingMs = firstAttemptAt + this.options.windowSeconds * 1000 - now;
     if (remainingMs <= 0) return false;
     const message: DeferredTrigger = {
@@ -38,7 +36,7 @@ export class SqsTriggerDeferrer implements TriggerDeferrer {
       push,
       pipeline,
       firstAttemptAt,
-      attempt: (scope?.attempt ?? 0) + 1,
+      attempt: budget.attempt + 1,
     };
     await this.options.client.send(
       new SendMessageCommand({

@@ -2,7 +2,8 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describePolicy } from '../agents/policy.js';
-import { ConfigError, maskSecrets, parseConfig } from '../config/config-loader.js';
+import { ConfigError, maskSecrets } from '../config/config-loader.js';
+import { parseConfig } from '../config/config-text.js';
 import { VERSION } from '../version.js';
 
 const USAGE = `gocd-agent-scaler ${VERSION}

@@ -1,5 +1,6 @@
 import type { AgentBackend } from '../agents/agent-backend.port.js';
 import type { ClusterProfile } from '../agents/profiles.js';
+import { asDockerCluster } from '../backends/docker/docker-profiles.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -12,10 +13,11 @@ export async function createDockerBackendFor(
   logger: Logger,
   onChildrenRemoved?: (count: number) => void,
 ): Promise<AgentBackend> {
+  const docker = asDockerCluster(cluster);
   const { createDockerBackend } = await import('../backends/docker/docker-backend.js');
   return createDockerBackend(
-    cluster,
-    logger.child({ backend: 'docker', dockerHost: cluster.dockerHost ?? 'local' }),
+    docker,
+    logger.child({ backend: 'docker', dockerHost: docker.dockerHost ?? 'local' }),
     onChildrenRemoved ? { onChildrenRemoved } : {},
   );
 }

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../config/config-loader.js';
 import { GocdAdminClient } from '../gocd-api/gocd-admin-client.js';
-import { createBackendProvider, dockerStatusProbe } from './composition.js';
+import { createBackendProvider, dockerStatusProbe, profileCatalog } from './composition.js';
 import { formatFindings, runDoctor } from './doctor.js';
 
 /** `gocd-agent-scaler doctor [file]`: exit 0 when nothing failed, 1 when something did, 2 for a bad config. */
@@ -10,9 +10,9 @@ export async function doctor(
   out: (s: string) => void,
   err: (s: string) => void,
 ): Promise<number> {
-  let loaded: ReturnType<typeof loadConfig>;
+  let loaded: Awaited<ReturnType<typeof loadConfig>>;
   try {
-    loaded = loadConfig({ env: file ? { ...process.env, SCALER_CONFIG: file } : process.env });
+    loaded = await loadConfig({ env: file ? { ...process.env, SCALER_CONFIG: file } : process.env });
   } catch (e) {
     if (e instanceof ConfigError) {
       err(`${e.message}\n`);
@@ -22,10 +22,12 @@ export async function doctor(
   }
   const { config } = loaded;
   const logger = pino({ level: 'silent' });
+  const profiles = profileCatalog();
   const findings = await runDoctor({
     config,
+    profiles,
     gocd: config.gocd.apiUrl ? new GocdAdminClient(config.gocd.apiUrl, config.gocd.apiToken) : undefined,
-    backends: createBackendProvider(logger, true, undefined, config.ecs),
+    backends: createBackendProvider(logger, profiles, true, undefined, config.ecs),
     dockerStatus: dockerStatusProbe(),
   });
   out(`gocd-agent-scaler doctor (${loaded.source})\n${formatFindings(findings)}`);

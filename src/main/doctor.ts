@@ -1,7 +1,8 @@
 import type { BackendProvider } from '../agents/agent-backend.port.js';
 import { PLUGIN_ID } from '../agents/agent-service.js';
-import { clusterPolicyRefusal, describePolicy } from '../agents/policy.js';
-import { parseClusterProfile } from '../agents/profiles.js';
+import { describePolicy } from '../agents/policy.js';
+import type { ProfileCatalog } from '../agents/profile-catalog.js';
+import type { ClusterProfile } from '../agents/profiles.js';
 import type { Config } from '../config/config.schema.js';
 import { errorMessage } from '../errors.js';
 import type { GocdAdminClient } from '../gocd-api/gocd-admin-client.js';
@@ -16,6 +17,8 @@ export interface Finding {
 
 export interface DoctorDeps {
   config: Readonly<Config>;
+  /** The profile kinds of the backends: cluster profiles are read and held to the policy as the service does. */
+  profiles: ProfileCatalog;
   gocd?: GocdAdminClient;
   backends: BackendProvider;
   dockerStatus: () => Promise<string>;
@@ -97,15 +100,15 @@ async function checkClusters(deps: DoctorDeps, gocd: GocdAdminClient, findings: 
   for (const p of ours) {
     const what = `cluster profile ${p.id}`;
     const props = Object.fromEntries(p.properties.filter((x) => x.value !== undefined).map((x) => [x.key, x.value]));
-    let cluster: ReturnType<typeof parseClusterProfile>;
+    let cluster: ClusterProfile;
     try {
-      cluster = parseClusterProfile(props);
+      cluster = deps.profiles.parseCluster(props);
     } catch (err) {
       findings.push({ status: 'fail', what, detail: errorMessage(err) });
       continue;
     }
     // The service refuses such a profile before contacting anything; so does the doctor.
-    const refusal = clusterPolicyRefusal(deps.config.policy, cluster);
+    const refusal = deps.profiles.policyRefusal(deps.config.policy, cluster);
     if (refusal) {
       findings.push({ status: 'fail', what, detail: refusal });
       continue;
@@ -113,14 +116,10 @@ async function checkClusters(deps: DoctorDeps, gocd: GocdAdminClient, findings: 
     try {
       const backend = await deps.backends.forCluster(cluster);
       const agents = await backend.list(cluster);
-      const where =
-        cluster.backend === 'ecs'
-          ? `ECS cluster ${cluster.cluster}`
-          : `Docker engine ${cluster.dockerHost ?? '(local)'}`;
       findings.push({
         status: 'ok',
         what,
-        detail: `${where} reachable; ${agents.length} of at most ${cluster.maxAgents} agents live`,
+        detail: `${cluster.where} reachable; ${agents.length} of at most ${cluster.maxAgents} agents live`,
       });
     } catch (err) {
       findings.push({ status: 'fail', what, detail: `cannot list its agents: ${errorMessage(err)}` });

@@ -2,6 +2,7 @@ import type { AgentBackend } from '../agents/agent-backend.port.js';
 import type { ClusterProfile } from '../agents/profiles.js';
 import { EcsBackend, type EcsBackendOptions } from '../backends/ecs/ecs-backend.js';
 import { createEcsClient, type EcsCallObserver } from '../backends/ecs/ecs-clients.js';
+import { asEcsCluster } from '../backends/ecs/ecs-profiles.js';
 import type { Logger } from '../logger.js';
 
 /** Builds the ECS backend for a cluster profile's (region, role); the provider caches one per key. */
@@ -11,8 +12,9 @@ export async function createEcsBackendFor(
   observer?: EcsCallObserver,
   options: Omit<EcsBackendOptions, 'logger'> = {},
 ): Promise<AgentBackend> {
-  return new EcsBackend(createEcsClient(cluster, { observer }), {
+  const ecs = asEcsCluster(cluster);
+  return new EcsBackend(createEcsClient(ecs, { observer }), {
     ...options,
-    logger: logger.child({ backend: 'ecs', region: cluster.region }),
+    logger: logger.child({ backend: 'ecs', region: ecs.region }),
   });
 }

@@ -3,6 +3,7 @@ import type { Config, RegistryConfig } from '../config/config.schema.js';
 import { GocdScheduleClient } from '../gocd-api/gocd-schedule-client.js';
 import type { Logger } from '../logger.js';
 import { BackstopPoller } from '../registry/backstop-poller.js';
+import { RegistryDeliveries } from '../registry/delivery.js';
 import { parseEcrHost } from '../registry/parsers/ecr.parser.js';
 import type { KeyValueStore } from '../registry/store.port.js';
 import { SubscriptionTable } from '../registry/subscriptions.js';
@@ -16,6 +17,8 @@ import { createStore } from './store-factory.js';
 export interface RegistryServices {
   /** Configured registry entries by name (the `/registry/{name}` segment). */
   registries: ReadonlyMap<string, Readonly<RegistryConfig>>;
+  /** Accepting a delivery (`POST /registry/{name}`, the Lambda's EventBridge events). */
+  deliveries: RegistryDeliveries;
   triggers: TriggerService;
   poller: BackstopPoller;
   store: KeyValueStore;
@@ -52,7 +55,10 @@ const unconfiguredScheduler: PipelineScheduler = {
   }),
 };
 
-/** The composition of registry triggers: the only place their SDK clients (ECR, DynamoDB) are created. */
+/**
+ * The composition of registry triggers: their clients (GoCD's scheduling API, the registry APIs, ECR per region) and
+ * store, each built once per process or Lambda container.
+ */
 export async function createRegistryServices(
   config: Readonly<Config>,
   logger: Logger,
@@ -99,6 +105,7 @@ export async function createRegistryServices(
   });
   return {
     registries: new Map(config.registries.map((r) => [r.name, r])),
+    deliveries: new RegistryDeliveries(triggers, metrics),
     triggers,
     poller,
     store,

@@ -4,7 +4,7 @@ import { dedupeKeys } from './dedupe-keys.js';
 import type { KeyValueStore } from './store.port.js';
 import { type CompiledSubscription, globPrefix, type SubscriptionTable, tagMatches } from './subscriptions.js';
 import type { TagSource } from './tag-source.port.js';
-import type { TriggerService } from './trigger-service.js';
+import type { TriggerBudget, TriggerService } from './trigger-service.js';
 
 /** What one poll round did. */
 export interface PollReport {
@@ -66,17 +66,20 @@ export class BackstopPoller {
     await this.running?.catch(() => undefined);
   }
 
-  /** One round over every pollable subscription. */
-  pollOnce(): Promise<PollReport> {
+  /**
+   * One round over every pollable subscription. `triggers`: how its triggers may wait for a busy GoCD (default the
+   * trigger service's own window); a round already running is joined, not restarted.
+   */
+  pollOnce(triggers?: TriggerBudget): Promise<PollReport> {
     if (!this.running) {
-      this.running = this.round().finally(() => {
+      this.running = this.round(triggers).finally(() => {
         this.running = undefined;
       });
     }
     return this.running;
   }
 
-  private async round(): Promise<PollReport> {
+  private async round(triggerBudget: TriggerBudget | undefined): Promise<PollReport> {
     const { logger } = this.options;
     const report: PollReport = { images: 0, baselines: 0, changed: 0, globRepositories: 0, skipped: [], errors: 0 };
     const max = this.options.maxTagsPerImage ?? 100;
@@ -90,7 +93,7 @@ export class BackstopPoller {
       }
       report.images++;
       try {
-        budget -= await this.pollImage(target, Math.min(max, budget), report);
+        budget -= await this.pollImage(target, Math.min(max, budget), report, triggerBudget);
       } catch (err) {
         report.errors++;
         logger.warn(
@@ -175,7 +178,12 @@ export class BackstopPoller {
   }
 
   /** Polls one repository; answers how many digests it read (at most `max`). */
-  private async pollImage(target: PollTarget, max: number, report: PollReport): Promise<number> {
+  private async pollImage(
+    target: PollTarget,
+    max: number,
+    report: PollReport,
+    triggerBudget: TriggerBudget | undefined,
+  ): Promise<number> {
     const { store, triggers, logger } = this.options;
     const { registry, repository, image, subs } = target;
     const source = this.options.tagSources(registry.name)!;
@@ -202,6 +210,7 @@ export class BackstopPoller {
       const submitted = await triggers.submit(
         { registry: registry.name, host: registry.host, repository, tag, digest },
         'poll',
+        triggerBudget,
       );
       // Already triggered for this digest (a tag moved back within the dedupe window): just move the baseline.
       if (submitted.status !== 'accepted') await store.put(key, digest, ttl);

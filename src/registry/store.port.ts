@@ -1,3 +1,5 @@
+import type { StateStore } from '../agents/state-store.port.js';
+
 /**
  * A small key-value store with per-key expiry. Dedupe claims and last-seen digests live here, so they survive
  * restarts and Lambda invocations when the store is shared (DynamoDB).
@@ -5,11 +7,7 @@
  * Keys are `<namespace>|<rest>`, the namespace being the registry entry a key belongs to (see
  * `src/registry/dedupe-keys.ts`); a store may bound each namespace on its own (the memory store does).
  */
-export interface KeyValueStore {
-  /** The live value of `key`, or undefined when absent or expired. */
-  get(key: string): Promise<string | undefined>;
-  /** Writes `value` unconditionally; it expires after `ttlSeconds`. */
-  put(key: string, value: string, ttlSeconds: number): Promise<void>;
+export interface KeyValueStore extends StateStore {
   /** Writes only when no live value exists; true when this call wrote it (atomic, also across processes). */
   putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   /** Removes `key`; with `ifValue`, only while it still holds that value (a claim is released only by its owner). */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ScheduleOutcome, ScheduleVariable } from '../gocd-api/gocd-schedule-client.js';
+import type { ScheduleOutcome, ScheduleRequestOptions, ScheduleVariable } from '../gocd-api/gocd-schedule-client.js';
 import type { Logger } from '../logger.js';
 import { dedupeKeys } from './dedupe-keys.js';
 import { type ImagePushed, imageName } from './image-pushed.js';
@@ -11,7 +11,32 @@ import { NO_TRIGGER_METRICS, type TriggerMetrics } from './trigger-metrics.js';
 
 /** Schedules one pipeline (the GoCD client, or a fake in tests). */
 export interface PipelineScheduler {
-  schedule(pipeline: string, variables: readonly ScheduleVariable[], signal?: AbortSignal): Promise<ScheduleOutcome>;
+  schedule(
+    pipeline: string,
+    variables: readonly ScheduleVariable[],
+    options: ScheduleRequestOptions,
+  ): Promise<ScheduleOutcome>;
+}
+
+/**
+ * How a trigger may wait for a busy GoCD inside the work that runs it, passed with the work (a process answering a
+ * webhook, a Lambda invocation of one kind or another), and what happens when GoCD is still busy at its end.
+ */
+export interface TriggerBudget {
+  /** Epoch ms until which GoCD 409/5xx may be retried inside this work; absent: the scheduler's own window. */
+  retryUntil?: number;
+  /** The longest single schedule attempt; default the scheduler's own. */
+  attemptTimeoutMs?: number;
+  /** Epoch ms of the trigger's first attempt (a retried message keeps it, so the overall window holds). */
+  firstAttemptAt: number;
+  /** Deferrals so far (0 for fresh work). */
+  attempt: number;
+  /**
+   * GoCD still busy at `retryUntil`: `defer` the trigger to the retry queue (reported failed when there is none, or
+   * its overall window is over), or `release` its claim so whoever brought it runs it again (Lambda's retry of an
+   * EventBridge event, the next backstop poll).
+   */
+  whenBusy: 'defer' | 'release';
 }
 
 /** Where a push came from. */
@@ -58,7 +83,7 @@ export interface TriggerDeferrer {
    * overall retry window is over: it is then reported failed). Rejects when it could not be stored (the claim is
    * then released, so the sender's redelivery retries it).
    */
-  defer(push: ImagePushed, pipeline: string, outcome: ScheduleOutcome): Promise<boolean>;
+  defer(push: ImagePushed, pipeline: string, outcome: ScheduleOutcome, budget: TriggerBudget): Promise<boolean>;
 }
 
 export interface TriggerServiceOptions {
@@ -135,9 +160,14 @@ export class TriggerService {
    * Claims the delivery and starts its triggers; resolves as soon as the claim is stored, so a webhook can answer
    * at once (a distribution registry's queue waits on us). A push without an id of its own and without a digest is
    * first resolved through the registry API (when the entry has one), because the digest is then its identity.
-   * Rejects only when the store is unavailable or full (the caller answers 503 and the sender redelivers).
+   * Rejects only when the store is unavailable or full (the caller answers 503 and the sender redelivers). `budget`:
+   * how its triggers may wait for a busy GoCD (default: the configured retry window, then deferred or reported).
    */
-  async submit(received: ImagePushed, source: TriggerSource = 'webhook'): Promise<SubmitResult> {
+  async submit(
+    received: ImagePushed,
+    source: TriggerSource = 'webhook',
+    budget: TriggerBudget = this.defaultBudget(),
+  ): Promise<SubmitResult> {
     const pipelines = this.options.subscriptions.pipelinesFor(received);
     if (pipelines.length === 0) return { status: 'unsubscribed', done: Promise.resolve([]) };
     let push = received;
@@ -167,8 +197,13 @@ export class TriggerService {
       }
       return { status: 'duplicate', reason: 'already delivered', done: Promise.resolve([]) };
     }
-    const done = this.track(this.process(push, pipelines, source, deliveryKey, owner));
+    const done = this.track(this.process(push, pipelines, source, deliveryKey, owner, budget));
     return { status: 'accepted', done };
+  }
+
+  /** A process's own budget: the scheduler's configured window, then deferred (when a deferrer exists) or reported. */
+  private defaultBudget(): TriggerBudget {
+    return { firstAttemptAt: this.now().getTime(), attempt: 0, whenBusy: 'defer' };
   }
 
   /**
@@ -197,8 +232,8 @@ export class TriggerService {
    * Runs one deferred trigger again (a retry-queue message): the same claim, schedule and record as `submit`, for
    * this pipeline only and without the delivery key (the delivery was settled when the trigger was deferred).
    */
-  retry(push: ImagePushed, pipeline: string, source: TriggerSource): Promise<TriggerRecord> {
-    return this.track(this.trigger(push, pipeline, source));
+  retry(push: ImagePushed, pipeline: string, source: TriggerSource, budget: TriggerBudget): Promise<TriggerRecord> {
+    return this.track(this.trigger(push, pipeline, source, budget));
   }
 
   /** Resolves once no trigger is running (tests, graceful shutdown). */
@@ -229,6 +264,7 @@ export class TriggerService {
     source: TriggerSource,
     deliveryKey: string,
     owner: string,
+    budget: TriggerBudget,
   ): Promise<TriggerRecord[]> {
     const { store, logger } = this.options;
     let push = received;
@@ -243,7 +279,7 @@ export class TriggerService {
         }
         if (resolved) push = { ...push, digest: resolved.digest, mediaType: push.mediaType ?? resolved.mediaType };
       }
-      records = await Promise.all(pipelines.map((p) => this.trigger(push, p, source)));
+      records = await Promise.all(pipelines.map((p) => this.trigger(push, p, source, budget)));
       // The poll's baseline moves only when nothing was released, so the next poll still sees a released change.
       if (push.digest && !records.some((r) => r.outcome === 'released')) {
         const seen = dedupeKeys.seen(push.registry, imageName(push), push.tag);
@@ -291,7 +327,12 @@ export class TriggerService {
     }
   }
 
-  private async trigger(push: ImagePushed, pipeline: string, source: TriggerSource): Promise<TriggerRecord> {
+  private async trigger(
+    push: ImagePushed,
+    pipeline: string,
+    source: TriggerSource,
+    budget: TriggerBudget,
+  ): Promise<TriggerRecord> {
     const { store, scheduler, logger } = this.options;
     const image = imageName(push);
     // Without a digest the sender's id is the only identity the push has, or, without one, the short window.
@@ -316,13 +357,21 @@ export class TriggerService {
     }
     let outcome: ScheduleOutcome;
     try {
-      outcome = await scheduler.schedule(pipeline, materialEnv(push), this.abort.signal);
+      outcome = await scheduler.schedule(pipeline, materialEnv(push), {
+        signal: this.abort.signal,
+        ...(budget.retryUntil !== undefined ? { retryUntil: budget.retryUntil } : {}),
+        ...(budget.attemptTimeoutMs !== undefined ? { attemptTimeoutMs: budget.attemptTimeoutMs } : {}),
+      });
     } catch (err) {
       outcome = { kind: 'aborted', attempts: 0, message: `scheduler error: ${(err as Error).message}` };
     }
+    if (outcome.kind === 'failed' && outcome.windowExhausted && budget.whenBusy === 'release') {
+      // Whoever brought the trigger runs it again (Lambda's retry of the event, the next poll): release the claim.
+      outcome = { kind: 'aborted', attempts: outcome.attempts, message: `GoCD still busy: ${outcome.message}` };
+    }
     if (outcome.kind === 'failed' && outcome.windowExhausted && this.options.deferrer) {
       try {
-        if (await this.options.deferrer.defer(push, pipeline, outcome)) {
+        if (await this.options.deferrer.defer(push, pipeline, outcome, budget)) {
           // Released, not done: the queued retry claims the key again, and until then a redelivery may go first.
           await store.delete(key, owner);
           logger.info({ ...where, status: outcome.status, attempts: outcome.attempts }, 'GoCD busy; trigger deferred');

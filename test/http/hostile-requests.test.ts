@@ -5,7 +5,7 @@ import { ActivityLog } from '../../src/agents/activity-log.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
 import type { OperatorPolicy } from '../../src/agents/policy.js';
-import { parseConfig } from '../../src/config/config-loader.js';
+import { parseConfig } from '../../src/config/config-text.js';
 import { createBackendProvider } from '../../src/main/composition.js';
 import { CLUSTER, createAgentBody, PROFILE } from '../support/gocd-bodies.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentIdFor } from '../../src/agents/agent-id.js';
-import { parseConfig } from '../../src/config/config-loader.js';
+import { parseConfig } from '../../src/config/config-text.js';
 import { buildApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createServices, type Services } from '../../src/main/composition.js';

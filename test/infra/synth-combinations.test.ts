@@ -6,7 +6,7 @@ import { BLOCK_IMDS_LINE } from '../../infra/lib/agent-hosts.js';
 import { DEFAULT_SERVICE_CONFIG, ScalerStack } from '../../infra/lib/scaler-stack.js';
 import { withStackPolicy } from '../../infra/lib/service-policy.js';
 import { resolveStackConfig, type ScalerStackConfig } from '../../infra/lib/stack-config.js';
-import { parseConfig } from '../../src/config/config-loader.js';
+import { parseConfig } from '../../src/config/config-text.js';
 
 // Finding 8 of issue 16: the CDK app. Every combination docs/deploy-aws.md documents (Lambda, capacity, the container
 // service internal or public, with or without the Lambda) synthesizes; a public load balancer is HTTPS with port 80

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentIdFor } from '../../src/agents/agent-id.js';
-import { parseConfig } from '../../src/config/config-loader.js';
+import { parseConfig } from '../../src/config/config-text.js';
 import { buildApp } from '../../src/http/app.js';
 import { createServices } from '../../src/main/composition.js';
 import { VERSION } from '../../src/version.js';

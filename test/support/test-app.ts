@@ -4,7 +4,7 @@ import { ActivityLog } from '../../src/agents/activity-log.js';
 import { AgentService } from '../../src/agents/agent-service.js';
 import { UserNotices } from '../../src/agents/request-notices.js';
 import type { Config } from '../../src/config/config.schema.js';
-import { parseConfig } from '../../src/config/config-loader.js';
+import { parseConfig } from '../../src/config/config-text.js';
 import { buildApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import {

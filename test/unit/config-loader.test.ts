@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, maskSecrets, parseConfig } from '../../src/config/config-loader.js';
+import { ConfigError, loadConfig, maskSecrets } from '../../src/config/config-loader.js';
+import { parseConfig } from '../../src/config/config-text.js';
 
 const env = { SCALER_FORWARDER_TOKEN: 'forwarder-token-abcdefgh' };
 

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config-loader.js';
+import { parseConfig } from '../../src/config/config-text.js';
 import { GocdAdminClient } from '../../src/gocd-api/gocd-admin-client.js';
 import { formatFindings, runDoctor } from '../../src/main/doctor.js';
 import { MemoryBackend } from '../support/memory-backend.js';

@@ -17,7 +17,7 @@ import type { OperatorPolicy } from '../../src/agents/policy.js';
 import { EcsBackend } from '../../src/backends/ecs/ecs-backend.js';
 import { definitionNeeds, ExternalTaskDefinitions } from '../../src/backends/ecs/external-task-definition.js';
 import { SOCKET_GROUP } from '../../src/backends/ecs/run-task-input.js';
-import { parseConfig } from '../../src/config/config-loader.js';
+import { parseConfig } from '../../src/config/config-text.js';
 import { createAgentBody, job } from '../support/gocd-bodies.js';
 
 // Finding 1 of issue 16: an elastic profile with `docker_mode: none` and `task_definition: <a family the service

@@ -8,7 +8,8 @@ import {
   policyRefusal,
 } from '../../src/agents/policy.js';
 import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
-import { type ConfigError, parseConfig } from '../../src/config/config-loader.js';
+import type { ConfigError } from '../../src/config/config-loader.js';
+import { parseConfig } from '../../src/config/config-text.js';
 
 const env = { SCALER_FORWARDER_TOKEN: 'test-forwarder-token-0123' };
 const policyOf = (yaml = ''): OperatorPolicy => parseConfig(yaml, 'test', { env }).config.policy as OperatorPolicy;

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
-import type { LaunchRequest } from '../../agents/agent-backend.port.js';
 import { jobPath } from '../../agents/job.js';
+import type { DockerLaunchRequest } from './docker-profiles.js';
 
 /** Container labels: the same identity facts the ECS backend keeps in task tags (DESIGN.md "Agents"). */
 export const LABEL = {
@@ -88,7 +88,7 @@ export function sidecarNamesFor(agentName: string): SidecarNames {
 }
 
 /** Labels for one of the agent's containers or volumes. */
-export function labelsFor(request: LaunchRequest, role: ContainerRole): Record<string, string> {
+export function labelsFor(request: DockerLaunchRequest, role: ContainerRole): Record<string, string> {
   return {
     [LABEL.agentId]: request.agentId,
     [LABEL.jobId]: String(request.job.job_id),
@@ -103,7 +103,7 @@ export function labelsFor(request: LaunchRequest, role: ContainerRole): Record<s
  * The agent's environment: the cluster's lines, overlaid by the profile's (profile wins), then the job's GO_EA_*
  * variables (never overridable: a profile must not break registration), plus DOCKER_HOST in sidecar mode.
  */
-export function agentEnvironment(request: LaunchRequest): Record<string, string> {
+export function agentEnvironment(request: DockerLaunchRequest): Record<string, string> {
   const env = { ...request.cluster.environment, ...request.profile.environment, ...request.jobEnv };
   if (request.profile.dockerMode === 'sidecar') env.DOCKER_HOST = DIND_DOCKER_HOST;
   return env;
@@ -153,7 +153,10 @@ export interface AgentSpecContext {
  * dockerode create options for a job's agent container. No auto-remove: socket-mode attribution needs the agent
  * container to exist until its children are removed, and the service removes every agent container itself.
  */
-export function agentContainerOptions(request: LaunchRequest, ctx: AgentSpecContext): Docker.ContainerCreateOptions {
+export function agentContainerOptions(
+  request: DockerLaunchRequest,
+  ctx: AgentSpecContext,
+): Docker.ContainerCreateOptions {
   const { profile, cluster } = request;
   const mode = profile.dockerMode;
   const host: Docker.HostConfig = {
@@ -198,7 +201,7 @@ function sidecarMounts(names: SidecarNames): Docker.MountSettings[] {
  * volume (no TCP, so no TLS and nothing reachable from the network), owned by DIND_SOCKET_GID.
  */
 export function dindContainerOptions(
-  request: LaunchRequest,
+  request: DockerLaunchRequest,
   names: SidecarNames,
   imageStart: ImageStart | undefined,
 ): Docker.ContainerCreateOptions {

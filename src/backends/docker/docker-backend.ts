@@ -4,10 +4,8 @@ import type {
   AgentDetails,
   AgentRecord,
   LaunchOutcome,
-  LaunchRequest,
   StopReport,
 } from '../../agents/agent-backend.port.js';
-import type { ClusterProfile } from '../../agents/profiles.js';
 import { BackendUnavailableError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import {
@@ -20,6 +18,7 @@ import {
   sidecarNamesFor,
 } from './container-spec.js';
 import { createDockerClient, type EngineAddress, engineAddress, socketGroupId } from './docker-client.js';
+import type { DockerClusterProfile, DockerLaunchRequest } from './docker-profiles.js';
 import { DEFAULT_STOP_SECONDS, removeSocketAgentAndChildren, stopAndRemove } from './socket-children.js';
 import { claimSocketSlot, readSocketSlot, releaseSocketSlot, removeSlotClaim, type SocketSlot } from './socket-slot.js';
 
@@ -150,7 +149,7 @@ class LaunchFailedError extends Error {}
  * mode allows one agent per engine at a time, so the containers created after it are its job's (see
  * socket-children.ts); sidecar mode gives each agent its own DinD container and volumes.
  */
-export class DockerBackend implements AgentBackend {
+export class DockerBackend implements AgentBackend<DockerClusterProfile> {
   readonly kind = 'docker' as const;
   private readonly stopSeconds: number;
   /** One teardown per agent at a time: list, stop and launch may all find the same dead agent. */
@@ -166,7 +165,7 @@ export class DockerBackend implements AgentBackend {
     this.stopSeconds = options.stopSeconds ?? DEFAULT_STOP_SECONDS;
   }
 
-  async launch(request: LaunchRequest): Promise<LaunchOutcome> {
+  async launch(request: DockerLaunchRequest): Promise<LaunchOutcome> {
     const name = containerNameFor(request.cluster.clusterId, request.job.job_id);
     try {
       return await this.launchNamed(request, name, true);
@@ -176,7 +175,7 @@ export class DockerBackend implements AgentBackend {
     }
   }
 
-  private async launchNamed(request: LaunchRequest, name: string, retry: boolean): Promise<LaunchOutcome> {
+  private async launchNamed(request: DockerLaunchRequest, name: string, retry: boolean): Promise<LaunchOutcome> {
     const { profile } = request;
     const found = await this.inspectByName(name);
     if (found) {
@@ -255,7 +254,7 @@ export class DockerBackend implements AgentBackend {
    * A container already holds this job's name: a live one is the job's agent (`existing`); a dead one is torn down
    * (children, sidecar, volumes) so the caller can create afresh. A container without our labels is refused.
    */
-  private async settleExisting(request: LaunchRequest, found: Seen): Promise<LaunchOutcome | undefined> {
+  private async settleExisting(request: DockerLaunchRequest, found: Seen): Promise<LaunchOutcome | undefined> {
     if (found.labels[LABEL.agentId] !== request.agentId) {
       return {
         kind: 'failed',
@@ -297,7 +296,7 @@ export class DockerBackend implements AgentBackend {
    * container name makes exactly one claimant win, whatever the interleaving of processes; the winner reads the
    * claim back before it starts its agent. Answers a deferral when another live agent holds the slot.
    */
-  private async claimSocketSlotFor(request: LaunchRequest, keeper: string): Promise<LaunchOutcome | undefined> {
+  private async claimSocketSlotFor(request: DockerLaunchRequest, keeper: string): Promise<LaunchOutcome | undefined> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const claim = await claimSocketSlot(this.docker, {
         keeper,
@@ -339,7 +338,7 @@ export class DockerBackend implements AgentBackend {
     return true;
   }
 
-  private async createSidecarVolumes(request: LaunchRequest, name: string): Promise<void> {
+  private async createSidecarVolumes(request: DockerLaunchRequest, name: string): Promise<void> {
     const names = sidecarNamesFor(name);
     await Promise.all([
       this.docker.createVolume({ Name: names.socketVolume, Labels: labelsFor(request, 'dind-socket') }),
@@ -347,7 +346,11 @@ export class DockerBackend implements AgentBackend {
     ]);
   }
 
-  private async startSidecar(request: LaunchRequest, name: string, dindStart: ImageStart | undefined): Promise<void> {
+  private async startSidecar(
+    request: DockerLaunchRequest,
+    name: string,
+    dindStart: ImageStart | undefined,
+  ): Promise<void> {
     const names = sidecarNamesFor(name);
     const options = dindContainerOptions(request, names, dindStart);
     let dind: Docker.Container;
@@ -433,7 +436,7 @@ export class DockerBackend implements AgentBackend {
    * runs at every server-ping, so a dead agent's leftovers are removed at the next ping, while the exited agent
    * container still exists to tell its socket children apart. The exit is logged with its code before removal.
    */
-  async list(cluster: ClusterProfile): Promise<AgentRecord[]> {
+  async list(cluster: DockerClusterProfile): Promise<AgentRecord[]> {
     let containers: Docker.ContainerInfo[];
     try {
       containers = await this.docker.listContainers({
@@ -466,7 +469,7 @@ export class DockerBackend implements AgentBackend {
     return live;
   }
 
-  private async reapDead(cluster: ClusterProfile, agentId: string, group: Seen[]): Promise<void> {
+  private async reapDead(cluster: DockerClusterProfile, agentId: string, group: Seen[]): Promise<void> {
     const agent = group.find((c) => c.labels[LABEL.role] === 'agent');
     if (agent) {
       const info = await this.docker
@@ -488,7 +491,7 @@ export class DockerBackend implements AgentBackend {
     await this.teardown(agentId, group);
   }
 
-  async stop(cluster: ClusterProfile, agents: readonly AgentRecord[], reason: string): Promise<StopReport> {
+  async stop(cluster: DockerClusterProfile, agents: readonly AgentRecord[], reason: string): Promise<StopReport> {
     const report: StopReport = { childrenRemoved: {} };
     await Promise.all(
       agents.map(async (a) => {
@@ -575,7 +578,7 @@ export class DockerBackend implements AgentBackend {
     return childrenRemoved;
   }
 
-  async inspect(cluster: ClusterProfile, agentId: string): Promise<AgentDetails | undefined> {
+  async inspect(cluster: DockerClusterProfile, agentId: string): Promise<AgentDetails | undefined> {
     let containers: Docker.ContainerInfo[];
     try {
       containers = await this.docker.listContainers({
@@ -626,7 +629,7 @@ export class DockerBackend implements AgentBackend {
  * socket). Loads dockerode on first call only, so nothing Docker reaches a bundle that never calls this.
  */
 export async function createDockerBackend(
-  cluster: Pick<ClusterProfile, 'dockerHost'>,
+  cluster: Pick<DockerClusterProfile, 'dockerHost'>,
   logger?: Logger,
   options: Omit<DockerBackendOptions, 'logger'> = {},
 ): Promise<DockerBackend> {

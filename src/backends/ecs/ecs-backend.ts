@@ -11,18 +11,12 @@ import {
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
-import type {
-  AgentBackend,
-  AgentDetails,
-  AgentRecord,
-  LaunchOutcome,
-  LaunchRequest,
-} from '../../agents/agent-backend.port.js';
+import type { AgentBackend, AgentDetails, AgentRecord, LaunchOutcome } from '../../agents/agent-backend.port.js';
 import { isCompletionStopReason, jobPath, STOP_REASON_MAX } from '../../agents/job.js';
-import type { ClusterProfile, ElasticProfile } from '../../agents/profiles.js';
 import { BackendUnavailableError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { isThrottling } from './ecs-clients.js';
+import type { EcsClusterProfile, EcsElasticProfile, EcsLaunchRequest } from './ecs-profiles.js';
 import { ExternalTaskDefinitions } from './external-task-definition.js';
 import { ECS_RUN_TASK_QUOTA, type RateQuota, RequestPacer } from './request-pacer.js';
 import { agentRecordOf, buildRunTaskInput, startedByFor } from './run-task-input.js';
@@ -82,7 +76,7 @@ const isLive = (t: Task) => t.lastStatus !== TASK_STATUS_DONE && t.desiredStatus
  * The ECS backend: one task per agent, found again by `startedBy` + tags (never by memory), launched idempotently
  * with a deterministic RunTask client token per (cluster, job, attempt). One instance per ECSClient.
  */
-export class EcsBackend implements AgentBackend {
+export class EcsBackend implements AgentBackend<EcsClusterProfile, EcsElasticProfile> {
   readonly kind = 'ecs' as const;
   /** Task definition ARN per (family, definition hash): resolved once per process, never per job. */
   private readonly taskDefinitions = new Map<string, Promise<string>>();
@@ -149,7 +143,7 @@ export class EcsBackend implements AgentBackend {
    * The task definition this service registers for a profile: the family of its content hash — described first (registered by an earlier process, a restart or another Lambda container) and registered only
    * when absent or when the latest revision's content differs from what this service would register.
    */
-  async taskDefinitionFor(cluster: ClusterProfile, profile: ElasticProfile, deadline?: number): Promise<string> {
+  async taskDefinitionFor(cluster: EcsClusterProfile, profile: EcsElasticProfile, deadline?: number): Promise<string> {
     const region = cluster.region ?? (await this.client.config.region().catch(() => undefined));
     const input = buildTaskDefinition(cluster, profile, { region });
     const hash = definitionHash(input);
@@ -194,7 +188,7 @@ export class EcsBackend implements AgentBackend {
     return arn;
   }
 
-  async launch(original: LaunchRequest): Promise<LaunchOutcome> {
+  async launch(original: EcsLaunchRequest): Promise<LaunchOutcome> {
     const { cluster, profile } = original;
     const log = this.options.logger.child({ agentId: original.agentId, jobId: original.job.job_id });
     // Throttling is waited out until here (the request's deadline: Lambda's budget), never turned into a failure.
@@ -299,7 +293,7 @@ export class EcsBackend implements AgentBackend {
   }
 
   /** A task described without our tags (tags not yet visible): its record, from the request that launched it. */
-  private recordFromRequest(request: LaunchRequest, task: Task): AgentRecord {
+  private recordFromRequest(request: EcsLaunchRequest, task: Task): AgentRecord {
     return {
       agentId: request.agentId,
       jobId: request.job.job_id,
@@ -319,7 +313,7 @@ export class EcsBackend implements AgentBackend {
    * task that stays missing is one whose stop expired from DescribeTasks (≥ 1 h ago) — that attempt is over.
    */
   private async earlierLaunchOf(
-    cluster: ClusterProfile,
+    cluster: EcsClusterProfile,
     arns: string[],
     deadline: number,
   ): Promise<{ task: Task; completed: boolean } | undefined | typeof THROTTLED> {
@@ -345,7 +339,7 @@ export class EcsBackend implements AgentBackend {
   }
 
   /** Every task of the cluster profile ECS lists: ⌈N/100⌉ ListTasks pages + ⌈N/100⌉ DescribeTasks calls. */
-  private async liveTasks(cluster: ClusterProfile): Promise<Task[]> {
+  private async liveTasks(cluster: EcsClusterProfile): Promise<Task[]> {
     try {
       const arns: string[] = [];
       // `startedBy` must be ListTasks' only filter (`cluster` is scope); ECS then lists desired status RUNNING only.
@@ -369,13 +363,13 @@ export class EcsBackend implements AgentBackend {
     }
   }
 
-  async list(cluster: ClusterProfile): Promise<AgentRecord[]> {
+  async list(cluster: EcsClusterProfile): Promise<AgentRecord[]> {
     return (await this.liveTasks(cluster))
       .map(agentRecordOf)
       .filter((a): a is AgentRecord => a !== undefined && a.status !== 'stopped' && a.clusterId === cluster.clusterId);
   }
 
-  async stop(cluster: ClusterProfile, agents: readonly AgentRecord[], reason: string): Promise<void> {
+  async stop(cluster: EcsClusterProfile, agents: readonly AgentRecord[], reason: string): Promise<void> {
     const failures: string[] = [];
     const deadline = this.now() + this.throttleWaitMs;
     await mapLimit(agents, this.concurrency, async (agent) => {
@@ -405,7 +399,7 @@ export class EcsBackend implements AgentBackend {
     }
   }
 
-  async inspect(cluster: ClusterProfile, agentId: string): Promise<AgentDetails | undefined> {
+  async inspect(cluster: EcsClusterProfile, agentId: string): Promise<AgentDetails | undefined> {
     const task = (await this.liveTasks(cluster)).find((t) => agentRecordOf(t)?.agentId === agentId);
     const agent = task && agentRecordOf(task);
     if (!task || !agent) return undefined;

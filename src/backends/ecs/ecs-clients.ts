@@ -1,7 +1,8 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { ConfiguredRetryStrategy } from '@smithy/util-retry';
-import type { ClusterProfile } from '../../agents/profiles.js';
+import { fullJitterDelay } from '../../backoff.js';
+import type { EcsClusterProfile } from './ecs-profiles.js';
 
 /** Counts ECS API attempts and throttles (the Prometheus adapter implements it). */
 export interface EcsCallObserver {
@@ -28,17 +29,12 @@ export interface EcsClientOptions {
   retryMode?: 'capped' | 'standard' | 'adaptive';
 }
 
-/** Longest single wait between two attempts of one call. */
-const MAX_RETRY_DELAY_MS = 5_000;
+/** ECS retries: the service's backoff from 500 ms, at most 5 s per wait. */
+const ECS_BACKOFF = { baseMs: 500, capMs: 5_000 };
 
-/** Full-jitter backoff: a random wait in [0, min(5 s, 250 ms · 2^attempt)) before attempt 2, 3, … */
+/** Full-jitter backoff: a random wait in [0, min(5 s, 500 ms · 2^(attempt-1))) before retry `attempt`. */
 export function cappedBackoffMs(attempt: number, random: () => number = Math.random): number {
-  return Math.floor(random() * Math.min(MAX_RETRY_DELAY_MS, 250 * 2 ** attempt));
-}
-
-/** The client key of a cluster profile: one ECS client per (region, role). */
-export function ecsClientKey(cluster: Pick<ClusterProfile, 'region' | 'assumeRoleArn'>): string {
-  return `${cluster.region ?? ''}|${cluster.assumeRoleArn ?? ''}`;
+  return fullJitterDelay(ECS_BACKOFF, attempt, random);
 }
 
 /**
@@ -69,7 +65,7 @@ function retryConfig(options: EcsClientOptions): Record<string, unknown> {
  * too (`AWS_ENDPOINT_URL_ECS` / `AWS_ENDPOINT_URL`), never hard-coded.
  */
 export function createEcsClient(
-  cluster: Pick<ClusterProfile, 'region' | 'assumeRoleArn'>,
+  cluster: Pick<EcsClusterProfile, 'region' | 'assumeRoleArn'>,
   options: EcsClientOptions = {},
 ): ECSClient {
   const client = new ECSClient({

@@ -5,7 +5,6 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { LRUCache } from 'lru-cache';
-import type { LaunchRequest } from '../../agents/agent-backend.port.js';
 import {
   type LaunchPermits,
   launchPermits,
@@ -14,6 +13,7 @@ import {
   privilegeRefusal,
 } from '../../agents/policy.js';
 import type { DockerMode } from '../../agents/profile-properties.js';
+import type { EcsLaunchRequest } from './ecs-profiles.js';
 import { AGENT_CONTAINER, HOST_DOCKER_SOCKET } from './task-definition.js';
 
 /**
@@ -120,7 +120,7 @@ export function externalDefinitionRefusal(
 }
 
 /** Outcome of vetting a launch whose profile names its own task definition. */
-export type Vetted = { kind: 'ok'; arn: string; request: LaunchRequest } | { kind: 'refused'; reason: string };
+export type Vetted = { kind: 'ok'; arn: string; request: EcsLaunchRequest } | { kind: 'refused'; reason: string };
 
 /**
  * Describes and vets profiles' own task definitions for one ECS client. A revision never changes, so its facts are
@@ -173,7 +173,7 @@ export class ExternalTaskDefinitions {
    * holds what it needs to the launch's permits. On success the request carries the definition's real Docker mode,
    * so tags and socket placement follow what the task does, not what the profile says.
    */
-  async vet(request: LaunchRequest): Promise<Vetted> {
+  async vet(request: EcsLaunchRequest): Promise<Vetted> {
     const ref = request.profile.taskDefinition!;
     if (OWN_FAMILY.test(familyOf(ref))) {
       return {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { RunTaskCommandInput, Tag, Task } from '@aws-sdk/client-ecs';
-import type { AgentRecord, LaunchRequest } from '../../agents/agent-backend.port.js';
+import type { AgentRecord } from '../../agents/agent-backend.port.js';
 import { jobPath } from '../../agents/job.js';
+import type { EcsLaunchRequest } from './ecs-profiles.js';
 import { AGENT_CONTAINER, usesAwsvpc } from './task-definition.js';
 
 /** ECS tag keys carrying the agent's identity (DESIGN.md "Agents"). */
@@ -29,7 +30,7 @@ export function clientTokenFor(clusterId: string, jobId: number, attempt: number
 
 /** The RunTask input for one launch attempt (pure). */
 export function buildRunTaskInput(
-  request: LaunchRequest,
+  request: EcsLaunchRequest,
   taskDefinitionArn: string,
   attempt: number,
 ): RunTaskCommandInput {

@@ -6,10 +6,10 @@ import type {
   RegisterTaskDefinitionCommandInput,
   Volume,
 } from '@aws-sdk/client-ecs';
-import type { ClusterProfile, ElasticProfile } from '../../agents/profiles.js';
-import { profileHash, stableJson } from '../../agents/profiles.js';
+import { stableJson } from '../../agents/profiles.js';
 import { CGROUP_RW_REMOUNT } from '../docker/container-spec.js';
 import { runsOnFargate } from './ecs-profile-rules.js';
+import type { EcsClusterProfile, EcsElasticProfile } from './ecs-profiles.js';
 
 /** The job's container in every task definition; RunTask overrides target it by this name. */
 export const AGENT_CONTAINER = 'agent';
@@ -49,8 +49,26 @@ export const TD_TAG = {
 const MAX_CONTAINERS = 10;
 const MAX_DEFINITION_BYTES = 64 * 1024;
 
+/** Content hash of what a task definition is built from (family `gocd-agent-<hash>`). */
+export function profileHash(cluster: EcsClusterProfile, profile: EcsElasticProfile): string {
+  const relevant = {
+    profile,
+    executionRoleArn: cluster.executionRoleArn,
+    logGroup: cluster.logGroup,
+    region: cluster.region,
+    launchType: cluster.launchType,
+    // A FARGATE(_SPOT) capacity provider changes compatibilities and networking; the janitor image is in socket
+    // definitions. Without them, two profiles differing only there would share a family and re-register in turn.
+    capacityProvider: cluster.capacityProvider,
+    janitorImage: profile.dockerMode === 'socket' ? cluster.janitorImage : undefined,
+    awsvpc: cluster.subnets.length > 0 || cluster.launchType === 'FARGATE',
+    clusterEnv: cluster.environment,
+  };
+  return createHash('sha256').update(stableJson(relevant)).digest('hex').slice(0, 16);
+}
+
 /** Family of a profile's task definition: one per content hash, registered once, found again after a restart. */
-export function taskDefinitionFamily(cluster: ClusterProfile, profile: ElasticProfile): string {
+export function taskDefinitionFamily(cluster: EcsClusterProfile, profile: EcsElasticProfile): string {
   return `gocd-agent-${profileHash(cluster, profile)}`;
 }
 
@@ -58,7 +76,7 @@ export function taskDefinitionFamily(cluster: ClusterProfile, profile: ElasticPr
 export const isFargate = runsOnFargate;
 
 /** awsvpc when subnets are given or on Fargate (where it is required), else bridge. */
-export function usesAwsvpc(cluster: ClusterProfile): boolean {
+export function usesAwsvpc(cluster: EcsClusterProfile): boolean {
   return cluster.subnets.length > 0 || isFargate(cluster);
 }
 
@@ -73,7 +91,7 @@ function env(vars: Record<string, string>): KeyValuePair[] {
  * form an operator picks where `privileged` is refused. A nested dockerd without privilege also needs writable
  * cgroups and a permissive seccomp/AppArmor setup on the instance, which ECS cannot set per container.
  */
-function daemonPrivileges(profile: ElasticProfile): Pick<ContainerDefinition, 'privileged' | 'linuxParameters'> {
+function daemonPrivileges(profile: EcsElasticProfile): Pick<ContainerDefinition, 'privileged' | 'linuxParameters'> {
   if (profile.capabilities.length === 0) return { privileged: true };
   return { privileged: false, linuxParameters: { capabilities: { add: [...profile.capabilities] } } };
 }
@@ -84,7 +102,7 @@ function daemonPrivileges(profile: ElasticProfile): Pick<ContainerDefinition, 'p
  * read-write first (the Docker backend's prelude, CGROUP_RW_REMOUNT), then run the image's usual start: docker:dind's
  * `dockerd-entrypoint.sh` where the image has it (ECS cannot inspect an image for its entrypoint), else the command.
  */
-function daemonEntryPoint(profile: ElasticProfile): Pick<ContainerDefinition, 'entryPoint'> {
+function daemonEntryPoint(profile: EcsElasticProfile): Pick<ContainerDefinition, 'entryPoint'> {
   if (profile.capabilities.length === 0) return {};
   const start =
     'if command -v dockerd-entrypoint.sh >/dev/null 2>&1; then exec dockerd-entrypoint.sh "$@"; fi\nexec "$@"';
@@ -107,8 +125,8 @@ export interface TaskDefinitionOptions {
  * containers, so neither container gets a smaller hard limit of its own).
  */
 export function buildTaskDefinition(
-  cluster: ClusterProfile,
-  profile: ElasticProfile,
+  cluster: EcsClusterProfile,
+  profile: EcsElasticProfile,
   options: TaskDefinitionOptions = {},
 ): RegisterTaskDefinitionCommandInput {
   const fargate = isFargate(cluster);

@@ -1,9 +1,19 @@
 import { shouldAssignWork } from '../../agents/agent-id.js';
-import type { AgentService, CreateAgentInput } from '../../agents/agent-service.js';
+import type { AgentService } from '../../agents/agent-service.js';
 import type { HealthMessage } from '../../agents/notices.js';
 import type { UserNotices } from '../../agents/request-notices.js';
 import type { Logger } from '../../logger.js';
-import type { CreateAgentMessage, JobCompletionMessage, ServerPingMessage } from '../messages.js';
+import { createAgentInput, type GocdCommands } from '../commands.js';
+import type { GocdRequestContext } from '../gocd-handlers.js';
+import type {
+  ClusterProfileChangedMessage,
+  CreateAgentMessage,
+  JobCompletionMessage,
+  ServerPingMessage,
+} from '../messages.js';
+
+/** Server-health messages that belong to no cluster profile (e.g. registry triggers), by topic; undefined clears one. */
+export type GeneralHealth = () => Record<string, HealthMessage | undefined>;
 
 /**
  * The runtime messages: create-agent, should-assign-work, server-ping, job-completion, cluster-profile-changed.
@@ -11,49 +21,36 @@ import type { CreateAgentMessage, JobCompletionMessage, ServerPingMessage } from
  * accessor (openapi.yaml `PluginWorkReply`): `agent_actions`, and `console` / `health` notices for GoCD users. GoCD
  * ignores the bodies of these three; the forwarder answers it `{}` once that work is done.
  */
-/** Server-health messages that belong to no cluster profile (e.g. registry triggers), by topic; undefined clears one. */
-export type GeneralHealth = () => Record<string, HealthMessage | undefined>;
-
 export function agentLifecycleHandlers(
   agents: AgentService,
+  commands: GocdCommands,
   logger: Logger,
   notices: UserNotices,
   generalHealth: GeneralHealth = () => ({}),
 ) {
   return {
-    'cd.go.elastic-agent.create-agent': async (body: CreateAgentMessage) => {
-      const input: CreateAgentInput = {
-        autoRegisterKey: body.auto_register_key,
-        environment: body.environment ?? undefined,
-        job: body.job_identifier,
-        clusterProperties: body.cluster_profile_properties,
-        profileProperties: body.elastic_agent_profile_properties,
-      };
-      const result = await agents.createAgent(input);
+    'cd.go.elastic-agent.create-agent': async (body: CreateAgentMessage, context: GocdRequestContext) => {
+      const command = commands.createAgent(createAgentInput(body));
+      const result = await agents.createAgent(command, context.launch);
       const told = notices.forRequest();
-      told.createAgent(input, result);
+      told.createAgent(command, result);
       return told.settle();
     },
     // Pure and total: GoCD calls it inside its locked assignment loop. The forwarder answers it locally too.
     'cd.go.elastic-agent.should-assign-work': (body: unknown) => shouldAssignWork(body),
     'cd.go.elastic-agent.server-ping': async (body: ServerPingMessage) => {
+      const command = commands.serverPing(body);
       const told = notices.forRequest(body.agents);
-      const actions = await agents.serverPing(body.all_cluster_profile_properties, body.agents, told);
-      told.serverPing(body.all_cluster_profile_properties, generalHealth());
+      const actions = await agents.serverPing(command, told);
+      told.serverPing(command.clusters, generalHealth());
       return { agent_actions: actions, ...(await told.settle(true)) };
     },
     'cd.go.elastic-agent.job-completion': async (body: JobCompletionMessage) => {
       const told = notices.forRequest(body.agents);
-      const actions = await agents.jobCompleted({
-        elasticAgentId: body.elastic_agent_id,
-        job: body.job_identifier,
-        clusterProperties: body.cluster_profile_properties,
-        agents: body.agents,
-        events: told,
-      });
+      const actions = await agents.jobCompleted(commands.jobCompletion(body), told);
       return { agent_actions: actions, ...(await told.settle()) };
     },
-    'cd.go.elastic-agent.cluster-profile-changed': (body: { status: string }) => {
+    'cd.go.elastic-agent.cluster-profile-changed': (body: ClusterProfileChangedMessage) => {
       // Nothing to do: agents are found by cluster id on every call, and an edited profile keeps its cluster_id.
       logger.info({ status: body.status }, 'cluster profile changed');
       return {};

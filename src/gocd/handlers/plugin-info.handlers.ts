@@ -1,4 +1,4 @@
-import { CLUSTER_PROFILE_PROPERTIES, ELASTIC_PROFILE_PROPERTIES } from '../../agents/profile-properties.js';
+import type { ProfileCatalog } from '../../agents/profile-catalog.js';
 import { AppError } from '../../errors.js';
 import { ICON } from '../icon.js';
 import { metadataOf, profileView } from '../profile-views.js';
@@ -21,22 +21,23 @@ const noPluginSettings = (): never => {
 /**
  * The requests GoCD sends while it loads the plugin: all constant, no body. The forwarder ships these answers inside
  * its jar (generated from this module by scripts/plugin-loader-answers.ts), so loading never waits on the network.
+ * The profiles' metadata and views come from the catalog's one table per profile kind.
  */
-export const pluginInfoHandlers = {
+export const pluginInfoHandlers = (profiles: ProfileCatalog) => ({
   'cd.go.elastic-agent.get-icon': () => ICON,
   'cd.go.elastic-agent.get-capabilities': () => ({
     supports_plugin_status_report: true,
     supports_cluster_status_report: true,
     supports_agent_status_report: true,
   }),
-  'cd.go.elastic-agent.get-elastic-agent-profile-metadata': () => metadataOf(ELASTIC_PROFILE_PROPERTIES),
+  'cd.go.elastic-agent.get-elastic-agent-profile-metadata': () => metadataOf(profiles.elasticProperties),
   'cd.go.elastic-agent.get-elastic-agent-profile-view': () => ({
-    template: profileView('gocd-agent-scaler elastic agent profile', ELASTIC_PROFILE_PROPERTIES),
+    template: profileView('gocd-agent-scaler elastic agent profile', profiles.elasticProperties),
   }),
-  'cd.go.elastic-agent.get-cluster-profile-metadata': () => metadataOf(CLUSTER_PROFILE_PROPERTIES),
+  'cd.go.elastic-agent.get-cluster-profile-metadata': () => metadataOf(profiles.clusterProperties),
   'cd.go.elastic-agent.get-cluster-profile-view': () => ({
-    template: profileView('gocd-agent-scaler cluster profile', CLUSTER_PROFILE_PROPERTIES),
+    template: profileView('gocd-agent-scaler cluster profile', profiles.clusterProperties),
   }),
   'go.plugin-settings.get-configuration': noPluginSettings,
   'go.plugin-settings.get-view': noPluginSettings,
-} as const;
+});

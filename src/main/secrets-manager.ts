@@ -1,5 +1,5 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ConfigError, type ConfigProblem } from './config-loader.js';
+import { ConfigError, type ConfigProblem } from '../config/config-loader.js';
 
 /** Suffix naming an environment variable whose value is a Secrets Manager secret id (ARN or name). */
 export const SECRET_ARN_SUFFIX = '_SECRET_ARN';

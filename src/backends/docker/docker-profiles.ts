@@ -1,0 +1,92 @@
+import type { LaunchRequest } from '../../agents/agent-backend.port.js';
+import { listed, quote } from '../../agents/policy.js';
+import type { BackendProfiles } from '../../agents/profile-catalog.js';
+import type { PropertyDef } from '../../agents/profile-properties.js';
+import { type ClusterProfile, type ElasticProfile, readString } from '../../agents/profiles.js';
+
+/** A cluster profile of the Docker backend: the shared part and the engine its agents run on. */
+export interface DockerClusterProfile extends ClusterProfile {
+  /** The engine's address (`unix:///…`, `tcp://host:port`); absent: `$DOCKER_HOST` or the local socket. */
+  dockerHost?: string;
+  /** The network agents join (default bridge). */
+  network?: string;
+}
+
+/** A launch on the Docker backend. */
+export type DockerLaunchRequest = LaunchRequest<DockerClusterProfile>;
+
+const CLUSTER_ROWS: readonly PropertyDef[] = [
+  {
+    key: 'docker_host',
+    label: 'Docker host',
+    kind: 'string',
+    help: 'Docker backend: engine address (unix:///var/run/docker.sock default, or tcp://host:2375).',
+  },
+  {
+    key: 'network',
+    label: 'Docker network',
+    kind: 'string',
+    help: 'Docker backend: network agents join (default bridge).',
+  },
+];
+
+/** A Docker engine address as the policy compares it: `local`, `unix:///path` or `tcp://host:port`. */
+export function engineKey(dockerHost: string | undefined): string {
+  const value = dockerHost?.trim();
+  if (!value) return 'local';
+  if (value.startsWith('unix://')) return `unix://${value.slice('unix://'.length) || '/var/run/docker.sock'}`;
+  const tcp = /^(?:tcp|http):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d{1,5}))?\/?$/i.exec(value);
+  if (tcp?.[1]) return `tcp://${tcp[1].toLowerCase()}:${tcp[2] ?? '2375'}`;
+  return value;
+}
+
+/** The Docker backend's part of the profiles: the engine and network rows, the policy's engine list, one client per engine. */
+export const dockerProfiles: BackendProfiles<DockerClusterProfile, ElasticProfile> = {
+  backend: 'docker',
+  clusterProperties: CLUSTER_ROWS,
+  elasticProperties: [],
+
+  // The default backend: a profile that names no backend and no ECS cluster runs on the local engine.
+  claims: () => false,
+  clusterProblems: () => [],
+  elasticProblems: () => [],
+
+  parseCluster(raw, shared) {
+    const dockerHost = readString(raw, 'docker_host');
+    return {
+      ...shared,
+      where: `Docker engine ${dockerHost ?? 'local'}`,
+      dockerHost,
+      network: readString(raw, 'network'),
+    };
+  },
+
+  parseElastic: (_raw, shared) => shared,
+
+  launchRefusal: () => undefined,
+
+  policyRefusal(policy, cluster) {
+    const engines = policy.docker.engines;
+    if (engines.includes('*')) return undefined;
+    const key = engineKey(cluster.dockerHost);
+    if (engines.some((e) => engineKey(e === 'local' ? undefined : e) === key)) return undefined;
+    const named = key === 'local' ? 'the local engine' : `docker_host ${quote(cluster.dockerHost ?? '')}`;
+    return `${named} is not allowed by the operator policy (policy.docker.engines: ${listed(engines)})`;
+  },
+
+  needs(cluster) {
+    const network = cluster.network?.trim();
+    return network && (network === 'host' || network.startsWith('container:'))
+      ? { hostNetwork: `network ${quote(network)} (a host or container network namespace)` }
+      : {};
+  },
+
+  clientKey: (cluster) => cluster.dockerHost ?? '',
+};
+
+/** A cluster profile of the Docker backend (the provider hands the Docker backend only these). */
+export function asDockerCluster(cluster: ClusterProfile): DockerClusterProfile {
+  if (cluster.backend !== dockerProfiles.backend)
+    throw new Error(`not a Docker cluster profile: backend ${cluster.backend}`);
+  return cluster as DockerClusterProfile;
+}
