@@ -1,11 +1,11 @@
 import { DescribeTasksCommand, type ECSClient, paginateListTasks } from '@aws-sdk/client-ecs';
 import { pino } from 'pino';
 import { agentIdFor } from '../src/agents/agent-id.js';
-import { parseClusterProfile } from '../src/agents/profiles.js';
 import { createEcsBackend } from '../src/backends/ecs/ecs-backend.js';
 import { createEcsClient } from '../src/backends/ecs/ecs-clients.js';
 import { startedByFor } from '../src/backends/ecs/run-task-input.js';
 import { FakeEcs } from '../test/support/fake-ecs/fake-ecs-server.js';
+import { ecsCluster as parseClusterProfile } from '../test/support/profiles.js';
 import type { BenchResult } from './bench-types.js';
 
 const LATENCY_MS = 20;

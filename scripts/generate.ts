@@ -45,11 +45,15 @@ function validatorModule(what: string, options: Options, schemas: Record<string,
   const exportsByName = Object.fromEntries(Object.keys(schemas).map((name, i) => [`v${i}`, `s${i}`]));
   let code = standaloneCode(ajv, exportsByName).replace(/^"use strict";/, '');
   const imports: string[] = [];
-  code = code.replace(/require\("(ajv\/dist\/runtime\/[a-z0-9_]+)"\)/g, (_m, path: string) => {
+  // A CommonJS module's default import is its `exports` under Node, but its `exports.default` under loaders that honour
+  // `__esModule` (esbuild, tsx): take the function either way.
+  code = code.replace(/require\("(ajv\/dist\/runtime\/[a-z0-9_]+)"\)\.default/g, (_m, path: string) => {
     const local = `runtime${imports.length}`;
     imports.push(`import ${local} from '${path}.js';`);
-    return local;
+    return `(${local}.default ?? ${local})`;
   });
+  if (code.includes('require('))
+    throw new Error(`${what}: ajv's standalone code requires a module this script does not import`);
   const table = Object.keys(schemas)
     .map((name, i) => `  ${JSON.stringify(name)}: v${i},`)
     .join('\n');

@@ -1,5 +1,4 @@
 import type { AgentService } from '../agents/agent-service.js';
-import type { LaunchBudget } from '../agents/commands.js';
 import type { ProfileCatalog } from '../agents/profile-catalog.js';
 import type { UserNotices } from '../agents/request-notices.js';
 import type { Logger } from '../logger.js';
@@ -10,14 +9,9 @@ import { migrateConfig } from './handlers/migrate-config.handler.js';
 import { pluginInfoHandlers } from './handlers/plugin-info.handlers.js';
 import { statusReportHandlers } from './handlers/status-report.handlers.js';
 import { validateProfileHandlers } from './handlers/validate-profile.handlers.js';
+import type { GocdRequestContext } from './messages.js';
 import type { GocdRequestName } from './request-names.js';
 import type { StatusReports } from './status-reports.js';
-
-/** What a request brings besides its body. */
-export interface GocdRequestContext {
-  /** How long a create-agent may wait for its backend inside this request (Lambda: the invocation's budget). */
-  launch?: LaunchBudget;
-}
 
 /** The body of a GoCD request, as openapi.yaml specifies it (`x-gocd-requests`; checked before a handler sees it). */
 export type GocdRequestBody<N extends GocdRequestName> = GocdRequestBodies[N];

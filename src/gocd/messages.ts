@@ -1,3 +1,4 @@
+import type { LaunchBudget } from '../agents/commands.js';
 import type { components } from './generated/messages.js';
 
 // The GoCD request bodies as openapi.yaml specifies them (types generated from it: src/gocd/generated/messages.ts).
@@ -14,3 +15,9 @@ export type ClusterProfileChangedMessage = Schemas['ClusterProfileChangedRequest
 export type PluginStatusReportMessage = Schemas['PluginStatusReportRequest'];
 export type ClusterStatusReportMessage = Schemas['ClusterStatusReportRequest'];
 export type AgentStatusReportMessage = Schemas['AgentStatusReportRequest'];
+
+/** What a request brings besides its body. */
+export interface GocdRequestContext {
+  /** How long a create-agent may wait for its backend inside this request (Lambda: the invocation's budget). */
+  launch?: LaunchBudget;
+}

@@ -1,7 +1,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AgentService } from '../agents/agent-service.js';
 import type { Config } from '../config/config.schema.js';
-import type { GocdHandlers, GocdRequestContext } from '../gocd/gocd-handlers.js';
+import type { GocdHandlers } from '../gocd/gocd-handlers.js';
+import type { GocdRequestContext } from '../gocd/messages.js';
 import type { StatusReports } from '../gocd/status-reports.js';
 import type { Logger } from '../logger.js';
 import type { PrometheusMetrics } from '../metrics/prometheus-metrics.js';

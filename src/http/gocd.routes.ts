@@ -1,7 +1,8 @@
 import type { ValidateFunction } from 'ajv';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ValidationError } from '../errors.js';
-import type { GocdHandlers, GocdRequestBody, GocdRequestContext } from '../gocd/gocd-handlers.js';
+import type { GocdHandlers, GocdRequestBody } from '../gocd/gocd-handlers.js';
+import type { GocdRequestContext } from '../gocd/messages.js';
 import { type GocdRequestName, isGocdRequestName } from '../gocd/request-names.js';
 import { describeProblems, schemaProblems } from '../validation.js';
 import { requireBearer } from './auth.js';

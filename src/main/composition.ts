@@ -3,6 +3,7 @@ import type { BackendProvider } from '../agents/agent-backend.port.js';
 import { AgentService, type AgentServiceDeps } from '../agents/agent-service.js';
 import { ProfileCatalog } from '../agents/profile-catalog.js';
 import { UserNotices } from '../agents/request-notices.js';
+import type { StateStore } from '../agents/state-store.port.js';
 import { CachingBackendProvider } from '../backends/backend-provider.js';
 import { dockerProfiles } from '../backends/docker/docker-profiles.js';
 import { ecsProfiles } from '../backends/ecs/ecs-profiles.js';
@@ -56,6 +57,8 @@ export interface ServiceOptions {
   registry?: RegistryServiceOptions;
   /** Lambda: the retry queue for throttled launches. */
   agents?: Pick<AgentServiceDeps, 'launchDeferrer'>;
+  /** Where GoCD users' notices are kept; default the shared store (tests keep them apart). */
+  noticeStore?: StateStore;
   /** Clock of the lifecycle, the activity log and the notices (tests). */
   now?: () => Date;
 }
@@ -134,7 +137,7 @@ export async function createServices(
     agents,
     config.subscriptions.length ? () => [renderTriggerSection(triggers.recentTriggers())] : undefined,
   );
-  const notices = new UserNotices(store, logger, options.now);
+  const notices = new UserNotices(options.noticeStore ?? store, logger, options.now);
   const gocd = createGocdHandlers({
     agents,
     commands,

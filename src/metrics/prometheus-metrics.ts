@@ -1,7 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { AgentRecord } from '../agents/agent-backend.port.js';
 import type { AgentMetrics } from '../agents/agent-metrics.js';
-import type { EcsCallObserver } from '../backends/ecs/ecs-clients.js';
 import { LatencyHistogram } from './latency-histogram.js';
 
 /** Normalises a failure reason to a bounded label value (`RESOURCE:MEMORY`, `AGENT`, `ThrottlingException` …). */
@@ -85,8 +84,8 @@ export class PrometheusMetrics implements AgentMetrics {
     registers: [this.registry],
   });
 
-  /** Counts ECS API attempts and throttles, per operation (see createEcsClient). */
-  ecsObserver(): EcsCallObserver {
+  /** Counts ECS API attempts and throttles, per operation (an `EcsCallObserver`, see createEcsClient). */
+  ecsObserver(): { call(operation: string): void; throttled(operation: string): void } {
     return {
       call: (operation) => this.ecsCalls.inc({ operation }),
       throttled: (operation) => this.ecsThrottles.inc({ operation }),

@@ -6,7 +6,7 @@ import type { AgentBackend, AgentRecord, LaunchRequest, StopReport } from '../..
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { PLUGIN_ID } from '../../src/agents/agent-service.js';
 import { jobPath } from '../../src/agents/job.js';
-import { type ClusterProfile, parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
+import type { ClusterProfile } from '../../src/agents/profiles.js';
 import { createDockerBackend } from '../../src/backends/docker/docker-backend.js';
 import { EcsBackend } from '../../src/backends/ecs/ecs-backend.js';
 import { cleanupRun, dockerClusterProps, localDocker, runId } from '../support/docker-engine.js';
@@ -15,6 +15,7 @@ import { ECS_SETUPS, type EcsSetup, fakeClusterOf, SMALL_TASK } from '../support
 import { FakeEcs } from '../support/fake-ecs/fake-ecs-server.js';
 import { startLocalEcs } from '../support/fake-ecs/local-ecs.js';
 import { job } from '../support/gocd-bodies.js';
+import { parseClusterProfile, parseElasticProfile } from '../support/profiles.js';
 import { dockerAvailable, requireService } from '../support/services.js';
 
 /**

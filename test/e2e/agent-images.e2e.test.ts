@@ -28,6 +28,7 @@ import {
 } from '../support/docker-engine.js';
 import { ensureTestImages, type TestImages, testImagePrereqs } from '../support/docker-images.js';
 import { job } from '../support/gocd-bodies.js';
+import { type EdgeService, profiles, viaEdge } from '../support/profiles.js';
 import { dockerAvailable, requireService } from '../support/services.js';
 
 // The images of docker/agent/, built from their Dockerfiles on a stand-in GoCD agent base (test/support/agent-images.ts),
@@ -76,7 +77,7 @@ describe.skipIf(!ok)('agent images (docker/agent/) on a real engine', () => {
   let images: AgentImages;
   let testImages: TestImages;
   let backend: DockerBackend;
-  let service: AgentService;
+  let service: EdgeService;
   /** An HTTP server on the engine's bridge gateway: what a job's nested container reaches through its NAT. */
   let web: Server;
   let webUrl: string;
@@ -86,7 +87,14 @@ describe.skipIf(!ok)('agent images (docker/agent/) on a real engine', () => {
     docker = localDocker();
     [images, testImages] = await Promise.all([ensureAgentImages(), ensureTestImages()]);
     backend = await createDockerBackend({}, logger, { stopSeconds: 1 });
-    service = new AgentService({ backends: { forCluster: async () => backend }, activity: new ActivityLog(), logger });
+    service = viaEdge(
+      new AgentService({
+        profiles,
+        backends: { forCluster: async () => backend },
+        activity: new ActivityLog(),
+        logger,
+      }),
+    );
     // The default bridge's address on the host (docker0): agent containers' gateway.
     const bridge = await dockerCli([
       'network',

@@ -4,7 +4,6 @@ import { ActivityLog } from '../../src/agents/activity-log.js';
 import type { LaunchRequest } from '../../src/agents/agent-backend.port.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
-import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
 import { containerNameFor, LABEL } from '../../src/backends/docker/container-spec.js';
 import { createDockerBackend, type DockerBackend } from '../../src/backends/docker/docker-backend.js';
 import {
@@ -20,6 +19,12 @@ import {
 import { ensureTestImages, type TestImages, testImagePrereqs } from '../support/docker-images.js';
 import { job } from '../support/gocd-bodies.js';
 import { singleBackend } from '../support/memory-backend.js';
+import {
+  dockerCluster as parseClusterProfile,
+  dockerProfile as parseElasticProfile,
+  profiles,
+  viaEdge,
+} from '../support/profiles.js';
 import { dockerAvailable, requireService } from '../support/services.js';
 
 const ok =
@@ -71,7 +76,9 @@ describe.skipIf(!ok)('Docker backend on a real engine', () => {
   });
 
   it('create-agent starts a running container with the job env, identity labels, resources and network', async () => {
-    const service = new AgentService({ backends: singleBackend(backend), activity: new ActivityLog(), logger });
+    const service = viaEdge(
+      new AgentService({ profiles, backends: singleBackend(backend), activity: new ActivityLog(), logger }),
+    );
     const result = await service.createAgent({
       autoRegisterKey: 'the-secret-key',
       environment: 'prod',

@@ -5,7 +5,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ActivityLog } from '../../src/agents/activity-log.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
-import { parseClusterProfile } from '../../src/agents/profiles.js';
 import { containerNameFor, sidecarNamesFor } from '../../src/backends/docker/container-spec.js';
 import { createDockerBackend, type DockerBackend } from '../../src/backends/docker/docker-backend.js';
 import {
@@ -19,6 +18,7 @@ import {
 } from '../support/docker-engine.js';
 import { ensureTestImages, type TestImages, testImagePrereqs } from '../support/docker-images.js';
 import { job } from '../support/gocd-bodies.js';
+import { type EdgeService, dockerCluster as parseClusterProfile, profiles, viaEdge } from '../support/profiles.js';
 import { dockerAvailable, requireService } from '../support/services.js';
 
 const ok =
@@ -54,7 +54,7 @@ describe.skipIf(!ok)('sidecar mode on a real engine: a DinD daemon per agent', (
   let docker: Docker;
   let images: TestImages;
   let backend: DockerBackend;
-  let service: AgentService;
+  let service: EdgeService;
   const logger = pino({ level: 'silent' });
   const clusterProps = dockerClusterProps(CLUSTER, { allow_privileged: 'true' });
 
@@ -62,7 +62,14 @@ describe.skipIf(!ok)('sidecar mode on a real engine: a DinD daemon per agent', (
     docker = localDocker();
     images = await ensureTestImages();
     backend = await createDockerBackend({}, logger, { stopSeconds: 1 });
-    service = new AgentService({ backends: { forCluster: async () => backend }, activity: new ActivityLog(), logger });
+    service = viaEdge(
+      new AgentService({
+        profiles,
+        backends: { forCluster: async () => backend },
+        activity: new ActivityLog(),
+        logger,
+      }),
+    );
     await cleanupRun(docker, RUN, [CLUSTER]);
   });
   afterEach(async () => cleanupRun(docker, RUN, [CLUSTER]));

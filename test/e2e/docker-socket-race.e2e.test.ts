@@ -2,12 +2,12 @@ import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseClusterProfile } from '../../src/agents/profiles.js';
 import { createDockerBackend, type DockerBackend } from '../../src/backends/docker/docker-backend.js';
 import { readSocketSlot } from '../../src/backends/docker/socket-slot.js';
 import { cleanupRun, dockerClusterProps, localDocker, runId } from '../support/docker-engine.js';
 import { dockerTestImagesReady, ensureTestImages, type TestImages } from '../support/docker-images.js';
 import { type PrivateEngine, removeEverything, startPrivateEngine } from '../support/private-engine.js';
+import { dockerCluster as parseClusterProfile } from '../support/profiles.js';
 import type { RaceLaunch, RaceOutcome } from '../support/socket-race-worker.js';
 
 const ok = dockerTestImagesReady();

@@ -4,7 +4,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ActivityLog } from '../../src/agents/activity-log.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
-import { parseClusterProfile } from '../../src/agents/profiles.js';
 import {
   createDockerBackend,
   type DockerBackend,
@@ -26,6 +25,7 @@ import {
 import { dockerTestImagesReady, ensureTestImages, type TestImages } from '../support/docker-images.js';
 import { job } from '../support/gocd-bodies.js';
 import { type PrivateEngine, removeEverything, startPrivateEngine } from '../support/private-engine.js';
+import { type EdgeService, dockerCluster as parseClusterProfile, profiles, viaEdge } from '../support/profiles.js';
 
 const ok = dockerTestImagesReady();
 
@@ -44,7 +44,7 @@ describe.skipIf(!ok)(
     let docker: Docker;
     let images: TestImages;
     let backend: DockerBackend;
-    let service: AgentService;
+    let service: EdgeService;
     const logger = pino({ level: 'silent' });
     let clusterProps: Record<string, string>;
     let otherClusterProps: Record<string, string>;
@@ -65,11 +65,14 @@ describe.skipIf(!ok)(
           childrenRemoved += n;
         },
       });
-      service = new AgentService({
-        backends: { forCluster: async () => backend },
-        activity: new ActivityLog(),
-        logger,
-      });
+      service = viaEdge(
+        new AgentService({
+          profiles,
+          backends: { forCluster: async () => backend },
+          activity: new ActivityLog(),
+          logger,
+        }),
+      );
     });
     afterEach(async () => removeEverything(engine.docker));
     afterAll(async () => {
@@ -314,11 +317,14 @@ describe.skipIf(!ok)(
           logger,
           stopSeconds: 1,
         });
-        const processA = new AgentService({
-          backends: { forCluster: async () => backendA },
-          activity: new ActivityLog(),
-          logger,
-        });
+        const processA = viaEdge(
+          new AgentService({
+            profiles,
+            backends: { forCluster: async () => backendA },
+            activity: new ActivityLog(),
+            logger,
+          }),
+        );
         return { processA, atGate, release: () => release() };
       }
 

@@ -24,6 +24,7 @@ import {
 import { type LocalEcs, startLocalEcs, waitForTask } from '../support/fake-ecs/local-ecs.js';
 import { ECS_LABEL } from '../support/fake-ecs/local-engine-runtime.js';
 import { job } from '../support/gocd-bodies.js';
+import { type EdgeService, profiles, viaEdge } from '../support/profiles.js';
 
 const ok = dockerTestImagesReady();
 
@@ -69,7 +70,7 @@ describe.skipIf(!ok)(
     let images: TestImages;
     let dindAgent: string;
     let ecs: LocalEcs;
-    let service: AgentService;
+    let service: EdgeService;
     const clusterProps = {
       go_server_url: 'https://gocd.example.com/go',
       cluster_id: CLUSTER,
@@ -88,11 +89,14 @@ describe.skipIf(!ok)(
         clusters: [`${RUN}-cluster`],
       });
       const backend = new EcsBackend(ecs.client, { logger, missingRetryDelaysMs: [50, 100] });
-      service = new AgentService({
-        backends: { forCluster: async () => backend },
-        activity: new ActivityLog(),
-        logger,
-      });
+      service = viaEdge(
+        new AgentService({
+          profiles,
+          backends: { forCluster: async () => backend },
+          activity: new ActivityLog(),
+          logger,
+        }),
+      );
     });
     afterAll(async () => {
       await ecs?.stop();

@@ -17,6 +17,7 @@ import { type LocalEcs, startLocalEcs, waitForTask } from '../support/fake-ecs/l
 import { ECS_LABEL } from '../support/fake-ecs/local-engine-runtime.js';
 import { job } from '../support/gocd-bodies.js';
 import { type PrivateEngine, removeEverything, startPrivateEngine } from '../support/private-engine.js';
+import { type EdgeService, profiles, viaEdge } from '../support/profiles.js';
 
 const ok = dockerTestImagesReady({ janitor: true });
 
@@ -38,7 +39,7 @@ describe.skipIf(!ok)(
     let images: TestImages;
     let janitorImage: string;
     let ecs: LocalEcs;
-    let service: AgentService;
+    let service: EdgeService;
     const logger = pino({ level: 'silent' });
     let clusterProps: Record<string, string>;
 
@@ -57,11 +58,14 @@ describe.skipIf(!ok)(
         clusters: [`${RUN}-cluster`],
       });
       const backend = new EcsBackend(ecs.client, { logger, missingRetryDelaysMs: [50, 100] });
-      service = new AgentService({
-        backends: { forCluster: async () => backend },
-        activity: new ActivityLog(),
-        logger,
-      });
+      service = viaEdge(
+        new AgentService({
+          profiles,
+          backends: { forCluster: async () => backend },
+          activity: new ActivityLog(),
+          logger,
+        }),
+      );
       clusterProps = {
         go_server_url: 'https://gocd.example.com/go',
         cluster_id: CLUSTER,

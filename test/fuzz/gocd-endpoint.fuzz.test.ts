@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DockerClusterProfile } from '../../src/backends/docker/docker-profiles.js';
+import type { EcsElasticProfile } from '../../src/backends/ecs/ecs-profiles.js';
 import { GOCD_REQUEST_NAMES } from '../../src/gocd/request-names.js';
 import { createAgentBody, fixture } from '../support/gocd-bodies.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -173,9 +175,10 @@ describe('fuzzing POST /gocd/requests/{requestName}', () => {
     expect(launched.length).toBeGreaterThan(10);
     for (const launch of launched) {
       expect(launch.profile.dockerMode).toBe('none');
-      expect(launch.cluster.dockerHost).toBeUndefined();
-      expect(['host', 'container:gocd-server']).not.toContain(launch.cluster.network);
-      expect(launch.profile.taskDefinition ?? '').not.toMatch(/^gocd-agent-/);
+      const cluster = launch.cluster as DockerClusterProfile;
+      expect(cluster.dockerHost).toBeUndefined();
+      expect(['host', 'container:gocd-server']).not.toContain(cluster.network);
+      expect((launch.profile as EcsElasticProfile).taskDefinition ?? '').not.toMatch(/^gocd-agent-/);
       expect(Object.keys({ ...launch.cluster.environment, ...launch.profile.environment })).not.toContain(
         'GO_EA_AUTO_REGISTER_ENVIRONMENT',
       );

@@ -8,6 +8,7 @@ import type { OperatorPolicy } from '../../src/agents/policy.js';
 import { parseConfig } from '../../src/config/config-text.js';
 import { createBackendProvider } from '../../src/main/composition.js';
 import { CLUSTER, createAgentBody, PROFILE } from '../support/gocd-bodies.js';
+import { profiles, viaEdge } from '../support/profiles.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 // The attacks of issue 16 that go through GoCD requests (whoever holds the forwarder token or edits cluster profiles in
@@ -108,14 +109,17 @@ describe('finding 2: docker_host is no SSRF', () => {
 
   const logger = pino({ level: 'silent' });
   const service = (yaml: string) =>
-    new AgentService({
-      // The real backends: a Docker backend for any docker_host the policy lets through.
-      backends: createBackendProvider(logger),
-      activity: new ActivityLog(),
-      logger,
-      policy: parseConfig(yaml, 'test', { env: { SCALER_FORWARDER_TOKEN: 'test-forwarder-token-0123' } }).config
-        .policy as OperatorPolicy,
-    });
+    viaEdge(
+      new AgentService({
+        profiles,
+        // The real backends: a Docker backend for any docker_host the policy lets through.
+        backends: createBackendProvider(logger, profiles),
+        activity: new ActivityLog(),
+        logger,
+        policy: parseConfig(yaml, 'test', { env: { SCALER_FORWARDER_TOKEN: 'test-forwarder-token-0123' } }).config
+          .policy as OperatorPolicy,
+      }),
+    );
 
   it('never connects to a docker_host outside the policy, in create-agent, server-ping or the status reports', async () => {
     const svc = service('');

@@ -422,7 +422,12 @@ describe('registry corpus: every documented payload, posted as its provider post
       const entryName = c.via?.registry ?? 'ecr';
       // The Lambda tries every ecr entry; keep only the one the HTTP case posts to, like the API destination.
       const config = { ...t.config, registries: t.config.registries.filter((r) => r.name === entryName) };
-      const lambda = registryInvocations({ config, registry: t.registry, logger: createLogger('silent') });
+      const lambda = registryInvocations({
+        config,
+        registry: t.registry,
+        settings: { retryWindowMs: config.gocd.scheduleRetryWindowSeconds * 1000, retryQueue: false },
+        logger: createLogger('silent'),
+      });
       await lambda.ecr(JSON.parse(registryFixtureText(c.file)), { awsRequestId: 'corpus' });
       await t.registry.triggers.idle();
       if (c.outcome.kind === 'accepted') {

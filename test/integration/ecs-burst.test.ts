@@ -6,6 +6,7 @@ import { createBackendProvider } from '../../src/main/composition.js';
 import { FakeEcs } from '../support/fake-ecs/fake-ecs-server.js';
 import { useFakeEcs } from '../support/fake-ecs/use-fake-ecs.js';
 import { job } from '../support/gocd-bodies.js';
+import { profiles, viaEdge } from '../support/profiles.js';
 
 // A burst of create-agents against the strict endpoint whose RunTask bucket is far smaller than the service believes
 // (other tools in the account draw from it): ECS throttles many RunTask calls, and still no job fails, each gets
@@ -22,7 +23,9 @@ describe('a burst of create-agents while ECS throttles RunTask', () => {
   it('fails no job: every job gets exactly one task, with one listing for the whole burst', async () => {
     const logger = pino({ level: 'silent' });
     const activity = new ActivityLog(5_000);
-    const agents = new AgentService({ backends: createBackendProvider(logger, false), activity, logger });
+    const agents = viaEdge(
+      new AgentService({ profiles, backends: createBackendProvider(logger, profiles, false), activity, logger }),
+    );
     const cluster = {
       go_server_url: 'https://gocd.example.com/go',
       cluster_id: 'burst',

@@ -1,12 +1,11 @@
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ActivityLog } from '../../src/agents/activity-log.js';
-import type { LaunchRequest } from '../../src/agents/agent-backend.port.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
-import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
 import { EcsBackend } from '../../src/backends/ecs/ecs-backend.js';
 import { createEcsClient } from '../../src/backends/ecs/ecs-clients.js';
+import type { EcsClusterProfile, EcsLaunchRequest } from '../../src/backends/ecs/ecs-profiles.js';
 import { startedByFor } from '../../src/backends/ecs/run-task-input.js';
 import { taskDefinitionFamily } from '../../src/backends/ecs/task-definition.js';
 import { createBackendProvider } from '../../src/main/composition.js';
@@ -14,6 +13,13 @@ import { ECS_SETUPS, type EcsSetup, fakeClusterOf } from '../support/ecs-setups.
 import { FakeEcs } from '../support/fake-ecs/fake-ecs-server.js';
 import { useFakeEcs } from '../support/fake-ecs/use-fake-ecs.js';
 import { job } from '../support/gocd-bodies.js';
+import {
+  type EdgeService,
+  ecsCluster as parseClusterProfile,
+  ecsProfile as parseElasticProfile,
+  profiles,
+  viaEdge,
+} from '../support/profiles.js';
 
 // The real ECSClient (signing, retries, idempotency tokens, paginators) against the strict loopback ECS endpoint
 // (service-model validation, linked-field rules, ECS's throttling buckets), reached the way operators configure it:
@@ -48,11 +54,11 @@ describe.each(ECS_SETUPS)('ECS backend against the strict loopback ECS endpoint:
     return new EcsBackend(createEcsClient(cluster), { logger, missingRetryDelaysMs: [50, 100] });
   }
 
-  function service(backend = newBackend(), activity = new ActivityLog()): AgentService {
-    return new AgentService({ backends: { forCluster: async () => backend }, activity, logger });
+  function service(backend = newBackend(), activity = new ActivityLog()): EdgeService {
+    return viaEdge(new AgentService({ profiles, backends: { forCluster: async () => backend }, activity, logger }));
   }
 
-  function launchRequest(jobId: number, key: string, profileProps: Record<string, string> = PROFILE): LaunchRequest {
+  function launchRequest(jobId: number, key: string, profileProps: Record<string, string> = PROFILE): EcsLaunchRequest {
     return {
       agentId: agentIdFor(clusterId, jobId),
       job: job(jobId),
@@ -72,9 +78,10 @@ describe.each(ECS_SETUPS)('ECS backend against the strict loopback ECS endpoint:
     await newBackend().list(cluster);
     expect(fake.served('ListTasks')).toBe(1);
     // The provider the service uses builds one backend (one client) per (region, role), the same way.
-    const provider = createBackendProvider(logger, false);
+    const provider = createBackendProvider(logger, profiles, false);
     expect(await provider.forCluster(cluster)).toBe(await provider.forCluster({ ...cluster, clusterId: 'other' }));
-    expect(await provider.forCluster(cluster)).not.toBe(await provider.forCluster({ ...cluster, region: 'eu-west-1' }));
+    const otherRegion: EcsClusterProfile = { ...cluster, region: 'eu-west-1' };
+    expect(await provider.forCluster(cluster)).not.toBe(await provider.forCluster(otherRegion));
     await (await provider.forCluster(cluster)).list(cluster);
     expect(fake.served('ListTasks')).toBe(2);
   });

@@ -5,6 +5,7 @@ import { ActivityLog } from '../../src/agents/activity-log.js';
 import { AgentService } from '../../src/agents/agent-service.js';
 import { createDockerBackend } from '../../src/backends/docker/docker-backend.js';
 import { job } from './gocd-bodies.js';
+import { type EdgeService, profiles, viaEdge } from './profiles.js';
 
 /** What the test sends: one create-agent for a socket-mode job on the engine at `dockerHost`. */
 export interface RaceLaunch {
@@ -24,17 +25,20 @@ export interface RaceOutcome {
 }
 
 const logger = pino({ level: 'silent' });
-let service: AgentService | undefined;
+let service: EdgeService | undefined;
 
 process.on('message', async (message: RaceLaunch) => {
-  service ??= new AgentService({
-    backends: (() => {
-      const backend = createDockerBackend({ dockerHost: message.dockerHost }, logger, { stopSeconds: 1 });
-      return { forCluster: () => backend };
-    })(),
-    activity: new ActivityLog(),
-    logger,
-  });
+  service ??= viaEdge(
+    new AgentService({
+      profiles,
+      backends: (() => {
+        const backend = createDockerBackend({ dockerHost: message.dockerHost }, logger, { stopSeconds: 1 });
+        return { forCluster: () => backend };
+      })(),
+      activity: new ActivityLog(),
+      logger,
+    }),
+  );
   const started = performance.now();
   const outcome = await service.createAgent({
     autoRegisterKey: `race-${message.round}`,

@@ -1,18 +1,14 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { ActivityLog } from '../../src/agents/activity-log.js';
-import { AgentService } from '../../src/agents/agent-service.js';
-import { UserNotices } from '../../src/agents/request-notices.js';
+import type { ActivityLog } from '../../src/agents/activity-log.js';
+import type { AgentService } from '../../src/agents/agent-service.js';
 import type { Config } from '../../src/config/config.schema.js';
 import { parseConfig } from '../../src/config/config-text.js';
 import { buildApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
-import {
-  createRegistryServices,
-  type RegistryServiceOptions,
-  type RegistryServices,
-} from '../../src/main/registry-composition.js';
-import { PrometheusMetrics } from '../../src/metrics/prometheus-metrics.js';
+import { createServices } from '../../src/main/composition.js';
+import type { RegistryServiceOptions, RegistryServices } from '../../src/main/registry-composition.js';
+import type { PrometheusMetrics } from '../../src/metrics/prometheus-metrics.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { VERSION } from '../../src/version.js';
 import { MemoryBackend, singleBackend } from './memory-backend.js';
@@ -69,36 +65,26 @@ export async function createTestApp(
   });
   const logger = createLogger(options.logLevel ?? 'debug', sink);
   const backend = new MemoryBackend(options.now);
-  const activity = new ActivityLog(500, options.now);
-  const metrics = new PrometheusMetrics();
-  const agents = new AgentService({
-    backends: singleBackend(backend),
-    activity,
-    logger,
-    now: options.now,
-    metrics,
-    policy: config.policy,
-  });
-  const registry = await createRegistryServices(config, logger, {
-    metrics: {
-      registryEvent: (source, outcome, count = 1) => metrics.registryEvents.inc({ source, outcome }, count),
-      trigger: (outcome) => metrics.triggers.inc({ outcome }),
-    },
-    ...options.registry,
-  });
+  // The notices' board in its own memory store, so a test can break it apart from the registry's dedupe store.
   const noticeStore = new MemoryStore();
-  const app = await buildApp({
+  // The composition root itself, with an in-memory backend and the test's registry overrides.
+  const services = await createServices(config, logger, {
+    backends: singleBackend(backend),
+    registry: options.registry ?? {},
+    noticeStore,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const { agents, activity, metrics, registry } = services;
+  const app = buildApp({
     config,
     logger,
-    agents,
-    notices: new UserNotices(noticeStore, logger, options.now),
-    metrics,
-    registry,
+    ...services,
     waitForRegistryTriggers: options.waitForRegistryTriggers,
     version: VERSION,
     dockerStatus: options.dockerStatus ?? (async () => 'unused'),
     ...(options.nowMs ? { nowMs: options.nowMs } : {}),
   });
+  await app.ready();
   const auth = { authorization: `Bearer ${config.gocd.forwarderToken}`, 'content-type': 'application/json' };
   return {
     app,
@@ -119,6 +105,9 @@ export async function createTestApp(
         headers: auth,
         payload: JSON.stringify(body),
       }),
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      await services.close();
+    },
   };
 }

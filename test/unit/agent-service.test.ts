@@ -3,20 +3,23 @@ import { describe, expect, it } from 'vitest';
 import { ActivityLog } from '../../src/agents/activity-log.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { AgentService } from '../../src/agents/agent-service.js';
-import { parseClusterProfile } from '../../src/agents/profiles.js';
 import { renderClusterSection } from '../../src/gocd/status-report.view.js';
 import { CLUSTER, job, PROFILE } from '../support/gocd-bodies.js';
 import { MemoryBackend, singleBackend } from '../support/memory-backend.js';
+import { parseClusterProfile, profiles, viaEdge } from '../support/profiles.js';
 
 function setup(now = () => new Date()) {
   const backend = new MemoryBackend(now);
   const activity = new ActivityLog(500, now);
-  const service = new AgentService({
-    backends: singleBackend(backend),
-    activity,
-    logger: pino({ level: 'silent' }),
-    now,
-  });
+  const service = viaEdge(
+    new AgentService({
+      backends: singleBackend(backend),
+      profiles,
+      activity,
+      logger: pino({ level: 'silent' }),
+      now,
+    }),
+  );
   return { backend, activity, service };
 }
 
@@ -143,21 +146,24 @@ describe("AgentService and the operator policy's ECS scope", () => {
     const backend = new MemoryBackend();
     let calls = 0;
     const activity = new ActivityLog();
-    const service = new AgentService({
-      backends: {
-        forCluster: async () => {
-          calls++;
-          return backend;
+    const service = viaEdge(
+      new AgentService({
+        backends: {
+          forCluster: async () => {
+            calls++;
+            return backend;
+          },
         },
-      },
-      activity,
-      logger: pino({ level: 'silent' }),
-      policy: {
-        docker: { engines: ['local'] },
-        ecs: { clusters: ['gocd-agents'], regions: ['eu-west-1'] },
-        allow: { privileged: false, socketMount: false, hostNetwork: false, capabilities: [] },
-      },
-    });
+        profiles,
+        activity,
+        logger: pino({ level: 'silent' }),
+        policy: {
+          docker: { engines: ['local'] },
+          ecs: { clusters: ['gocd-agents'], regions: ['eu-west-1'] },
+          allow: { privileged: false, socketMount: false, hostNetwork: false, capabilities: [] },
+        },
+      }),
+    );
     const outside = { ...CLUSTER, cluster: 'team-cluster', region: 'eu-west-1' };
     const result = await service.createAgent({ ...create(60), clusterProperties: outside });
     expect(result).toEqual({

@@ -96,12 +96,24 @@ describe('config loader', () => {
     expect(() => parseConfig('gocd: [unclosed', 'my.yaml', { env })).toThrow(/invalid config my.yaml/);
   });
 
-  it('reads $SCALER_CONFIG, and says so when the file is missing', () => {
+  it('reads $SCALER_CONFIG, and says so when the file is missing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const file = join(dir, 'scaler.yaml');
     writeFileSync(file, 'log: { level: warn }\n');
-    expect(loadConfig({ env: { ...env, SCALER_CONFIG: file } }).config.log.level).toBe('warn');
-    expect(() => loadConfig({ env: { ...env, SCALER_CONFIG: join(dir, 'nope.yaml') } })).toThrow(/ENOENT/);
+    expect((await loadConfig({ env: { ...env, SCALER_CONFIG: file } })).config.log.level).toBe('warn');
+    await expect(loadConfig({ env: { ...env, SCALER_CONFIG: join(dir, 'nope.yaml') } })).rejects.toThrow(/ENOENT/);
+  });
+
+  it('reads a JSON config without the YAML parser, and the same config as YAML alike', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const json = join(dir, 'scaler.json');
+    const yamlFile = join(dir, 'scaler.yaml');
+    writeFileSync(json, JSON.stringify({ log: { level: 'warn' }, gocd: { apiToken: '${TOKEN_FROM_ENV}' } }));
+    writeFileSync(yamlFile, 'log: { level: warn }\ngocd: { apiToken: "${TOKEN_FROM_ENV}" }\n');
+    const fromJson = await loadConfig({ env: { ...env, TOKEN_FROM_ENV: 'x-token', SCALER_CONFIG: json } });
+    const fromYaml = await loadConfig({ env: { ...env, TOKEN_FROM_ENV: 'x-token', SCALER_CONFIG: yamlFile } });
+    expect(fromJson.config).toEqual(fromYaml.config);
+    expect(fromJson.config.gocd.apiToken).toBe('x-token');
   });
 
   it('masks every secret when the config is shown', () => {

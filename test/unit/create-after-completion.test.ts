@@ -11,6 +11,7 @@ import { MemoryStore } from '../../src/store/memory-store.js';
 import { type Dynalite, startDynalite } from '../support/dynalite.js';
 import { CLUSTER, job, PROFILE } from '../support/gocd-bodies.js';
 import { MemoryBackend, singleBackend } from '../support/memory-backend.js';
+import { profiles, viaEdge } from '../support/profiles.js';
 
 // Regression (found by the soak, bench/soak.bench.ts): a create-agent that GoCD sent while the job was waiting, but
 // that was processed only after the job had run and completed (it was queued behind another create-agent of the
@@ -47,14 +48,17 @@ class GatedBackend extends MemoryBackend {
 }
 
 function setup(store?: KeyValueStore, backend = new GatedBackend()) {
-  const service = new AgentService({
-    backends: singleBackend(backend),
-    activity: new ActivityLog(),
-    logger: pino({ level: 'silent' }),
-    // Every create-agent lists (no fleet view is fresh enough), so the gate below can hold one mid-listing.
-    fleet: { maxAgeMs: -1 },
-    store,
-  });
+  const service = viaEdge(
+    new AgentService({
+      profiles,
+      backends: singleBackend(backend),
+      activity: new ActivityLog(),
+      logger: pino({ level: 'silent' }),
+      // Every create-agent lists (no fleet view is fresh enough), so the gate below can hold one mid-listing.
+      fleet: { maxAgeMs: -1 },
+      store,
+    }),
+  );
   return { backend, service };
 }
 

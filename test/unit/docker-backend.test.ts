@@ -1,11 +1,11 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
 import { createDockerBackend } from '../../src/backends/docker/docker-backend.js';
 import { dockerEngineStatus } from '../../src/backends/docker/docker-client.js';
 import { BackendUnavailableError } from '../../src/errors.js';
 import { createDockerBackendFor } from '../../src/main/docker-factory.js';
 import { job } from '../support/gocd-bodies.js';
+import { dockerCluster as parseClusterProfile, dockerProfile as parseElasticProfile } from '../support/profiles.js';
 
 const cluster = parseClusterProfile({
   go_server_url: 'https://gocd.example.com/go',

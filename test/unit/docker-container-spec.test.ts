@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { LaunchRequest } from '../../src/agents/agent-backend.port.js';
-import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
 import {
   AGENT_SOCKET_PATH,
   agentContainerOptions,
@@ -18,6 +17,7 @@ import {
 import { engineAddress } from '../../src/backends/docker/docker-client.js';
 import { isManagedContainer } from '../../src/backends/docker/socket-children.js';
 import { job } from '../support/gocd-bodies.js';
+import { dockerCluster as parseClusterProfile, dockerProfile as parseElasticProfile } from '../support/profiles.js';
 
 function request(profile: Record<string, string>, cluster: Record<string, string> = {}): LaunchRequest {
   const parsed = parseElasticProfile({ image: 'agent:1', environment: 'OVERRIDE=profile', ...profile });

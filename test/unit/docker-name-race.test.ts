@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { agentIdFor } from '../../src/agents/agent-id.js';
-import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
 import { containerNameFor, LABEL } from '../../src/backends/docker/container-spec.js';
 import { createDockerBackend } from '../../src/backends/docker/docker-backend.js';
 import { job } from '../support/gocd-bodies.js';
+import { dockerCluster as parseClusterProfile, dockerProfile as parseElasticProfile } from '../support/profiles.js';
 
 // The engine's rule, from moby/moby daemon/names.go: a create reserves its name first (`reserveName`, from
 // `generateIDAndName`) and registers the container only when it is done. A second create of that name meanwhile gets

@@ -1,10 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DockerClusterProfile } from '../../src/backends/docker/docker-profiles.js';
 import { parseConfig } from '../../src/config/config-text.js';
 import { GocdAdminClient } from '../../src/gocd-api/gocd-admin-client.js';
 import { formatFindings, runDoctor } from '../../src/main/doctor.js';
 import { MemoryBackend } from '../support/memory-backend.js';
+import { profiles } from '../support/profiles.js';
 
 const TOKEN = 'admin-token-abcdefgh';
 let server: Server;
@@ -97,10 +99,11 @@ describe('doctor', () => {
     const asked: (string | undefined)[] = [];
     const findings = await runDoctor({
       config: cfg,
+      profiles,
       gocd: new GocdAdminClient(cfg.gocd.apiUrl!, cfg.gocd.apiToken),
       backends: {
         forCluster: async (cluster) => {
-          if (cluster.backend === 'docker') asked.push(cluster.dockerHost);
+          if (cluster.backend === 'docker') asked.push((cluster as DockerClusterProfile).dockerHost);
           return new MemoryBackend();
         },
       },
@@ -110,7 +113,7 @@ describe('doctor', () => {
     expect(text).toContain('✔ GoCD API: GoCD 25.1.0 (20000-abc) answers');
     expect(text).toContain('✔ GoCD token: gocd.apiToken works (user admin)');
     expect(text).toContain('! Docker engine: unavailable: connect ENOENT');
-    expect(text).toContain('✔ cluster profile local: Docker engine (local) reachable; 0 of at most 10 agents live');
+    expect(text).toContain('✔ cluster profile local: Docker engine local reachable; 0 of at most 10 agents live');
     expect(text).toContain(
       "✘ cluster profile broken: invalid cluster profile: go_server_url must not be blank; max_agents must be a whole number, got 'lots'",
     );
@@ -133,6 +136,7 @@ describe('doctor', () => {
     failing.failList = true;
     const findings = await runDoctor({
       config: cfg,
+      profiles,
       gocd: new GocdAdminClient(cfg.gocd.apiUrl!, 'wrong-token'),
       backends: { forCluster: async () => failing },
       dockerStatus: async () => 'available',
@@ -148,6 +152,7 @@ describe('doctor', () => {
     const cfg = config();
     const findings = await runDoctor({
       config: cfg,
+      profiles,
       gocd: new GocdAdminClient('http://127.0.0.1:9/go', TOKEN),
       backends: { forCluster: async () => new MemoryBackend() },
       dockerStatus: async () => 'available',
@@ -165,12 +170,13 @@ describe('doctor', () => {
     expect(cfg.policy.ecs).toMatchObject({ clusters: ['gocd-agents'], regions: ['eu-west-1'] });
     const findings = await runDoctor({
       config: cfg,
+      profiles,
       gocd: new GocdAdminClient(cfg.gocd.apiUrl!, cfg.gocd.apiToken),
       backends: { forCluster: async () => new MemoryBackend() },
       dockerStatus: async () => 'available',
     });
     const text = formatFindings(findings);
-    expect(text).toContain('✔ cluster profile ecs-inside: ECS cluster gocd-agents reachable');
+    expect(text).toContain('✔ cluster profile ecs-inside: ECS cluster gocd-agents in eu-west-1 reachable');
     expect(text).toContain(
       "✘ cluster profile ecs-other-cluster: ECS cluster 'team-cluster' is not allowed by the operator policy (policy.ecs.clusters: gocd-agents)",
     );
@@ -180,6 +186,7 @@ describe('doctor', () => {
     // Without ECS lists in the policy (the default) no cluster or region is refused.
     const open = await runDoctor({
       config: config(),
+      profiles,
       gocd: new GocdAdminClient(cfg.gocd.apiUrl!, cfg.gocd.apiToken),
       backends: { forCluster: async () => new MemoryBackend() },
       dockerStatus: async () => 'available',

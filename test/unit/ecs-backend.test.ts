@@ -12,14 +12,15 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { AgentRecord, LaunchRequest } from '../../src/agents/agent-backend.port.js';
+import type { AgentRecord } from '../../src/agents/agent-backend.port.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
 import { completionStopReason } from '../../src/agents/job.js';
-import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
 import { EcsBackend } from '../../src/backends/ecs/ecs-backend.js';
+import type { EcsLaunchRequest } from '../../src/backends/ecs/ecs-profiles.js';
 import { clientTokenFor } from '../../src/backends/ecs/run-task-input.js';
 import { buildTaskDefinition } from '../../src/backends/ecs/task-definition.js';
 import { job } from '../support/gocd-bodies.js';
+import { ecsCluster as parseClusterProfile, ecsProfile as parseElasticProfile } from '../support/profiles.js';
 
 const ecs = mockClient(ECSClient);
 const logger = pino({ level: 'silent' });
@@ -37,7 +38,7 @@ const TD_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/gocd-agent-x:
 const ARN = (id: string) => `arn:aws:ecs:eu-west-1:123456789012:task/ci-agents/${id}`;
 const notFound = () => Object.assign(new Error('Unable to describe task definition.'), { name: 'ClientException' });
 
-function request(jobId: number, profileProps: Record<string, string> = {}, c = cluster): LaunchRequest {
+function request(jobId: number, profileProps: Record<string, string> = {}, c = cluster): EcsLaunchRequest {
   return {
     agentId: agentIdFor(c.clusterId, jobId),
     job: job(jobId),

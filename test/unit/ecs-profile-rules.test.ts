@@ -2,15 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { completionStopReason, isCompletionStopReason, STOP_REASON_MAX } from '../../src/agents/job.js';
+
+import { ECS_RULES, fargateSizeProblem } from '../../src/backends/ecs/ecs-profile-rules.js';
+import { job } from '../support/gocd-bodies.js';
 import {
   launchRefusal,
   parseClusterProfile,
   parseElasticProfile,
   validateClusterProperties,
   validateElasticProperties,
-} from '../../src/agents/profiles.js';
-import { ECS_RULES, fargateSizeProblem } from '../../src/backends/ecs/ecs-profile-rules.js';
-import { job } from '../support/gocd-bodies.js';
+} from '../support/profiles.js';
 
 // Every ECS rule that links fields (src/agents/ecs-profile-rules.ts, docs/DESIGN.md) with the combination ECS would
 // refuse and the nearest one it accepts, checked where the service checks it: validate-cluster-profile,

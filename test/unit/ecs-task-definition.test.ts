@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseClusterProfile, parseElasticProfile, profileHash } from '../../src/agents/profiles.js';
-import { buildTaskDefinition, definitionHash, taskDefinitionFamily } from '../../src/backends/ecs/task-definition.js';
+import {
+  buildTaskDefinition,
+  definitionHash,
+  profileHash,
+  taskDefinitionFamily,
+} from '../../src/backends/ecs/task-definition.js';
+import { ecsCluster as parseClusterProfile, ecsProfile as parseElasticProfile } from '../support/profiles.js';
 
 const cluster = parseClusterProfile({
   go_server_url: 'https://gocd.example.com/go',

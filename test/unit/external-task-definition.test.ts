@@ -19,6 +19,7 @@ import { definitionNeeds, ExternalTaskDefinitions } from '../../src/backends/ecs
 import { SOCKET_GROUP } from '../../src/backends/ecs/run-task-input.js';
 import { parseConfig } from '../../src/config/config-text.js';
 import { createAgentBody, job } from '../support/gocd-bodies.js';
+import { type EdgeService, profiles, viaEdge } from '../support/profiles.js';
 
 // Finding 1 of issue 16: an elastic profile with `docker_mode: none` and `task_definition: <a family the service
 // registered for a socket or privileged profile>` ran it on a cluster whose gates were false, skipped the socket task
@@ -86,13 +87,15 @@ function policy(yaml = ''): OperatorPolicy {
 }
 
 let activity: ActivityLog;
-function service(p: OperatorPolicy = policy()): AgentService {
+function service(p: OperatorPolicy = policy()): EdgeService {
   activity = new ActivityLog();
   const backend = new EcsBackend(new ECSClient({ region: 'eu-west-1' }), { logger });
-  return new AgentService({ backends: { forCluster: async () => backend }, activity, logger, policy: p });
+  return viaEdge(
+    new AgentService({ profiles, backends: { forCluster: async () => backend }, activity, logger, policy: p }),
+  );
 }
 
-const create = (svc: AgentService, jobId: number, cluster: Record<string, string>, profile: Record<string, string>) => {
+const create = (svc: EdgeService, jobId: number, cluster: Record<string, string>, profile: Record<string, string>) => {
   const body = createAgentBody(jobId);
   return svc.createAgent({
     autoRegisterKey: String(body.auto_register_key),

@@ -8,6 +8,7 @@ import { FleetView } from '../../src/agents/fleet-view.js';
 import { BackendUnavailableError } from '../../src/errors.js';
 import { CLUSTER, job, PROFILE } from '../support/gocd-bodies.js';
 import { MemoryBackend, singleBackend } from '../support/memory-backend.js';
+import { profiles, viaEdge } from '../support/profiles.js';
 
 const agent = (jobId: number, extra: Partial<AgentRecord> = {}): AgentRecord => ({
   agentId: agentIdFor('c', jobId),
@@ -112,12 +113,15 @@ describe('create-agent reads per job', () => {
       lists++;
       return list(c);
     };
-    const service = new AgentService({
-      backends: singleBackend(backend),
-      activity: new ActivityLog(),
-      logger: pino({ level: 'silent' }),
-      now: () => new Date(t),
-    });
+    const service = viaEdge(
+      new AgentService({
+        profiles,
+        backends: singleBackend(backend),
+        activity: new ActivityLog(),
+        logger: pino({ level: 'silent' }),
+        now: () => new Date(t),
+      }),
+    );
     const cluster = { ...CLUSTER, max_agents: '1000' };
     const create = (jobId: number) =>
       service.createAgent({
@@ -145,11 +149,14 @@ describe('create-agent reads per job', () => {
 
   it('counts agents stopped by job-completion out of the cap at once, without a listing', async () => {
     const backend = new MemoryBackend();
-    const service = new AgentService({
-      backends: singleBackend(backend),
-      activity: new ActivityLog(),
-      logger: pino({ level: 'silent' }),
-    });
+    const service = viaEdge(
+      new AgentService({
+        profiles,
+        backends: singleBackend(backend),
+        activity: new ActivityLog(),
+        logger: pino({ level: 'silent' }),
+      }),
+    );
     const cap = { ...CLUSTER, max_agents: '2' };
     const create = (jobId: number) =>
       service.createAgent({

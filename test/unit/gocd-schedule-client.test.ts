@@ -125,7 +125,7 @@ describe('GoCD schedule client', () => {
     const pending = client({ initialDelayMs: 5_000, maxDelayMs: 5_000, retryWindowMs: 60_000 }).schedule(
       'deploy-app',
       VARS,
-      abort.signal,
+      { signal: abort.signal },
     );
     await gocd.waitForCalls(1);
     abort.abort();

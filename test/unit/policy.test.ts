@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  clusterPolicyRefusal,
-  describePolicy,
-  engineKey,
-  launchPermits,
-  type OperatorPolicy,
-  policyRefusal,
-} from '../../src/agents/policy.js';
-import { parseClusterProfile, parseElasticProfile } from '../../src/agents/profiles.js';
+import { describePolicy, launchPermits, type OperatorPolicy } from '../../src/agents/policy.js';
+import { engineKey } from '../../src/backends/docker/docker-profiles.js';
 import type { ConfigError } from '../../src/config/config-loader.js';
 import { parseConfig } from '../../src/config/config-text.js';
+import { clusterPolicyRefusal, parseClusterProfile, parseElasticProfile, policyRefusal } from '../support/profiles.js';
 
 const env = { SCALER_FORWARDER_TOKEN: 'test-forwarder-token-0123' };
 const policyOf = (yaml = ''): OperatorPolicy => parseConfig(yaml, 'test', { env }).config.policy as OperatorPolicy;

@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { defaultClusterId } from '../../src/agents/profiles.js';
+import { profileHash } from '../../src/backends/ecs/task-definition.js';
+import { ValidationError } from '../../src/errors.js';
 import {
-  defaultClusterId,
+  ecsCluster,
+  ecsProfile,
   launchRefusal,
   parseClusterProfile,
   parseElasticProfile,
-  profileHash,
   validateClusterProperties,
   validateElasticProperties,
-} from '../../src/agents/profiles.js';
-import { ValidationError } from '../../src/errors.js';
+} from '../support/profiles.js';
 
 const cluster = { go_server_url: 'https://gocd.example.com/go' };
 
@@ -147,10 +149,10 @@ describe('launch refusals (need both profiles, checked at create-agent)', () => 
 
 describe('profile hash (task definition family)', () => {
   it('is equal for equal content and differs when the profile changes', () => {
-    const c = parseClusterProfile({ ...cluster, cluster: 'c' });
-    const h1 = profileHash(c, parseElasticProfile({ image: 'i', environment: 'A=1\nB=2' }));
-    expect(profileHash(c, parseElasticProfile({ environment: 'B=2\nA=1', image: 'i' }))).toBe(h1);
-    expect(profileHash(c, parseElasticProfile({ image: 'i', environment: 'A=1\nB=3' }))).not.toBe(h1);
+    const c = ecsCluster({ ...cluster, cluster: 'c' });
+    const h1 = profileHash(c, ecsProfile({ image: 'i', environment: 'A=1\nB=2' }));
+    expect(profileHash(c, ecsProfile({ environment: 'B=2\nA=1', image: 'i' }))).toBe(h1);
+    expect(profileHash(c, ecsProfile({ image: 'i', environment: 'A=1\nB=3' }))).not.toBe(h1);
     expect(h1).toMatch(/^[0-9a-f]{16}$/);
   });
 });

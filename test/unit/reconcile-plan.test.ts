@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentRecord } from '../../src/agents/agent-backend.port.js';
 import type { GocdAgent } from '../../src/agents/job.js';
-import { parseClusterProfile } from '../../src/agents/profiles.js';
 import { type ClusterListing, planReconcile } from '../../src/agents/reconcile-plan.js';
+import { parseClusterProfile } from '../support/profiles.js';
 
 const now = new Date('2026-11-23T12:00:00Z');
 const clusterA = parseClusterProfile({

@@ -1,6 +1,10 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { ScheduleOutcome, ScheduleVariable } from '../../src/gocd-api/gocd-schedule-client.js';
+import type {
+  ScheduleOutcome,
+  ScheduleRequestOptions,
+  ScheduleVariable,
+} from '../../src/gocd-api/gocd-schedule-client.js';
 import { createLogger } from '../../src/logger.js';
 import { dedupeKeys } from '../../src/registry/dedupe-keys.js';
 import type { ImagePushed } from '../../src/registry/image-pushed.js';
@@ -16,11 +20,11 @@ class ScriptedScheduler implements PipelineScheduler {
   async schedule(
     pipeline: string,
     variables: readonly ScheduleVariable[],
-    signal?: AbortSignal,
+    options: ScheduleRequestOptions,
   ): Promise<ScheduleOutcome> {
     this.calls.push({ pipeline, env: Object.fromEntries(variables.map((v) => [v.name, v.value])) });
     const next = this.answers.shift();
-    return next ? next(signal) : { kind: 'scheduled', status: 202, attempts: 1, message: 'accepted' };
+    return next ? next(options.signal) : { kind: 'scheduled', status: 202, attempts: 1, message: 'accepted' };
   }
 }
 

@@ -4,10 +4,10 @@ import type { HealthMessage } from '../../agents/notices.js';
 import type { UserNotices } from '../../agents/request-notices.js';
 import type { Logger } from '../../logger.js';
 import { createAgentInput, type GocdCommands } from '../commands.js';
-import type { GocdRequestContext } from '../gocd-handlers.js';
 import type {
   ClusterProfileChangedMessage,
   CreateAgentMessage,
+  GocdRequestContext,
   JobCompletionMessage,
   ServerPingMessage,
 } from '../messages.js';

@@ -6,7 +6,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/config-loader.js';
-import { secretReferences, withSecretsFromManager } from '../../src/config/secrets-manager-env.js';
+import { secretReferences, withSecretsFromManager } from '../../src/main/secrets-manager.js';
 
 const sm = mockClient(SecretsManagerClient);
 const ARN = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`;
