@@ -36,13 +36,10 @@ function routeSchemas(spec: OpenApiSpec): Record<string, Json> {
  */
 function validatorModule(what: string, options: Options, schemas: Record<string, SchemaObject>): string {
   const ajv = new Ajv({ ...options, code: { source: true, esm: true, lines: false } });
-  const names: Record<string, string> = {};
-  Object.entries(schemas).forEach(([name, schema], i) => {
-    const id = `s${i}`;
-    ajv.addSchema(schema, id);
-    names[name] = id;
+  Object.values(schemas).forEach((schema, i) => {
+    ajv.addSchema(schema, `s${i}`);
   });
-  const exportsByName = Object.fromEntries(Object.keys(schemas).map((name, i) => [`v${i}`, `s${i}`]));
+  const exportsByName = Object.fromEntries(Object.keys(schemas).map((_name, i) => [`v${i}`, `s${i}`]));
   let code = standaloneCode(ajv, exportsByName).replace(/^"use strict";/, '');
   const imports: string[] = [];
   // A CommonJS module's default import is its `exports` under Node, but its `exports.default` under loaders that honour

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 const SRC = resolve(import.meta.dirname, '..', '..', 'src');
 
 /** A folder's layer: an import may only go to a folder of a lower layer (or stay in its own folder). */
-export const LAYERS: Readonly<Record<string, number>> = {
+const LAYERS: Readonly<Record<string, number>> = {
   // The kernel: errors, logger, text/html helpers, version, secret comparison; imports nothing of the service.
   '.': 0,
   security: 0,

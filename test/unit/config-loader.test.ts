@@ -108,8 +108,9 @@ describe('config loader', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const json = join(dir, 'scaler.json');
     const yamlFile = join(dir, 'scaler.yaml');
-    writeFileSync(json, JSON.stringify({ log: { level: 'warn' }, gocd: { apiToken: '${TOKEN_FROM_ENV}' } }));
-    writeFileSync(yamlFile, 'log: { level: warn }\ngocd: { apiToken: "${TOKEN_FROM_ENV}" }\n');
+    const reference = '$' + '{TOKEN_FROM_ENV}';
+    writeFileSync(json, JSON.stringify({ log: { level: 'warn' }, gocd: { apiToken: reference } }));
+    writeFileSync(yamlFile, `log: { level: warn }\ngocd: { apiToken: "${reference}" }\n`);
     const fromJson = await loadConfig({ env: { ...env, TOKEN_FROM_ENV: 'x-token', SCALER_CONFIG: json } });
     const fromYaml = await loadConfig({ env: { ...env, TOKEN_FROM_ENV: 'x-token', SCALER_CONFIG: yamlFile } });
     expect(fromJson.config).toEqual(fromYaml.config);
