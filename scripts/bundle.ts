@@ -1,8 +1,7 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile, type Plugin } from 'esbuild';
-import { parse as parseYaml } from 'yaml';
 
 /** Repository root (this file lives in `scripts/`). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -10,36 +9,6 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const LAMBDA_DIR = join(ROOT, 'dist', 'lambda');
 /** esbuild's metafile, kept outside the deployed folder (what went into the bundle, by input). */
 export const LAMBDA_META = join(ROOT, 'dist', 'lambda-meta.json');
-
-/** ajv's default for `validateSchema` (ajv/dist/core.js, v8): validate every schema against its meta-schema. */
-const AJV_VALIDATE_SCHEMA_DEFAULT = 'validateSchema: (_x = o.validateSchema) !== null && _x !== void 0 ? _x : true,';
-
-/**
- * Cold start: every Ajv instance (config loader, GoCD request validators, Fastify's) compiles the JSON Schema
- * meta-schema before its first schema, about a third of the init time here. The schemas are fixed at build time
- * and the test suite compiles them with validation on, so the Lambda build turns the default off. The build fails
- * if ajv's code no longer has the expected line, rather than silently keeping the slow path.
- */
-const ajvNoMetaValidation: Plugin = {
-  name: 'ajv-no-meta-validation',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]ajv[\\/]dist[\\/]core\.js$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      if (!source.includes(AJV_VALIDATE_SCHEMA_DEFAULT)) {
-        return {
-          errors: [{ text: `ajv's validateSchema default not found in ${args.path}; update scripts/bundle.ts` }],
-        };
-      }
-      return {
-        contents: source.replace(
-          AJV_VALIDATE_SCHEMA_DEFAULT,
-          AJV_VALIDATE_SCHEMA_DEFAULT.replace(': true,', ': false,'),
-        ),
-        loader: 'js',
-      };
-    });
-  },
-};
 
 /** The Lambda runtime the CDK app deploys the bundle on (infra/lib/scaler-stack.ts; a test keeps them equal). */
 export const LAMBDA_RUNTIME = 'nodejs24.x';
@@ -135,8 +104,8 @@ function moduleBytes(dir: string): number {
 
 /**
  * Writes `dist/lambda/`: `index.mjs` (exports `handler`) for `LAMBDA_RUNTIME`, minified ESM with every dependency inside,
- * and `openapi.yaml` beside it (served, and pre-parsed as `openapi.json` for the route schemas); nothing is loaded
- * from `node_modules`.
+ * and `openapi.yaml` beside it (served); nothing is loaded from `node_modules`. No JSON Schema is compiled at run time:
+ * every validator is compiled ahead of time (scripts/generate.ts).
  *
  * - The AWS SDK v3 clients are bundled, not taken from the runtime: that pins the versions the tests ran against,
  *   and esbuild keeps only the commands used.
@@ -165,14 +134,11 @@ export async function bundleLambda(options: BundleOptions = {}): Promise<BundleR
     legalComments: 'none',
     metafile: true,
     logLevel: 'warning',
-    plugins: [lambdaOnly, ajvNoMetaValidation],
+    plugins: [lambdaOnly],
   });
+  // Served as `GET /openapi.yaml` and read by the API reference page; the routes' schemas and validators are compiled
+  // into the bundle (scripts/generate.ts), so nothing parses it at a cold start.
   copyFileSync(join(ROOT, 'openapi.yaml'), join(outDir, 'openapi.yaml'));
-  // Pre-parsed, so the cold start skips the YAML parser for the spec (src/http/openapi.ts prefers it).
-  writeFileSync(
-    join(outDir, 'openapi.json'),
-    JSON.stringify(parseYaml(readFileSync(join(ROOT, 'openapi.yaml'), 'utf8'))),
-  );
   writeFileSync(
     options.metaFile ?? (options.outDir ? `${outDir}-meta.json` : LAMBDA_META),
     JSON.stringify(result.metafile),

@@ -8,10 +8,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type Options, type SchemaObject } from 'ajv';
-import standaloneCode from 'ajv/dist/standalone/index.js';
+import * as standalone from 'ajv/dist/standalone/index.js';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { configSchema } from '../src/config/config.schema.js';
 import { gocdRequestSchemas, loadOpenApi, type OpenApiSpec, routeSchema, specRoutes } from '../src/http/openapi.js';
+import { PARSER_SHAPES } from '../src/registry/parsers/registry-parsers.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -40,11 +41,11 @@ function validatorModule(what: string, options: Options, schemas: Record<string,
     ajv.addSchema(schema, `s${i}`);
   });
   const exportsByName = Object.fromEntries(Object.keys(schemas).map((_name, i) => [`v${i}`, `s${i}`]));
-  let code = standaloneCode(ajv, exportsByName).replace(/^"use strict";/, '');
+  let code = standalone.default.default(ajv, exportsByName).replace(/^"use strict";/, '');
   const imports: string[] = [];
   // A CommonJS module's default import is its `exports` under Node, but its `exports.default` under loaders that honour
   // `__esModule` (esbuild, tsx): take the function either way.
-  code = code.replace(/require\("(ajv\/dist\/runtime\/[a-z0-9_]+)"\)\.default/g, (_m, path: string) => {
+  code = code.replace(/require\("(ajv\/dist\/runtime\/[a-z0-9_]+)"\)\.default/g, (_m: string, path: string) => {
     const local = `runtime${imports.length}`;
     imports.push(`import ${local} from '${path}.js';`);
     return `(${local}.default ?? ${local})`;
@@ -113,6 +114,14 @@ export async function generatedFiles(): Promise<Map<string, string>> {
       {
         config: configSchema as unknown as SchemaObject,
       },
+    ),
+  );
+  files.set(
+    'src/registry/generated/shape-validators.ts',
+    validatorModule(
+      "the registry parsers' payload shapes (PARSER_SHAPES)",
+      { allErrors: true, strict: false },
+      PARSER_SHAPES,
     ),
   );
   return files;

@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BundleResult, bundleLambda } from '../../scripts/bundle.js';
+import { type BundleResult, bundleLambda, ROOT } from '../../scripts/bundle.js';
 
 // The Lambda bundle as deployed: built by scripts/bundle.ts, then run by a plain `node` from a folder that has no
 // node_modules anywhere above it, like /var/task.
@@ -63,7 +63,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('Lambda bundle (npm run bundle)', () => {
   it('writes index.mjs exporting handler, its chunks and openapi.yaml, within 2 MiB in all', () => {
-    expect(readdirSync(deployed).sort()).toEqual(['chunks', 'index.mjs', 'openapi.json', 'openapi.yaml']);
+    expect(readdirSync(deployed).sort()).toEqual(['chunks', 'index.mjs', 'openapi.yaml']);
     expect(readFileSync(join(deployed, 'index.mjs'), 'utf8')).toMatch(/export\s*\{[^}]*\bhandler\b/);
     expect(bundle.totalBytes).toBeLessThanOrEqual(2 * 2 ** 20);
   });
@@ -85,6 +85,14 @@ describe('Lambda bundle (npm run bundle)', () => {
     // ...yet they are in the bundle, for the invocations that need them.
     expect(bundle.inputs.some((i) => i.includes('node_modules/@aws-sdk/client-dynamodb/'))).toBe(true);
     expect(bundle.inputs.some((i) => i.includes('node_modules/@aws-sdk/client-sqs/'))).toBe(true);
+  });
+
+  it('evaluates no YAML parser and compiles no JSON Schema at init (validators are compiled ahead of time)', () => {
+    expect(bundle.initInputs.filter((i) => i.includes('node_modules/yaml/'))).toEqual([]);
+    // The YAML parser is still there, for a config deployed as YAML.
+    expect(bundle.inputs.some((i) => i.includes('node_modules/yaml/'))).toBe(true);
+    const init = bundle.initInputs.filter((i) => i.startsWith('src/'));
+    for (const file of init) expect(readFileSync(join(ROOT, file), 'utf8'), file).not.toMatch(/new Ajv\(|\.compile\(/);
   });
 
   it('runs from a folder with no node_modules, answers a Function URL event, and lets the process exit', async () => {

@@ -28,7 +28,8 @@ const dataProperties = {
  * tests) and the flat docker body of JFrog's help page for the docker domain ("Docker Tag was Pushed/Deleted":
  * `event_type`, `repo_key`, `path`, `name`, `sha256`, `size`, `image_name`, `tag`, `platforms`, no `domain`/`data`).
  */
-const schema: SchemaObject = {
+/** The shape this parser reads (loose: a picky receiver stalls a registry's queue). */
+export const artifactoryShape: SchemaObject = {
   type: 'object',
   required: ['event_type'],
   properties: {
@@ -45,7 +46,7 @@ const schema: SchemaObject = {
  * a push is identified by (image, tag, digest); a signed body (`use_secret_for_signing`) covers all three.
  */
 export const parseArtifactory: RegistryParser = ({ body, registry }): ParseResult => {
-  assertShape<ArtifactoryEvent>(schema, body, 'artifactory');
+  assertShape<ArtifactoryEvent>('artifactory', body, 'artifactory');
   const wrapped = body.domain !== undefined || body.data !== undefined;
   const domain = body.domain ?? 'docker';
   if (domain !== 'docker' || body.event_type !== 'pushed') {

@@ -9,7 +9,8 @@ interface DistributionEvent {
 }
 
 /** Envelope of CNCF distribution v2/v3 and GitLab's fork: `{"events":[…]}`; only what we read is required. */
-const schema: SchemaObject = {
+/** The shape this parser reads (loose: a picky receiver stalls a registry's queue). */
+export const distributionShape: SchemaObject = {
   type: 'object',
   required: ['events'],
   properties: {
@@ -43,7 +44,7 @@ const schema: SchemaObject = {
  * blob pushes, untagged child manifests of an index, pulls, mounts and deletes are ignored.
  */
 export const parseDistribution: RegistryParser = ({ body, registry }): ParseResult => {
-  assertShape<{ events: DistributionEvent[] }>(schema, body, 'distribution');
+  assertShape<{ events: DistributionEvent[] }>('distribution', body, 'distribution');
   const result: ParseResult = { pushes: [], ignored: [] };
   for (const [i, event] of body.events.entries()) {
     const t = event.target ?? {};

@@ -7,7 +7,8 @@ interface DockerHubEvent {
   repository: { repo_name: string };
 }
 
-const schema: SchemaObject = {
+/** The shape this parser reads (loose: a picky receiver stalls a registry's queue). */
+export const dockerHubShape: SchemaObject = {
   type: 'object',
   required: ['push_data', 'repository'],
   properties: {
@@ -33,7 +34,7 @@ const schema: SchemaObject = {
  * by (image, tag, digest).
  */
 export const parseDockerHub: RegistryParser = ({ body, registry }): ParseResult => {
-  assertShape<DockerHubEvent>(schema, body, 'dockerhub');
+  assertShape<DockerHubEvent>('dockerhub', body, 'dockerhub');
   const { tag } = body.push_data;
   if (!tag) return { pushes: [], ignored: ['push without tag'] };
   const repository = body.repository.repo_name;

@@ -18,8 +18,8 @@ interface EcrEvent {
   };
 }
 
-/** The EventBridge envelope (delivered verbatim by an API destination, or as a Lambda's `event`). */
-const schema: SchemaObject = {
+/** The EventBridge envelope (delivered verbatim by an API destination, or as a Lambda's `event`): the shape read. */
+export const ecrShape: SchemaObject = {
   type: 'object',
   required: ['id', 'source', 'detail-type', 'account', 'region', 'detail'],
   properties: {
@@ -61,7 +61,7 @@ export function parseEcrHost(host: string): { account: string; region: string } 
  * host's: one entry never triggers on another account's images.
  */
 export const parseEcr: RegistryParser = ({ body, registry }): ParseResult => {
-  assertShape<EcrEvent>(schema, body, 'ecr');
+  assertShape<EcrEvent>('ecr', body, 'ecr');
   const result: ParseResult = { pushes: [], ignored: [] };
   const d = body.detail;
   const kind = body['detail-type'];

@@ -20,14 +20,16 @@ const dataSchema: SchemaObject = {
 };
 
 /** Default format: `{type, occur_at, operator, event_data}`. */
-const defaultSchema: SchemaObject = {
+/** The default format's shape (loose: a picky receiver stalls a registry's queue). */
+export const harborDefaultShape: SchemaObject = {
   type: 'object',
   required: ['type', 'event_data'],
   properties: { type: { type: 'string' }, event_data: dataSchema },
 };
 
 /** CloudEvents format (Harbor ≥ 2.8): `{specversion, id, type, data}`. */
-const cloudEventSchema: SchemaObject = {
+/** The CloudEvents format's shape. */
+export const harborCloudEventShape: SchemaObject = {
   type: 'object',
   required: ['specversion', 'id', 'type', 'data'],
   properties: {
@@ -50,7 +52,7 @@ const PUSH_TYPES = new Set(['PUSH_ARTIFACT', 'pushImage', 'harbor.artifact.pushe
 export const parseHarbor: RegistryParser = ({ body, registry }): ParseResult => {
   const cloudEvent = !!body && typeof body === 'object' && 'specversion' in body;
   assertShape<{ type: string; specversion?: string; id?: string; data?: HarborData; event_data?: HarborData }>(
-    cloudEvent ? cloudEventSchema : defaultSchema,
+    cloudEvent ? 'harbor-cloudevents' : 'harbor-default',
     body,
     'harbor',
   );

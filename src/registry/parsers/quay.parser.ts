@@ -9,7 +9,8 @@ interface QuayEvent {
   pushed_image_count?: unknown;
 }
 
-const schema: SchemaObject = {
+/** The shape this parser reads (loose: a picky receiver stalls a registry's queue). */
+export const quayShape: SchemaObject = {
   type: 'object',
   required: ['repository'],
   properties: {
@@ -50,7 +51,7 @@ function isTestNotification(body: QuayEvent): boolean {
  * notification is returned as a test, never as a push.
  */
 export const parseQuay: RegistryParser = ({ body, registry }): ParseResult => {
-  assertShape<QuayEvent>(schema, body, 'quay');
+  assertShape<QuayEvent>('quay', body, 'quay');
   const tags = Array.isArray(body.updated_tags) ? body.updated_tags : Object.keys(body.updated_tags ?? {});
   if (tags.length === 0) return { pushes: [], ignored: ['notification without updated_tags'] };
   const pushes = [...new Set(tags)].map((tag, i) =>

@@ -1,30 +1,25 @@
 import { createHash } from 'node:crypto';
-import { Ajv, type SchemaObject, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { ValidationError } from '../../errors.js';
+import { describeProblems, schemaProblems } from '../../validation.js';
+import { validators } from '../generated/shape-validators.js';
 import { DIGEST_PATTERN, type ImagePushed, REPOSITORY_PATTERN, TAG_PATTERN } from '../image-pushed.js';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const compiled = new WeakMap<SchemaObject, ValidateFunction>();
+/** The name of a payload shape (`PARSER_SHAPES` in registry-parsers.ts), compiled ahead of time. */
+export type ShapeName = keyof typeof validators;
 
 /**
- * Checks a body against the (deliberately loose) schema of its registry type; throws ValidationError naming every
+ * Checks a body against the (deliberately loose) shape of its registry type; throws ValidationError naming every
  * bad field. Parsers validate only what they read, because a picky receiver stalls a registry's queue.
  */
-export function assertShape<T>(schema: SchemaObject, body: unknown, type: string): asserts body is T {
-  let validate = compiled.get(schema);
-  if (!validate) {
-    validate = ajv.compile(schema);
-    compiled.set(schema, validate);
-  }
+export function assertShape<T>(shape: ShapeName, body: unknown, type: string): asserts body is T {
   if (body === undefined || body === null) {
     throw new ValidationError(`${type} event: body is required`, [{ path: 'body', message: 'is required' }]);
   }
+  const validate = validators[shape] as ValidateFunction;
   if (validate(body)) return;
-  const details = (validate.errors ?? []).map((e) => {
-    const missing = e.keyword === 'required' ? `/${(e.params as { missingProperty: string }).missingProperty}` : '';
-    return { path: `body${e.instancePath}${missing}`, message: e.message ?? 'invalid' };
-  });
-  throw new ValidationError(`${type} event: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, details);
+  const details = schemaProblems(validate.errors, 'body');
+  throw new ValidationError(`${type} event: ${describeProblems(details)}`, details);
 }
 
 /** Throws ValidationError when repository, tag or digest break the OCI grammar (they end up in URLs and env vars). */
