@@ -28,6 +28,7 @@ import {
   aws_events_targets as targets,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { parse as parseYaml } from 'yaml';
 import { agentHosts } from './agent-hosts.js';
 import { scalerPolicyStatements } from './scaler-iam.js';
 import { POLICY_ENV, withStackPolicy } from './service-policy.js';
@@ -43,6 +44,17 @@ store:
   type: dynamodb
   tableName: \${SCALER_TABLE_NAME}
 `;
+
+/** Where the Lambda finds its service config: JSON, converted at synth from the YAML (a cold start parses no YAML). */
+export const LAMBDA_CONFIG_FILE = 'scaler.json';
+
+/**
+ * The service config as the Lambda reads it: the YAML's document as JSON (JSON is YAML too, so the service reads it
+ * either way; `${NAME}` references stay strings, interpolated by the service at start-up as before).
+ */
+export function lambdaConfigJson(serviceConfigYaml: string): string {
+  return `${JSON.stringify(parseYaml(serviceConfigYaml) ?? {}, null, 2)}\n`;
+}
 
 /** Stack inputs: the typed config, the bundle folder and the service config text. */
 export interface ScalerStackProps extends StackProps {
@@ -155,7 +167,7 @@ export class ScalerStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const environment: Record<string, string> = {
-      SCALER_CONFIG: '/var/task/scaler.yaml',
+      SCALER_CONFIG: `/var/task/${LAMBDA_CONFIG_FILE}`,
       SCALER_TABLE_NAME: deps.table.tableName,
       SCALER_RETRY_QUEUE_URL: retryQueue.queueUrl,
       NODE_ENV: 'production',
@@ -376,7 +388,8 @@ export class ScalerStack extends Stack {
 }
 
 /**
- * The deployed folder: the bundle plus `scaler.yaml`, staged by CDK's local bundling (no Docker). The asset hash is
+ * The deployed folder: the bundle plus the service config (`scaler.json`), staged by CDK's local bundling (no Docker).
+ * The asset hash is
  * taken from the output, so a config change alone deploys a new version.
  */
 function bundleWithConfig(lambdaDir: string, serviceConfigYaml: string): lambda.Code {
@@ -388,7 +401,7 @@ function bundleWithConfig(lambdaDir: string, serviceConfigYaml: string): lambda.
       local: {
         tryBundle(outputDir: string): boolean {
           cpSync(lambdaDir, outputDir, { recursive: true });
-          writeFileSync(join(outputDir, 'scaler.yaml'), serviceConfigYaml);
+          writeFileSync(join(outputDir, LAMBDA_CONFIG_FILE), lambdaConfigJson(serviceConfigYaml));
           return true;
         },
       },

@@ -1,4 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import type { AgentService } from '../agents/agent-service.js';
 import type { Config } from '../config/config.schema.js';
 import type { GocdHandlers } from '../gocd/gocd-handlers.js';
@@ -16,7 +21,7 @@ import { lazyChildLoggerFactory } from './lazy-request-logger.js';
 import { observabilityRoutes } from './observability.routes.js';
 import { registryRoutes } from './registry.routes.js';
 import { RequestLogController } from './request-log.js';
-import { precompiledValidators } from './route-schemas.js';
+import { noResponseSchemas, precompiledValidators } from './route-schemas.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
 /** What the app is built from; clients and services are constructed by the composition root (src/main/). */
@@ -45,6 +50,16 @@ export interface AppDeps {
 }
 
 /**
+ * Fastify's compiler factories (its `schemaController.compilersFactory` option). Fastify calls a factory's compiler
+ * with `{ schema, method, url, httpPart }` (lib/route.js); the option's type is @fastify/ajv-compiler's, which names
+ * ajv's own `compile(schema)` signature instead, hence the cast.
+ */
+const COMPILERS = {
+  buildValidator: () => precompiledValidators,
+  buildSerializer: () => noResponseSchemas,
+} as unknown as NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
+
+/**
  * The Fastify app factory: the JSON parser, the error handler and security headers on the root, then each route group
  * as its own plugin, registered explicitly (no autoload). The app is not made ready here: `listen`, `inject` and the
  * Lambda entry (which wraps it first) do that.
@@ -68,9 +83,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     logController: new RequestLogController(deps.metrics.httpDuration),
     return503OnClosing: true,
     childLoggerFactory: lazyChildLoggerFactory,
+    // Route schemas come from openapi.yaml with their validators compiled ahead of time (scripts/generate.ts); no route
+    // declares a response schema. So Fastify builds neither an ajv instance nor a fast-json-stringify compiler (nor
+    // loads them), which a cold start would otherwise pay for.
+    schemaController: { compilersFactory: COMPILERS },
   });
-  // Route schemas come from openapi.yaml, their validators compiled ahead of time (scripts/generate.ts).
-  app.setValidatorCompiler(precompiledValidators);
   registerJsonBodyParser(app);
   registerErrorHandler(app);
   registerSecurityHeaders(app);

@@ -6,7 +6,6 @@ import type { GocdRequestContext } from '../gocd/messages.js';
 import { type GocdRequestName, isGocdRequestName } from '../gocd/request-names.js';
 import { describeProblems, schemaProblems } from '../validation.js';
 import { requireBearer } from './auth.js';
-import { validators } from './generated/gocd-body-validators.js';
 import { routeSchema } from './route-schemas.js';
 
 const SHOULD_ASSIGN_WORK = 'cd.go.elastic-agent.should-assign-work';
@@ -23,13 +22,25 @@ export interface GocdRoutesOptions {
   context?: (request: FastifyRequest) => GocdRequestContext;
 }
 
-/** The body validator of each request name, compiled ahead of time from openapi.yaml's `x-gocd-requests`. */
-const BODY_VALIDATORS = validators as Record<GocdRequestName, ValidateFunction>;
+type BodyValidators = Record<GocdRequestName, ValidateFunction>;
+
+/**
+ * The body validator of each request name, compiled ahead of time from openapi.yaml's `x-gocd-requests` and loaded
+ * with the first request that needs one: should-assign-work (most of GoCD's calls, the first a cold Lambda answers)
+ * never does.
+ */
+let bodyValidators: BodyValidators | Promise<BodyValidators> | undefined;
+function loadBodyValidators(): BodyValidators | Promise<BodyValidators> {
+  bodyValidators ??= import('./generated/gocd-body-validators.js').then(
+    (m) => (bodyValidators = m.validators as BodyValidators),
+  );
+  return bodyValidators;
+}
 
 /** The body of a request name, checked against its schema; a 400 names every problem. */
-function validBody<N extends GocdRequestName>(name: N, body: unknown): GocdRequestBody<N> {
+function validBody<N extends GocdRequestName>(validators: BodyValidators, name: N, body: unknown): GocdRequestBody<N> {
   const value = body ?? {};
-  const validate = BODY_VALIDATORS[name];
+  const validate = validators[name];
   if (validate(value)) return value as GocdRequestBody<N>;
   const details = schemaProblems(validate.errors, 'body');
   throw new ValidationError(`invalid ${name} body: ${describeProblems(details)}`, details);
@@ -94,7 +105,10 @@ export const gocdRoutes: FastifyPluginCallback<GocdRoutesOptions> = (app, option
           `unknown GoCD request name '${name}'; this plugin implements elastic-agent extension v5`,
         );
       }
-      return respond(reply, handlers[name](validBody(name, request.body), contextOf(request)));
+      const validators = loadBodyValidators();
+      const answer = (v: BodyValidators) =>
+        respond(reply, handlers[name](validBody(v, name, request.body), contextOf(request)));
+      return validators instanceof Promise ? validators.then(answer) : answer(validators);
     },
   );
   done();

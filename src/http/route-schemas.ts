@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
+import type { FastifySchema, FastifySchemaCompiler, FastifySerializerCompiler } from 'fastify';
 import { routeSchemas, validators } from './generated/route-validators.js';
 
 /** Finds `openapi.yaml` next to this module or in a parent folder (source tree, `dist/`, or the Lambda bundle). */
@@ -43,4 +43,11 @@ export const precompiledValidators: FastifySchemaCompiler<unknown> = ({ method, 
   ];
   if (!validate) throw new Error(`no precompiled validator for ${method} ${url} ${httpPart}; run npm run generate`);
   return validate;
+};
+
+/** Fastify's serializer compiler: no route declares a response schema (replies are JSON.stringify'd), so none is built. */
+export const noResponseSchemas: FastifySerializerCompiler<unknown> = ({ method, url, httpStatus }) => {
+  throw new Error(
+    `no response schema is served: ${method} ${url} ${httpStatus} declares one; compile it ahead of time`,
+  );
 };

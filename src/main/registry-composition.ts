@@ -4,7 +4,7 @@ import { GocdScheduleClient } from '../gocd-api/gocd-schedule-client.js';
 import type { Logger } from '../logger.js';
 import { BackstopPoller } from '../registry/backstop-poller.js';
 import { RegistryDeliveries } from '../registry/delivery.js';
-import { parseEcrHost } from '../registry/parsers/ecr.parser.js';
+import { parseEcrHost } from '../registry/ecr-host.js';
 import type { KeyValueStore } from '../registry/store.port.js';
 import { SubscriptionTable } from '../registry/subscriptions.js';
 import type { TagSource } from '../registry/tag-source.port.js';

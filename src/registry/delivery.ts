@@ -1,7 +1,6 @@
 import type { RegistryConfig } from '../config/config.schema.js';
 import type { Logger } from '../logger.js';
 import type { ParseResult } from './image-pushed.js';
-import { PARSERS } from './parsers/registry-parsers.js';
 import { NO_TRIGGER_METRICS, type TriggerMetrics } from './trigger-metrics.js';
 import type { SubmitResult, TriggerBudget, TriggerRecord, TriggerService } from './trigger-service.js';
 
@@ -36,6 +35,11 @@ export interface DeliveryOutcome {
  */
 export class RegistryDeliveries {
   private readonly metrics: TriggerMetrics;
+  /**
+   * The parsers (and their payload validators), loaded with the first delivery: a process or Lambda container that
+   * only ever answers GoCD does not load them.
+   */
+  private parsers: Promise<typeof import('./parsers/registry-parsers.js')['PARSERS']> | undefined;
 
   constructor(
     private readonly triggers: TriggerService,
@@ -63,9 +67,11 @@ export class RegistryDeliveries {
     budget?: TriggerBudget,
   ): Promise<DeliveryOutcome> {
     const { registry } = delivery;
+    this.parsers ??= import('./parsers/registry-parsers.js').then((m) => m.PARSERS);
+    const parsers = await this.parsers;
     let parsed: ParseResult;
     try {
-      parsed = PARSERS[registry.type]({
+      parsed = parsers[registry.type]({
         body: delivery.body,
         headers: delivery.headers,
         rawBody: delivery.rawBody,

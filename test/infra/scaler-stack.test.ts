@@ -181,7 +181,7 @@ describe('Lambda deployment', () => {
       Handler: 'index.handler',
       Environment: {
         Variables: Match.objectLike({
-          SCALER_CONFIG: '/var/task/scaler.yaml',
+          SCALER_CONFIG: '/var/task/scaler.json',
           SCALER_FORWARDER_TOKEN_SECRET_ARN: { Ref: Match.stringLikeRegexp('^ForwarderToken') },
           GOCD_API_TOKEN_SECRET_ARN: { Ref: Match.stringLikeRegexp('^GocdApiToken') },
           REGISTRY_HOOK_SECRET_SECRET_ARN: { Ref: Match.stringLikeRegexp('^RegistrySecretREGISTRYHOOKSECRET') },

@@ -1,4 +1,5 @@
 import type { SchemaObject } from 'ajv';
+import { parseEcrHost } from '../ecr-host.js';
 import type { ImagePushed, ParseResult, RegistryParser } from '../image-pushed.js';
 import { assertReference, assertShape } from './shape.js';
 
@@ -41,17 +42,9 @@ export const ecrShape: SchemaObject = {
   },
 };
 
-const ECR_HOST = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
-
 /** The registry host an ECR event is about (`<account>.dkr.ecr.<region>.amazonaws.com`). */
 export function ecrHost(account: string, region: string): string {
   return `${account}.dkr.ecr.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
-}
-
-/** Account and region of a configured ECR host, or undefined when it is not an ECR host name. */
-export function parseEcrHost(host: string): { account: string; region: string } | undefined {
-  const m = ECR_HOST.exec(host);
-  return m ? { account: m[1]!, region: m[2]! } : undefined;
 }
 
 /**
