@@ -2,9 +2,6 @@ import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 import { SecretMatcher } from '../security/secrets.js';
 
-// The pure comparisons live in security/ so domain code (registry auth) can use them without importing http/.
-export { constantTimeEquals, matchesAnySecret } from '../security/secrets.js';
-
 /** The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), or undefined. */
 export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;

@@ -1,37 +1,48 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Equal strings, in time that depends only on `expected`'s length: XOR of every code unit, no early exit, no hashing,
- * buffers or native call (on the hot path of every authenticated request each of those cost more than the rest of a
- * should-assign-work answer). A presented value of another length fails without revealing more than that: token and
- * signature lengths are not secret.
+ * A string's code units as bytes (UTF-16LE): unlike UTF-8, two different strings never encode alike (a lone surrogate
+ * keeps its own value instead of becoming U+FFFD), so comparing the bytes compares the strings exactly.
+ */
+function codeUnits(value: string): Buffer {
+  return Buffer.from(value, 'utf16le');
+}
+
+/** Equal byte strings, compared by Node's constant-time `timingSafeEqual`; lengths are not secret. */
+function bytesEqual(presented: Buffer, expected: Buffer): boolean {
+  // timingSafeEqual needs equal lengths; a presented value of another length fails without revealing more than that.
+  return presented.length === expected.length && timingSafeEqual(presented, expected);
+}
+
+/**
+ * Equal strings, in time that does not depend on where they differ (crypto.timingSafeEqual over their code units). A
+ * presented value of another length fails without revealing more than that: token and signature lengths are not
+ * secret.
  */
 export function constantTimeEquals(presented: string, expected: string): boolean {
-  let diff = presented.length ^ expected.length;
-  // Past the end of `presented`, charCodeAt answers NaN, which `| 0` makes 0: still one step per expected code unit.
-  for (let i = 0; i < expected.length; i++) diff |= (presented.charCodeAt(i) | 0) ^ expected.charCodeAt(i);
-  return diff === 0;
+  return bytesEqual(codeUnits(presented), codeUnits(expected));
 }
 
 /** True when `presented` equals any of the accepted secrets (rotation: two may be live at once). */
 export function matchesAnySecret(presented: string | undefined, accepted: readonly (string | undefined)[]): boolean {
-  if (presented === undefined || presented === '') return false;
-  let ok = false;
-  // Compare against every secret, always, so timing does not tell which one matched.
-  for (const secret of accepted) if (secret && constantTimeEquals(presented, secret)) ok = true;
-  return ok;
+  return new SecretMatcher(accepted).matches(presented);
 }
 
-/** A fixed set of accepted secrets (the bearer check of every request), empty ones dropped once. */
+/** A fixed set of accepted secrets (the bearer check of every request), empty ones dropped and encoded once. */
 export class SecretMatcher {
-  private readonly secrets: string[];
+  private readonly secrets: Buffer[];
 
   constructor(secrets: readonly (string | undefined)[]) {
-    this.secrets = secrets.filter((s): s is string => !!s);
+    this.secrets = secrets.filter((s): s is string => !!s).map(codeUnits);
   }
 
   matches(presented: string | undefined): boolean {
-    return matchesAnySecret(presented, this.secrets);
+    if (presented === undefined || presented === '') return false;
+    const bytes = codeUnits(presented);
+    let ok = false;
+    // Compare against every secret, always, so timing does not tell which one matched.
+    for (const secret of this.secrets) if (bytesEqual(bytes, secret)) ok = true;
+    return ok;
   }
 }
 
