@@ -13,8 +13,9 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --omit=optional: the optional dependencies are the pinned Node binaries for `npm start` on a machine whose own
-# Node is older (the image brings Node 24) and native extras the service does not need.
-RUN npm ci --omit=optional --no-audit --no-fund
+# Node is older (the image brings Node 24) and native extras the service does not need. --workspaces=false: the
+# infra/ workspace (the AWS CDK app) is not part of the service, so neither stage installs the CDK.
+RUN npm ci --omit=optional --workspaces=false --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
@@ -26,7 +27,7 @@ ENV NODE_ENV=production \
     PORT=8080
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --omit=optional --workspaces=false --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
 # Route schemas are read from openapi.yaml at start-up (found by walking up from dist/src/http).
 COPY openapi.yaml ./

@@ -47,7 +47,9 @@ describe('npm run synth', () => {
     expect(lambdaAsset, 'an asset folder holding index.mjs').toBeDefined();
     const staged = join(out, lambdaAsset!.source.path);
     // The service config, converted from its YAML to JSON at synth: the cold start reads it without a YAML parser.
-    expect(JSON.parse(readFileSync(join(staged, 'scaler.json'), 'utf8'))).toMatchObject({ store: { type: 'dynamodb' } });
+    expect(JSON.parse(readFileSync(join(staged, 'scaler.json'), 'utf8'))).toMatchObject({
+      store: { type: 'dynamodb' },
+    });
     expect(existsSync(join(staged, 'openapi.yaml'))).toBe(true);
   });
 });
