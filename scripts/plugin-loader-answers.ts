@@ -27,14 +27,7 @@ const noBackend = {
   },
 };
 const services = await createServices(config, logger, { withDocker: false, backends: noBackend });
-const app = await buildApp({
-  config,
-  logger,
-  agents: services.agents,
-  metrics: services.metrics,
-  version: VERSION,
-  dockerStatus: services.dockerStatus,
-});
+const app = buildApp({ config, logger, version: VERSION, ...services });
 
 const answers: Record<string, { status: number; body: string }> = {};
 for (const name of LOADER_REQUEST_NAMES) {
