@@ -1,11 +1,9 @@
 import { pino } from 'pino';
-import { ActivityLog } from '../src/agents/activity-log.js';
-import { AgentService } from '../src/agents/agent-service.js';
 import { createDockerBackend } from '../src/backends/docker/docker-backend.js';
 import { cleanupRun, dockerClusterProps, localDocker, runId } from '../test/support/docker-engine.js';
 import { ensureTestImages } from '../test/support/docker-images.js';
 import { job } from '../test/support/gocd-bodies.js';
-import { dockerCluster as parseClusterProfile, profiles, viaEdge } from '../test/support/profiles.js';
+import { edgeService, dockerCluster as parseClusterProfile } from '../test/support/profiles.js';
 import type { BenchResult } from './bench-types.js';
 import { launchBenchSkipped, launchFigures } from './support/launch-figures.js';
 
@@ -24,14 +22,7 @@ export async function run(): Promise<BenchResult[]> {
   const docker = localDocker();
   const images = await ensureTestImages();
   const backend = await createDockerBackend({}, logger, { stopSeconds: 1 });
-  const service = viaEdge(
-    new AgentService({
-      profiles,
-      backends: { forCluster: async () => backend },
-      activity: new ActivityLog(),
-      logger,
-    }),
-  );
+  const service = edgeService(backend, { logger });
   const clusterProperties = dockerClusterProps(CLUSTER_ID);
   const cluster = parseClusterProfile(clusterProperties);
   await cleanupRun(docker, CLUSTER_ID, [CLUSTER_ID]);

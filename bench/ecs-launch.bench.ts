@@ -1,13 +1,11 @@
 import { DescribeTasksCommand } from '@aws-sdk/client-ecs';
 import { pino } from 'pino';
-import { ActivityLog } from '../src/agents/activity-log.js';
-import { AgentService } from '../src/agents/agent-service.js';
 import { EcsBackend } from '../src/backends/ecs/ecs-backend.js';
 import { cleanupRun, localDocker, runId } from '../test/support/docker-engine.js';
 import { ensureTestImages } from '../test/support/docker-images.js';
 import { startLocalEcs } from '../test/support/fake-ecs/local-ecs.js';
 import { job } from '../test/support/gocd-bodies.js';
-import { ecsCluster as parseClusterProfile, profiles, viaEdge } from '../test/support/profiles.js';
+import { edgeService, ecsCluster as parseClusterProfile } from '../test/support/profiles.js';
 import type { BenchResult } from './bench-types.js';
 import { launchBenchSkipped, launchFigures } from './support/launch-figures.js';
 
@@ -29,14 +27,7 @@ export async function run(): Promise<BenchResult[]> {
   const images = await ensureTestImages();
   const ecs = await startLocalEcs(docker, RUN, { clusters: [`${RUN}-c`] });
   const backend = new EcsBackend(ecs.client, { logger });
-  const service = viaEdge(
-    new AgentService({
-      profiles,
-      backends: { forCluster: async () => backend },
-      activity: new ActivityLog(),
-      logger,
-    }),
-  );
+  const service = edgeService(backend, { logger });
   // max_agents above the launch count: each agent is stopped through the backend, not the service, so the service's
   // recent-launch memory (2 minutes) still counts it.
   const clusterProperties = {

@@ -81,7 +81,7 @@ export async function generatedFiles(): Promise<Map<string, string>> {
       .map(([n, s]) => `  ${JSON.stringify(n)}: components['schemas']['${s}'];`)
       .join('\n')}\n}\n`;
   files.set(
-    'src/gocd/generated/messages.ts',
+    'src/contract/generated/gocd-messages.ts',
     `${HEADER('openapi.yaml')}${types}\n${map('GocdRequestBodies', requests, 'The body of each GoCD request name (openapi.yaml `x-gocd-requests`).')}\n${map('GocdReplyBodies', replies, 'The reply of the requests whose reply is work for the forwarder (openapi.yaml `x-gocd-replies`).')}`,
   );
 

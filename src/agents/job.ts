@@ -1,33 +1,25 @@
-/** GoCD's `job_identifier` object, as sent in create-agent, should-assign-work and job-completion. */
-export interface JobIdentifier {
-  pipeline_name: string;
-  pipeline_counter: number;
-  pipeline_label?: string;
-  stage_name: string;
-  stage_counter: string;
-  job_name: string;
-  /** GoCD's build id; a rescheduled job gets a new one. May be negative in GoCD's own tests. */
-  job_id: number;
-}
+import type { GocdSchemas } from '../contract/gocd.js';
+
+/**
+ * GoCD's `job_identifier` object, as sent in create-agent, should-assign-work and job-completion. `job_id` is GoCD's
+ * build id: a rescheduled job gets a new one; it may be negative in GoCD's own tests.
+ */
+export type JobIdentifier = GocdSchemas['JobIdentifier'];
 
 /** The `pipeline/counter/stage/counter/job` form used in tags, labels and reasons. */
 export function jobPath(job: JobIdentifier): string {
   return `${job.pipeline_name}/${job.pipeline_counter}/${job.stage_name}/${job.stage_counter}/${job.job_name}`;
 }
 
-/** An agent as GoCD lists it (`go.processor.elastic-agents.list-agents`); only the id is always there. */
-export interface GocdAgent {
-  agent_id: string;
-  agent_state?: 'Idle' | 'Building' | 'LostContact' | 'Missing' | 'Unknown' | (string & {});
-  build_state?: 'Idle' | 'Building' | 'Cancelled' | 'Unknown' | (string & {});
-  config_state?: 'Pending' | 'Enabled' | 'Disabled' | (string & {});
-}
+/**
+ * An agent as GoCD lists it (`go.processor.elastic-agents.list-agents`); only the id is always there. States:
+ * `agent_state` Idle | Building | LostContact | Missing | Unknown, `build_state` Idle | Building | Cancelled | Unknown,
+ * `config_state` Pending | Enabled | Disabled.
+ */
+export type GocdAgent = GocdSchemas['GocdAgent'];
 
 /** What the forwarder executes after server-ping / job-completion (DESIGN.md). */
-export interface AgentActions {
-  disable: string[];
-  delete: string[];
-}
+export type AgentActions = GocdSchemas['AgentActionsReply']['agent_actions'];
 
 /** StopTask `reason`: "Up to 255 characters are allowed in this message" (ECS StopTask API reference). */
 export const STOP_REASON_MAX = 255;

@@ -1,3 +1,4 @@
+import type { GocdSchemas } from '../contract/gocd.js';
 import type { AgentRecord } from './agent-backend.port.js';
 import type { ClusterProfile } from './profiles.js';
 
@@ -6,29 +7,16 @@ import type { ClusterProfile } from './profiles.js';
  * (ConsoleLogAppendRequest2_0: `pipeline_counter` a number, `stage_counter` a string); `text` is the bare message,
  * to which the forwarder adds GoCD's console line prefix (`##|HH:mm:ss.SSS [go] `, GoCD's clock) and a newline.
  */
-export interface ConsoleNotice {
-  pipeline_name: string;
-  pipeline_counter: number;
-  stage_name: string;
-  stage_counter: string;
-  job_name: string;
-  text: string;
-}
+export type ConsoleNotice = GocdSchemas['ConsoleNotice'];
 
 /** One of the plugin's server-health messages (`go.processor.server-health.add-messages` 1.0, PluginHealthMessage). */
-export interface HealthMessage {
-  type: 'warning' | 'error';
-  message: string;
-}
+export type HealthMessage = GocdSchemas['HealthMessage'];
 
 /**
  * What a reply asks the forwarder to tell GoCD users. `health`, when present, is the plugin's complete set of
  * server-health messages: GoCD replaces the previous set with it (an empty list clears them).
  */
-export interface Notices {
-  console?: ConsoleNotice[];
-  health?: HealthMessage[];
-}
+export type Notices = GocdSchemas['NoticesReply'];
 
 /**
  * Facts the agent lifecycle reports while it handles one GoCD request, for whoever tells users about them

@@ -1,9 +1,9 @@
 import type { AgentService } from '../agents/agent-service.js';
 import type { ProfileCatalog } from '../agents/profile-catalog.js';
 import type { UserNotices } from '../agents/request-notices.js';
+import type { GocdRequestBodies } from '../contract/generated/gocd-messages.js';
 import type { Logger } from '../logger.js';
 import type { GocdCommands } from './commands.js';
-import type { GocdRequestBodies } from './generated/messages.js';
 import { agentLifecycleHandlers, type GeneralHealth } from './handlers/agent-lifecycle.handlers.js';
 import { migrateConfig } from './handlers/migrate-config.handler.js';
 import { pluginInfoHandlers } from './handlers/plugin-info.handlers.js';

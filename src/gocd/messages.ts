@@ -1,7 +1,7 @@
 import type { LaunchBudget } from '../agents/commands.js';
-import type { components } from './generated/messages.js';
+import type { components } from '../contract/generated/gocd-messages.js';
 
-// The GoCD request bodies as openapi.yaml specifies them (types generated from it: src/gocd/generated/messages.ts).
+// The GoCD request bodies as openapi.yaml specifies them (types generated from it: src/contract/generated/gocd-messages.ts).
 
 type Schemas = components['schemas'];
 

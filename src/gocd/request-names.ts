@@ -1,4 +1,4 @@
-import type { GocdRequestBodies } from './generated/messages.js';
+import type { GocdRequestBodies } from '../contract/generated/gocd-messages.js';
 
 /** A request name the service answers: the keys of openapi.yaml's `x-gocd-requests`. */
 export type GocdRequestName = keyof GocdRequestBodies & string;

@@ -7,9 +7,7 @@ import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ActivityLog } from '../../src/agents/activity-log.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
-import { AgentService } from '../../src/agents/agent-service.js';
 import { containerNameFor } from '../../src/backends/docker/container-spec.js';
 import { createDockerBackend, type DockerBackend } from '../../src/backends/docker/docker-backend.js';
 import { type AgentImages, agentImagePrereqs, ensureAgentImages } from '../support/agent-images.js';
@@ -28,7 +26,7 @@ import {
 } from '../support/docker-engine.js';
 import { ensureTestImages, type TestImages, testImagePrereqs } from '../support/docker-images.js';
 import { job } from '../support/gocd-bodies.js';
-import { type EdgeService, profiles, viaEdge } from '../support/profiles.js';
+import { type EdgeService, edgeService } from '../support/profiles.js';
 import { dockerAvailable, requireService } from '../support/services.js';
 
 // The images of docker/agent/, built from their Dockerfiles on a stand-in GoCD agent base (test/support/agent-images.ts),
@@ -87,14 +85,7 @@ describe.skipIf(!ok)('agent images (docker/agent/) on a real engine', () => {
     docker = localDocker();
     [images, testImages] = await Promise.all([ensureAgentImages(), ensureTestImages()]);
     backend = await createDockerBackend({}, logger, { stopSeconds: 1 });
-    service = viaEdge(
-      new AgentService({
-        profiles,
-        backends: { forCluster: async () => backend },
-        activity: new ActivityLog(),
-        logger,
-      }),
-    );
+    service = edgeService(backend, { logger });
     // The default bridge's address on the host (docker0): agent containers' gateway.
     const bridge = await dockerCli([
       'network',

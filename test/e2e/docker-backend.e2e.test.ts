@@ -1,9 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ActivityLog } from '../../src/agents/activity-log.js';
 import type { LaunchRequest } from '../../src/agents/agent-backend.port.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
-import { AgentService } from '../../src/agents/agent-service.js';
 import { containerNameFor, LABEL } from '../../src/backends/docker/container-spec.js';
 import { createDockerBackend, type DockerBackend } from '../../src/backends/docker/docker-backend.js';
 import {
@@ -18,12 +16,10 @@ import {
 } from '../support/docker-engine.js';
 import { ensureTestImages, type TestImages, testImagePrereqs } from '../support/docker-images.js';
 import { job } from '../support/gocd-bodies.js';
-import { singleBackend } from '../support/memory-backend.js';
 import {
+  edgeService,
   dockerCluster as parseClusterProfile,
   dockerProfile as parseElasticProfile,
-  profiles,
-  viaEdge,
 } from '../support/profiles.js';
 import { dockerAvailable, requireService } from '../support/services.js';
 
@@ -76,9 +72,7 @@ describe.skipIf(!ok)('Docker backend on a real engine', () => {
   });
 
   it('create-agent starts a running container with the job env, identity labels, resources and network', async () => {
-    const service = viaEdge(
-      new AgentService({ profiles, backends: singleBackend(backend), activity: new ActivityLog(), logger }),
-    );
+    const service = edgeService(backend, { logger });
     const result = await service.createAgent({
       autoRegisterKey: 'the-secret-key',
       environment: 'prod',

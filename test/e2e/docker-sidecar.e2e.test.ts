@@ -2,9 +2,7 @@ import { execFileSync } from 'node:child_process';
 import type Docker from 'dockerode';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ActivityLog } from '../../src/agents/activity-log.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
-import { AgentService } from '../../src/agents/agent-service.js';
 import { containerNameFor, sidecarNamesFor } from '../../src/backends/docker/container-spec.js';
 import { createDockerBackend, type DockerBackend } from '../../src/backends/docker/docker-backend.js';
 import {
@@ -18,7 +16,7 @@ import {
 } from '../support/docker-engine.js';
 import { ensureTestImages, type TestImages, testImagePrereqs } from '../support/docker-images.js';
 import { job } from '../support/gocd-bodies.js';
-import { type EdgeService, dockerCluster as parseClusterProfile, profiles, viaEdge } from '../support/profiles.js';
+import { type EdgeService, edgeService, dockerCluster as parseClusterProfile } from '../support/profiles.js';
 import { dockerAvailable, requireService } from '../support/services.js';
 
 const ok =
@@ -62,14 +60,7 @@ describe.skipIf(!ok)('sidecar mode on a real engine: a DinD daemon per agent', (
     docker = localDocker();
     images = await ensureTestImages();
     backend = await createDockerBackend({}, logger, { stopSeconds: 1 });
-    service = viaEdge(
-      new AgentService({
-        profiles,
-        backends: { forCluster: async () => backend },
-        activity: new ActivityLog(),
-        logger,
-      }),
-    );
+    service = edgeService(backend, { logger });
     await cleanupRun(docker, RUN, [CLUSTER]);
   });
   afterEach(async () => cleanupRun(docker, RUN, [CLUSTER]));

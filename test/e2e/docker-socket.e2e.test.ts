@@ -1,9 +1,7 @@
 import type Docker from 'dockerode';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ActivityLog } from '../../src/agents/activity-log.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
-import { AgentService } from '../../src/agents/agent-service.js';
 import {
   createDockerBackend,
   type DockerBackend,
@@ -25,7 +23,7 @@ import {
 import { dockerTestImagesReady, ensureTestImages, type TestImages } from '../support/docker-images.js';
 import { job } from '../support/gocd-bodies.js';
 import { type PrivateEngine, removeEverything, startPrivateEngine } from '../support/private-engine.js';
-import { type EdgeService, dockerCluster as parseClusterProfile, profiles, viaEdge } from '../support/profiles.js';
+import { type EdgeService, edgeService, dockerCluster as parseClusterProfile } from '../support/profiles.js';
 
 const ok = dockerTestImagesReady();
 
@@ -65,14 +63,7 @@ describe.skipIf(!ok)(
           childrenRemoved += n;
         },
       });
-      service = viaEdge(
-        new AgentService({
-          profiles,
-          backends: { forCluster: async () => backend },
-          activity: new ActivityLog(),
-          logger,
-        }),
-      );
+      service = edgeService(backend, { logger });
     });
     afterEach(async () => removeEverything(engine.docker));
     afterAll(async () => {
@@ -317,14 +308,7 @@ describe.skipIf(!ok)(
           logger,
           stopSeconds: 1,
         });
-        const processA = viaEdge(
-          new AgentService({
-            profiles,
-            backends: { forCluster: async () => backendA },
-            activity: new ActivityLog(),
-            logger,
-          }),
-        );
+        const processA = edgeService(backendA, { logger });
         return { processA, atGate, release: () => release() };
       }
 

@@ -2,9 +2,7 @@ import { execFileSync } from 'node:child_process';
 import type Docker from 'dockerode';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ActivityLog } from '../../src/agents/activity-log.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
-import { AgentService } from '../../src/agents/agent-service.js';
 import { EcsBackend } from '../../src/backends/ecs/ecs-backend.js';
 import {
   cleanupRun,
@@ -24,7 +22,7 @@ import {
 import { type LocalEcs, startLocalEcs, waitForTask } from '../support/fake-ecs/local-ecs.js';
 import { ECS_LABEL } from '../support/fake-ecs/local-engine-runtime.js';
 import { job } from '../support/gocd-bodies.js';
-import { type EdgeService, profiles, viaEdge } from '../support/profiles.js';
+import { type EdgeService, edgeService } from '../support/profiles.js';
 
 const ok = dockerTestImagesReady();
 
@@ -89,14 +87,7 @@ describe.skipIf(!ok)(
         clusters: [`${RUN}-cluster`],
       });
       const backend = new EcsBackend(ecs.client, { logger, missingRetryDelaysMs: [50, 100] });
-      service = viaEdge(
-        new AgentService({
-          profiles,
-          backends: { forCluster: async () => backend },
-          activity: new ActivityLog(),
-          logger,
-        }),
-      );
+      service = edgeService(backend, { logger });
     });
     afterAll(async () => {
       await ecs?.stop();

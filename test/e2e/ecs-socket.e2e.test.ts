@@ -1,9 +1,7 @@
 import type Docker from 'dockerode';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ActivityLog } from '../../src/agents/activity-log.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
-import { AgentService } from '../../src/agents/agent-service.js';
 import { claimSocketSlot, readSocketSlot, SOCKET_SLOT_NAME } from '../../src/backends/docker/socket-slot.js';
 import { EcsBackend } from '../../src/backends/ecs/ecs-backend.js';
 import { cleanupRun, execIn, localDocker, runId, waitFor, waitForJobScript } from '../support/docker-engine.js';
@@ -17,7 +15,7 @@ import { type LocalEcs, startLocalEcs, waitForTask } from '../support/fake-ecs/l
 import { ECS_LABEL } from '../support/fake-ecs/local-engine-runtime.js';
 import { job } from '../support/gocd-bodies.js';
 import { type PrivateEngine, removeEverything, startPrivateEngine } from '../support/private-engine.js';
-import { type EdgeService, profiles, viaEdge } from '../support/profiles.js';
+import { type EdgeService, edgeService } from '../support/profiles.js';
 
 const ok = dockerTestImagesReady({ janitor: true });
 
@@ -58,14 +56,7 @@ describe.skipIf(!ok)(
         clusters: [`${RUN}-cluster`],
       });
       const backend = new EcsBackend(ecs.client, { logger, missingRetryDelaysMs: [50, 100] });
-      service = viaEdge(
-        new AgentService({
-          profiles,
-          backends: { forCluster: async () => backend },
-          activity: new ActivityLog(),
-          logger,
-        }),
-      );
+      service = edgeService(backend, { logger });
       clusterProps = {
         go_server_url: 'https://gocd.example.com/go',
         cluster_id: CLUSTER,

@@ -1,4 +1,7 @@
-import type { AgentService } from '../../src/agents/agent-service.js';
+import { pino } from 'pino';
+import { ActivityLog } from '../../src/agents/activity-log.js';
+import type { AgentBackend } from '../../src/agents/agent-backend.port.js';
+import { AgentService, type AgentServiceDeps } from '../../src/agents/agent-service.js';
 import type { LaunchBudget } from '../../src/agents/commands.js';
 import type { GocdAgent, JobIdentifier } from '../../src/agents/job.js';
 import type { AgentEvents } from '../../src/agents/notices.js';
@@ -97,3 +100,22 @@ export const clusterPolicyRefusal = (policy: Readonly<OperatorPolicy>, cluster: 
 /** The operator policy's verdict on a create-agent: the cluster, then what the profile declares. */
 export const policyRefusal = (policy: Readonly<OperatorPolicy>, cluster: ClusterProfile, profile: ElasticProfile) =>
   profiles.policyRefusal(policy, cluster, profile);
+
+/**
+ * The lifecycle over one backend (in this process), driven through the edge: `deps` adds or replaces what the
+ * service is built with (a logger, the clock, the operator policy, a store …).
+ */
+export function edgeService(
+  backend: AgentBackend,
+  deps: Partial<Omit<AgentServiceDeps, 'backends' | 'profiles'>> = {},
+): EdgeService {
+  return viaEdge(
+    new AgentService({
+      profiles,
+      backends: { forCluster: async () => backend },
+      activity: new ActivityLog(),
+      logger: pino({ level: 'silent' }),
+      ...deps,
+    }),
+  );
+}

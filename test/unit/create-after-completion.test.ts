@@ -1,17 +1,14 @@
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ActivityLog } from '../../src/agents/activity-log.js';
 import type { AgentRecord } from '../../src/agents/agent-backend.port.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
-import { AgentService } from '../../src/agents/agent-service.js';
 import type { ClusterProfile } from '../../src/agents/profiles.js';
 import type { KeyValueStore } from '../../src/registry/store.port.js';
 import { DynamoDbStore } from '../../src/store/dynamodb-store.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { type Dynalite, startDynalite } from '../support/dynalite.js';
 import { CLUSTER, job, PROFILE } from '../support/gocd-bodies.js';
-import { MemoryBackend, singleBackend } from '../support/memory-backend.js';
-import { profiles, viaEdge } from '../support/profiles.js';
+import { MemoryBackend } from '../support/memory-backend.js';
+import { edgeService } from '../support/profiles.js';
 
 // Regression (found by the soak, bench/soak.bench.ts): a create-agent that GoCD sent while the job was waiting, but
 // that was processed only after the job had run and completed (it was queued behind another create-agent of the
@@ -48,17 +45,11 @@ class GatedBackend extends MemoryBackend {
 }
 
 function setup(store?: KeyValueStore, backend = new GatedBackend()) {
-  const service = viaEdge(
-    new AgentService({
-      profiles,
-      backends: singleBackend(backend),
-      activity: new ActivityLog(),
-      logger: pino({ level: 'silent' }),
-      // Every create-agent lists (no fleet view is fresh enough), so the gate below can hold one mid-listing.
-      fleet: { maxAgeMs: -1 },
-      store,
-    }),
-  );
+  const service = edgeService(backend, {
+    // Every create-agent lists (no fleet view is fresh enough), so the gate below can hold one mid-listing.
+    fleet: { maxAgeMs: -1 },
+    store,
+  });
   return { backend, service };
 }
 

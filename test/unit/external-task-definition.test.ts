@@ -12,14 +12,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ActivityLog } from '../../src/agents/activity-log.js';
-import { AgentService } from '../../src/agents/agent-service.js';
 import type { OperatorPolicy } from '../../src/agents/policy.js';
 import { EcsBackend } from '../../src/backends/ecs/ecs-backend.js';
 import { definitionNeeds, ExternalTaskDefinitions } from '../../src/backends/ecs/external-task-definition.js';
 import { SOCKET_GROUP } from '../../src/backends/ecs/run-task-input.js';
 import { parseConfig } from '../../src/config/config-text.js';
 import { createAgentBody, job } from '../support/gocd-bodies.js';
-import { type EdgeService, profiles, viaEdge } from '../support/profiles.js';
+import { type EdgeService, edgeService } from '../support/profiles.js';
 
 // Finding 1 of issue 16: an elastic profile with `docker_mode: none` and `task_definition: <a family the service
 // registered for a socket or privileged profile>` ran it on a cluster whose gates were false, skipped the socket task
@@ -90,9 +89,7 @@ let activity: ActivityLog;
 function service(p: OperatorPolicy = policy()): EdgeService {
   activity = new ActivityLog();
   const backend = new EcsBackend(new ECSClient({ region: 'eu-west-1' }), { logger });
-  return viaEdge(
-    new AgentService({ profiles, backends: { forCluster: async () => backend }, activity, logger, policy: p }),
-  );
+  return edgeService(backend, { activity, logger, policy: p });
 }
 
 const create = (svc: EdgeService, jobId: number, cluster: Record<string, string>, profile: Record<string, string>) => {

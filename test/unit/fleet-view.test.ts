@@ -1,14 +1,11 @@
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ActivityLog } from '../../src/agents/activity-log.js';
 import type { AgentRecord } from '../../src/agents/agent-backend.port.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
-import { AgentService } from '../../src/agents/agent-service.js';
 import { FleetView } from '../../src/agents/fleet-view.js';
 import { BackendUnavailableError } from '../../src/errors.js';
 import { CLUSTER, job, PROFILE } from '../support/gocd-bodies.js';
-import { MemoryBackend, singleBackend } from '../support/memory-backend.js';
-import { profiles, viaEdge } from '../support/profiles.js';
+import { MemoryBackend } from '../support/memory-backend.js';
+import { edgeService } from '../support/profiles.js';
 
 const agent = (jobId: number, extra: Partial<AgentRecord> = {}): AgentRecord => ({
   agentId: agentIdFor('c', jobId),
@@ -113,15 +110,7 @@ describe('create-agent reads per job', () => {
       lists++;
       return list(c);
     };
-    const service = viaEdge(
-      new AgentService({
-        profiles,
-        backends: singleBackend(backend),
-        activity: new ActivityLog(),
-        logger: pino({ level: 'silent' }),
-        now: () => new Date(t),
-      }),
-    );
+    const service = edgeService(backend, { now: () => new Date(t) });
     const cluster = { ...CLUSTER, max_agents: '1000' };
     const create = (jobId: number) =>
       service.createAgent({
@@ -149,14 +138,7 @@ describe('create-agent reads per job', () => {
 
   it('counts agents stopped by job-completion out of the cap at once, without a listing', async () => {
     const backend = new MemoryBackend();
-    const service = viaEdge(
-      new AgentService({
-        profiles,
-        backends: singleBackend(backend),
-        activity: new ActivityLog(),
-        logger: pino({ level: 'silent' }),
-      }),
-    );
+    const service = edgeService(backend);
     const cap = { ...CLUSTER, max_agents: '2' };
     const create = (jobId: number) =>
       service.createAgent({
