@@ -1,5 +1,7 @@
+import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, type ErrorCode } from '../errors.js';
+import { schemaProblems } from '../validation.js';
 
 const STATUS: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
@@ -68,12 +70,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
         status = known.status;
         code = known.code;
         message = fe.message;
-        if (fe.validation) {
-          details = fe.validation.map((v) => ({
-            path: v.instancePath || `/${(v.params as { missingProperty?: string }).missingProperty ?? ''}`,
-            message: v.message ?? 'invalid',
-          }));
-        }
+        if (fe.validation) details = schemaProblems(fe.validation as ErrorObject[]);
       } else if (
         err instanceof SyntaxError ||
         (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500)
