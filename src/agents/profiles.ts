@@ -121,7 +121,7 @@ function checkValue(def: PropertyDef, value: string): string | undefined {
         ? undefined
         : `${def.key} must be one of ${def.options?.join(', ')}; got '${value}'`;
     case 'cluster-id':
-      return /^[A-Za-z0-9_-]{1,18}$/.test(value) ? undefined : `${def.key} must be 1 to 18 of A-Z a-z 0-9 _ -`;
+      return CLUSTER_ID_PATTERN.test(value) ? undefined : `${def.key} must be 1 to 18 of A-Z a-z 0-9 _ -`;
     case 'arn':
       return ARN.test(value) ? undefined : `${def.key} must be an ARN (arn:aws:...)`;
     case 'task-definition':
@@ -230,6 +230,18 @@ function int(raw: Raw, key: string, fallback: number): number {
   return v === undefined ? fallback : Number(v);
 }
 
+/** A valid `cluster_id`: at most 18 of A-Z a-z 0-9 _ - (so it fits in agent ids, tags, store keys and labels). */
+export const CLUSTER_ID_PATTERN = /^[A-Za-z0-9_-]{1,18}$/;
+
+/**
+ * The cluster id a cluster profile's properties give: its (trimmed) `cluster_id`, else the hash of its properties.
+ * Also for a profile that does not parse, where the id may be anything the request sent (check CLUSTER_ID_PATTERN
+ * before using it in a key).
+ */
+export function clusterIdOfProperties(raw: Raw): string {
+  return str(raw, 'cluster_id') ?? defaultClusterId(raw);
+}
+
 /** Default cluster id: a 12-hex hash of the (non-blank) properties, independent of key order. */
 export function defaultClusterId(raw: Raw): string {
   const canonical = Object.keys(raw)
@@ -245,7 +257,7 @@ export function parseClusterProfile(raw: Raw): ClusterProfile {
   failIfAny('cluster profile', validateClusterProperties(raw));
   const cluster = str(raw, 'cluster');
   return {
-    clusterId: str(raw, 'cluster_id') ?? defaultClusterId(raw),
+    clusterId: clusterIdOfProperties(raw),
     goServerUrl: str(raw, 'go_server_url')!,
     backend: (str(raw, 'backend') as 'ecs' | 'docker' | undefined) ?? (cluster ? 'ecs' : 'docker'),
     region: str(raw, 'region'),

@@ -50,6 +50,47 @@ describe('FleetView', () => {
     expect(view.count('c')).toBe(0);
   });
 
+  it('keeps counting a reservation whose launch still waits for its turn, however many listings pass meanwhile', () => {
+    let t = 1_000_000;
+    const view = new FleetView({ now: () => t, consistencyMs: 60_000 });
+    view.reserve('c', agentIdFor('c', 7)); // RunTask waits for its pacer turn: no task yet, so no listing shows it
+    for (let minute = 1; minute <= 5; minute++) {
+      t += 60_000;
+      view.update('c', [], t);
+      expect(view.count('c'), `minute ${minute}`).toBe(1);
+    }
+    // It launched at last: a listing within the consistency window of *that* may still miss it.
+    view.launched('c', agent(7));
+    t += 30_000;
+    view.update('c', [], t);
+    expect(view.count('c')).toBe(1);
+    t += 31_000;
+    view.update('c', [], t);
+    expect(view.count('c')).toBe(0);
+  });
+
+  it('gives up on a listing that stays throttled after its own bound when the caller names no deadline', async () => {
+    let t = 0;
+    const view = new FleetView({
+      now: () => t,
+      throttleWaitMs: 20_000,
+      sleep: async (ms) => {
+        t += ms;
+      },
+    });
+    const throttled = new BackendUnavailableError('listing throttled', { throttled: true });
+    let lists = 0;
+    await expect(
+      view.ensure('c', async () => {
+        lists++;
+        throw throttled;
+      }),
+    ).rejects.toBe(throttled);
+    // 0.5 + 1 + 2 + 4 + 5 + 5 = 17.5 s of waiting; the next wait would end past 20 s.
+    expect(t).toBe(17_500);
+    expect(lists).toBe(7);
+  });
+
   it('refreshes a missing or stale view with one listing shared by concurrent callers', async () => {
     let t = 0;
     const view = new FleetView({ now: () => t, maxAgeMs: 120_000 });
@@ -141,6 +182,30 @@ describe('create-agent reads per job', () => {
     expect(again.every((r) => r.kind === 'existing')).toBe(true);
     expect(backend.launches).toHaveLength(300);
     expect(lists).toBe(6);
+  });
+
+  it('frees the reserved slot when a launch throws, so the cap is not held by a launch that never happened', async () => {
+    const backend = new MemoryBackend();
+    const service = new AgentService({
+      backends: singleBackend(backend),
+      activity: new ActivityLog(),
+      logger: pino({ level: 'silent' }),
+    });
+    const cap = { ...CLUSTER, max_agents: '1' };
+    const create = (jobId: number) =>
+      service.createAgent({
+        autoRegisterKey: 'k',
+        job: job(jobId),
+        clusterProperties: cap,
+        profileProperties: PROFILE,
+      });
+    const launch = backend.launch.bind(backend);
+    backend.launch = async () => {
+      throw new Error('engine exploded');
+    };
+    expect((await create(1)).kind).toBe('error');
+    backend.launch = launch;
+    expect((await create(2)).kind).toBe('launched');
   });
 
   it('counts agents stopped by job-completion out of the cap at once, without a listing', async () => {

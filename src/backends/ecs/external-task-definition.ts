@@ -170,13 +170,19 @@ export class ExternalTaskDefinitions {
     this.now = options.now ?? Date.now;
   }
 
-  /** The facts of the revision `ref` names (family, family:revision or ARN); one DescribeTaskDefinition per revision. */
-  async describe(ref: string): Promise<ExternalDefinition> {
+  /**
+   * The facts of the revision `ref` names (family, family:revision or ARN); one DescribeTaskDefinition per revision,
+   * sent with `abortSignal` (the request's deadline).
+   */
+  async describe(ref: string, abortSignal?: AbortSignal): Promise<ExternalDefinition> {
     const qualified = /:\d+$/.test(ref);
     const cachedArn = qualified ? ref : this.freshLatest(ref);
     const cached = cachedArn ? this.revisions.get(cachedArn) : undefined;
     if (cached) return cached;
-    const res = await this.client.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref }));
+    const res = await this.client.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: ref }),
+      abortSignal ? { abortSignal } : {},
+    );
     if (!res.taskDefinition?.taskDefinitionArn) throw new Error(`DescribeTaskDefinition returned nothing for ${ref}`);
     const def = definitionNeeds(res.taskDefinition);
     this.revisions.set(def.arn, def);
@@ -202,7 +208,7 @@ export class ExternalTaskDefinitions {
    * holds what it needs to the launch's permits. On success the request carries the definition's real Docker mode,
    * so tags and socket placement follow what the task does, not what the profile says.
    */
-  async vet(request: LaunchRequest): Promise<Vetted> {
+  async vet(request: LaunchRequest, abortSignal?: AbortSignal): Promise<Vetted> {
     const ref = request.profile.taskDefinition!;
     if (OWN_FAMILY.test(familyOf(ref))) {
       return {
@@ -210,7 +216,7 @@ export class ExternalTaskDefinitions {
         reason: `task_definition '${familyOf(ref).slice(0, 100)}' is a family gocd-agent-scaler registers for its own profiles; name a family of your own`,
       };
     }
-    const def = await this.describe(ref);
+    const def = await this.describe(ref, abortSignal);
     const permits = request.permits ?? launchPermits(NO_OPERATOR_POLICY, request.cluster);
     const reason = externalDefinitionRefusal(ref, def, permits);
     if (reason) return { kind: 'refused', reason };
