@@ -42,6 +42,7 @@ describe('FleetView', () => {
     let t = 1_000_000;
     const view = new FleetView({ now: () => t, consistencyMs: 60_000 });
     view.reserve('c', agentIdFor('c', 9));
+    view.launched('c', agent(9));
     t += 30_000;
     view.update('c', [], t); // listed 30 s after the launch: may miss it
     expect(view.count('c')).toBe(1);
