@@ -22,6 +22,25 @@ afterAll(async () => {
   await gocd.close();
 });
 
+/** Posts the distribution fixture's push of `team/<image>:<tag>` (its own event id) to `app`. */
+function pushTo(app: TestApp, tag: string, image = 'app') {
+  return app.app.inject({
+    method: 'POST',
+    url: '/registry/docker',
+    headers: {
+      authorization: `Bearer ${SECRET}`,
+      'content-type': 'application/vnd.docker.distribution.events.v1+json',
+    },
+    payload: registryFixtureText('distribution-index-push.json')
+      .replaceAll('team/app', `team/${image}`)
+      .replaceAll('"1.0.0"', `"${tag}"`)
+      .replace(
+        '39af35c9-4f1b-4ffd-8aa6-b69ae75c6573',
+        `39af35c9-4f1b-4ffd-8aa6-${`${image}${tag.replaceAll('.', '')}`.padStart(12, '0')}`,
+      ),
+  });
+}
+
 describe('registry triggers in the status views', () => {
   it('the plugin status report and /status list recent triggers with their outcome', async () => {
     const push = await t.app.inject({
@@ -55,21 +74,7 @@ describe('registry triggers in the status views', () => {
 });
 
 describe('registry triggers on the server-health panel', () => {
-  const push = (tag: string) =>
-    t.app.inject({
-      method: 'POST',
-      url: '/registry/docker',
-      headers: {
-        authorization: `Bearer ${SECRET}`,
-        'content-type': 'application/vnd.docker.distribution.events.v1+json',
-      },
-      payload: registryFixtureText('distribution-index-push.json')
-        .replaceAll('"1.0.0"', `"${tag}"`)
-        .replace(
-          '39af35c9-4f1b-4ffd-8aa6-b69ae75c6573',
-          `39af35c9-4f1b-4ffd-8aa6-${tag.replaceAll('.', '').padStart(12, '0')}`,
-        ),
-    });
+  const push = (tag: string) => pushTo(t, tag);
   const healthAtServerPing = async () =>
     (
       await t.app.inject({
@@ -112,22 +117,7 @@ subscriptions:
     const a = await createTestApp({ yaml, registry: { store: registryStore }, noticeStore });
     const b = await createTestApp({ yaml, registry: { store: registryStore }, noticeStore });
     gocd.pipeline('deploy-shared').pipeline('deploy-web');
-    const push = (app: TestApp, image: string, tag: string) =>
-      app.app.inject({
-        method: 'POST',
-        url: '/registry/docker',
-        headers: {
-          authorization: `Bearer ${SECRET}`,
-          'content-type': 'application/vnd.docker.distribution.events.v1+json',
-        },
-        payload: registryFixtureText('distribution-index-push.json')
-          .replaceAll('team/app', `team/${image}`)
-          .replaceAll('"1.0.0"', `"${tag}"`)
-          .replace(
-            '39af35c9-4f1b-4ffd-8aa6-b69ae75c6573',
-            `39af35c9-4f1b-4ffd-8aa6-${image}${tag.replaceAll('.', '')}`.padEnd(36, '0'),
-          ),
-      });
+    const push = (app: TestApp, image: string, tag: string) => pushTo(app, tag, image);
     const health = async (app: TestApp) =>
       (
         (await app.gocd('server-ping', { all_cluster_profile_properties: [], agents: [] })).json() as {

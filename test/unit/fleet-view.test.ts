@@ -144,6 +144,20 @@ describe('FleetView', () => {
   });
 });
 
+/** A service over a memory backend with `max_agents` = `maxAgents`, and create-agent for a job id on it. */
+function capped(maxAgents: number) {
+  const backend = new MemoryBackend();
+  const service = new AgentService({
+    backends: singleBackend(backend),
+    activity: new ActivityLog(),
+    logger: pino({ level: 'silent' }),
+  });
+  const cap = { ...CLUSTER, max_agents: String(maxAgents) };
+  const create = (jobId: number) =>
+    service.createAgent({ autoRegisterKey: 'k', job: job(jobId), clusterProperties: cap, profileProperties: PROFILE });
+  return { backend, service, cap, create };
+}
+
 describe('create-agent reads per job', () => {
   it('lists once for a burst of create-agents, then not again while server-ping keeps the view fresh', async () => {
     let t = Date.parse('2026-12-01T00:00:00Z');
@@ -186,20 +200,7 @@ describe('create-agent reads per job', () => {
   });
 
   it('frees the reserved slot when a launch throws, so the cap is not held by a launch that never happened', async () => {
-    const backend = new MemoryBackend();
-    const service = new AgentService({
-      backends: singleBackend(backend),
-      activity: new ActivityLog(),
-      logger: pino({ level: 'silent' }),
-    });
-    const cap = { ...CLUSTER, max_agents: '1' };
-    const create = (jobId: number) =>
-      service.createAgent({
-        autoRegisterKey: 'k',
-        job: job(jobId),
-        clusterProperties: cap,
-        profileProperties: PROFILE,
-      });
+    const { backend, create } = capped(1);
     const launch = backend.launch.bind(backend);
     backend.launch = async () => {
       throw new Error('engine exploded');
@@ -210,20 +211,7 @@ describe('create-agent reads per job', () => {
   });
 
   it('counts agents stopped by job-completion out of the cap at once, without a listing', async () => {
-    const backend = new MemoryBackend();
-    const service = new AgentService({
-      backends: singleBackend(backend),
-      activity: new ActivityLog(),
-      logger: pino({ level: 'silent' }),
-    });
-    const cap = { ...CLUSTER, max_agents: '2' };
-    const create = (jobId: number) =>
-      service.createAgent({
-        autoRegisterKey: 'k',
-        job: job(jobId),
-        clusterProperties: cap,
-        profileProperties: PROFILE,
-      });
+    const { backend, service, cap, create } = capped(2);
     expect((await create(1)).kind).toBe('launched');
     expect((await create(2)).kind).toBe('launched');
     expect((await create(3)).kind).toBe('waiting');
