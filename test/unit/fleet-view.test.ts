@@ -72,10 +72,13 @@ describe('FleetView', () => {
 
   it('gives up on a listing that stays throttled after its own bound when the caller names no deadline', async () => {
     let t = 0;
+    let sleeps = 0;
     const view = new FleetView({
       now: () => t,
       throttleWaitMs: 20_000,
       sleep: async (ms) => {
+        // Unbounded retries would spin here for ever: stop them as a failure.
+        if (++sleeps > 100) throw new Error('retried without bound');
         t += ms;
       },
     });
