@@ -16,7 +16,6 @@ import { registerSecurityHeaders } from './http/security-headers.js';
 import type { Logger } from './logger.js';
 import type { PrometheusMetrics } from './metrics/prometheus-metrics.js';
 import type { RegistryServices } from './registry/registry-composition.js';
-import { triggerHealth } from './registry/trigger-health.js';
 import { renderTriggerSection } from './registry/trigger-report.view.js';
 import { MemoryStore } from './store/memory-store.js';
 
@@ -73,12 +72,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.nowMs ? { now: deps.nowMs } : {}),
   });
   const triggers = deps.registry?.triggers;
+  const problems = deps.registry?.triggerProblems;
   const handlers = createGocdHandlers(
     deps.agents,
     deps.logger,
     deps.notices ?? new UserNotices(new MemoryStore({ maxKeysPerNamespace: 20_000 }), deps.logger),
     triggers && deps.config.subscriptions.length ? () => [renderTriggerSection(triggers.recentTriggers())] : undefined,
-    triggers ? () => ({ 'registry-triggers': triggerHealth(triggers.recentTriggers()) }) : undefined,
+    problems ? () => problems.current() : undefined,
   );
   registerObservabilityRoutes(app, {
     spec,

@@ -1,5 +1,6 @@
 import { ActivityLog } from './agents/activity-log.js';
 import { AgentService, type AgentServiceDeps } from './agents/agent-service.js';
+import { GOCD_REQUEST_DEADLINE_MS } from './agents/request-deadline.js';
 import { UserNotices } from './agents/request-notices.js';
 import { CachingBackendProvider } from './backends/backend-provider.js';
 import type { BackendProvider } from './backends/port.js';
@@ -31,7 +32,7 @@ export interface ServiceOptions {
   backends?: BackendProvider;
   /** Registry injection points (Lambda: its scheduler and the SQS deferrer; its store is shared with agents). */
   registry?: RegistryServiceOptions;
-  /** Lambda: the invocation's launch budget and the retry queue for throttled launches. */
+  /** Lambda: the invocation's launch budget (instead of GOCD_REQUEST_DEADLINE_MS) and the retry queue for throttled launches. */
   agents?: Pick<AgentServiceDeps, 'launchDeadline' | 'launchDeferrer'>;
 }
 
@@ -85,6 +86,8 @@ export async function createServices(
     store,
     policy: config.policy,
     fleet: { maxAgeMs: config.ecs.fleetViewMaxAgeSeconds * 1000 },
+    // Answer GoCD before the forwarder gives up (its 30 s); Lambda replaces this with the invocation's budget.
+    launchDeadline: () => Date.now() + GOCD_REQUEST_DEADLINE_MS,
     ...options.agents,
   });
   const dockerStatus = dockerStatusProbe(withDocker);

@@ -22,7 +22,7 @@ import {
 } from './policy.js';
 import {
   type ClusterProfile,
-  defaultClusterId,
+  clusterIdOfProperties,
   launchRefusal,
   parseClusterProfile,
   parseElasticProfile,
@@ -76,7 +76,12 @@ export interface AgentServiceDeps {
   store?: KeyValueStore;
   /** Tuning of the fleet view create-agent counts against max_agents. */
   fleet?: FleetViewOptions;
-  /** Epoch ms until which a create-agent may wait out ECS throttling (Lambda: the invocation's budget). */
+  /**
+   * The deadline (epoch ms, on the backends' clock) of a create-agent or job-completion starting now: its ECS calls —
+   * pacing, throttled retries, the SDK's own retries — end by then, and past it the launch is answered waiting and a
+   * stop leaves the agent disabled (the process: GOCD_REQUEST_DEADLINE_MS from now; Lambda: the invocation's budget).
+   * Absent: each backend's own bound.
+   */
   launchDeadline?: () => number | undefined;
   /** Lambda: where a launch ECS throttled past the deadline waits (the retry queue). */
   launchDeferrer?: LaunchDeferrer;
@@ -113,15 +118,15 @@ export class AgentService {
    */
   async createAgent(input: CreateAgentInput): Promise<CreateAgentResult> {
     const result = await this.tryCreateAgent(input);
-    const props = input.clusterProperties;
-    const clusterId =
-      typeof props.cluster_id === 'string' && props.cluster_id !== '' ? props.cluster_id : defaultClusterId(props);
+    const clusterId = clusterIdOfProperties(input.clusterProperties);
     const mode = typeof input.profileProperties.docker_mode === 'string' ? input.profileProperties.docker_mode : 'none';
     this.metrics.createAgent(clusterId, mode, result.kind, 'reason' in result ? result.reason : undefined);
     return result;
   }
 
   private async tryCreateAgent(input: CreateAgentInput): Promise<CreateAgentResult> {
+    // From the request's start: waiting for this job's lock counts too.
+    const deadline = this.deps.launchDeadline?.();
     const { job } = input;
     const pipeline = jobPath(job);
     const log = this.deps.logger.child({ jobId: job.job_id, pipeline });
@@ -138,7 +143,6 @@ export class AgentService {
         return { kind: 'refused', reason: refusal };
       }
       const agentId = agentIdFor(cluster.clusterId, job.job_id);
-      const deadline = this.deps.launchDeadline?.();
       // One create-agent per job at a time in this process; other jobs proceed in parallel (RunTask client tokens
       // keep other processes and Lambda containers from starting a second agent for the job).
       const jobKey = `${cluster.clusterId}\0${job.job_id}`;
@@ -150,7 +154,7 @@ export class AgentService {
         const backend = await this.backendFor(cluster);
         // The cap counts the fleet view (server-ping's listing, refreshed here only when older than its bound) plus
         // this process's launches since: no listing per job, whatever the fleet size.
-        await this.fleet.ensure(clusterId, () => backend.list(cluster), deadline);
+        await this.fleet.ensure(clusterId, () => backend.list(cluster, deadline), deadline);
         const mine = this.fleet.agentOfJob(clusterId, job.job_id);
         if (mine) {
           this.deps.activity.record({
@@ -172,15 +176,28 @@ export class AgentService {
           return { kind: 'waiting', reason };
         }
         this.fleet.reserve(clusterId, agentId);
-        const outcome = await backend.launch({
-          agentId,
-          job,
-          cluster,
-          profile,
-          jobEnv: this.jobEnv(cluster, agentId, input),
-          permits: launchPermits(this.policy, cluster),
-          ...(deadline !== undefined ? { deadline } : {}),
-        });
+        let outcome: LaunchOutcome;
+        try {
+          outcome = await backend.launch({
+            agentId,
+            job,
+            cluster,
+            profile,
+            jobEnv: this.jobEnv(cluster, agentId, input),
+            permits: launchPermits(this.policy, cluster),
+            ...(deadline !== undefined ? { deadline } : {}),
+          });
+        } catch (err) {
+          // Reservations never expire on their own (a launch may wait long for its turn): release this one here.
+          this.fleet.release(clusterId, agentId);
+          throw err;
+        }
+        if (outcome.kind === 'existing' && outcome.agent.status === 'stopped') {
+          // The job's agent was stopped because its job completed (another process handled the completion): this
+          // create-agent is stale. Not a live agent: not counted against max_agents, nothing told as "found".
+          this.fleet.release(clusterId, agentId);
+          return this.staleAfterCompletion(cluster, input, outcome.agent, log);
+        }
         if (outcome.kind === 'launched' || outcome.kind === 'existing') this.fleet.launched(clusterId, outcome.agent);
         else this.fleet.release(clusterId, agentId);
         if (outcome.kind === 'throttled') return this.deferThrottled(input, cluster, outcome.detail, log);
@@ -216,6 +233,32 @@ export class AgentService {
       log.warn({ clusterId: cluster.clusterId, err }, 'cannot read the job-completed mark; launching anyway');
       return false;
     }
+  }
+
+  /** A create-agent whose job's agent already stopped at job-completion: remembered as completed, nothing launched. */
+  private async staleAfterCompletion(
+    cluster: ClusterProfile,
+    input: CreateAgentInput,
+    agent: AgentRecord,
+    log: Logger,
+  ): Promise<CreateAgentResult> {
+    const reason = 'job already completed';
+    this.deps.activity.record({
+      clusterId: cluster.clusterId,
+      kind: 'existing',
+      jobId: input.job.job_id,
+      agentId: agent.agentId,
+      pipeline: jobPath(input.job),
+      message: `${reason}: agent ${agent.agentId} stopped with its job`,
+    });
+    log.info(
+      { clusterId: cluster.clusterId, ref: agent.ref },
+      'create-agent for a job whose agent stopped at completion',
+    );
+    await this.completed.mark(cluster.clusterId, input.job.job_id).catch((err: unknown) => {
+      log.warn({ err }, 'could not store the job-completed mark');
+    });
+    return { kind: 'completed', reason };
   }
 
   /**
@@ -315,6 +358,7 @@ export class AgentService {
     // Under the job's create-agent lock: a create-agent of this job in flight finishes first (its agent is then listed
     // and stopped below), and any later one sees the job completed.
     const jobKey = `${cluster.clusterId}\0${input.job.job_id}`;
+    const deadline = this.deps.launchDeadline?.();
     return this.lock.run(jobKey, async () => {
       try {
         await this.completed.mark(cluster.clusterId, input.job.job_id);
@@ -322,11 +366,16 @@ export class AgentService {
         // Still marked in this process; other processes rely on the client token (24 h) until the store answers.
         log.error({ err }, 'job-completion: could not store the job-completed mark');
       }
-      return this.stopCompleted(cluster, input, log);
+      return this.stopCompleted(cluster, input, log, deadline);
     });
   }
 
-  private async stopCompleted(cluster: ClusterProfile, input: JobCompletionInput, log: Logger): Promise<AgentActions> {
+  private async stopCompleted(
+    cluster: ClusterProfile,
+    input: JobCompletionInput,
+    log: Logger,
+    deadline: number | undefined,
+  ): Promise<AgentActions> {
     const id = input.elasticAgentId;
     const pipeline = jobPath(input.job);
     if (cluster.idleTimeoutMinutes > 0) {
@@ -335,10 +384,10 @@ export class AgentService {
     }
     try {
       const backend = await this.backendFor(cluster);
-      const agent = await this.agentToStop(backend, cluster, id);
+      const agent = await this.agentToStop(backend, cluster, id, deadline);
       if (agent) {
         const reason = completionStopReason(input.job);
-        const report = await backend.stop(cluster, [agent], reason);
+        const report = await backend.stop(cluster, [agent], reason, deadline);
         input.events?.agentStopped(cluster, agent, report?.childrenRemoved[id]);
         this.fleet.stopped(cluster.clusterId, id);
         this.metrics.agentStopped(cluster.clusterId, 'job-completed');
@@ -376,10 +425,11 @@ export class AgentService {
     backend: AgentBackend,
     cluster: ClusterProfile,
     agentId: string,
+    deadline: number | undefined,
   ): Promise<AgentRecord | undefined> {
     const known = this.fleet.find(cluster.clusterId, agentId);
     if (known) return known;
-    return (await backend.list(cluster)).find((a) => a.agentId === agentId);
+    return (await backend.list(cluster, deadline)).find((a) => a.agentId === agentId);
   }
 
   /** server-ping: reconcile every cluster profile GoCD sent against GoCD's agent list (see planReconcile). */

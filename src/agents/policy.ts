@@ -80,6 +80,35 @@ function roleAccount(arn: string | undefined): string | undefined {
 }
 
 /**
+ * A `policy.ecs.clusters` entry naming every cluster of one account: `arn:<partition>:ecs:<region or *>:<account>:
+ * cluster/*` (the CDK stack writes one per cross-account role: that account's cluster names are its own).
+ */
+function accountWildcard(entry: string): { region: string; account: string } | undefined {
+  const m = /^arn:aws[a-z-]*:ecs:([a-z0-9-]+|\*):(\d{12}):cluster\/\*$/.exec(entry);
+  return m ? { region: m[1]!, account: m[2]! } : undefined;
+}
+
+/**
+ * Whether a `policy.ecs.clusters` entry allows the profile's cluster: the same name or ARN; a bare name also matches
+ * an ARN of that name; an account wildcard matches a cluster whose account is known to be that one (its ARN's, else
+ * its `assume_role_arn`'s: a bare name without a role is a cluster of the service's own account, never another's).
+ */
+function clusterEntryAllows(entry: string, cluster: ClusterProfile): boolean {
+  const named = cluster.cluster ?? '';
+  const arn = clusterArnParts(named);
+  if (entry === named) return true;
+  if (!entry.startsWith('arn:')) return entry === (arn?.name ?? named);
+  const wildcard = accountWildcard(entry);
+  if (!wildcard) return false;
+  const account = arn?.account ?? roleAccount(cluster.assumeRoleArn);
+  const region = arn?.region ?? cluster.region;
+  // An unnamed region is the service's default; `policy.ecs.regions` bounds named ones.
+  return (
+    account === wildcard.account && (wildcard.region === '*' || region === undefined || region === wildcard.region)
+  );
+}
+
+/**
  * Whether a cluster profile may be used at all (before any engine or ECS endpoint is contacted): its Docker engine,
  * or its ECS cluster, region and accounts. Returns the refusal, or undefined.
  */
@@ -95,9 +124,7 @@ export function clusterPolicyRefusal(policy: OperatorPolicy, cluster: ClusterPro
   const { clusters, regions, accounts } = policy.ecs;
   const arn = cluster.cluster ? clusterArnParts(cluster.cluster) : undefined;
   if (clusters && cluster.cluster) {
-    const name = arn?.name ?? cluster.cluster;
-    const ok = clusters.some((c) => c === cluster.cluster || (!c.startsWith('arn:') && c === name));
-    if (!ok)
+    if (!clusters.some((c) => clusterEntryAllows(c, cluster)))
       return `ECS cluster ${quote(cluster.cluster)} is not allowed by the operator policy (policy.ecs.clusters: ${listed(clusters)})`;
   }
   if (regions) {

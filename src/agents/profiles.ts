@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../errors.js';
+import { clip } from '../text.js';
 import { clusterRuleProblems, elasticRuleProblems, launchRuleRefusal } from './ecs-profile-rules.js';
 import {
   CLUSTER_PROFILE_PROPERTIES,
@@ -91,7 +92,7 @@ export function parseEnvLines(text: string | undefined): { env: Record<string, s
     // The GO_EA_* registration variables are the job's (server URL, key, agent id, GoCD environment): a profile that
     // set one could, for instance, register its agent into another GoCD environment when the job names none.
     if (key.startsWith('GO_EA_')) {
-      problems.push(`line ${i + 1}: ${key} is set by gocd-agent-scaler for each job; remove it`);
+      problems.push(`line ${i + 1}: ${clip(key, 100)} is set by gocd-agent-scaler for each job; remove it`);
       return;
     }
     env[key] = t.slice(eq + 1);
@@ -108,20 +109,20 @@ function checkValue(def: PropertyDef, value: string): string | undefined {
     case 'url':
       return /^https?:\/\/[^\s/]+/.test(value) ? undefined : `${def.key} must be an http(s) URL`;
     case 'int': {
-      if (!/^\d+$/.test(value)) return `${def.key} must be a whole number, got '${value}'`;
+      if (!/^\d+$/.test(value)) return `${def.key} must be a whole number, got '${clip(value, 100)}'`;
       const n = Number(value);
       if (def.min !== undefined && n < def.min) return `${def.key} must be at least ${def.min}`;
       if (def.max !== undefined && n > def.max) return `${def.key} must be at most ${def.max}`;
       return undefined;
     }
     case 'bool':
-      return /^(true|false)$/i.test(value) ? undefined : `${def.key} must be true or false, got '${value}'`;
+      return /^(true|false)$/i.test(value) ? undefined : `${def.key} must be true or false, got '${clip(value, 100)}'`;
     case 'enum':
       return def.options?.includes(value)
         ? undefined
-        : `${def.key} must be one of ${def.options?.join(', ')}; got '${value}'`;
+        : `${def.key} must be one of ${def.options?.join(', ')}; got '${clip(value, 100)}'`;
     case 'cluster-id':
-      return /^[A-Za-z0-9_-]{1,18}$/.test(value) ? undefined : `${def.key} must be 1 to 18 of A-Z a-z 0-9 _ -`;
+      return CLUSTER_ID_PATTERN.test(value) ? undefined : `${def.key} must be 1 to 18 of A-Z a-z 0-9 _ -`;
     case 'arn':
       return ARN.test(value) ? undefined : `${def.key} must be an ARN (arn:aws:...)`;
     case 'task-definition':
@@ -144,7 +145,8 @@ function validateAgainst(defs: readonly PropertyDef[], raw: Raw): PropertyProble
   const problems: PropertyProblem[] = [];
   const known = new Set(defs.map((d) => d.key));
   for (const key of Object.keys(raw)) {
-    if (!known.has(key)) problems.push({ key, message: `unknown property '${key}'; known: ${[...known].join(', ')}` });
+    if (!known.has(key))
+      problems.push({ key, message: `unknown property '${clip(key, 100)}'; known: ${[...known].join(', ')}` });
   }
   for (const def of defs) {
     const value = str(raw, def.key);
@@ -230,6 +232,18 @@ function int(raw: Raw, key: string, fallback: number): number {
   return v === undefined ? fallback : Number(v);
 }
 
+/** A valid `cluster_id`: at most 18 of A-Z a-z 0-9 _ - (so it fits in agent ids, tags, store keys and labels). */
+export const CLUSTER_ID_PATTERN = /^[A-Za-z0-9_-]{1,18}$/;
+
+/**
+ * The cluster id a cluster profile's properties give: its (trimmed) `cluster_id`, else the hash of its properties.
+ * Also for a profile that does not parse, where the id may be anything the request sent (check CLUSTER_ID_PATTERN
+ * before using it in a key).
+ */
+export function clusterIdOfProperties(raw: Raw): string {
+  return str(raw, 'cluster_id') ?? defaultClusterId(raw);
+}
+
 /** Default cluster id: a 12-hex hash of the (non-blank) properties, independent of key order. */
 export function defaultClusterId(raw: Raw): string {
   const canonical = Object.keys(raw)
@@ -245,7 +259,7 @@ export function parseClusterProfile(raw: Raw): ClusterProfile {
   failIfAny('cluster profile', validateClusterProperties(raw));
   const cluster = str(raw, 'cluster');
   return {
-    clusterId: str(raw, 'cluster_id') ?? defaultClusterId(raw),
+    clusterId: clusterIdOfProperties(raw),
     goServerUrl: str(raw, 'go_server_url')!,
     backend: (str(raw, 'backend') as 'ecs' | 'docker' | undefined) ?? (cluster ? 'ecs' : 'docker'),
     region: str(raw, 'region'),

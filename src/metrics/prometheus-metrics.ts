@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { AgentMetrics } from '../agents/agent-metrics.js';
+import { CLUSTER_ID_PATTERN } from '../agents/profiles.js';
 import type { EcsCallObserver } from '../backends/ecs/ecs-clients.js';
 import type { AgentRecord } from '../backends/port.js';
 import { LatencyHistogram } from './latency-histogram.js';
@@ -11,7 +12,6 @@ export function reasonLabel(reason: string | undefined): string {
   return (m?.[1] ?? 'other').slice(0, 40);
 }
 
-const CLUSTER_ID = /^[A-Za-z0-9_-]{1,18}$/;
 const DOCKER_MODES = new Set(['none', 'privileged', 'sidecar', 'socket']);
 /** Distinct valid cluster ids given their own series; later ones share `other`, so series stay bounded. */
 const MAX_CLUSTER_LABELS = 256;
@@ -99,7 +99,7 @@ export class PrometheusMetrics implements AgentMetrics {
    * create-agent bodies are the caller's, and an unbounded label is memory and `/metrics` size without end.
    */
   clusterLabel(clusterId: string): string {
-    if (!CLUSTER_ID.test(clusterId)) return 'invalid';
+    if (!CLUSTER_ID_PATTERN.test(clusterId)) return 'invalid';
     if (this.clusterLabels.has(clusterId)) return clusterId;
     if (this.clusterLabels.size >= MAX_CLUSTER_LABELS) return 'other';
     this.clusterLabels.add(clusterId);

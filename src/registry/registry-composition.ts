@@ -8,6 +8,7 @@ import { BackstopPoller } from './backstop-poller.js';
 import { RegistryApiClient, type TagSource } from './digest-resolver.js';
 import { parseEcrHost } from './parsers/ecr.parser.js';
 import { SubscriptionTable } from './subscriptions.js';
+import { TriggerProblems } from './trigger-health.js';
 import { NO_TRIGGER_METRICS, type TriggerMetrics } from './trigger-metrics.js';
 import { type PipelineScheduler, type TriggerDeferrer, TriggerService } from './trigger-service.js';
 
@@ -16,6 +17,8 @@ export interface RegistryServices {
   /** Configured registry entries by name (the `/registry/{name}` segment). */
   registries: ReadonlyMap<string, Readonly<RegistryConfig>>;
   triggers: TriggerService;
+  /** Trigger problems for GoCD's server-health panel, in the shared store (read at server-ping). */
+  triggerProblems: TriggerProblems;
   poller: BackstopPoller;
   store: KeyValueStore;
   metrics: TriggerMetrics;
@@ -74,6 +77,11 @@ export async function createRegistryServices(
   const sources = await buildTagSources(config.registries, options);
   const tagSources = (name: string) => sources.get(name);
   const subscriptions = new SubscriptionTable(config.subscriptions);
+  const triggerProblems = new TriggerProblems(
+    store,
+    [...new Set(config.subscriptions.flatMap((s) => s.pipelines))],
+    log,
+  );
   const triggers = new TriggerService({
     store,
     scheduler,
@@ -83,6 +91,7 @@ export async function createRegistryServices(
     ttlDays: config.store.ttlDays,
     tagSources,
     metrics,
+    outcomes: triggerProblems,
     ...(options.deferrer ? { deferrer: options.deferrer } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
@@ -99,6 +108,7 @@ export async function createRegistryServices(
   return {
     registries: new Map(config.registries.map((r) => [r.name, r])),
     triggers,
+    triggerProblems,
     poller,
     store,
     metrics,

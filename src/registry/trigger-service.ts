@@ -83,6 +83,8 @@ export interface TriggerServiceOptions {
   metrics?: TriggerMetrics;
   /** Where busy-GoCD triggers wait when this process cannot (Lambda); without one they are reported failed. */
   deferrer?: TriggerDeferrer;
+  /** Told every trigger's end before it settles (the shared server-health problems, trigger-health.ts). */
+  outcomes?: { recorded(record: TriggerRecord): Promise<void> };
   now?: () => Date;
 }
 
@@ -292,6 +294,12 @@ export class TriggerService {
   }
 
   private async trigger(push: ImagePushed, pipeline: string, source: TriggerSource): Promise<TriggerRecord> {
+    const record = await this.scheduleOnce(push, pipeline, source);
+    await this.options.outcomes?.recorded(record);
+    return record;
+  }
+
+  private async scheduleOnce(push: ImagePushed, pipeline: string, source: TriggerSource): Promise<TriggerRecord> {
     const { store, scheduler, logger } = this.options;
     const image = imageName(push);
     // Without a digest the sender's id is the only identity the push has, or, without one, the short window.

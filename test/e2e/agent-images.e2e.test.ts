@@ -209,7 +209,7 @@ describe.skipIf(!ok)('agent images (docker/agent/) on a real engine', () => {
   });
 
   describe('gocd-agent-docker-cli (sidecar and socket modes)', () => {
-    it('as ECS runs a socket-mode agent (host socket mounted, no --group-add): the agent user gets the socket’s group and a job’s docker run reaches the engine; SIGTERM stops it with exit 0', async () => {
+    it('with a host socket mounted and no --group-add (a socket mounted by hand; the scaler adds the group on Docker and serves a proxy socket on ECS): the agent user gets the socket’s group and a job’s docker run reaches the engine; SIGTERM stops it with exit 0', async () => {
       const socketGid = (await run('stat', ['-c', '%g', '/var/run/docker.sock'])).stdout.trim();
       const container = await docker.createContainer({
         Image: images.dockerCli,

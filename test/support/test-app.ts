@@ -56,6 +56,8 @@ export async function createTestApp(
     dockerStatus?: () => Promise<string>;
     /** The clock of /healthz's probe cache. */
     nowMs?: () => number;
+    /** Where notices live (default: a store of this app's own); give two apps one to play two processes. */
+    noticeStore?: MemoryStore;
   } = {},
 ): Promise<TestApp> {
   const env = { SCALER_FORWARDER_TOKEN: TEST_TOKEN, ...options.env };
@@ -86,7 +88,7 @@ export async function createTestApp(
     },
     ...options.registry,
   });
-  const noticeStore = new MemoryStore();
+  const noticeStore = options.noticeStore ?? new MemoryStore();
   const app = await buildApp({
     config,
     logger,

@@ -36,11 +36,6 @@ export function cappedBackoffMs(attempt: number, random: () => number = Math.ran
   return Math.floor(random() * Math.min(MAX_RETRY_DELAY_MS, 250 * 2 ** attempt));
 }
 
-/** The client key of a cluster profile: one ECS client per (region, role). */
-export function ecsClientKey(cluster: Pick<ClusterProfile, 'region' | 'assumeRoleArn'>): string {
-  return `${cluster.region ?? ''}|${cluster.assumeRoleArn ?? ''}`;
-}
-
 /**
  * Retries: 6 attempts with capped full-jitter backoff (waits of at most 0.5, 1, 2, 4, 5 s: ≤ 12.5 s in all, ~6 s on
  * average when every attempt is throttled). A ThrottlingException burst is absorbed (at a 30% throttle rate,

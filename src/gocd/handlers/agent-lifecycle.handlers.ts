@@ -11,14 +11,17 @@ import type { CreateAgentMessage, JobCompletionMessage, ServerPingMessage } from
  * accessor (openapi.yaml `PluginWorkReply`): `agent_actions`, and `console` / `health` notices for GoCD users. GoCD
  * ignores the bodies of these three; the forwarder answers it `{}` once that work is done.
  */
-/** Server-health messages that belong to no cluster profile (e.g. registry triggers), by topic; undefined clears one. */
-export type GeneralHealth = () => Record<string, HealthMessage | undefined>;
+/**
+ * Every current server-health message that belongs to no cluster profile (registry triggers), by topic, read from
+ * the shared store at each server-ping: the set replaces the previous one.
+ */
+export type GeneralHealth = () => Promise<Record<string, HealthMessage>>;
 
 export function agentLifecycleHandlers(
   agents: AgentService,
   logger: Logger,
   notices: UserNotices,
-  generalHealth: GeneralHealth = () => ({}),
+  generalHealth: GeneralHealth = async () => ({}),
 ) {
   return {
     'cd.go.elastic-agent.create-agent': async (body: CreateAgentMessage) => {
@@ -39,7 +42,7 @@ export function agentLifecycleHandlers(
     'cd.go.elastic-agent.server-ping': async (body: ServerPingMessage) => {
       const told = notices.forRequest(body.agents);
       const actions = await agents.serverPing(body.all_cluster_profile_properties, body.agents, told);
-      told.serverPing(body.all_cluster_profile_properties, generalHealth());
+      told.serverPing(body.all_cluster_profile_properties, await generalHealth());
       return { agent_actions: actions, ...(await told.settle(true)) };
     },
     'cd.go.elastic-agent.job-completion': async (body: JobCompletionMessage) => {
