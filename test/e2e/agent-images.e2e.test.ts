@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
@@ -14,6 +13,7 @@ import { containerNameFor } from '../../src/backends/docker/container-spec.js';
 import { createDockerBackend, type DockerBackend } from '../../src/backends/docker/docker-backend.js';
 import { type AgentImages, agentImagePrereqs, ensureAgentImages } from '../support/agent-images.js';
 import {
+  bridgeGatewayAddress,
   cleanupRun,
   containerLogs,
   dockerCli,
@@ -88,21 +88,13 @@ describe.skipIf(!ok)('agent images (docker/agent/) on a real engine', () => {
     backend = await createDockerBackend({}, logger, { stopSeconds: 1 });
     service = new AgentService({ backends: { forCluster: async () => backend }, activity: new ActivityLog(), logger });
     // The default bridge's address on the host (docker0): agent containers' gateway.
-    const bridge = await dockerCli([
-      'network',
-      'inspect',
-      'bridge',
-      '--format',
-      '{{index .Options "com.docker.network.bridge.name"}}',
-    ]);
-    const gateway = networkInterfaces()[bridge]?.find((a) => a.family === 'IPv4')?.address;
-    if (!gateway) throw new Error(`no IPv4 address on the engine's bridge interface ${bridge}`);
+    const gateway = await bridgeGatewayAddress(docker);
     web = createServer((_req, res) => res.end(`reached-from-a-nested-container-${RUN}`));
     await new Promise<void>((resolve) => web.listen(0, gateway, resolve));
     webUrl = `http://${gateway}:${(web.address() as AddressInfo).port}/`;
   });
   afterAll(async () => {
-    await new Promise((r) => web?.close(r));
+    if (web) await new Promise((r) => web.close(r));
     if (docker) await cleanupRun(docker, RUN, [CLUSTER]);
   });
 
