@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { agentIdFor } from '../src/agents/agent-id.js';
 import { startedByFor } from '../src/backends/ecs/run-task-input.js';
@@ -64,11 +65,20 @@ export async function run(): Promise<BenchResult[]> {
         return { status: res.statusCode, ms: performance.now() - sent };
       }),
     );
-    const perJob = new Map<number, number>();
-    for (const t of fake.tasks.values()) {
-      const id = Number(t.tags.find((x) => x.key === 'gocd-agent-scaler:job-id')?.value);
-      if (id >= 1 && id <= JOBS) perJob.set(id, (perJob.get(id) ?? 0) + 1);
-    }
+    const tasksPerJob = () => {
+      const counts = new Map<number, number>();
+      for (const t of fake.tasks.values()) {
+        const id = Number(t.tags.find((x) => x.key === 'gocd-agent-scaler:job-id')?.value);
+        if (id >= 1 && id <= JOBS) counts.set(id, (counts.get(id) ?? 0) + 1);
+      }
+      return counts;
+    };
+    // Launches ECS throttled past their answer's 20 s deadline run again from the process's retry queue: wait for
+    // them (bounded), as GoCD would wait for the agents.
+    const atAnswers = tasksPerJob().size;
+    const waitUntil = performance.now() + 60_000;
+    while (tasksPerJob().size < JOBS && performance.now() < waitUntil) await sleep(100);
+    const perJob = tasksPerJob();
     const exactlyOne = [...perJob.values()].filter((n) => n === 1).length;
     const reads = fake.count('ListTasks', 'DescribeTasks');
     const readsPerJob = reads / JOBS;
@@ -91,6 +101,7 @@ export async function run(): Promise<BenchResult[]> {
         unit: 'jobs',
         target: `= ${JOBS}`,
         pass: exactlyOne === JOBS && perJob.size === JOBS,
+        notes: `${JOBS - atAnswers} of them launched after their create-agent was answered (the process's retry queue)`,
       },
       {
         bench,

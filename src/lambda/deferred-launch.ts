@@ -19,8 +19,8 @@ export interface DeferredLaunch {
   attempt: number;
 }
 
-/** How long a launch keeps being deferred; GoCD re-sends create-agent for a waiting job every ~2 minutes anyway. */
-export const DEFERRED_LAUNCH_WINDOW_MS = 15 * 60_000;
+/** How long a launch keeps being deferred: the same window as the process's own retry queue. */
+export { DEFERRED_LAUNCH_WINDOW_MS } from '../agents/in-process-launch-deferrer.js';
 
 /** The message's delay: ECS refills RunTask tokens within seconds, so 2 s doubling to at most 60 s. */
 export function deferredLaunchDelaySeconds(attempt: number): number {

@@ -1,6 +1,7 @@
 import { ActivityLog } from '../agents/activity-log.js';
 import type { BackendProvider } from '../agents/agent-backend.port.js';
 import { AgentService, type AgentServiceDeps } from '../agents/agent-service.js';
+import { InProcessLaunchDeferrer } from '../agents/in-process-launch-deferrer.js';
 import { ProfileCatalog } from '../agents/profile-catalog.js';
 import { GOCD_REQUEST_DEADLINE_MS } from '../agents/request-deadline.js';
 import { UserNotices } from '../agents/request-notices.js';
@@ -111,7 +112,10 @@ export async function createServices(
   const activity = new ActivityLog(500, options.now);
   // One store for the process: registry dedupe keys, the agents' job-completed marks, the notices' board.
   const store = options.registry?.store ?? (await createStore(config.store));
-  const agents = new AgentService({
+  // The process outlives its answers: a launch ECS throttled past the answer's deadline waits here and runs again
+  // (Lambda's composition passes the SQS retry queue instead).
+  const retries = new InProcessLaunchDeferrer({ run: (command, budget) => agents.createAgent(command, budget) });
+  const agents: AgentService = new AgentService({
     backends,
     profiles,
     activity,
@@ -122,6 +126,7 @@ export async function createServices(
     fleet: { maxAgeMs: config.ecs.fleetViewMaxAgeSeconds * 1000 },
     // Answer GoCD before the forwarder gives up (its 30 s); a request's own deadline (Lambda's budget) replaces it.
     requestDeadlineMs: GOCD_REQUEST_DEADLINE_MS,
+    launchDeferrer: retries,
     ...(options.now ? { now: options.now } : {}),
     ...options.agents,
   });
@@ -163,6 +168,11 @@ export async function createServices(
     metrics,
     registry,
     start: () => registry.start(),
-    close: () => registry.close(),
+    close: async () => {
+      const dropped = retries.close();
+      if (dropped > 0)
+        logger.warn({ dropped }, 'stopping with throttled launches waiting: GoCD re-sends their create-agent');
+      await registry.close();
+    },
   };
 }
