@@ -104,6 +104,20 @@ function semanticProblems(config: Config): ConfigProblem[] {
       message: 'required when subscriptions schedule pipelines through gocd.apiUrl',
     });
   }
+  // The status credential opens /status only: equal to a credential that launches agents or triggers pipelines, it
+  // would open those too.
+  const launching = [
+    ['gocd.forwarderToken', config.gocd.forwarderToken],
+    ['gocd.secondaryForwarderToken', config.gocd.secondaryForwarderToken],
+    ...config.registries.flatMap((r, i) => [
+      [`registries[${i}].secret`, r.secret],
+      [`registries[${i}].secondarySecret`, r.secondarySecret],
+    ]),
+  ] as const;
+  const same = launching.find(([, v]) => v !== undefined && v === config.status.password);
+  if (same) {
+    problems.push({ path: '/status/password', message: `must differ from ${same[0]} (it opens /status only)` });
+  }
   if (config.store.type === 'dynamodb' && !config.store.tableName) {
     problems.push({ path: '/store/tableName', message: 'required when store.type is dynamodb' });
   }
@@ -136,6 +150,11 @@ export function parseConfigDocument(document: unknown, source: string, options: 
   const gocd = doc.gocd as Record<string, unknown>;
   if ((gocd.forwarderToken === undefined || gocd.forwarderToken === '') && env.SCALER_FORWARDER_TOKEN) {
     gocd.forwarderToken = env.SCALER_FORWARDER_TOKEN;
+  }
+  doc.status ??= {};
+  const status = doc.status as Record<string, unknown>;
+  if ((status.password === undefined || status.password === '') && env.SCALER_STATUS_PASSWORD) {
+    status.password = env.SCALER_STATUS_PASSWORD;
   }
   let generated = false;
   if (gocd.forwarderToken === undefined || gocd.forwarderToken === '') {

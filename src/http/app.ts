@@ -92,6 +92,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerErrorHandler(app);
   registerSecurityHeaders(app);
   const budgets = deps.budgets;
+  const forwarderTokens = [deps.config.gocd.forwarderToken, deps.config.gocd.secondaryForwarderToken];
   app.register(healthRoutes, {
     version: deps.version,
     dockerStatus: deps.dockerStatus,
@@ -101,12 +102,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     agents: deps.agents,
     reports: deps.reports,
     registry: deps.metrics.registry,
-    statusToken: deps.config.gocd.forwarderToken,
+    statusReaders: {
+      forwarderTokens: forwarderTokens,
+      username: deps.config.status.username,
+      password: deps.config.status.password,
+    },
     ...(deps.config.metrics.token ? { metricsToken: deps.config.metrics.token } : {}),
   });
   app.register(gocdRoutes, {
     handlers: deps.gocd,
-    forwarderToken: deps.config.gocd.forwarderToken,
+    forwarderTokens,
     ...(budgets
       ? { context: (request) => ({ ...(budgets(request).launch ? { launch: budgets(request).launch } : {}) }) }
       : {}),
