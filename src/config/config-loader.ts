@@ -145,8 +145,10 @@ export function parseConfigDocument(document: unknown, source: string, options: 
   doc.server ??= {};
   doc.gocd ??= {};
   const server = doc.server as Record<string, unknown>;
-  if (server.host === undefined && env.HOST) server.host = env.HOST;
-  if (server.port === undefined && env.PORT) server.port = Number(env.PORT);
+  // The environment wins over the file (README, the Dockerfile and `serve --help` say so): a container platform or a
+  // shell picks the port of one process without editing the shared config. A PORT that is not a port is an error.
+  if (env.HOST) server.host = env.HOST;
+  if (env.PORT) server.port = /^\d+$/.test(env.PORT) ? Number(env.PORT) : env.PORT;
   const gocd = doc.gocd as Record<string, unknown>;
   if ((gocd.forwarderToken === undefined || gocd.forwarderToken === '') && env.SCALER_FORWARDER_TOKEN) {
     gocd.forwarderToken = env.SCALER_FORWARDER_TOKEN;

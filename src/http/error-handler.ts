@@ -2,6 +2,7 @@ import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, type ErrorCode } from '../errors.js';
 import { schemaProblems } from '../validation.js';
+import { noteRefusal } from './request-log.js';
 
 const STATUS: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
@@ -81,7 +82,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
       }
     }
     if (status >= 500) request.log.error({ err }, 'request failed');
-    else request.log.info({ code, status }, message);
+    // A refusal is logged once, by the request's completion line, with this code and message.
+    else noteRefusal(request, { code, reason: message });
     const body: Record<string, unknown> = { statusCode: status, code, error: REASON[status] ?? 'Error', message };
     if (details !== undefined) body.details = details;
     void reply.status(status).send(body);

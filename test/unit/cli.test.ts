@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/main/cli.js';
+import { closedPort } from '../support/gocd-host.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-'));
 function file(name: string, text: string): string {
@@ -64,6 +65,36 @@ describe('gocd-agent-scaler CLI', () => {
     expect(r.out).toContain('✘ GoCD API: cannot reach http://127.0.0.1:9/go');
     expect(r.err).toContain('1 problem found');
     expect((await cli('doctor', file('doctor-bad.yaml', 'gocd: { apiUrl: 12 }\n'))).code).toBe(2);
+  });
+
+  it('answers -h and --help at the top and for every command, without running it', async () => {
+    for (const flag of ['-h', '--help']) {
+      const top = await cli(flag);
+      expect(top.code).toBe(0);
+      expect(top.out).toContain('Usage:');
+      for (const command of ['serve', 'check-config', 'doctor']) {
+        const r = await cli(command, flag);
+        expect(r.code, `${command} ${flag}`).toBe(0);
+        expect(r.out).toContain(`Usage: gocd-agent-scaler ${command}`);
+        expect(r.out).toContain('Exit codes:');
+        expect(r.err).toBe('');
+      }
+    }
+    expect((await cli('help', 'doctor')).out).toContain('Usage: gocd-agent-scaler doctor');
+    expect((await cli('serve', '--help')).out).toContain('win over the file');
+    expect((await cli('help', 'nothing')).code).toBe(2);
+  });
+
+  it('doctor shows the cause of a connection failure, not only "fetch failed"', async () => {
+    const port = await closedPort();
+    const path = file(
+      'doctor-refused.yaml',
+      `gocd: { forwarderToken: forwarder-token-123456, apiUrl: "http://127.0.0.1:${port}/go", apiToken: t }\n`,
+    );
+    const r = await cli('doctor', path);
+    expect(r.out).toContain(
+      `cannot reach http://127.0.0.1:${port}/go: fetch failed (connect ECONNREFUSED 127.0.0.1:${port})`,
+    );
   });
 
   it('runs as a program with the same exit codes', async () => {
