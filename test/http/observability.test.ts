@@ -15,6 +15,46 @@ afterEach(async () => {
 const gocd = (name: string, body: unknown) => t.gocd(name, body);
 
 describe('GET /metrics', () => {
+  it('updates the agent gauge at every launch and stop, without waiting for a server-ping', async () => {
+    const running = async () =>
+      sample((await t.app.inject({ method: 'GET', url: '/metrics' })).body, 'gocd_agent_scaler_agents', {
+        cluster_id: 'test',
+        state: 'running',
+        docker_mode: 'none',
+      });
+    await gocd('create-agent', createAgentBody(1));
+    expect(await running()).toBe(1);
+    await gocd('create-agent', createAgentBody(2));
+    expect(await running()).toBe(2);
+    await gocd('job-completion', {
+      elastic_agent_id: agentIdFor('test', 1),
+      cluster_profile_properties: CLUSTER,
+      job_identifier: createAgentBody(1).job_identifier,
+    });
+    expect(await running()).toBe(1);
+    t.backend.failLaunch = 'RESOURCE:MEMORY on instance i-123';
+    await gocd('create-agent', createAgentBody(3));
+    expect(await running(), 'a failed launch frees its reserved slot and adds no agent').toBe(1);
+  });
+
+  it("exposes prom-client's process metrics under the service's prefix (RSS, event-loop lag, open fds)", async () => {
+    const withProcess = await createTestApp({ processMetrics: true });
+    try {
+      const text = (await withProcess.app.inject({ method: 'GET', url: '/metrics' })).body;
+      for (const name of [
+        'gocd_agent_scaler_process_resident_memory_bytes',
+        'gocd_agent_scaler_process_open_fds',
+        'gocd_agent_scaler_nodejs_heap_size_used_bytes',
+      ])
+        expect(sample(text, name, {}), name).toBeGreaterThan(0);
+      // The lag is measured, possibly 0 on an idle loop: present and a number.
+      expect(sample(text, 'gocd_agent_scaler_nodejs_eventloop_lag_seconds', {})).toBeGreaterThanOrEqual(0);
+      expect(text).not.toMatch(/^# TYPE (?!gocd_agent_scaler_)/m);
+    } finally {
+      await withProcess.close();
+    }
+  });
+
   it('exposes prefixed metrics for launches, outcomes, agents by state and mode, reaping and latency', async () => {
     await gocd('create-agent', createAgentBody(1));
     await gocd('create-agent', createAgentBody(1));
@@ -64,9 +104,10 @@ describe('GET /metrics', () => {
     expect(
       sample(text, 'gocd_agent_scaler_launch_failures_total', { cluster_id: 'test', reason: 'RESOURCE:MEMORY' }),
     ).toBe(1);
+    // Job 1's agent was running at the server-ping and stopped by its job-completion after it: the gauge follows.
     expect(
       sample(text, 'gocd_agent_scaler_agents', { cluster_id: 'test', state: 'running', docker_mode: 'none' }),
-    ).toBe(1);
+    ).toBe(0);
     expect(sample(text, 'gocd_agent_scaler_agents_stopped_total', { cluster_id: 'test', rule: 'job-completed' })).toBe(
       1,
     );

@@ -52,6 +52,8 @@ export async function createTestApp(
     dockerStatus?: () => Promise<string>;
     /** The clock of /healthz's probe cache. */
     nowMs?: () => number;
+    /** prom-client's process metrics (default off here: each would start its own event-loop monitor). */
+    processMetrics?: boolean;
   } = {},
 ): Promise<TestApp> {
   const env = { SCALER_FORWARDER_TOKEN: TEST_TOKEN, ...options.env };
@@ -72,6 +74,7 @@ export async function createTestApp(
     backends: singleBackend(backend),
     registry: options.registry ?? {},
     noticeStore,
+    processMetrics: options.processMetrics ?? false,
     ...(options.now ? { now: options.now } : {}),
   });
   const { agents, activity, metrics, registry } = services;
