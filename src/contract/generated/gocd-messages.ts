@@ -30,9 +30,6 @@ export interface components {
             docker?: "available" | "unavailable" | "unused";
             version?: string;
         };
-        StringMap: {
-            [key: string]: string;
-        };
         /** @description Validation requests carry nulls for unset values (GoCD serialises nulls there) */
         NullableStringMap: {
             [key: string]: string | null;
