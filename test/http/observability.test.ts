@@ -155,4 +155,69 @@ describe('GET /docs', () => {
     expect(res.body).toContain('cd.go.elastic-agent.create-agent');
     expect(res.body).not.toMatch(/<(script|link)[^>]+(src|href)="https?:/);
   });
+
+  /** The rendered section of one operation. */
+  async function section(operationId: string): Promise<string> {
+    const body = (await t.app.inject({ method: 'GET', url: '/docs' })).body;
+    const start = body.indexOf(`<section id="${operationId}">`);
+    expect(start, operationId).toBeGreaterThanOrEqual(0);
+    return body.slice(start, body.indexOf('</section>', start));
+  }
+
+  it('says what each route needs: nothing, a path token, a bearer token, or one of several credentials', async () => {
+    expect(await section('getHealth')).toContain('No authentication.');
+    expect(await section('getOpenApi')).toContain('No authentication.');
+    const pathToken = await section('postRegistryEventWithPathToken');
+    expect(pathToken).toContain('Authentication: the last path segment, `{token}`');
+    expect(pathToken).not.toContain('Bearer');
+    expect(await section('postGocdRequest')).toContain(
+      '<code>Authorization: Bearer &lt;token&gt;</code>: `gocd.forwarderToken`',
+    );
+    const status = await section('getStatus');
+    expect(status).toContain('HTTP Basic');
+    expect(status).toContain('`status.username`');
+    expect(await section('getMetrics')).toContain('Optional authentication (when configured), one of:');
+    const registry = await section('postRegistryEvent');
+    for (const header of ['X-Api-Key', 'X-Hub-Signature-256', 'X-JFrog-Event-Auth']) expect(registry).toContain(header);
+  });
+
+  it('shows schemas in full (every $ref inlined), not only their names', async () => {
+    const registry = await section('postRegistryEvent');
+    expect(registry).toContain('schema <code>RegistryAck</code>');
+    // PipelineResult's fields appear inside RegistryAck, inlined.
+    expect(registry).toContain('&quot;outcome&quot;');
+    expect(registry).toContain('&quot;triggered&quot;');
+    const gocdTable = (await t.app.inject({ method: 'GET', url: '/docs' })).body.split('GoCD request names')[1]!;
+    expect(gocdTable).toContain('schema <code>CreateAgentRequest</code>');
+    expect(gocdTable).toContain('&quot;auto_register_key&quot;');
+  });
+
+  it('shows a request example for every route with a body and a response example for every success answer', async () => {
+    const { loadOpenApi } = await import('../../src/http/openapi.js');
+    const { doc } = loadOpenApi();
+    for (const [, item] of Object.entries(doc.paths as Record<string, Record<string, Record<string, unknown>>>)) {
+      for (const op of Object.values(item)) {
+        const html = await section(op.operationId as string);
+        if (op.requestBody)
+          expect(html, `${op.operationId} request`).toMatch(/<h3>Request body<\/h3>[\s\S]*class="ex"/);
+        const responses = html.slice(html.indexOf('<h3>Responses</h3>'));
+        expect(responses, `${op.operationId} response`).toMatch(/<b>20[02]<\/b>[^]*?class="ex"/);
+      }
+    }
+  });
+});
+
+describe('GET /openapi.yaml', () => {
+  it('is text a browser shows (text/plain), and YAML for a client that asks for it by name', async () => {
+    const plain = await t.app.inject({
+      method: 'GET',
+      url: '/openapi.yaml',
+      headers: { accept: 'text/html,*/*;q=0.8' },
+    });
+    expect(plain.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(plain.body).toMatch(/^openapi: 3\.1\.0/);
+    const yaml = await t.app.inject({ method: 'GET', url: '/openapi.yaml', headers: { accept: 'application/yaml' } });
+    expect(yaml.headers['content-type']).toBe('application/yaml; charset=utf-8');
+    expect(yaml.body).toBe(plain.body);
+  });
 });
