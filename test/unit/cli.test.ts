@@ -47,6 +47,35 @@ describe('gocd-agent-scaler CLI', () => {
     expect(r.err).toContain("/registries/0/secret: must have required property 'secret'");
   });
 
+  it('check-config reports schema and semantic problems together in one pass, and names allowed values', async () => {
+    const path = file(
+      'mixed.yaml',
+      [
+        'log: { level: loud }',
+        'store: { type: redis }',
+        'gocd: { apiUrl: "http://gocd:8153/go", apiToken: t }',
+        'registries:',
+        '  - { name: hub, type: dockerhub, host: docker.io, secret: s-0123456789 }',
+        '  - { name: hub, type: quay, host: quay.io, secret: s-0123456789 }',
+        '  - { name: x, type: ftp, host: x, secret: s }',
+        'subscriptions:',
+        "  - { image: docker.io/a/b, tags: '(', pipelines: [p] }",
+      ].join('\n'),
+    );
+    const r = await cli('check-config', path);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(
+      '/log/level: must be equal to one of the allowed values: fatal, error, warn, info, debug, trace, silent',
+    );
+    expect(r.err).toContain('/store/type: must be equal to one of the allowed values: memory, dynamodb');
+    expect(r.err).toContain(
+      '/registries/2/type: must be equal to one of the allowed values: distribution, ecr, dockerhub, harbor, github, quay, artifactory',
+    );
+    // The semantic problems, in the same pass as the schema's.
+    expect(r.err).toContain("/registries/1/name: duplicate registry name 'hub'");
+    expect(r.err).toContain('/subscriptions/0/tags: not a valid regular expression');
+  });
+
   it('exits 2 for usage errors and unreadable files', async () => {
     expect((await cli('check-config')).code).toBe(2);
     expect((await cli('check-config', join(dir, 'missing.yaml'))).err).toContain('ENOENT');
