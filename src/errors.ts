@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'UNAUTHORIZED'
   | 'POLICY_REFUSED'
   | 'NOT_FOUND'
+  | 'CONFLICT'
   | 'UNKNOWN_REQUEST_NAME'
   | 'NOT_SUPPORTED'
   | 'UNKNOWN_REGISTRY'

@@ -13,6 +13,8 @@ Usage:
   gocd-agent-scaler check-config <file>   report every problem of a config file, with the path of the bad key
   gocd-agent-scaler doctor [<file>]       reach the Docker engine, GoCD's API and each cluster profile's ECS cluster
                                           or Docker engine with a config ($SCALER_CONFIG by default); say what works
+  gocd-agent-scaler rerun <registry> <image>:<tag>[@<digest>] <pipeline>
+                                          run a trigger again that GoCD refused, once the pipeline is fixed
   gocd-agent-scaler --version | -h | --help
   gocd-agent-scaler <command> --help      what a command does, its arguments and exit codes
 `;
@@ -37,6 +39,16 @@ Reports every problem of a config file in one pass (schema and semantic: duplica
 each with the path of the bad key; when it is valid, prints it with its secrets masked and the operator policy.
 
 Exit codes: 0 valid, 1 problems found, 2 no file given or unreadable.
+`,
+  rerun: `Usage: gocd-agent-scaler rerun <registry> <image>:<tag>[@<digest>] <pipeline> [--url <service url>]
+
+Runs a registry trigger again that GoCD refused (404/403/422, or busy past the retry window), once the pipeline is
+fixed: a redelivery of the push cannot, its trigger counts as done. The values are those of the failed row of the
+trigger report (GoCD's plugin status report, or /status, which prints this command). Asks the running service
+(POST /triggers/rerun, default http://<server.host>:<server.port> from $SCALER_CONFIG), authenticated with the
+config's gocd.apiToken.
+
+Exit codes: 0 scheduled, 1 not scheduled (the answer says why), 2 usage or config problems.
 `,
   doctor: `Usage: gocd-agent-scaler doctor [<file>]
 
@@ -109,6 +121,10 @@ export async function runCli(argv: string[], out: (s: string) => void, err: (s: 
     case 'doctor': {
       const { doctor } = await import('./doctor-command.js');
       return doctor(args[0], out, err);
+    }
+    case 'rerun': {
+      const { rerun } = await import('./rerun-command.js');
+      return rerun(args, out, err);
     }
     case '--version':
     case 'version':

@@ -39,8 +39,17 @@ export interface TriggerBudget {
   whenBusy: 'defer' | 'release';
 }
 
-/** Where a push came from. */
-export type TriggerSource = 'webhook' | 'poll';
+/** Where a push came from: a delivery, the backstop poll, or an operator re-running a trigger GoCD refused. */
+export type TriggerSource = 'webhook' | 'poll' | 'rerun';
+
+/** A failed trigger to run again: what the trigger report shows of it. */
+export interface RerunRequest {
+  push: ImagePushed;
+  pipeline: string;
+}
+
+/** How a re-run went: the new trigger's record, or why nothing was run (nothing changed). */
+export type RerunResult = { kind: 'rerun'; record: TriggerRecord } | { kind: 'refused'; reason: string };
 
 /** How one (push, pipeline) trigger ended; kept for the status report. */
 export interface TriggerRecord {
@@ -293,6 +302,36 @@ export class TriggerService {
    */
   retry(push: ImagePushed, pipeline: string, source: TriggerSource, budget: TriggerBudget): Promise<TriggerRecord> {
     return this.track(this.trigger(push, pipeline, source, budget));
+  }
+
+  /**
+   * Runs a trigger again that ended `failed` (GoCD refused it: 404/403/422, or stayed busy past the retry window), once
+   * the pipeline is fixed: a redelivery cannot, its key says failed for `store.ttlDays`. Only a failed trigger of a
+   * pipeline still subscribed to the image is run; its key is released and claimed again, so two re-runs at once
+   * schedule once. Recorded in the trigger report with source `rerun`.
+   */
+  async rerun(request: RerunRequest, budget: TriggerBudget = this.defaultBudget()): Promise<RerunResult> {
+    const { push, pipeline } = request;
+    const what = `${pipeline} for ${imageName(push)}:${push.tag}${push.digest ? `@${push.digest}` : ''}`;
+    if (!this.options.subscriptions.pipelinesFor(push).includes(pipeline)) {
+      return {
+        kind: 'refused',
+        reason: `no subscription of ${imageName(push)}:${push.tag} names pipeline ${pipeline}`,
+      };
+    }
+    const key = this.triggerKey(push, pipeline);
+    const state = await this.options.store.get(key);
+    if (state !== FAILED) {
+      const why =
+        state === DONE ? 'it was scheduled' : state ? 'it is being scheduled now' : 'no trigger of it is recorded';
+      return { kind: 'refused', reason: `nothing to re-run for ${what}: ${why}` };
+    }
+    await this.options.store.delete(key, FAILED);
+    this.options.logger.info(
+      { registry: push.registry, image: imageName(push), tag: push.tag, pipeline },
+      'failed trigger re-run',
+    );
+    return { kind: 'rerun', record: await this.track(this.trigger(push, pipeline, 'rerun', budget)) };
   }
 
   /** Resolves once no trigger is running (tests, graceful shutdown). */

@@ -101,7 +101,7 @@ describe('gocd-agent-scaler CLI', () => {
       const top = await cli(flag);
       expect(top.code).toBe(0);
       expect(top.out).toContain('Usage:');
-      for (const command of ['serve', 'check-config', 'doctor']) {
+      for (const command of ['serve', 'check-config', 'doctor', 'rerun']) {
         const r = await cli(command, flag);
         expect(r.code, `${command} ${flag}`).toBe(0);
         expect(r.out).toContain(`Usage: gocd-agent-scaler ${command}`);

@@ -28,6 +28,22 @@ export interface components {
             /** @description What this delivery did for each subscribed pipeline of each push */
             pipelines: components["schemas"]["PipelineResult"][];
         };
+        TriggerRecord: {
+            at: string;
+            /** @enum {string} */
+            source: "webhook" | "poll" | "rerun";
+            registry: string;
+            image: string;
+            tag: string;
+            digest?: string;
+            pipeline: string;
+            /** @enum {string} */
+            outcome: "scheduled" | "failed" | "released" | "duplicate" | "deferred" | "test";
+            status?: number;
+            attempts?: number;
+            message?: string;
+            missingVariable?: string;
+        };
         PipelineResult: {
             image: string;
             tag: string;
