@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'UNAUTHORIZED'
   | 'POLICY_REFUSED'
   | 'NOT_FOUND'
+  | 'CONFLICT'
   | 'UNKNOWN_REQUEST_NAME'
   | 'NOT_SUPPORTED'
   | 'UNKNOWN_REGISTRY'
@@ -52,4 +53,21 @@ export class BackendUnavailableError extends AppError {
 /** The message of anything thrown, for logs and reports. */
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The message of anything thrown with the chain of its causes: fetch's bare `fetch failed` becomes
+ * `fetch failed (connect ECONNREFUSED 127.0.0.1:9)`, so an operator sees why a peer could not be reached.
+ */
+export function errorWithCauses(err: unknown): string {
+  let text = errorMessage(err);
+  let cause = err instanceof Error ? err.cause : undefined;
+  for (let depth = 0; cause !== undefined && cause !== null && depth < 4; depth++) {
+    const message = errorMessage(cause);
+    const code = (cause as { code?: unknown }).code;
+    const part = typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+    if (part && !text.includes(part)) text += ` (${part})`;
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return text;
 }

@@ -13,9 +13,14 @@ export interface SchemaProblem {
  */
 export function schemaProblems(errors: readonly ErrorObject[] | null | undefined, root = ''): SchemaProblem[] {
   return (errors ?? []).map((e) => {
-    const params = e.params as { missingProperty?: string; additionalProperty?: string };
+    const params = e.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] };
     const missing = e.keyword === 'required' ? `/${params.missingProperty}` : '';
-    const extra = e.keyword === 'additionalProperties' ? `: '${params.additionalProperty}' is not a known key` : '';
+    const extra =
+      e.keyword === 'additionalProperties'
+        ? `: '${params.additionalProperty}' is not a known key`
+        : e.keyword === 'enum' && params.allowedValues
+          ? `: ${params.allowedValues.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`
+          : '';
     return { path: `${root}${e.instancePath}${missing}`, message: `${e.message ?? 'invalid'}${extra}` };
   });
 }

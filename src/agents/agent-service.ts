@@ -85,7 +85,12 @@ export class AgentService {
   constructor(private readonly deps: AgentServiceDeps) {
     this.now = deps.now ?? (() => new Date());
     this.metrics = deps.metrics ?? NO_AGENT_METRICS;
-    this.fleet = new FleetView({ now: () => this.now().getTime(), ...deps.fleet });
+    // The agent gauges follow every change of the view (launch, stop, listing), not only server-ping's listing.
+    this.fleet = new FleetView({
+      now: () => this.now().getTime(),
+      onChange: (clusterId) => this.metrics.agentsListed(clusterId, this.fleet.agents(clusterId)),
+      ...deps.fleet,
+    });
     this.completed = new CompletedJobs(deps.store);
     this.policy = deps.policy ?? NO_OPERATOR_POLICY;
   }
@@ -456,7 +461,6 @@ export class AgentService {
         const agents = await backend.list(cluster);
         // The bulk listing every create-agent counts against until the next ping.
         this.fleet.update(cluster.clusterId, agents, listedAt);
-        this.metrics.agentsListed(cluster.clusterId, agents);
         events?.agentsListed(cluster, agents);
         listings.push({ cluster, agents });
       } catch (err) {

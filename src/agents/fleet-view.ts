@@ -21,6 +21,8 @@ export interface FleetViewOptions {
   /** How long a refresh given no deadline may wait out a throttled listing; default GOCD_REQUEST_DEADLINE_MS. */
   throttleWaitMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Called after every change of a cluster's view (a listing, a launch, a released slot, a stop): the agent gauges. */
+  onChange?: (clusterId: string) => void;
 }
 
 interface View {
@@ -58,6 +60,7 @@ export class FleetView {
   private readonly retryDelayMs: number;
   private readonly throttleWaitMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly onChange: (clusterId: string) => void;
 
   constructor(options: FleetViewOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -66,6 +69,7 @@ export class FleetView {
     this.retryDelayMs = options.retryDelayMs ?? 500;
     this.throttleWaitMs = options.throttleWaitMs ?? GOCD_REQUEST_DEADLINE_MS;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.onChange = options.onChange ?? (() => undefined);
   }
 
   /** Records a complete listing of a cluster's live agents that started at `listedAt` (ms). */
@@ -79,6 +83,7 @@ export class FleetView {
     for (const [id, l] of this.launches.get(clusterId) ?? [])
       if (l.agent && l.at < horizon) this.launches.get(clusterId)!.delete(id);
     for (const [id, at] of this.stops.get(clusterId) ?? []) if (at < horizon) this.stops.get(clusterId)!.delete(id);
+    this.onChange(clusterId);
   }
 
   /** Age of the cluster's view in ms, or undefined when there is none. */
@@ -137,6 +142,18 @@ export class FleetView {
     return this.launches.get(clusterId)?.get(agentId)?.agent ?? this.views.get(clusterId)?.agents.get(agentId);
   }
 
+  /**
+   * The cluster's live agents as this process knows them: the view's, minus those stopped since, with this process's
+   * launches since (their own records win). Slots reserved for a launch still in flight are not agents yet.
+   */
+  agents(clusterId: string): AgentRecord[] {
+    const byId = new Map<string, AgentRecord>();
+    const stopped = this.stops.get(clusterId);
+    for (const [id, a] of this.views.get(clusterId)?.agents ?? []) if (!stopped?.has(id)) byId.set(id, a);
+    for (const [id, l] of this.launches.get(clusterId) ?? []) if (l.agent) byId.set(id, l.agent);
+    return [...byId.values()];
+  }
+
   /** Agents counted against max_agents: the view's live ones, minus those stopped since, plus launches since. */
   count(clusterId: string): number {
     const ids = new Set<string>();
@@ -158,11 +175,13 @@ export class FleetView {
    */
   launched(clusterId: string, agent: AgentRecord): void {
     this.launchesOf(clusterId).set(agent.agentId, { at: this.now(), agent });
+    this.onChange(clusterId);
   }
 
   /** The launch started nothing: the reserved slot is free again. */
   release(clusterId: string, agentId: string): void {
     this.launches.get(clusterId)?.delete(agentId);
+    this.onChange(clusterId);
   }
 
   /** This process stopped the agent: not counted any more, even while a listing still shows it. */
@@ -174,6 +193,7 @@ export class FleetView {
       this.stops.set(clusterId, m);
     }
     m.set(agentId, this.now());
+    this.onChange(clusterId);
   }
 
   private launchesOf(clusterId: string): Map<string, Launch> {

@@ -1,3 +1,5 @@
+import { imageReferenceCheck } from './image-reference.js';
+
 /**
  * The cluster-profile and elastic-profile properties every backend shares (DESIGN.md). With the rows each backend
  * contributes (its `BackendProfiles`), they make one table per profile kind (src/agents/profile-catalog.ts), from
@@ -102,6 +104,7 @@ export const ELASTIC_PROFILE_CORE: readonly PropertyDef[] = [
     label: 'Image',
     required: true,
     kind: 'string',
+    check: imageReferenceCheck('image'),
     help: 'GoCD agent image, e.g. gocd/gocd-agent-debian-12:v25.1.0.',
   },
   {
@@ -137,6 +140,7 @@ export const ELASTIC_PROFILE_CORE: readonly PropertyDef[] = [
     key: 'dind_image',
     label: 'DinD image',
     kind: 'string',
+    check: imageReferenceCheck('dind_image'),
     help: 'sidecar: Docker daemon image (default docker:dind).',
   },
   {

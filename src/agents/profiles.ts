@@ -133,6 +133,33 @@ function checkValue(def: PropertyDef, value: string): string | undefined {
   }
 }
 
+/** Hosts that name the machine itself: from an agent (a container, an ECS task) they are the agent, not GoCD. */
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\]|\[0:0:0:0:0:0:0:1\]|0\.0\.0\.0)$/i;
+
+/** True when a URL's host is a loopback address (localhost, 127.0.0.0/8, ::1) or the unspecified 0.0.0.0. */
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    return LOOPBACK_HOST.test(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `go_server_url` on a loopback address, for a backend whose agents run on another machine (ECS, a remote Docker
+ * engine): the agent would try to register with itself. `where` says where the agents run.
+ */
+export function unreachableServerUrlProblem(raw: RawProperties, where: string): PropertyProblem[] {
+  const url = readString(raw, 'go_server_url');
+  if (url === undefined || !isLoopbackUrl(url)) return [];
+  return [
+    {
+      key: 'go_server_url',
+      message: `go_server_url ${clip(url, 100)} is a loopback address: agents ${where} cannot reach GoCD there; use an address they can reach (the server's host name or IP)`,
+    },
+  ];
+}
+
 /** Field-by-field validation against a property table: required keys, value formats, unknown keys. */
 export function validateAgainst(defs: readonly PropertyDef[], raw: RawProperties): PropertyProblem[] {
   const problems: PropertyProblem[] = [];

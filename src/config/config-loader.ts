@@ -78,17 +78,32 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
-/** Checks the schema cannot express: unique registry names, compilable tag regexes, ECR regions. */
-function semanticProblems(config: Config): ConfigProblem[] {
+/** A mapping of a document that may not match its schema yet ({} when it is not one). */
+const mapping = (v: unknown): Record<string, unknown> =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/**
+ * Checks the schema cannot express: unique registry names, compilable tag regexes, keys one setting requires of
+ * another. They read the document defensively, so they run even when it fails its schema: one pass reports every
+ * problem, schema and semantic together.
+ */
+function semanticProblems(doc: Record<string, unknown>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  const registries = list(doc.registries).map(mapping);
+  const subscriptions = list(doc.subscriptions).map(mapping);
+  const gocd = mapping(doc.gocd);
+  const store = mapping(doc.store);
   const seen = new Set<string>();
-  config.registries.forEach((r, i) => {
-    if (seen.has(r.name))
-      problems.push({ path: `/registries/${i}/name`, message: `duplicate registry name '${r.name}'` });
-    seen.add(r.name);
+  registries.forEach((r, i) => {
+    const name = text(r.name);
+    if (name === undefined) return;
+    if (seen.has(name)) problems.push({ path: `/registries/${i}/name`, message: `duplicate registry name '${name}'` });
+    seen.add(name);
   });
-  config.subscriptions.forEach((s, i) => {
-    if (s.tags === undefined || s.tags === null) return;
+  subscriptions.forEach((s, i) => {
+    if (typeof s.tags !== 'string') return;
     try {
       new RegExp(s.tags);
     } catch (err) {
@@ -98,16 +113,31 @@ function semanticProblems(config: Config): ConfigProblem[] {
       });
     }
   });
-  if (config.gocd.apiUrl && !config.gocd.apiToken && config.subscriptions.length > 0) {
+  if (text(gocd.apiUrl) && !text(gocd.apiToken) && subscriptions.length > 0) {
     problems.push({
       path: '/gocd/apiToken',
       message: 'required when subscriptions schedule pipelines through gocd.apiUrl',
     });
   }
-  if (config.store.type === 'dynamodb' && !config.store.tableName) {
+  // The status credential opens /status only: equal to a credential that launches agents or triggers pipelines, it
+  // would open those too.
+  const password = text(mapping(doc.status).password);
+  const launching: [string, unknown][] = [
+    ['gocd.forwarderToken', gocd.forwarderToken],
+    ['gocd.secondaryForwarderToken', gocd.secondaryForwarderToken],
+    ...registries.flatMap((r, i): [string, unknown][] => [
+      [`registries[${i}].secret`, r.secret],
+      [`registries[${i}].secondarySecret`, r.secondarySecret],
+    ]),
+  ];
+  const same = password === undefined ? undefined : launching.find(([, v]) => v === password);
+  if (same) {
+    problems.push({ path: '/status/password', message: `must differ from ${same[0]} (it opens /status only)` });
+  }
+  if (store.type === 'dynamodb' && !text(store.tableName)) {
     problems.push({ path: '/store/tableName', message: 'required when store.type is dynamodb' });
   }
-  if (config.subscriptions.length > 0 && !config.gocd.apiUrl) {
+  if (subscriptions.length > 0 && !text(gocd.apiUrl)) {
     problems.push({ path: '/gocd/apiUrl', message: 'required when subscriptions are configured' });
   }
   return problems;
@@ -131,11 +161,18 @@ export function parseConfigDocument(document: unknown, source: string, options: 
   doc.server ??= {};
   doc.gocd ??= {};
   const server = doc.server as Record<string, unknown>;
-  if (server.host === undefined && env.HOST) server.host = env.HOST;
-  if (server.port === undefined && env.PORT) server.port = Number(env.PORT);
+  // The environment wins over the file (README, the Dockerfile and `serve --help` say so): a container platform or a
+  // shell picks the port of one process without editing the shared config. A PORT that is not a port is an error.
+  if (env.HOST) server.host = env.HOST;
+  if (env.PORT) server.port = /^\d+$/.test(env.PORT) ? Number(env.PORT) : env.PORT;
   const gocd = doc.gocd as Record<string, unknown>;
   if ((gocd.forwarderToken === undefined || gocd.forwarderToken === '') && env.SCALER_FORWARDER_TOKEN) {
     gocd.forwarderToken = env.SCALER_FORWARDER_TOKEN;
+  }
+  doc.status ??= {};
+  const status = doc.status as Record<string, unknown>;
+  if ((status.password === undefined || status.password === '') && env.SCALER_STATUS_PASSWORD) {
+    status.password = env.SCALER_STATUS_PASSWORD;
   }
   let generated = false;
   if (gocd.forwarderToken === undefined || gocd.forwarderToken === '') {
@@ -150,7 +187,7 @@ export function parseConfigDocument(document: unknown, source: string, options: 
   }
 
   if (!validate(doc)) problems.push(...schemaProblems(validate.errors));
-  else problems.push(...semanticProblems(doc as unknown as Config));
+  problems.push(...semanticProblems(doc));
   if (problems.length > 0) throw new ConfigError(source, problems);
   return { config: deepFreeze(doc as unknown as Config), generatedForwarderToken: generated, source };
 }

@@ -15,6 +15,7 @@ export const configSchema = {
     'log',
     'limits',
     'metrics',
+    'status',
     'policy',
     'gocd',
     'store',
@@ -116,6 +117,22 @@ export const configSchema = {
         },
       },
     },
+    status: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['username'],
+      description:
+        'The read-only operator credential of GET /status: HTTP Basic (a browser asks for it) or a bearer token. It can launch nothing.',
+      properties: {
+        username: { type: 'string', minLength: 1, pattern: '^[^:]+$', default: 'operator' },
+        password: {
+          type: 'string',
+          minLength: 16,
+          description: 'Unset: only the forwarder tokens open /status. Falls back to $SCALER_STATUS_PASSWORD.',
+        },
+      },
+    },
     policy: {
       type: 'object',
       additionalProperties: false,
@@ -198,6 +215,12 @@ export const configSchema = {
       required: ['forwarderToken', 'scheduleRetryWindowSeconds'],
       properties: {
         forwarderToken: { type: 'string', minLength: 16 },
+        secondaryForwarderToken: {
+          type: 'string',
+          minLength: 16,
+          description:
+            'Also accepted wherever forwarderToken is (rotation: set the new token here, roll the plugin setting in GoCD, then make it the only one).',
+        },
         apiUrl: { type: 'string', pattern: '^https?://' },
         apiToken: { ...nonEmpty },
         scheduleRetryWindowSeconds: {

@@ -1,3 +1,5 @@
+import { errorWithCauses } from '../errors.js';
+
 /** A cluster profile as GoCD's cluster-profiles API lists it (secure values come encrypted, not in `value`). */
 export interface GocdClusterProfile {
   id: string;
@@ -41,7 +43,7 @@ export class GocdAdminClient {
       }
       return { ok: true, value: JSON.parse(text) as T };
     } catch (err) {
-      return { ok: false, message: (err as Error).message };
+      return { ok: false, message: errorWithCauses(err) };
     }
   }
 

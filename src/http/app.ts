@@ -12,7 +12,7 @@ import type { StatusReports } from '../gocd/status-reports.js';
 import type { Logger } from '../logger.js';
 import type { PrometheusMetrics } from '../metrics/prometheus-metrics.js';
 import type { RegistryDeliveries } from '../registry/delivery.js';
-import type { TriggerBudget } from '../registry/trigger-service.js';
+import type { TriggerBudget, TriggerService } from '../registry/trigger-service.js';
 import { registerJsonBodyParser } from './body-parser.js';
 import { registerErrorHandler } from './error-handler.js';
 import { gocdRoutes } from './gocd.routes.js';
@@ -23,6 +23,7 @@ import { registryRoutes } from './registry.routes.js';
 import { RequestLogController } from './request-log.js';
 import { noResponseSchemas, precompiledValidators } from './route-schemas.js';
 import { registerSecurityHeaders } from './security-headers.js';
+import { triggerRoutes } from './triggers.routes.js';
 
 /** What the app is built from; clients and services are constructed by the composition root (src/main/). */
 export interface AppDeps {
@@ -40,6 +41,8 @@ export interface AppDeps {
   registry?: {
     registries: ReadonlyMap<string, Readonly<Config['registries'][number]>>;
     deliveries: RegistryDeliveries;
+    /** Re-runs of failed triggers (`POST /triggers/rerun`); absent: that route answers 404. */
+    triggers?: Pick<TriggerService, 'rerun'>;
   };
   /** Lambda: answer registry webhooks only once their triggers ended (see registryRoutes). */
   waitForRegistryTriggers?: boolean;
@@ -92,6 +95,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerErrorHandler(app);
   registerSecurityHeaders(app);
   const budgets = deps.budgets;
+  const forwarderTokens = [deps.config.gocd.forwarderToken, deps.config.gocd.secondaryForwarderToken];
   app.register(healthRoutes, {
     version: deps.version,
     dockerStatus: deps.dockerStatus,
@@ -101,15 +105,23 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     agents: deps.agents,
     reports: deps.reports,
     registry: deps.metrics.registry,
-    statusToken: deps.config.gocd.forwarderToken,
+    statusReaders: {
+      forwarderTokens: forwarderTokens,
+      username: deps.config.status.username,
+      password: deps.config.status.password,
+    },
     ...(deps.config.metrics.token ? { metricsToken: deps.config.metrics.token } : {}),
   });
   app.register(gocdRoutes, {
     handlers: deps.gocd,
-    forwarderToken: deps.config.gocd.forwarderToken,
+    forwarderTokens,
     ...(budgets
       ? { context: (request) => ({ ...(budgets(request).launch ? { launch: budgets(request).launch } : {}) }) }
       : {}),
+  });
+  app.register(triggerRoutes, {
+    ...(deps.registry?.triggers ? { triggers: deps.registry.triggers, registries: deps.registry.registries } : {}),
+    operatorToken: deps.config.gocd.apiToken,
   });
   app.register(registryRoutes, {
     ...(deps.registry ?? {}),

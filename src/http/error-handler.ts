@@ -2,6 +2,7 @@ import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, type ErrorCode } from '../errors.js';
 import { schemaProblems } from '../validation.js';
+import { noteRefusal } from './request-log.js';
 
 const STATUS: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
@@ -9,6 +10,7 @@ const STATUS: Record<ErrorCode, number> = {
   UNAUTHORIZED: 401,
   POLICY_REFUSED: 403,
   NOT_FOUND: 404,
+  CONFLICT: 409,
   UNKNOWN_REQUEST_NAME: 404,
   NOT_SUPPORTED: 404,
   UNKNOWN_REGISTRY: 404,
@@ -28,6 +30,7 @@ const REASON: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   408: 'Request Timeout',
+  409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
@@ -81,7 +84,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
       }
     }
     if (status >= 500) request.log.error({ err }, 'request failed');
-    else request.log.info({ code, status }, message);
+    // A refusal is logged once, by the request's completion line, with this code and message.
+    else noteRefusal(request, { code, reason: message });
     const body: Record<string, unknown> = { statusCode: status, code, error: REASON[status] ?? 'Error', message };
     if (details !== undefined) body.details = details;
     void reply.status(status).send(body);

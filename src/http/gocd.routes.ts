@@ -17,7 +17,8 @@ function sendJson(reply: FastifyReply, value: unknown): FastifyReply {
 
 export interface GocdRoutesOptions {
   handlers: GocdHandlers;
-  forwarderToken: string;
+  /** The forwarder's token, and a second one while it is rotated. */
+  forwarderTokens: readonly (string | undefined)[];
   /** What a request brings besides its body (Lambda: the invocation's launch budget); default nothing. */
   context?: (request: FastifyRequest) => GocdRequestContext;
 }
@@ -58,7 +59,7 @@ const NO_CONTEXT: GocdRequestContext = {};
  * the parametric route never answers should-assign-work.
  */
 export const gocdRoutes: FastifyPluginCallback<GocdRoutesOptions> = (app, options, done) => {
-  const onRequest = requireBearer([options.forwarderToken]);
+  const onRequest = requireBearer(options.forwarderTokens);
   const contextOf = options.context ?? (() => NO_CONTEXT);
   const handlers = options.handlers as Record<GocdRequestName, (body: unknown, context: GocdRequestContext) => unknown>;
 

@@ -30,6 +30,11 @@ export function cachedProbe(probe: () => Promise<string>, ttlMs: number, now: ()
   };
 }
 
+/** True when an Accept header names a YAML media type (`application/yaml`, `application/openapi+yaml` …). */
+function wantsYamlType(accept: string | undefined): boolean {
+  return accept !== undefined && /\bapplication\/(?:[\w.-]+\+)?yaml\b/i.test(accept);
+}
+
 /** `GET /healthz` and `GET /openapi.yaml`: unauthenticated, no side effects. */
 export const healthRoutes: FastifyPluginCallback<HealthRoutesOptions> = (app, options, done) => {
   const docker = cachedProbe(options.dockerStatus, options.probeCacheMs ?? 5_000, options.now ?? Date.now);
@@ -38,8 +43,11 @@ export const healthRoutes: FastifyPluginCallback<HealthRoutesOptions> = (app, op
     version: options.version,
     docker: await docker(),
   }));
-  app.get('/openapi.yaml', { schema: routeSchema('get', '/openapi.yaml') }, async (_request, reply) =>
-    reply.type('application/yaml; charset=utf-8').send(openApiText()),
+  // A browser shows text/plain (it downloads application/yaml); a client asking for YAML by name gets that type.
+  app.get('/openapi.yaml', { schema: routeSchema('get', '/openapi.yaml') }, async (request, reply) =>
+    reply
+      .type(wantsYamlType(request.headers.accept) ? 'application/yaml; charset=utf-8' : 'text/plain; charset=utf-8')
+      .send(openApiText()),
   );
   done();
 };

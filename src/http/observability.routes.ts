@@ -2,7 +2,7 @@ import type { FastifyPluginCallback } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { AgentService } from '../agents/agent-service.js';
 import type { StatusReports } from '../gocd/status-reports.js';
-import { requireBearer } from './auth.js';
+import { requireBearer, requireStatusReader, type StatusReaders } from './auth.js';
 import { routeSchema } from './route-schemas.js';
 
 export interface ObservabilityRoutesOptions {
@@ -10,12 +10,14 @@ export interface ObservabilityRoutesOptions {
   /** The plugin status report GoCD shows, so /status shows exactly the same. */
   reports: StatusReports;
   registry: Registry;
-  statusToken: string;
+  /** Who may read /status. */
+  statusReaders: StatusReaders;
   /** `GET /metrics` needs `Authorization: Bearer <token>` when set (config `metrics.token`). */
   metricsToken?: string;
 }
 
-/** `GET /metrics` (Prometheus), `GET /docs` (API reference), `GET /status` (bearer; the cluster view as a page). */
+/** `GET /metrics` (Prometheus), `GET /docs` (API reference), `GET /status` (forwarder token or the operator's
+ * read-only credential; the cluster view as a page). */
 export const observabilityRoutes: FastifyPluginCallback<ObservabilityRoutesOptions> = (app, options, done) => {
   // Rendered on first request from the parsed spec: a start-up (a Lambda cold start) does not parse openapi.yaml.
   let docs: Promise<string> | undefined;
@@ -40,7 +42,7 @@ export const observabilityRoutes: FastifyPluginCallback<ObservabilityRoutesOptio
   });
   app.get(
     '/status',
-    { schema: routeSchema('get', '/status'), onRequest: requireBearer([options.statusToken]) },
+    { schema: routeSchema('get', '/status'), onRequest: requireStatusReader(options.statusReaders) },
     async (_request, reply) => {
       const clusters = options.agents.knownClusters();
       const view = await options.reports.pluginStatus(clusters);

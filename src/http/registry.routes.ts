@@ -7,6 +7,7 @@ import { authenticateBody, authenticateRequest } from '../registry/registry-auth
 import type { TriggerBudget } from '../registry/trigger-service.js';
 import { clip } from '../text.js';
 import { type ReadBounds, readBounded, UnauthenticatedReads } from './bounded-body.js';
+import { noteRefusal } from './request-log.js';
 import { routeSchema } from './route-schemas.js';
 
 export interface RegistryRoutesOptions {
@@ -59,7 +60,8 @@ export const registryRoutes: FastifyPluginCallback<RegistryRoutesOptions> = (app
   app.decorateRequest('registryPendingBody', false);
   const refuse = (request: FastifyRequest, reply: FastifyReply, type: string | undefined, reason: string) => {
     options.deliveries?.refused(type);
-    request.log.info({ registry: clip((request.params as Params).name, 128), reason }, 'registry webhook refused');
+    // Logged once, by the request's completion line ('request refused'), with this registry and reason.
+    noteRefusal(request, { registry: clip((request.params as Params).name, 128), reason });
     // The body may not have been read: close the connection rather than drain what an unauthenticated sender sends.
     void reply.header('connection', 'close');
     return new AppError('UNAUTHORIZED', AUTH_FAILED);

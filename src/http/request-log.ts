@@ -1,6 +1,17 @@
 import { type FastifyBaseLogger, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { LatencyHistogram, LatencySeries } from '../metrics/latency-histogram.js';
 
+/** Why a request was refused (a route's own reason, the error handler's code), for the request's one log line. */
+const refusals = new WeakMap<FastifyRequest, Readonly<Record<string, unknown>>>();
+
+/**
+ * Records why `request` is refused; its completion line (below) carries it: one line per refused request. What was
+ * noted first stays (a route's specific reason, e.g. `invalid path token`, over the generic answer it sends).
+ */
+export function noteRefusal(request: FastifyRequest, fields: Readonly<Record<string, unknown>>): void {
+  refusals.set(request, { ...fields, ...refusals.get(request) });
+}
+
 /** pino loggers (and the lazy request logger standing in for one) can tell whether a level is written. */
 type LevelAware = FastifyBaseLogger & { isLevelEnabled(level: string): boolean };
 
@@ -32,7 +43,8 @@ export class RequestLogController extends LogController {
     // is made per request (this runs on every answer, should-assign-work's included).
     const log = request.log;
     if (error) log.warn({ ...requestLine(method, route, status, elapsed), err: error }, 'response failed');
-    else if (status >= 400) log.info(requestLine(method, route, status, elapsed), 'request refused');
+    else if (status >= 400)
+      log.info({ ...requestLine(method, route, status, elapsed), ...refusals.get(request) }, 'request refused');
     else if ((log as LevelAware).isLevelEnabled('debug')) {
       log.debug(requestLine(method, route, status, elapsed), 'request done');
     }

@@ -53,6 +53,11 @@ export interface Services {
 export interface ServiceOptions {
   /** Lambda leaves the Docker backend out (and out of the bundle). */
   withDocker?: boolean;
+  /**
+   * prom-client's process metrics on /metrics (RSS, heap, event-loop lag, open file descriptors …); default on. Lambda
+   * leaves them out: CloudWatch reports a function's memory and duration, and EMF lines per invocation would repeat them.
+   */
+  processMetrics?: boolean;
   backends?: BackendProvider;
   /** Registry injection points (Lambda: its lazy store and the SQS deferrer; the store is shared with agents). */
   registry?: RegistryServiceOptions;
@@ -107,7 +112,7 @@ export async function createServices(
 ): Promise<Services> {
   const withDocker = options.withDocker ?? true;
   const profiles = profileCatalog();
-  const metrics = new PrometheusMetrics();
+  const metrics = new PrometheusMetrics({ processMetrics: options.processMetrics ?? true });
   const backends = options.backends ?? createBackendProvider(logger, profiles, withDocker, metrics, config.ecs);
   const activity = new ActivityLog(500, options.now);
   // One store for the process: registry dedupe keys, the agents' job-completed marks, the notices' board.

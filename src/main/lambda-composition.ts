@@ -44,7 +44,7 @@ function onFirstUse<T>(build: () => Promise<T>): () => Promise<T> {
 export function lambdaServiceOptions(config: Readonly<Config>, settings: LambdaSettings): ServiceOptions {
   const store = new LazyStore(async () => (await import('./store-factory.js')).createStore(config.store));
   const queueUrl = settings.retryQueueUrl;
-  if (!queueUrl) return { withDocker: false, registry: { store } };
+  if (!queueUrl) return { withDocker: false, processMetrics: false, registry: { store } };
   const sqs = onFirstUse<SQSClient>(async () => new (await import('@aws-sdk/client-sqs')).SQSClient({}));
   const triggers = onFirstUse<TriggerDeferrer>(async () => {
     const { SqsTriggerDeferrer } = await import('../lambda/sqs-trigger-deferrer.js');
@@ -60,6 +60,7 @@ export function lambdaServiceOptions(config: Readonly<Config>, settings: LambdaS
   });
   return {
     withDocker: false,
+    processMetrics: false,
     registry: {
       store,
       deferrer: {

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { AgentRecord } from '../agents/agent-backend.port.js';
 import type { AgentMetrics } from '../agents/agent-metrics.js';
 import { CLUSTER_ID_PATTERN } from '../agents/profiles.js';
@@ -11,6 +11,8 @@ export function reasonLabel(reason: string | undefined): string {
   return (m?.[1] ?? 'other').slice(0, 40);
 }
 
+/** Every metric name of the service starts with this. */
+export const METRIC_PREFIX = 'gocd_agent_scaler_';
 const DOCKER_MODES = new Set(['none', 'privileged', 'sidecar', 'socket']);
 /** Distinct valid cluster ids given their own series; later ones share `other`, so series stay bounded. */
 const MAX_CLUSTER_LABELS = 256;
@@ -21,6 +23,15 @@ const MAX_CLUSTER_LABELS = 256;
  */
 export class PrometheusMetrics implements AgentMetrics {
   readonly registry = new Registry();
+
+  /**
+   * `processMetrics`: also prom-client's default metrics of this process, under the same prefix
+   * (`gocd_agent_scaler_process_resident_memory_bytes`, `…_nodejs_eventloop_lag_seconds`, `…_process_open_fds` …).
+   */
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+  }
+
   /** Cluster ids that have series (bounded by MAX_CLUSTER_LABELS). */
   private readonly clusterLabels = new Set<string>();
   private readonly agents = new Gauge({
@@ -118,17 +129,18 @@ export class PrometheusMetrics implements AgentMetrics {
   }
 
   agentsListed(rawClusterId: string, agents: readonly AgentRecord[]): void {
-    const clusterId = this.clusterLabel(rawClusterId);
-    // Reset this cluster's series so states that emptied drop to zero rather than keep their last value.
-    for (const state of ['pending', 'running', 'stopping']) {
-      for (const mode of ['none', 'privileged', 'sidecar', 'socket'])
-        this.agents.set({ cluster_id: clusterId, state, docker_mode: mode }, 0);
+    const cluster_id = this.clusterLabel(rawClusterId);
+    // Counted first, then every (state, mode) series of the cluster set, zeros included: states that emptied drop to
+    // zero rather than keep their last value, and a scrape never sees a half-updated cluster.
+    const counts = new Map<string, number>();
+    for (const a of agents) {
+      const mode = a.dockerMode && DOCKER_MODES.has(a.dockerMode) ? a.dockerMode : 'none';
+      const key = `${a.status}\0${mode}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
     }
-    for (const a of agents)
-      this.agents.inc({
-        cluster_id: clusterId,
-        state: a.status,
-        docker_mode: a.dockerMode && DOCKER_MODES.has(a.dockerMode) ? a.dockerMode : 'none',
-      });
+    for (const state of ['pending', 'running', 'stopping']) {
+      for (const docker_mode of DOCKER_MODES)
+        this.agents.set({ cluster_id, state, docker_mode }, counts.get(`${state}\0${docker_mode}`) ?? 0);
+    }
   }
 }

@@ -1,8 +1,8 @@
 import type { RegistryConfig } from '../config/config.schema.js';
 import type { Logger } from '../logger.js';
-import type { ParseResult } from './image-pushed.js';
+import { imageName, type ParseResult } from './image-pushed.js';
 import { NO_TRIGGER_METRICS, type TriggerMetrics } from './trigger-metrics.js';
-import type { SubmitResult, TriggerBudget, TriggerRecord, TriggerService } from './trigger-service.js';
+import type { PipelineAnswer, SubmitResult, TriggerBudget, TriggerRecord, TriggerService } from './trigger-service.js';
 
 /** A delivery whose sender was authenticated (or needs none: EventBridge's own events), ready to be parsed. */
 export interface Delivery {
@@ -13,12 +13,26 @@ export interface Delivery {
   rawBody?: Buffer;
 }
 
-/** What a delivery amounted to: the counts a webhook answers with. */
+/** What a delivery did for one subscribed pipeline of one push (the webhook's answer lists each). */
+export interface PipelineResult {
+  image: string;
+  tag: string;
+  digest?: string;
+  pipeline: string;
+  outcome: PipelineAnswer;
+}
+
+/**
+ * What a delivery amounted to, as the webhook answers it: per push, `accepted` when it triggered (or may yet trigger:
+ * `pending`) a pipeline, `duplicates` when it triggered nothing new (a redelivery, or a digest that already
+ * triggered every subscribed pipeline); and what happened for each pipeline.
+ */
 export interface RegistryAck {
   accepted: number;
   duplicates: number;
   unsubscribed: number;
   ignored: string[];
+  pipelines: PipelineResult[];
 }
 
 /** The outcome of one accepted delivery. */
@@ -82,27 +96,38 @@ export class RegistryDeliveries {
       throw err;
     }
     const submitted: SubmitResult[] = [];
+    const pipelines: PipelineResult[] = [];
     for (const push of parsed.pushes) {
       const result = await this.triggers.submit(push, 'webhook', budget);
       if (result.reason) logger.info({ registry: registry.name, status: result.status }, result.reason);
       submitted.push(result);
+      const digest = result.digest ?? push.digest;
+      const what = { image: imageName(push), tag: push.tag, ...(digest ? { digest } : {}) };
+      for (const p of result.pipelines) pipelines.push({ ...what, pipeline: p.pipeline, outcome: p.outcome });
     }
     for (const test of parsed.tests ?? []) this.triggers.recordTest(test, 'webhook');
+    // A push counts as accepted only when it triggered (or may yet trigger) a pipeline; one whose digest already
+    // triggered every subscribed pipeline is a duplicate, as a redelivery is.
+    const triggers = (s: SubmitResult) => s.pipelines.some((p) => p.outcome !== 'duplicate');
     const ack: RegistryAck = {
-      accepted: submitted.filter((s) => s.status === 'accepted').length,
-      duplicates: submitted.filter((s) => s.status === 'duplicate').length,
+      accepted: submitted.filter((s) => s.status === 'accepted' && triggers(s)).length,
+      duplicates: submitted.filter((s) => s.status === 'duplicate' || (s.status === 'accepted' && !triggers(s))).length,
       unsubscribed: submitted.filter((s) => s.status === 'unsubscribed').length,
       ignored: [
         ...parsed.ignored,
         ...submitted.flatMap((s) => (s.status === 'not-found' && s.reason ? [s.reason] : [])),
       ],
+      pipelines,
     };
     const m = this.metrics;
     if (ack.accepted) m.registryEvent(registry.type, 'triggered', ack.accepted);
     if (ack.duplicates) m.registryEvent(registry.type, 'duplicate', ack.duplicates);
     if (ack.unsubscribed) m.registryEvent(registry.type, 'unmatched', ack.unsubscribed);
     if (ack.ignored.length) m.registryEvent(registry.type, 'ignored', ack.ignored.length);
-    logger.debug({ registry: registry.name, ...ack, ignored: parsed.ignored.length }, 'registry event received');
+    logger.debug(
+      { registry: registry.name, ...ack, ignored: parsed.ignored.length, pipelines: pipelines.length },
+      'registry event received',
+    );
     return { ack, done: Promise.all(submitted.map((s) => s.done)).then((r) => r.flat()) };
   }
 }

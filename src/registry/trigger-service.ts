@@ -39,8 +39,17 @@ export interface TriggerBudget {
   whenBusy: 'defer' | 'release';
 }
 
-/** Where a push came from. */
-export type TriggerSource = 'webhook' | 'poll';
+/** Where a push came from: a delivery, the backstop poll, or an operator re-running a trigger GoCD refused. */
+export type TriggerSource = 'webhook' | 'poll' | 'rerun';
+
+/** A failed trigger to run again: what the trigger report shows of it. */
+export interface RerunRequest {
+  push: ImagePushed;
+  pipeline: string;
+}
+
+/** How a re-run went: the new trigger's record, or why nothing was run (nothing changed). */
+export type RerunResult = { kind: 'rerun'; record: TriggerRecord } | { kind: 'refused'; reason: string };
 
 /** How one (push, pipeline) trigger ended; kept for the status report. */
 export interface TriggerRecord {
@@ -63,12 +72,23 @@ export interface TriggerRecord {
   missingVariable?: string;
 }
 
+/**
+ * What a delivery did for one subscribed pipeline, known when the webhook answers: `triggered` (claimed: it is being
+ * scheduled now; the trigger report says how that ended), `duplicate` (this digest already triggered it, or this
+ * delivery was already seen), `pending` (the digest is resolved through the registry API after the answer).
+ */
+export type PipelineAnswer = 'triggered' | 'duplicate' | 'pending';
+
 /** The answer to one submitted push. */
 export interface SubmitResult {
   /** `accepted`: processing (scheduling may continue in the background); `duplicate`: this delivery was seen. */
   status: 'accepted' | 'duplicate' | 'unsubscribed' | 'not-found';
   /** Why a push was not accepted (for the webhook's answer and the log). */
   reason?: string;
+  /** Each subscribed pipeline and what this delivery did for it (empty when no subscription matched). */
+  pipelines: { pipeline: string; outcome: PipelineAnswer }[];
+  /** The pushed digest, when the event carried it or it was resolved before the answer. */
+  digest?: string;
   /** Settles when every trigger of this push has ended (never rejects). */
   done: Promise<TriggerRecord[]>;
 }
@@ -112,6 +132,9 @@ export interface TriggerServiceOptions {
   outcomes?: { recorded(record: TriggerRecord): Promise<void> };
   now?: () => Date;
 }
+
+/** A (push, pipeline) trigger key: claimed by this delivery (with the owner value it holds), or already used. */
+type TriggerClaim = { kind: 'claimed'; key: string; owner: string } | { kind: 'duplicate' };
 
 const DONE = 'done';
 const FAILED = 'failed';
@@ -171,7 +194,7 @@ export class TriggerService {
     budget: TriggerBudget = this.defaultBudget(),
   ): Promise<SubmitResult> {
     const pipelines = this.options.subscriptions.pipelinesFor(received);
-    if (pipelines.length === 0) return { status: 'unsubscribed', done: Promise.resolve([]) };
+    if (pipelines.length === 0) return { status: 'unsubscribed', pipelines: [], done: Promise.resolve([]) };
     let push = received;
     if (!push.deliveryId && !push.digest) {
       const resolved = await this.resolve(push);
@@ -179,6 +202,7 @@ export class TriggerService {
         return {
           status: 'not-found',
           reason: `${imageName(push)}:${push.tag} not found in the registry`,
+          pipelines: [],
           done: Promise.resolve([]),
         };
       }
@@ -197,10 +221,52 @@ export class TriggerService {
           `push ignored: the same tag without a digest within ${this.windowTtl} s (give the registry entry an apiUrl to tell pushes apart)`,
         );
       }
-      return { status: 'duplicate', reason: 'already delivered', done: Promise.resolve([]) };
+      const answers = pipelines.map((pipeline) => ({ pipeline, outcome: 'duplicate' as const }));
+      const digest = push.digest ? { digest: push.digest } : {};
+      return {
+        status: 'duplicate',
+        reason: 'already delivered',
+        pipelines: answers,
+        ...digest,
+        done: Promise.resolve([]),
+      };
     }
-    const done = this.track(this.process(push, pipelines, source, deliveryKey, owner, budget));
-    return { status: 'accepted', done };
+    // Each pipeline's trigger is claimed before the answer when what was pushed is known now, so the answer says which
+    // pipelines this delivery triggered and which this digest had already triggered. A push with an id of its own but
+    // no digest, whose registry can tell the digest, is resolved behind the answer: its pipelines answer `pending`.
+    const resolveLater = !push.digest && !!push.deliveryId && !!this.options.tagSources?.(push.registry);
+    const claims = resolveLater ? undefined : await this.claimAll(push, pipelines, source, deliveryKey, owner);
+    const done = this.track(this.process(push, pipelines, source, deliveryKey, owner, budget, claims));
+    const answers = pipelines.map((pipeline, i) => {
+      const claim = claims?.[i];
+      const outcome: PipelineAnswer = !claim ? 'pending' : claim.kind === 'claimed' ? 'triggered' : 'duplicate';
+      return { pipeline, outcome };
+    });
+    return { status: 'accepted', pipelines: answers, ...(push.digest ? { digest: push.digest } : {}), done };
+  }
+
+  /**
+   * Claims every pipeline's trigger of a push. When the store fails, the claims made and the delivery's are released
+   * and it rejects (the webhook answers 503, the sender delivers again): nothing was scheduled.
+   */
+  private async claimAll(
+    push: ImagePushed,
+    pipelines: readonly string[],
+    source: TriggerSource,
+    deliveryKey: string,
+    owner: string,
+  ): Promise<TriggerClaim[]> {
+    const settled = await Promise.allSettled(pipelines.map((p) => this.claim(push, p, source)));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (!failed) return settled.map((r) => (r as PromiseFulfilledResult<TriggerClaim>).value);
+    const { store } = this.options;
+    await Promise.allSettled([
+      ...settled.flatMap((r) =>
+        r.status === 'fulfilled' && r.value.kind === 'claimed' ? [store.delete(r.value.key, r.value.owner)] : [],
+      ),
+      store.delete(deliveryKey, owner),
+    ]);
+    throw (failed as PromiseRejectedResult).reason;
   }
 
   /** A process's own budget: the scheduler's configured window, then deferred (when a deferrer exists) or reported. */
@@ -238,6 +304,36 @@ export class TriggerService {
     return this.track(this.trigger(push, pipeline, source, budget));
   }
 
+  /**
+   * Runs a trigger again that ended `failed` (GoCD refused it: 404/403/422, or stayed busy past the retry window), once
+   * the pipeline is fixed: a redelivery cannot, its key says failed for `store.ttlDays`. Only a failed trigger of a
+   * pipeline still subscribed to the image is run; its key is released and claimed again, so two re-runs at once
+   * schedule once. Recorded in the trigger report with source `rerun`.
+   */
+  async rerun(request: RerunRequest, budget: TriggerBudget = this.defaultBudget()): Promise<RerunResult> {
+    const { push, pipeline } = request;
+    const what = `${pipeline} for ${imageName(push)}:${push.tag}${push.digest ? `@${push.digest}` : ''}`;
+    if (!this.options.subscriptions.pipelinesFor(push).includes(pipeline)) {
+      return {
+        kind: 'refused',
+        reason: `no subscription of ${imageName(push)}:${push.tag} names pipeline ${pipeline}`,
+      };
+    }
+    const key = this.triggerKey(push, pipeline);
+    const state = await this.options.store.get(key);
+    if (state !== FAILED) {
+      const why =
+        state === DONE ? 'it was scheduled' : state ? 'it is being scheduled now' : 'no trigger of it is recorded';
+      return { kind: 'refused', reason: `nothing to re-run for ${what}: ${why}` };
+    }
+    await this.options.store.delete(key, FAILED);
+    this.options.logger.info(
+      { registry: push.registry, image: imageName(push), tag: push.tag, pipeline },
+      'failed trigger re-run',
+    );
+    return { kind: 'rerun', record: await this.track(this.trigger(push, pipeline, 'rerun', budget)) };
+  }
+
   /** Resolves once no trigger is running (tests, graceful shutdown). */
   async idle(): Promise<void> {
     for (let i = 0; i < 10_000 && this.inflight.size > 0; i++) await Promise.allSettled([...this.inflight]);
@@ -267,6 +363,7 @@ export class TriggerService {
     deliveryKey: string,
     owner: string,
     budget: TriggerBudget,
+    claims?: readonly TriggerClaim[],
   ): Promise<TriggerRecord[]> {
     const { store, logger } = this.options;
     let push = received;
@@ -281,7 +378,7 @@ export class TriggerService {
         }
         if (resolved) push = { ...push, digest: resolved.digest, mediaType: push.mediaType ?? resolved.mediaType };
       }
-      records = await Promise.all(pipelines.map((p) => this.trigger(push, p, source, budget)));
+      records = await Promise.all(pipelines.map((p, i) => this.trigger(push, p, source, budget, claims?.[i])));
       // The poll's baseline moves only when nothing was released, so the next poll still sees a released change.
       if (push.digest && !records.some((r) => r.outcome === 'released')) {
         const seen = dedupeKeys.seen(push.registry, imageName(push), push.tag);
@@ -334,29 +431,53 @@ export class TriggerService {
     pipeline: string,
     source: TriggerSource,
     budget: TriggerBudget,
+    claim?: TriggerClaim,
   ): Promise<TriggerRecord> {
-    const record = await this.scheduleOnce(push, pipeline, source, budget);
+    const record = await this.scheduleOnce(push, pipeline, source, budget, claim);
     await this.options.outcomes?.recorded(record);
     return record;
   }
 
+  /** The trigger key of a (push, pipeline): once per (pipeline, image, tag, digest). */
+  private triggerKey(push: ImagePushed, pipeline: string): string {
+    // Without a digest the sender's id is the only identity the push has, or, without one, the short window.
+    const ref = push.digest ?? (push.deliveryId ? `delivery:${push.deliveryId}` : UNDIGESTED);
+    return dedupeKeys.trigger(push.registry, pipeline, imageName(push), push.tag, ref);
+  }
+
+  /** Claims a (push, pipeline) trigger; `duplicate` when this digest already triggered it. Rejects on a store error. */
+  private async claim(push: ImagePushed, pipeline: string, source: TriggerSource): Promise<TriggerClaim> {
+    const key = this.triggerKey(push, pipeline);
+    const owner = `pending:${randomUUID()}`;
+    if (await this.options.store.putIfAbsent(key, owner, this.pendingTtl)) return { kind: 'claimed', key, owner };
+    this.options.logger.debug(
+      { registry: push.registry, image: imageName(push), tag: push.tag, digest: push.digest, pipeline, source },
+      'already triggered for this digest; not scheduled again',
+    );
+    return { kind: 'duplicate' };
+  }
+
+  /** Schedules one trigger: claimed here unless the caller claimed it already (`submit`, before its answer). */
   private async scheduleOnce(
     push: ImagePushed,
     pipeline: string,
     source: TriggerSource,
     budget: TriggerBudget,
+    claimed?: TriggerClaim,
   ): Promise<TriggerRecord> {
     const { store, scheduler, logger } = this.options;
-    const image = imageName(push);
-    // Without a digest the sender's id is the only identity the push has, or, without one, the short window.
-    const ref = push.digest ?? (push.deliveryId ? `delivery:${push.deliveryId}` : UNDIGESTED);
-    const key = dedupeKeys.trigger(push.registry, pipeline, image, push.tag, ref);
     const settledTtl = this.settledTtl(push);
-    const owner = `pending:${randomUUID()}`;
-    const where = { registry: push.registry, image, tag: push.tag, digest: push.digest, pipeline, source };
-    let claimed: boolean;
+    const where = {
+      registry: push.registry,
+      image: imageName(push),
+      tag: push.tag,
+      digest: push.digest,
+      pipeline,
+      source,
+    };
+    let claim: TriggerClaim;
     try {
-      claimed = await store.putIfAbsent(key, owner, this.pendingTtl);
+      claim = claimed ?? (await this.claim(push, pipeline, source));
     } catch (err) {
       logger.error(
         { ...where, err },
@@ -364,10 +485,8 @@ export class TriggerService {
       );
       return this.record(push, pipeline, source, { outcome: 'released', message: (err as Error).message });
     }
-    if (!claimed) {
-      logger.debug(where, 'already triggered for this digest; not scheduled again');
-      return this.record(push, pipeline, source, { outcome: 'duplicate' });
-    }
+    if (claim.kind === 'duplicate') return this.record(push, pipeline, source, { outcome: 'duplicate' });
+    const { key, owner } = claim;
     let outcome: ScheduleOutcome;
     try {
       outcome = await scheduler.schedule(pipeline, materialEnv(push), {

@@ -5,6 +5,7 @@
  */
 export const SECRET_CONFIG_KEYS = [
   'forwarderToken',
+  'secondaryForwarderToken',
   'apiToken',
   'secret',
   'secondarySecret',

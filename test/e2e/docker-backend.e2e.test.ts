@@ -89,6 +89,9 @@ describe.skipIf(!ok)('Docker backend on a real engine', () => {
     const info = await docker.getContainer(containerNameFor(clusterId, 101)).inspect();
     expect(info.State.Status).toBe('running');
     const agentId = agentIdFor(clusterId, 101);
+    // README: `docker ps --filter name=<the agent id GoCD shows>` finds the agent's container.
+    const byName = await docker.listContainers({ filters: { name: [agentId] } });
+    expect(byName.map((c) => c.Id)).toEqual([info.Id]);
     expect(info.Config.Labels).toMatchObject({
       [LABEL.agentId]: agentId,
       [LABEL.jobId]: '101',

@@ -1,18 +1,13 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentIdFor } from '../../src/agents/agent-id.js';
+import { chromiumAvailable, launchChromium } from '../support/browser.js';
 import { CLUSTER, createAgentBody, job, PROFILE } from '../support/gocd-bodies.js';
-import { requireService } from '../support/services.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ok = requireService(
-  'Chromium',
-  existsSync(CHROMIUM),
-  "apt-get install chromium (Debian's package; .ci/run installs it)",
-);
+const ok = chromiumAvailable();
 const artifacts = join(import.meta.dirname, '..', 'artifacts');
 
 describe.skipIf(!ok)('status reports in a real browser', () => {
@@ -22,19 +17,7 @@ describe.skipIf(!ok)('status reports in a real browser', () => {
 
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     t = await createTestApp();
     const post = (name: string, body: unknown) =>
       t.app.inject({

@@ -385,17 +385,30 @@ describe('registry corpus: every documented payload, posted as its provider post
     const o = c.outcome;
     if (o.kind === 'accepted') {
       expect(res.statusCode).toBe(202);
-      expect(res.json()).toEqual({ accepted: 1, duplicates: 0, unsubscribed: 0, ignored: [] });
+      expect(res.json()).toEqual({
+        accepted: 1,
+        duplicates: 0,
+        unsubscribed: 0,
+        ignored: [],
+        pipelines: [
+          expect.objectContaining({ pipeline: o.pipeline, outcome: expect.stringMatching(/^(triggered|pending)$/) }),
+        ],
+      });
       expect(gocd.calls.map((call) => call.pipeline)).toEqual([o.pipeline]);
       expect(gocd.calls[0]!.env).toEqual(o.env);
-      // The same delivery again: a duplicate, nothing scheduled.
+      // The same delivery again: a duplicate, nothing scheduled, and the answer says so for the pipeline.
       const again = await post(c);
       await t.registry.triggers.idle();
-      expect(again.json()).toMatchObject({ accepted: 0, duplicates: 1 });
+      expect(again.statusCode).toBe(200);
+      expect(again.json()).toMatchObject({
+        accepted: 0,
+        duplicates: 1,
+        pipelines: [{ pipeline: o.pipeline, outcome: 'duplicate' }],
+      });
       expect(gocd.calls).toHaveLength(1);
     } else if (o.kind === 'ignored') {
       expect(res.statusCode).toBe(200);
-      expect(res.json()).toEqual({ accepted: 0, duplicates: 0, unsubscribed: 0, ignored: o.ignored });
+      expect(res.json()).toEqual({ accepted: 0, duplicates: 0, unsubscribed: 0, ignored: o.ignored, pipelines: [] });
       expect(gocd.calls).toEqual([]);
     } else {
       expect(res.statusCode).toBe(200);
@@ -404,6 +417,7 @@ describe('registry corpus: every documented payload, posted as its provider post
         duplicates: 0,
         unsubscribed: 0,
         ignored: ['Quay test notification (nothing scheduled)'],
+        pipelines: [],
       });
       expect(gocd.calls).toEqual([]);
       expect(t.registry.triggers.recentTriggers()).toMatchObject([

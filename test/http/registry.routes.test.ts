@@ -103,7 +103,21 @@ describe('distribution (header bearer)', () => {
   it('accepts a tagged index push sent as events.v1+json with 202 and schedules the subscribed pipeline once', async () => {
     const res = await docker(registryFixtureText('distribution-index-push.json'));
     expect(res.statusCode).toBe(202);
-    expect(res.json()).toEqual({ accepted: 1, duplicates: 0, unsubscribed: 0, ignored: [] });
+    expect(res.json()).toEqual({
+      accepted: 1,
+      duplicates: 0,
+      unsubscribed: 0,
+      ignored: [],
+      pipelines: [
+        {
+          image: 'registry.example.com/team/app',
+          tag: '1.0.0',
+          digest: 'sha256:c4430c4217fe4cf0a322f1aa32c3d2d1eed1b2055de33808881f9b7f874c3a74',
+          pipeline: 'deploy-app',
+          outcome: 'triggered',
+        },
+      ],
+    });
     await settled();
     expect(gocd.calls.map((c) => c.pipeline)).toEqual(['deploy-app']);
     expect(gocd.calls[0]!.env).toEqual({
@@ -181,7 +195,10 @@ describe('distribution (header bearer)', () => {
     const repush = structuredClone(index);
     repush.events[0].id = 'another-event-id-same-digest';
     const answers = await Promise.all([docker(blob), docker(child), docker(index), docker(repush)]);
-    expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 200, 202, 202]);
+    // The second event of the same digest triggers nothing new, and its answer says so (200, not 202 accepted).
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 200, 200, 202]);
+    const pipelineAnswers = answers.flatMap((a) => (a.json() as { pipelines: { outcome: string }[] }).pipelines);
+    expect(pipelineAnswers.map((p) => p.outcome).sort()).toEqual(['duplicate', 'triggered']);
     await settled();
     expect(gocd.calls).toHaveLength(1);
     expect(
@@ -190,6 +207,26 @@ describe('distribution (header bearer)', () => {
         .map((r) => r.outcome)
         .sort(),
     ).toEqual(['duplicate', 'scheduled']);
+  });
+
+  it('answers a redelivery of an already-triggered digest (a new event id) 200 duplicate, and counts it so', async () => {
+    const first = await docker(registryFixtureText('distribution-index-push.json'));
+    expect(first.statusCode).toBe(202);
+    await settled();
+    const again = registryFixture<Json>('distribution-index-push.json');
+    again.events[0].id = 'a-later-event-of-the-same-digest';
+    const res = await docker(again);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      accepted: 0,
+      duplicates: 1,
+      pipelines: [{ pipeline: 'deploy-app', tag: '1.0.0', outcome: 'duplicate' }],
+    });
+    await settled();
+    expect(gocd.calls).toHaveLength(1);
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain('gocd_agent_scaler_registry_events_total{source="distribution",outcome="triggered"} 1');
+    expect(metrics).toContain('gocd_agent_scaler_registry_events_total{source="distribution",outcome="duplicate"} 1');
   });
 
   it('answers 401 to a wrong or missing bearer token whatever the body, and stores nothing', async () => {

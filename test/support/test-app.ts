@@ -52,6 +52,8 @@ export async function createTestApp(
     dockerStatus?: () => Promise<string>;
     /** The clock of /healthz's probe cache. */
     nowMs?: () => number;
+    /** prom-client's process metrics (default off here: each would start its own event-loop monitor). */
+    processMetrics?: boolean;
     /** Where notices live (default: a store of this app's own); give two apps one to play two processes. */
     noticeStore?: MemoryStore;
   } = {},
@@ -74,6 +76,7 @@ export async function createTestApp(
     backends: singleBackend(backend),
     registry: options.registry ?? {},
     noticeStore,
+    processMetrics: options.processMetrics ?? false,
     ...(options.now ? { now: options.now } : {}),
   });
   const { agents, activity, metrics, registry } = services;

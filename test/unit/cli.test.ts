@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/main/cli.js';
+import { closedPort } from '../support/gocd-host.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-'));
 function file(name: string, text: string): string {
@@ -46,6 +47,35 @@ describe('gocd-agent-scaler CLI', () => {
     expect(r.err).toContain("/registries/0/secret: must have required property 'secret'");
   });
 
+  it('check-config reports schema and semantic problems together in one pass, and names allowed values', async () => {
+    const path = file(
+      'mixed.yaml',
+      [
+        'log: { level: loud }',
+        'store: { type: redis }',
+        'gocd: { apiUrl: "http://gocd:8153/go", apiToken: t }',
+        'registries:',
+        '  - { name: hub, type: dockerhub, host: docker.io, secret: s-0123456789 }',
+        '  - { name: hub, type: quay, host: quay.io, secret: s-0123456789 }',
+        '  - { name: x, type: ftp, host: x, secret: s }',
+        'subscriptions:',
+        "  - { image: docker.io/a/b, tags: '(', pipelines: [p] }",
+      ].join('\n'),
+    );
+    const r = await cli('check-config', path);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(
+      '/log/level: must be equal to one of the allowed values: fatal, error, warn, info, debug, trace, silent',
+    );
+    expect(r.err).toContain('/store/type: must be equal to one of the allowed values: memory, dynamodb');
+    expect(r.err).toContain(
+      '/registries/2/type: must be equal to one of the allowed values: distribution, ecr, dockerhub, harbor, github, quay, artifactory',
+    );
+    // The semantic problems, in the same pass as the schema's.
+    expect(r.err).toContain("/registries/1/name: duplicate registry name 'hub'");
+    expect(r.err).toContain('/subscriptions/0/tags: not a valid regular expression');
+  });
+
   it('exits 2 for usage errors and unreadable files', async () => {
     expect((await cli('check-config')).code).toBe(2);
     expect((await cli('check-config', join(dir, 'missing.yaml'))).err).toContain('ENOENT');
@@ -64,6 +94,36 @@ describe('gocd-agent-scaler CLI', () => {
     expect(r.out).toContain('✘ GoCD API: cannot reach http://127.0.0.1:9/go');
     expect(r.err).toContain('1 problem found');
     expect((await cli('doctor', file('doctor-bad.yaml', 'gocd: { apiUrl: 12 }\n'))).code).toBe(2);
+  });
+
+  it('answers -h and --help at the top and for every command, without running it', async () => {
+    for (const flag of ['-h', '--help']) {
+      const top = await cli(flag);
+      expect(top.code).toBe(0);
+      expect(top.out).toContain('Usage:');
+      for (const command of ['serve', 'check-config', 'doctor', 'rerun']) {
+        const r = await cli(command, flag);
+        expect(r.code, `${command} ${flag}`).toBe(0);
+        expect(r.out).toContain(`Usage: gocd-agent-scaler ${command}`);
+        expect(r.out).toContain('Exit codes:');
+        expect(r.err).toBe('');
+      }
+    }
+    expect((await cli('help', 'doctor')).out).toContain('Usage: gocd-agent-scaler doctor');
+    expect((await cli('serve', '--help')).out).toContain('win over the file');
+    expect((await cli('help', 'nothing')).code).toBe(2);
+  });
+
+  it('doctor shows the cause of a connection failure, not only "fetch failed"', async () => {
+    const port = await closedPort();
+    const path = file(
+      'doctor-refused.yaml',
+      `gocd: { forwarderToken: forwarder-token-123456, apiUrl: "http://127.0.0.1:${port}/go", apiToken: t }\n`,
+    );
+    const r = await cli('doctor', path);
+    expect(r.out).toContain(
+      `cannot reach http://127.0.0.1:${port}/go: fetch failed (connect ECONNREFUSED 127.0.0.1:${port})`,
+    );
   });
 
   it('runs as a program with the same exit codes', async () => {

@@ -51,6 +51,16 @@ describe('config loader', () => {
     expect(config.server).toEqual({ host: '0.0.0.0', port: 9999 });
   });
 
+  it('lets HOST and PORT win over the file, as README, the Dockerfile and serve --help say', () => {
+    const yaml = 'server: { host: 127.0.0.1, port: 8081 }';
+    const { config } = parseConfig(yaml, 'test', { env: { ...env, HOST: '0.0.0.0', PORT: '9999' } });
+    expect(config.server).toEqual({ host: '0.0.0.0', port: 9999 });
+    expect(parseConfig(yaml, 'test', { env }).config.server).toEqual({ host: '127.0.0.1', port: 8081 });
+    expect(problemsOf(() => parseConfig('', 'test', { env: { ...env, PORT: 'http' } }))).toEqual([
+      { path: '/server/port', message: 'must be integer' },
+    ]);
+  });
+
   it('reports every problem at once, each with the path of the bad key', () => {
     const yaml = [
       'server: { port: 70000 }',

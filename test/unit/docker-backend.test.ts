@@ -52,7 +52,11 @@ describe('Docker backend without a reachable engine', () => {
     const backend = await createDockerBackendFor(cluster, logger);
     expect(backend.kind).toBe('docker');
     await expect(backend.list(cluster)).rejects.toBeInstanceOf(BackendUnavailableError);
-    const bad = parseClusterProfile({ go_server_url: 'https://g/go', docker_host: 'ftp://x' });
+    // Profile validation refuses such an address first (validate-cluster-profile says so too); the factory still does.
+    expect(() => parseClusterProfile({ go_server_url: 'https://g/go', docker_host: 'ftp://x' })).toThrow(
+      /docker_host must be .* got 'ftp:\/\/x'/,
+    );
+    const bad = { ...cluster, dockerHost: 'ftp://x' };
     await expect(createDockerBackendFor(bad, logger)).rejects.toThrow(/docker_host must be .* got 'ftp:\/\/x'/);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LaunchRequest } from '../../src/agents/agent-backend.port.js';
+import { agentIdFor } from '../../src/agents/agent-id.js';
 import {
   AGENT_SOCKET_PATH,
   agentContainerOptions,
@@ -45,14 +46,21 @@ function request(profile: Record<string, string>, cluster: Record<string, string
 
 describe('container names', () => {
   it('derives one name per (cluster, job), so a repeated create-agent collides on it', () => {
-    expect(containerNameFor('prod', 42)).toBe('gocd-ea-prod-42');
+    expect(containerNameFor('prod', 42)).toBe(`gocd-prod-${agentIdFor('prod', 42)}`);
     expect(containerNameFor('prod', 42)).toBe(containerNameFor('prod', 42));
     expect(containerNameFor('other', 42)).not.toBe(containerNameFor('prod', 42));
   });
 
-  it("maps GoCD's negative job ids to a valid, distinct Docker name", () => {
+  it('contains the elastic agent id GoCD shows, so docker ps --filter name=<agent id> finds it', () => {
+    const id = agentIdFor('local', 1234);
+    expect(id).toMatch(/^ea-1234-[0-9a-f]{8}$/);
+    expect(containerNameFor('local', 1234)).toContain(id);
+    expect(containerNameFor('a b/c', 1)).toBe(`gocd-a_b_c-${agentIdFor('a b/c', 1)}`);
+  });
+
+  it("gives GoCD's negative job ids a valid, distinct Docker name", () => {
     const name = containerNameFor('prod', -7);
-    expect(name).toBe('gocd-ea-prod-n7');
+    expect(name).toBe(`gocd-prod-${agentIdFor('prod', -7)}`);
     expect(name).toMatch(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/);
     expect(name).not.toBe(containerNameFor('prod', 7));
   });

@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { agentIdFor } from '../../agents/agent-id.js';
 import { jobPath } from '../../agents/job.js';
 import type { DockerLaunchRequest } from './docker-profiles.js';
 
@@ -62,13 +63,13 @@ export interface ImageStart {
 }
 
 /**
- * The agent container's name: one per (cluster id, job id), so a repeated or concurrent create-agent for a job
- * collides on the name (HTTP 409) instead of starting a second agent. Docker names allow `[a-zA-Z0-9_.-]`;
- * GoCD's negative job ids (its own tests) map `-` to `n`.
+ * The agent container's name: `gocd-<cluster id>-<agent id>`, the elastic agent id GoCD shows on its Agents page
+ * (`ea-<job id>-<8 hex>`), so `docker ps --filter name=<agent id>` finds an agent's container. One name per
+ * (cluster id, job id), since the agent id is derived from both: a repeated or concurrent create-agent for a job
+ * collides on the name (HTTP 409) instead of starting a second agent. Docker names allow `[a-zA-Z0-9][a-zA-Z0-9_.-]`.
  */
 export function containerNameFor(clusterId: string, jobId: number): string {
-  const job = jobId < 0 ? `n${-jobId}` : String(jobId);
-  return `gocd-ea-${clusterId.replace(/[^a-zA-Z0-9_.-]/g, '_')}-${job}`;
+  return `gocd-${clusterId.replace(/[^a-zA-Z0-9_.-]/g, '_')}-${agentIdFor(clusterId, jobId)}`;
 }
 
 /** Names of a sidecar agent's DinD container and its two volumes, derived from the agent container's name. */

@@ -3,7 +3,13 @@ import { VALUE_MAX } from '../../agents/notice-texts.js';
 import { listed, quote } from '../../agents/policy.js';
 import type { BackendProfiles } from '../../agents/profile-catalog.js';
 import type { PropertyDef } from '../../agents/profile-properties.js';
-import { type ClusterProfile, type ElasticProfile, readString } from '../../agents/profiles.js';
+import {
+  type ClusterProfile,
+  type ElasticProfile,
+  isLoopbackUrl,
+  readString,
+  unreachableServerUrlProblem,
+} from '../../agents/profiles.js';
 import { clip } from '../../text.js';
 
 /** A cluster profile of the Docker backend: the shared part and the engine its agents run on. */
@@ -22,6 +28,10 @@ const CLUSTER_ROWS: readonly PropertyDef[] = [
     key: 'docker_host',
     label: 'Docker host',
     kind: 'string',
+    check: (value) =>
+      ENGINE_ADDRESS.test(value.trim())
+        ? undefined
+        : `docker_host must be unix:///path/to/docker.sock or tcp://host:port, got '${clip(value, 100)}'`,
     help: 'Docker backend: engine address (unix:///var/run/docker.sock default, or tcp://host:2375).',
   },
   {
@@ -31,6 +41,15 @@ const CLUSTER_ROWS: readonly PropertyDef[] = [
     help: 'Docker backend: network agents join (default bridge).',
   },
 ];
+
+/** The engine addresses the Docker client can use (src/backends/docker/docker-client.ts, engineAddress). */
+const ENGINE_ADDRESS = /^(?:unix:\/\/.*|(?:tcp|http):\/\/(?:\[[^\]]+\]|[^:/\s]+)(?::\d{1,5})?\/?)$/i;
+
+/** True for an engine on another machine: a TCP address whose host is not loopback. */
+function isRemoteEngine(dockerHost: string | undefined): boolean {
+  const key = engineKey(dockerHost);
+  return key.startsWith('tcp://') && !isLoopbackUrl(key.replace(/^tcp:/, 'http:'));
+}
 
 /** A Docker engine address as the policy compares it: `local`, `unix:///path` or `tcp://host:port`. */
 export function engineKey(dockerHost: string | undefined): string {
@@ -50,7 +69,11 @@ export const dockerProfiles: BackendProfiles<DockerClusterProfile, ElasticProfil
 
   // The default backend: a profile that names no backend and no ECS cluster runs on the local engine.
   claims: () => false,
-  clusterProblems: () => [],
+  // Agents on another machine's engine cannot reach a loopback go_server_url (on the local engine, a host network can).
+  clusterProblems: (raw) =>
+    isRemoteEngine(readString(raw, 'docker_host'))
+      ? unreachableServerUrlProblem(raw, `on the remote engine ${clip(readString(raw, 'docker_host') ?? '', 100)}`)
+      : [],
   elasticProblems: () => [],
 
   parseCluster(raw, shared) {

@@ -1,4 +1,5 @@
 import type { LaunchRequest } from '../../agents/agent-backend.port.js';
+import { imageReferenceCheck } from '../../agents/image-reference.js';
 import { VALUE_MAX } from '../../agents/notice-texts.js';
 import { listed, quote } from '../../agents/policy.js';
 import type { BackendProfiles } from '../../agents/profile-catalog.js';
@@ -12,6 +13,7 @@ import {
   readBool,
   readList,
   readString,
+  unreachableServerUrlProblem,
 } from '../../agents/profiles.js';
 import { clip } from '../../text.js';
 import { clusterRuleProblems, elasticRuleProblems, launchRuleRefusal } from './ecs-profile-rules.js';
@@ -121,6 +123,7 @@ const CLUSTER_ROWS: readonly PropertyDef[] = [
     key: 'janitor_image',
     label: 'Janitor image',
     kind: 'string',
+    check: imageReferenceCheck('janitor_image'),
     help: 'ECS socket mode: image of the janitor container (built from docker/janitor/) that removes the containers a job started through the host socket.',
   },
 ];
@@ -217,6 +220,7 @@ export const ecsProfiles: BackendProfiles<EcsClusterProfile, EcsElasticProfile> 
       problems.push({ key: 'cluster', message: 'cluster must not be blank when backend is ecs' });
     }
     problems.push(...clusterRuleProblems(ecsLaunch(raw)));
+    problems.push(...unreachableServerUrlProblem(raw, 'in ECS tasks'));
     return problems;
   },
 

@@ -14,14 +14,48 @@ export interface components {
             }[];
         };
         RegistryAck: {
-            /** @description Tagged pushes accepted for scheduling */
+            /** @description Tagged pushes that triggered a pipeline (or may yet, `pending`) */
             accepted: number;
-            /** @description Pushes whose delivery was already seen (a redelivery, or one still in progress) */
+            /**
+             * @description Pushes that triggered nothing new: the delivery was already seen (a redelivery, or one still in progress),
+             *     or its digest had already triggered every subscribed pipeline (another event of the same push)
+             */
             duplicates: number;
             /** @description Pushes no subscription matches */
             unsubscribed: number;
             /** @description Why each other event was ignored (blob push, untagged manifest, pull …) */
             ignored: string[];
+            /** @description What this delivery did for each subscribed pipeline of each push */
+            pipelines: components["schemas"]["PipelineResult"][];
+        };
+        TriggerRecord: {
+            at: string;
+            /** @enum {string} */
+            source: "webhook" | "poll" | "rerun";
+            registry: string;
+            image: string;
+            tag: string;
+            digest?: string;
+            pipeline: string;
+            /** @enum {string} */
+            outcome: "scheduled" | "failed" | "released" | "duplicate" | "deferred" | "test";
+            status?: number;
+            attempts?: number;
+            message?: string;
+            missingVariable?: string;
+        };
+        PipelineResult: {
+            image: string;
+            tag: string;
+            digest?: string;
+            pipeline: string;
+            /**
+             * @description `triggered`: claimed by this delivery and being scheduled (the trigger report on /status says how GoCD
+             *     answered); `duplicate`: this digest already triggered the pipeline, or this delivery was already seen;
+             *     `pending`: the digest is resolved through the registry API after this answer
+             * @enum {string}
+             */
+            outcome: "triggered" | "duplicate" | "pending";
         };
         Health: {
             /** @enum {string} */
@@ -29,9 +63,6 @@ export interface components {
             /** @enum {string} */
             docker?: "available" | "unavailable" | "unused";
             version?: string;
-        };
-        StringMap: {
-            [key: string]: string;
         };
         /** @description Validation requests carry nulls for unset values (GoCD serialises nulls there) */
         NullableStringMap: {
