@@ -70,6 +70,12 @@ export interface components {
         ServerPingRequest: {
             all_cluster_profile_properties: components["schemas"]["NullableStringMap"][];
             agents?: components["schemas"]["GocdAgentList"];
+            /**
+             * @description Added by the forwarder: the random id it drew when GoCD loaded it. Warm-pool agents carry it in their id, and
+             *     the forwarder gives a job only to pool agents of its own instance (a restart loses its memory of which pool
+             *     agents already took a job). Absent: the service launches no pool agents.
+             */
+            forwarder_instance?: string;
         };
         JobCompletionRequest: {
             elastic_agent_id: string;

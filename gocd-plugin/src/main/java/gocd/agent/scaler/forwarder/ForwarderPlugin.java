@@ -42,6 +42,8 @@ public class ForwarderPlugin implements GoPlugin {
     private final LoaderAnswers loaderAnswers;
     private final Clock clock;
     private volatile GoApplicationAccessor accessor;
+    /** Which pool agents already took a job; its instance id goes to the service with every server-ping. */
+    private final PoolClaims pool;
 
     /**
      * The constructor GoCD's plugin loader calls: settings from the server's environment, timeouts 5 s / 30 s unless
@@ -59,7 +61,12 @@ public class ForwarderPlugin implements GoPlugin {
     }
 
     ForwarderPlugin(ForwarderSettings settings, Duration connectTimeout, Duration deadline, LoaderAnswers loaderAnswers, Clock clock) {
+        this(settings, connectTimeout, deadline, loaderAnswers, clock, new PoolClaims());
+    }
+
+    ForwarderPlugin(ForwarderSettings settings, Duration connectTimeout, Duration deadline, LoaderAnswers loaderAnswers, Clock clock, PoolClaims pool) {
         this.settings = settings;
+        this.pool = pool;
         this.client = settings.usable() ? new ScalerClient(settings, connectTimeout, deadline) : null;
         this.loaderAnswers = loaderAnswers;
         this.clock = clock;
@@ -95,7 +102,7 @@ public class ForwarderPlugin implements GoPlugin {
         String body = request.requestBody();
         if (SHOULD_ASSIGN_WORK.equals(name)) {
             // Inside GoCD's locked assignment loop: never wait on the network (or a Lambda cold start) here.
-            return new DefaultGoPluginApiResponse(200, Boolean.toString(ShouldAssignWorkRule.evaluate(body)));
+            return new DefaultGoPluginApiResponse(200, Boolean.toString(pool.shouldAssignWork(body)));
         }
         // While loading the plugin, GoCD waits without a time limit and unloads it on any answer but 200: these never
         // touch the network (see LoaderAnswers, MigrateConfigRule).
@@ -140,13 +147,16 @@ public class ForwarderPlugin implements GoPlugin {
         GocdAccessorCalls calls = new GocdAccessorCalls(accessor, IDENTIFIER);
         JsonArray agents = calls.listAgents();
         String forwarded = body;
-        if (agents != null) {
+        boolean ping = SERVER_PING.equals(name);
+        if (agents != null || ping) {
             JsonObject message = asObject(body);
             if (message != null) {
-                message.add("agents", agents);
+                if (agents != null) message.add("agents", agents);
+                // The service names warm-pool agents after this instance: only they can take jobs here.
+                if (ping) message.addProperty("forwarder_instance", pool.instance());
                 forwarded = Json.write(message);
             } else {
-                LOG.warn(name + ": GoCD's body is not a JSON object; forwarded without the agent list");
+                LOG.warn(name + ": GoCD's body is not a JSON object; forwarded as it is");
             }
         }
         ScalerClient.Reply reply = send(name, forwarded);
