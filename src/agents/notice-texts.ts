@@ -67,7 +67,7 @@ export function duration(ms: number): string {
 /** The job of an agent record (`pipeline/counter/stage/counter/job`), or undefined when the tag does not parse. */
 export function jobOfRecord(agent: AgentRecord): JobIdentifier | undefined {
   const parts = agent.pipeline.split('/');
-  if (parts.length !== 5 || parts.some((p) => p === '')) return undefined;
+  if (agent.jobId === undefined || parts.length !== 5 || parts.some((p) => p === '')) return undefined;
   const counter = Number(parts[1]);
   if (!Number.isSafeInteger(counter)) return undefined;
   return {

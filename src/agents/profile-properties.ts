@@ -153,4 +153,20 @@ export const ELASTIC_PROFILE_CORE: readonly PropertyDef[] = [
     multiline: true,
     help: 'Agent command, one argument per line (default the image entrypoint).',
   },
+  {
+    key: 'warm_pool_size',
+    label: 'Warm pool size',
+    kind: 'int',
+    min: 0,
+    max: 100,
+    help: "Fresh agents kept waiting for this profile's jobs (default 0: none). Each takes one job and is then removed; they count against max_agents and the operator's policy.warmPool.",
+  },
+  {
+    key: 'warm_pool_idle_minutes',
+    label: 'Warm pool idle minutes',
+    kind: 'int',
+    min: 1,
+    max: 1440,
+    help: 'Recycle a pool agent that waited this long (default 60), so pools pick up new image digests.',
+  },
 ];

@@ -10,7 +10,7 @@ import { BackendUnavailableError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import {
   agentContainerOptions,
-  containerNameFor,
+  containerNameOf,
   dindContainerOptions,
   type ImageStart,
   LABEL,
@@ -129,7 +129,7 @@ function recordOf(c: Seen): AgentRecord {
   const l = c.labels;
   const record: AgentRecord = {
     agentId: l[LABEL.agentId] ?? '',
-    jobId: Number(l[LABEL.jobId]),
+    ...(l[LABEL.jobId] !== undefined ? { jobId: Number(l[LABEL.jobId]) } : { pool: l[LABEL.pool] ?? '' }),
     clusterId: l[LABEL.clusterId] ?? '',
     pipeline: l[LABEL.pipeline] ?? '',
     ref: c.id,
@@ -166,7 +166,7 @@ export class DockerBackend implements AgentBackend<DockerClusterProfile> {
   }
 
   async launch(request: DockerLaunchRequest): Promise<LaunchOutcome> {
-    const name = containerNameFor(request.cluster.clusterId, request.job.job_id);
+    const name = containerNameOf(request);
     try {
       return await this.launchNamed(request, name, true);
     } catch (err) {
