@@ -8,6 +8,8 @@ export interface AgentMetrics {
   agentStopped(clusterId: string, rule: string): void;
   /** The live agents of a cluster as last listed (for the by-state, by-mode gauge). */
   agentsListed(clusterId: string, agents: readonly AgentRecord[]): void;
+  /** A create-agent of a pooled profile: a waiting pool agent took the job (hit) or none was waiting (miss). */
+  warmPool?(clusterId: string, outcome: 'hit' | 'miss'): void;
 }
 
 /** Metrics that go nowhere (tests, or a deployment without metrics). */

@@ -50,6 +50,8 @@ export interface ServerPingCommand {
   clusters: ClusterRead[];
   /** GoCD's agent list when the forwarder could fetch it; undefined = unknown (nothing is deleted for want of it). */
   agents?: GocdAgent[];
+  /** The forwarder's instance id: warm-pool agents are named after it (absent: an older forwarder, no pools). */
+  forwarderInstance?: string;
 }
 
 /**

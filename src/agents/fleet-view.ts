@@ -122,6 +122,15 @@ export class FleetView {
     return this.launches.get(clusterId)?.get(agentId)?.agent ?? this.views.get(clusterId)?.agents.get(agentId);
   }
 
+  /** The agents `count` counts, as records (launches still under way have none yet and are left out). */
+  agents(clusterId: string): AgentRecord[] {
+    const out = new Map<string, AgentRecord>();
+    const stopped = this.stops.get(clusterId);
+    for (const a of this.views.get(clusterId)?.agents.values() ?? []) if (!stopped?.has(a.agentId)) out.set(a.agentId, a);
+    for (const [id, l] of this.launches.get(clusterId) ?? []) if (l.agent) out.set(id, l.agent);
+    return [...out.values()];
+  }
+
   /** Agents counted against max_agents: the view's live ones, minus those stopped since, plus launches since. */
   count(clusterId: string): number {
     const ids = new Set<string>();

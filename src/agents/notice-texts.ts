@@ -126,6 +126,12 @@ export function createAgentState(facts: CreateAgentFacts, result: CreateAgentRes
         text: `${verb} elastic agent ${a.agentId} for this job: ${describeRef(a.ref)} (image ${facts.image ?? 'unknown'}, docker mode ${a.dockerMode ?? facts.dockerMode}) on ${where}. It takes the job once it has registered with GoCD.`,
       };
     }
+    case 'warm':
+      return {
+        state: 'launched',
+        ref: result.agent.ref,
+        text: `Started on a warm agent: ${result.agent.agentId} of this profile's warm pool was already up (${describeRef(result.agent.ref)}, image ${facts.image ?? 'unknown'}) on ${where}; it takes this one job, then is removed, and the pool refills behind it.`,
+      };
     case 'queued':
       return throttledState(result.reason);
     case 'throttled':
@@ -197,6 +203,8 @@ export function createAgentHealth(
     case 'launched':
     case 'existing':
       return { clear: [TOPIC.launch, TOPIC.clusterProfile, TOPIC.profile(profileKey)] };
+    case 'warm':
+      return { clear: [TOPIC.clusterProfile, TOPIC.profile(profileKey)] };
     case 'refused':
       return {
         problem: {

@@ -72,6 +72,7 @@ export class GocdCommands {
     return {
       clusters: body.all_cluster_profile_properties.map((p) => this.cluster(p)),
       ...(body.agents ? { agents: body.agents } : {}),
+      ...(body.forwarder_instance ? { forwarderInstance: body.forwarder_instance } : {}),
     };
   }
 }

@@ -47,6 +47,12 @@ export class PrometheusMetrics implements AgentMetrics {
     labelNames: ['cluster_id', 'rule'],
     registers: [this.registry],
   });
+  private readonly warmPools = new Counter({
+    name: 'gocd_agent_scaler_warm_pool_total',
+    help: 'create-agent requests of pooled profiles: hit (a waiting pool agent takes the job) or miss (the job gets its own)',
+    labelNames: ['cluster_id', 'outcome'],
+    registers: [this.registry],
+  });
   readonly reapedChildren = new Counter({
     name: 'gocd_agent_scaler_reaped_children_total',
     help: 'Containers a socket-mode job started that were removed with its agent',
@@ -111,6 +117,10 @@ export class PrometheusMetrics implements AgentMetrics {
     this.launches.inc({ cluster_id, docker_mode, outcome });
     if (outcome === 'failed' || outcome === 'error')
       this.launchFailures.inc({ cluster_id, reason: reasonLabel(failureReason) });
+  }
+
+  warmPool(clusterId: string, outcome: 'hit' | 'miss'): void {
+    this.warmPools.inc({ cluster_id: this.clusterLabel(clusterId), outcome });
   }
 
   agentStopped(clusterId: string, rule: string): void {

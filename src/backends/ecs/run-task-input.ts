@@ -37,16 +37,17 @@ export function buildRunTaskInput(
   attempt: number,
 ): RunTaskCommandInput {
   const { cluster, profile, job } = request;
+  const clusterTag: Tag = { key: TAG.clusterId, value: cluster.clusterId };
   const identity: Tag[] = job
     ? [
         { key: TAG.jobId, value: String(job.job_id) },
+        clusterTag,
         { key: TAG.pipeline, value: jobPath(job).slice(0, 256) },
       ]
-    : [{ key: TAG.pool, value: request.pool?.profileHash ?? '' }];
+    : [{ key: TAG.pool, value: request.pool?.profileHash ?? '' }, clusterTag];
   const tags: Tag[] = [
     { key: TAG.agentId, value: request.agentId },
     ...identity,
-    { key: TAG.clusterId, value: cluster.clusterId },
     { key: TAG.dockerMode, value: profile.dockerMode },
   ];
   const input: RunTaskCommandInput = {
