@@ -594,6 +594,17 @@ export class AgentService {
     return this.deps.backends.forCluster(cluster);
   }
 
+  /**
+   * A registry push moved `image` (`host/repository:tag`) to a new digest: the waiting agents of every pool running it
+   * are retired (held for no job; disabled and stopped at the next server-ping, which refills the pool). The number of
+   * pools recycled.
+   */
+  recycleImage(image: string): number {
+    const pools = this.pools.recycleImage(image);
+    if (pools.length) this.deps.logger.info({ image, pools: pools.length }, 'image moved: recycling its warm pools');
+    return pools.length;
+  }
+
   /** The cluster profiles GoCD sent in its last server-ping, as read then. */
   knownClusters(): readonly ClusterRead[] {
     return this.lastClusters;

@@ -156,13 +156,19 @@ export class WarmPools implements PoolJudge {
     if (this.used.size > 100_000) this.used.delete(this.used.values().next().value!);
   }
 
-  /** True for a pool agent of this pool that may still take a job: this instance, live, unused, not retired. */
+  /**
+   * True for a pool agent of this pool that may still take a job: this instance, live, unused, not retired, and
+   * younger than its idle limit (registration timeout + warm_pool_idle_minutes, when reconciliation recycles it).
+   */
   private fresh(demand: PoolDemand, agent: AgentRecord): boolean {
     const id = parsePoolAgentId(agent.agentId);
     if (!id || id.profileHash !== demand.hash || id.instance !== this.instance) return false;
     if (agent.status !== 'pending' && agent.status !== 'running') return false;
     if (this.used.has(agent.agentId)) return false;
-    return agent.createdAt.getTime() >= (this.retiredBefore.get(demand.key) ?? 0);
+    const created = agent.createdAt.getTime();
+    const limit = (demand.cluster.registrationTimeoutMinutes + demand.idleMinutes) * MINUTE;
+    if (this.deps.now() - created > limit) return false;
+    return created >= (this.retiredBefore.get(demand.key) ?? 0);
   }
 
   private holdOf(agentId: string): { jobId: number; at: number } | undefined {
