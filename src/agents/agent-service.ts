@@ -82,6 +82,8 @@ export class AgentService {
   readonly pools: WarmPools;
   /** Agents GoCD listed Building at the last server-ping (the pools' "in use" in the status report). */
   private building = new Set<string>();
+  /** The last digest pushed per image tag (imagePushed: a redelivery recycles nothing). */
+  private readonly lastDigests = new Map<string, string>();
 
   constructor(private readonly deps: AgentServiceDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -603,6 +605,19 @@ export class AgentService {
     const pools = this.pools.recycleImage(image);
     if (pools.length) this.deps.logger.info({ image, pools: pools.length }, 'image moved: recycling its warm pools');
     return pools.length;
+  }
+
+  /**
+   * A registry push of `image` (`host/repository:tag`): recycles its pools when the digest differs from the last one
+   * seen for that tag here (a redelivery of the same digest recycles nothing; a push without a digest always does).
+   */
+  imagePushed(image: string, digest: string | undefined): void {
+    if (digest !== undefined && this.lastDigests.get(image) === digest) return;
+    if (digest !== undefined) {
+      this.lastDigests.set(image, digest);
+      if (this.lastDigests.size > 10_000) this.lastDigests.delete(this.lastDigests.keys().next().value!);
+    }
+    this.recycleImage(image);
   }
 
   /** The cluster profiles GoCD sent in its last server-ping, as read then. */

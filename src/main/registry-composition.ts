@@ -42,6 +42,8 @@ export interface RegistryServiceOptions {
   metrics?: TriggerMetrics;
   /** Lambda: where busy-GoCD triggers wait (an SQS queue) instead of retrying inside the invocation. */
   deferrer?: TriggerDeferrer;
+  /** Every tagged push received (TriggerServiceOptions.onPush): the agents' warm pools listen here. */
+  onPush?: (image: string, digest: string | undefined) => void;
   now?: () => Date;
 }
 
@@ -91,6 +93,7 @@ export async function createRegistryServices(
     tagSources,
     metrics,
     ...(options.deferrer ? { deferrer: options.deferrer } : {}),
+    ...(options.onPush ? { onPush: options.onPush } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
   const poller = new BackstopPoller({

@@ -100,7 +100,8 @@ describe.each(ECS_SETUPS)('warm pools on ECS: $name', (setup: EcsSetup) => {
       expect(parsePoolAgentId(id)?.instance).toBe('5f3a9c01');
       expect(tagOf(p, 'gocd-agent-scaler:job-id')).toBeUndefined();
       expect(tagOf(p, 'gocd-agent-scaler:pipeline')).toBeUndefined();
-      expect(p.overrides?.containerOverrides?.[0]?.environment).toContainEqual({
+      const overrides = p.overrides as { containerOverrides?: { environment?: unknown[] }[] } | undefined;
+      expect(overrides?.containerOverrides?.[0]?.environment).toContainEqual({
         name: 'GO_EA_AUTO_REGISTER_ELASTIC_AGENT_ID',
         value: id,
       });

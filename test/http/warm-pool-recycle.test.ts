@@ -1,0 +1,69 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parsePoolAgentId } from '../../src/agents/warm-pool-id.js';
+import { job } from '../support/gocd-bodies.js';
+import { registryFixtureText } from '../support/registry-fixtures.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+// A registry push that moves the tag a warm pool runs recycles that pool's waiting agents, through the wiring of the
+// composition root (registry/ tells of every push; agents/ listens), also when no pipeline subscribes to the image.
+
+const SECRET = 'distribution-hook-secret-0123456789';
+const V1 = 'application/vnd.docker.distribution.events.v1+json';
+const CLUSTER = { go_server_url: 'https://gocd.example.com/go', cluster_id: 'recycle', max_agents: '10' };
+// The image of test/fixtures/registry/distribution-manifest-push.json (registry.example.com/backends/database-x:1.2.3).
+const PROFILE = { image: 'registry.example.com/backends/database-x:1.2.3', warm_pool_size: '2' };
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await createTestApp({
+    yaml: `registries:\n  - { name: docker, type: distribution, host: registry.example.com, secret: ${SECRET} }\n`,
+  });
+});
+afterEach(async () => {
+  await t.close();
+});
+
+const livePool = () => t.backend.agents.filter((a) => a.status !== 'stopped' && a.pool !== undefined);
+const idle = (id: string) => ({ agent_id: id, agent_state: 'Idle', build_state: 'Idle', config_state: 'Enabled' });
+const ping = async (agents: unknown[]) => {
+  const res = await t.gocd('server-ping', {
+    all_cluster_profile_properties: [CLUSTER],
+    agents,
+    forwarder_instance: '5f3a9c01',
+  });
+  expect(res.statusCode).toBe(200);
+  return res.json() as { agent_actions: { disable: string[]; delete: string[] } };
+};
+const push = () =>
+  t.app.inject({
+    method: 'POST',
+    url: '/registry/docker',
+    payload: registryFixtureText('distribution-manifest-push.json'),
+    headers: { authorization: `Bearer ${SECRET}`, 'content-type': V1 },
+  });
+
+describe('warm pools and registry pushes', () => {
+  it("a push of the pool's image tag retires its waiting agents (unsubscribed image); a redelivery retires nothing more", async () => {
+    await ping([]);
+    const created = await t.gocd('create-agent', {
+      auto_register_key: 'k',
+      elastic_agent_profile_properties: PROFILE,
+      cluster_profile_properties: CLUSTER,
+      job_identifier: job(1),
+    });
+    expect(created.statusCode).toBe(200);
+    const before = livePool().map((a) => a.agentId);
+    expect(before).toHaveLength(2);
+    expect((await push()).statusCode).toBeLessThan(300);
+    const first = await ping(before.map(idle));
+    expect(first.agent_actions.disable.filter((id) => parsePoolAgentId(id)).sort()).toEqual([...before].sort());
+    const after = livePool()
+      .map((a) => a.agentId)
+      .filter((id) => !before.includes(id));
+    expect(after).toHaveLength(2);
+    // The same delivery again: the new pool agents stay.
+    await push();
+    const second = await ping(after.map(idle));
+    expect(second.agent_actions.disable.filter((id) => after.includes(id))).toEqual([]);
+  });
+});
