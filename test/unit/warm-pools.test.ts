@@ -4,6 +4,7 @@ import { ActivityLog } from '../../src/agents/activity-log.js';
 import type { AgentServiceDeps } from '../../src/agents/agent-service.js';
 import { parsePoolAgentId } from '../../src/agents/warm-pool-id.js';
 import { sameImage } from '../../src/agents/warm-pools.js';
+import { renderClusterSection } from '../../src/gocd/status-report.view.js';
 import { job } from '../support/gocd-bodies.js';
 import { MemoryBackend } from '../support/memory-backend.js';
 import { edgeService } from '../support/profiles.js';
@@ -284,5 +285,9 @@ describe('warm pools: status report', () => {
     // is what is left of the pool, and the refill keeps two unheld.
     expect(pool!.waiting).toBe(2);
     expect(pool!.reserved).toBeLessThanOrEqual(1);
+    const html = renderClusterSection(report);
+    expect(html).toContain('<h4>Warm pools</h4>');
+    expect(html).toContain(`<code>${pool!.hash}</code>`);
+    expect(html).toMatch(/<td>ea-pool-[0-9a-f-]+<\/td><td><span class="muted">warm pool [0-9a-f]{12}<\/span>/);
   });
 });
