@@ -7,7 +7,7 @@ import { createServices } from '../src/main/composition.js';
 import { VERSION } from '../src/version.js';
 import { FakeEcs } from '../test/support/fake-ecs/fake-ecs-server.js';
 import { job } from '../test/support/gocd-bodies.js';
-import { type SimulatedJob, SimulatedGocd } from '../test/support/simulated-gocd.js';
+import { SimulatedGocd, type SimulatedJob } from '../test/support/simulated-gocd.js';
 import type { BenchResult } from './bench-types.js';
 
 const TOKEN = 'warm-pool-forwarder-token-0123456789';
@@ -38,7 +38,8 @@ interface Outcome {
   simulatedS: number;
 }
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 
 /**
  * One scenario on a virtual clock: the loopback ECS endpoint and the whole service (HTTP app, process composition,
@@ -50,7 +51,12 @@ async function simulate({ poolSize, spacingMs }: Scenario): Promise<Outcome> {
   let t = Date.parse('2026-12-07T09:00:00Z');
   const fake = await new FakeEcs({ now: () => t, clusters: ['warm'] }).start();
   const restoreEnv = fake.useAsEnvironment();
-  const cluster = { go_server_url: 'https://gocd.example.com/go', cluster_id: 'warm', cluster: 'warm', max_agents: '50' };
+  const cluster = {
+    go_server_url: 'https://gocd.example.com/go',
+    cluster_id: 'warm',
+    cluster: 'warm',
+    max_agents: '50',
+  };
   const profile = { image: 'gocd/gocd-agent-debian-12:v25.1.0', warm_pool_size: String(poolSize) };
   const { config } = parseConfig(`gocd: { forwarderToken: ${TOKEN} }\n`, 'bench', { env: {} });
   const logger = pino({ level: 'silent' });

@@ -126,7 +126,8 @@ export class FleetView {
   agents(clusterId: string): AgentRecord[] {
     const out = new Map<string, AgentRecord>();
     const stopped = this.stops.get(clusterId);
-    for (const a of this.views.get(clusterId)?.agents.values() ?? []) if (!stopped?.has(a.agentId)) out.set(a.agentId, a);
+    for (const a of this.views.get(clusterId)?.agents.values() ?? [])
+      if (!stopped?.has(a.agentId)) out.set(a.agentId, a);
     for (const [id, l] of this.launches.get(clusterId) ?? []) if (l.agent) out.set(id, l.agent);
     return [...out.values()];
   }

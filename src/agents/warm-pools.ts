@@ -69,9 +69,7 @@ export class WarmPools implements PoolJudge {
   private readonly refilling = new Map<string, number>();
   private readonly shortfall = new Map<string, string>();
 
-  constructor(
-    private readonly deps: { policy: Readonly<OperatorPolicy>; now: () => number; store?: StateStore },
-  ) {}
+  constructor(private readonly deps: { policy: Readonly<OperatorPolicy>; now: () => number; store?: StateStore }) {}
 
   /** server-ping: the forwarder's instance id (absent: an older forwarder; then no pool agent is launched). */
   async setInstance(instance: string | undefined): Promise<void> {

@@ -38,7 +38,12 @@ describe.skipIf(!ok)('warm pools on the Docker backend (a real engine)', () => {
   });
 
   const create = (jobId: number) =>
-    service.createAgent({ autoRegisterKey: 'k', job: job(jobId), clusterProperties: cluster, profileProperties: profile });
+    service.createAgent({
+      autoRegisterKey: 'k',
+      job: job(jobId),
+      clusterProperties: cluster,
+      profileProperties: profile,
+    });
   const poolContainers = async () =>
     (
       await docker.listContainers({

@@ -8,7 +8,7 @@ import { renderClusterSection } from '../../src/gocd/status-report.view.js';
 import { job } from '../support/gocd-bodies.js';
 import { MemoryBackend } from '../support/memory-backend.js';
 import { edgeService } from '../support/profiles.js';
-import { type SimulatedJob, SimulatedGocd } from '../support/simulated-gocd.js';
+import { SimulatedGocd, type SimulatedJob } from '../support/simulated-gocd.js';
 
 const CLUSTER = { go_server_url: 'https://gocd.example.com/go', cluster_id: 'pool', max_agents: '10' };
 const PROFILE = { image: 'gocd/gocd-agent-debian-12:v25.1.0', warm_pool_size: '2' };
@@ -110,7 +110,8 @@ describe('warm pools: create-agent', () => {
     const launches = t.backend.launches.length;
     const again = await Promise.all([t.create(2), t.create(2), t.create(2)]);
     expect(again.map((r) => r.kind)).toEqual(['warm', 'warm', 'warm']);
-    for (const r of again) expect(r.kind === 'warm' && r.agent.agentId).toBe(first.kind === 'warm' && first.agent.agentId);
+    for (const r of again)
+      expect(r.kind === 'warm' && r.agent.agentId).toBe(first.kind === 'warm' && first.agent.agentId);
     expect(t.backend.launches.length).toBe(launches);
   });
 

@@ -74,7 +74,11 @@ export function containerNameFor(clusterId: string, jobId: number): string {
 }
 
 /** The container name of a launch: its job's, or for a warm-pool agent one per agent id (`…-pool-<hash>-…`). */
-export function containerNameOf(request: { agentId: string; cluster: { clusterId: string }; job?: { job_id: number } }): string {
+export function containerNameOf(request: {
+  agentId: string;
+  cluster: { clusterId: string };
+  job?: { job_id: number };
+}): string {
   if (request.job) return containerNameFor(request.cluster.clusterId, request.job.job_id);
   return `gocd-ea-${request.cluster.clusterId.replace(/[^a-zA-Z0-9_.-]/g, '_')}-${request.agentId.replace(/^ea-/, '')}`;
 }
