@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { defaultClusterId } from './profiles.js';
+import { clusterIdOfProperties } from './profiles.js';
 import { type ForwarderAssignments, parsePoolAgentId, shouldAssignPoolWork } from './warm-pool-id.js';
 
 const AGENT_ID = /^ea-(-?\d+)-[0-9a-f]{8}$/;
@@ -29,8 +29,7 @@ function clusterIdOf(properties: unknown): string | undefined {
     const v = raw[key];
     if (v !== null && typeof v !== 'string') return undefined;
   }
-  const id = typeof raw.cluster_id === 'string' ? raw.cluster_id.trim() : '';
-  return id !== '' ? id : defaultClusterId(raw);
+  return clusterIdOfProperties(raw);
 }
 
 /** The job id encoded in an elastic agent id, or undefined for ids this service did not make. */

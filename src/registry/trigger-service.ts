@@ -114,6 +114,8 @@ export interface TriggerServiceOptions {
    * so neither side imports the other. Must not throw.
    */
   onPush?: (image: string, digest: string | undefined) => void;
+  /** Told every trigger's end before it settles (the shared server-health problems, trigger-health.ts). */
+  outcomes?: { recorded(record: TriggerRecord): Promise<void> };
   now?: () => Date;
 }
 
@@ -335,6 +337,17 @@ export class TriggerService {
   }
 
   private async trigger(
+    push: ImagePushed,
+    pipeline: string,
+    source: TriggerSource,
+    budget: TriggerBudget,
+  ): Promise<TriggerRecord> {
+    const record = await this.scheduleOnce(push, pipeline, source, budget);
+    await this.options.outcomes?.recorded(record);
+    return record;
+  }
+
+  private async scheduleOnce(
     push: ImagePushed,
     pipeline: string,
     source: TriggerSource,
