@@ -7,6 +7,7 @@ import { createServices } from '../src/main/composition.js';
 import { VERSION } from '../src/version.js';
 import { FakeEcs } from '../test/support/fake-ecs/fake-ecs-server.js';
 import { job } from '../test/support/gocd-bodies.js';
+import { gocdPoster } from '../test/support/gocd-inject.js';
 import { SimulatedGocd, type SimulatedJob } from '../test/support/simulated-gocd.js';
 import type { BenchResult } from './bench-types.js';
 
@@ -63,13 +64,9 @@ async function simulate({ poolSize, spacingMs }: Scenario): Promise<Outcome> {
   const services = await createServices(config, logger, { withDocker: false, now: () => new Date(t) });
   const app = await buildApp({ config, logger, version: VERSION, ...services });
   const gocd = new SimulatedGocd(INSTANCE);
+  const send = gocdPoster(() => app, TOKEN);
   const post = async (name: string, body: unknown) => {
-    const res = await app.inject({
-      method: 'POST',
-      url: `/gocd/requests/cd.go.elastic-agent.${name}`,
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      payload: JSON.stringify(body),
-    });
+    const res = await send(name, body);
     if (res.statusCode !== 200) throw new Error(`${name}: ${res.statusCode} ${res.body}`);
     return res.json() as { agent_actions?: { disable: string[]; delete: string[] } };
   };

@@ -159,14 +159,7 @@ export class AgentService {
         await this.fleet.ensure(clusterId, () => backend.list(cluster, deadline), deadline);
         const mine = this.fleet.agentOfJob(clusterId, job.job_id);
         if (mine) {
-          this.deps.activity.record({
-            clusterId,
-            kind: 'existing',
-            jobId: job.job_id,
-            agentId: mine.agentId,
-            pipeline,
-            message: `agent ${mine.agentId} already ${mine.status}`,
-          });
+          this.recordFound(clusterId, job, mine, `agent ${mine.agentId} already ${mine.status}`);
           log.info({ agentId: mine.agentId }, 'create-agent: job already has an agent');
           return { kind: 'existing', agent: mine };
         }
@@ -177,25 +170,8 @@ export class AgentService {
           command.environment,
           command.autoRegisterKey,
         );
-        if (demand) {
-          await this.pools.currentInstance();
-          const warm = this.pools.hold(demand, job.job_id, this.fleet.agents(clusterId));
-          this.metrics.warmPool?.(clusterId, warm ? 'hit' : 'miss');
-          if (warm) {
-            this.deps.activity.record({
-              clusterId,
-              kind: 'existing',
-              jobId: job.job_id,
-              agentId: warm.agentId,
-              pipeline,
-              message: `warm-pool agent ${warm.agentId} waits for this job`,
-            });
-            log.info({ agentId: warm.agentId }, 'create-agent: a warm-pool agent waits for this job');
-            // The pool refills behind it (paced and capped like every launch); the job itself launches nothing.
-            await this.refillPool(demand, backend, deadline);
-            return { kind: 'warm', agent: warm };
-          }
-        }
+        const warm = demand && (await this.holdWarmAgent(demand, job, backend, deadline, log));
+        if (warm) return warm;
         const counted = this.fleet.count(clusterId);
         if (counted >= cluster.maxAgents) {
           const reason = `max_agents (${cluster.maxAgents}) reached: ${counted} agents pending or running`;
@@ -248,6 +224,40 @@ export class AgentService {
       log.error({ clusterId, err }, 'create-agent failed');
       return { kind: 'error', reason };
     }
+  }
+
+  /** An agent this job already has, or holds, for the status report. */
+  private recordFound(clusterId: string, job: JobIdentifier, agent: AgentRecord, message: string): void {
+    this.deps.activity.record({
+      clusterId,
+      kind: 'existing',
+      jobId: job.job_id,
+      agentId: agent.agentId,
+      pipeline: jobPath(job),
+      message,
+    });
+  }
+
+  /**
+   * A job of a pooled profile: hold a waiting pool agent for it (the one it holds already on a re-send) and refill the
+   * pool behind it, paced and capped like every launch; the job itself launches nothing. Undefined when none waits.
+   */
+  private async holdWarmAgent(
+    demand: PoolDemand,
+    job: JobIdentifier,
+    backend: AgentBackend,
+    deadline: number | undefined,
+    log: Logger,
+  ): Promise<CreateAgentResult | undefined> {
+    const clusterId = demand.cluster.clusterId;
+    await this.pools.currentInstance();
+    const warm = this.pools.hold(demand, job.job_id, this.fleet.agents(clusterId));
+    this.metrics.warmPool?.(clusterId, warm ? 'hit' : 'miss');
+    if (!warm) return undefined;
+    this.recordFound(clusterId, job, warm, `warm-pool agent ${warm.agentId} waits for this job`);
+    log.info({ agentId: warm.agentId }, 'create-agent: a warm-pool agent waits for this job');
+    await this.refillPool(demand, backend, deadline);
+    return { kind: 'warm', agent: warm };
   }
 
   /** Profiles that cannot be used as sent (invalid, or a cluster the operator policy refuses): the job waits. */

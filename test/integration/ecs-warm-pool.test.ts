@@ -9,6 +9,7 @@ import { VERSION } from '../../src/version.js';
 import { ECS_SETUPS, type EcsSetup, fakeClusterOf } from '../support/ecs-setups.js';
 import { FakeEcs, type FakeTask } from '../support/fake-ecs/fake-ecs-server.js';
 import { job } from '../support/gocd-bodies.js';
+import { gocdPoster } from '../support/gocd-inject.js';
 
 // Warm pools through the real service (GoCD requests over HTTP, the process composition, the real ECS SDK) against
 // the strict loopback ECS endpoint, for every launch set-up: the pool fills behind the first job, a job of the
@@ -18,21 +19,6 @@ import { job } from '../support/gocd-bodies.js';
 const TOKEN = 'warm-pool-forwarder-token-0123456789';
 // The service runs on the real clock: the fake's task times must be of now (a pool agent's age decides if it waits).
 const t = Date.now();
-const saved: Record<string, string | undefined> = {};
-
-function setEnv(vars: Record<string, string>): void {
-  for (const [k, v] of Object.entries(vars)) {
-    if (!(k in saved)) saved[k] = process.env[k];
-    process.env[k] = v;
-  }
-}
-
-afterAll(() => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-});
 
 const tagOf = (task: FakeTask, key: string) => task.tags.find((x) => x.key === key)?.value;
 
@@ -46,10 +32,11 @@ describe.each(ECS_SETUPS)('warm pools on ECS: $name', (setup: EcsSetup) => {
   };
   const profile = { image: 'gocd/gocd-agent-debian-12:v25.1.0', warm_pool_size: '2' };
   let app: FastifyInstance;
+  let restoreEnv: () => void;
 
   beforeAll(async () => {
     await fake.start();
-    setEnv(fake.env());
+    restoreEnv = fake.useAsEnvironment();
     const { config } = parseConfig(`gocd: { forwarderToken: ${TOKEN} }\n`, 'warm', { env: {} });
     const logger = pino({ level: 'silent' });
     app = buildApp({
@@ -62,15 +49,12 @@ describe.each(ECS_SETUPS)('warm pools on ECS: $name', (setup: EcsSetup) => {
   afterAll(async () => {
     await app.close();
     await fake.stop();
+    restoreEnv();
   });
 
+  const post = gocdPoster(() => app, TOKEN);
   const gocd = async (name: string, body: unknown) => {
-    const res = await app.inject({
-      method: 'POST',
-      url: `/gocd/requests/cd.go.elastic-agent.${name}`,
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      payload: JSON.stringify(body),
-    });
+    const res = await post(name, body);
     expect(res.statusCode, `${name}: ${res.body}`).toBe(200);
     return res.body;
   };
