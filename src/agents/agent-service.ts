@@ -558,6 +558,7 @@ export class AgentService {
   async serverPing(command: ServerPingCommand, events?: AgentEvents): Promise<AgentActions> {
     this.lastClusters = command.clusters;
     await this.pools.setInstance(command.forwarderInstance);
+    for (const w of command.jobWaits ?? []) this.metrics.jobWait?.(w.waitMs / 1000, w.warm);
     this.pools.observe(command.agents);
     if (command.agents) {
       this.building = new Set(

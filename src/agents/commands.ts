@@ -52,6 +52,8 @@ export interface ServerPingCommand {
   agents?: GocdAgent[];
   /** The forwarder's instance id: warm-pool agents are named after it (absent: an older forwarder, no pools). */
   forwarderInstance?: string;
+  /** The forwarder's measured job waits since its last server-ping (the job-wait metric). */
+  jobWaits?: { agentId: string; jobId: number; waitMs: number; warm: boolean }[];
 }
 
 /**

@@ -73,6 +73,16 @@ export class GocdCommands {
       clusters: body.all_cluster_profile_properties.map((p) => this.cluster(p)),
       ...(body.agents ? { agents: body.agents } : {}),
       ...(body.forwarder_instance ? { forwarderInstance: body.forwarder_instance } : {}),
+      ...(body.job_waits?.length
+        ? {
+            jobWaits: body.job_waits.map((w) => ({
+              agentId: w.agent_id,
+              jobId: w.job_id,
+              waitMs: w.wait_ms,
+              warm: w.warm,
+            })),
+          }
+        : {}),
     };
   }
 }

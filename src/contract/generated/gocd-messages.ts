@@ -76,6 +76,17 @@ export interface components {
              *     agents already took a job). Absent: the service launches no pool agents.
              */
             forwarder_instance?: string;
+            /**
+             * @description Added by the forwarder: how long each job assigned since the last server-ping waited for its agent, on
+             *     GoCD's clock (from the first create-agent the forwarder forwarded for it to the first should-assign-work it
+             *     answered true; `warm` when a warm-pool agent took it). For the job-wait metric only.
+             */
+            job_waits?: {
+                agent_id: string;
+                job_id: number;
+                wait_ms: number;
+                warm: boolean;
+            }[];
         };
         JobCompletionRequest: {
             elastic_agent_id: string;

@@ -57,9 +57,13 @@ final class PoolClaims implements ShouldAssignWorkRule.PoolAssignments {
     }
 
     /** should-assign-work with this memory: the rule's answer, and the claim recorded when it lets a pool agent take the job. */
-    boolean shouldAssignWork(String body) {
+    ShouldAssignWorkRule.Decision decide(String body) {
         ShouldAssignWorkRule.Decision d = ShouldAssignWorkRule.decide(body, this);
-        if (!d.assign()) return false;
-        return d.poolAgentId() == null || claim(d.poolAgentId(), d.jobId());
+        if (!d.assign() || !d.pool()) return d;
+        return claim(d.agentId(), d.jobId()) ? d : ShouldAssignWorkRule.NO;
+    }
+
+    boolean shouldAssignWork(String body) {
+        return decide(body).assign();
     }
 }

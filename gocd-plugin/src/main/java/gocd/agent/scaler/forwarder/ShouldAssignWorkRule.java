@@ -49,8 +49,8 @@ final class ShouldAssignWorkRule {
         Long claimedJob(String agentId);
     }
 
-    /** The pool agent a true answer gave a job to (the caller records the claim), or null for any other answer. */
-    record Decision(boolean assign, String poolAgentId, long jobId) {}
+    /** The answer; for a true one, which agent takes which job, and whether it is a pool agent (the caller records its claim). */
+    record Decision(boolean assign, String agentId, long jobId, boolean pool) {}
 
     static boolean evaluate(String body) {
         return decide(body, null).assign();
@@ -70,8 +70,7 @@ final class ShouldAssignWorkRule {
         }
     }
 
-    private static final Decision NO = new Decision(false, null, 0);
-    private static final Decision YES = new Decision(true, null, 0);
+    static final Decision NO = new Decision(false, null, 0, false);
 
     private static Decision evaluateParsed(String body, PoolAssignments pool) {
         if (body == null) return NO;
@@ -93,7 +92,8 @@ final class ShouldAssignWorkRule {
         if (!m.matches()) return NO;
         // Exact integer comparison: leading zeros and -0 compare numerically, as Number("007") does.
         if (!new BigInteger(m.group(1)).equals(BigInteger.valueOf((long) job))) return NO;
-        return m.group(2).equals(sha256Hex(clusterId + "\0" + (long) job).substring(0, 8)) ? YES : NO;
+        return m.group(2).equals(sha256Hex(clusterId + "\0" + (long) job).substring(0, 8))
+                ? new Decision(true, agentId, (long) job, false) : NO;
     }
 
     /**
@@ -105,7 +105,7 @@ final class ShouldAssignWorkRule {
         Long claimed = pool.claimedJob(agentId);
         if (claimed != null && claimed != job) return NO;
         String hash = profileHash(clusterId, message.get("environment"), message.get("elastic_agent_profile_properties"));
-        return id.group(1).equals(hash) ? new Decision(true, agentId, job) : NO;
+        return id.group(1).equals(hash) ? new Decision(true, agentId, job, true) : NO;
     }
 
     /**

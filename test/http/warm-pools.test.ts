@@ -4,8 +4,9 @@ import { job } from '../support/gocd-bodies.js';
 import { registryFixtureText } from '../support/registry-fixtures.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
-// A registry push that moves the tag a warm pool runs recycles that pool's waiting agents, through the wiring of the
-// composition root (registry/ tells of every push; agents/ listens), also when no pipeline subscribes to the image.
+// Warm pools through the app: a registry push that moves the tag a warm pool runs recycles that pool's waiting agents,
+// through the wiring of the composition root (registry/ tells of every push; agents/ listens), also when no pipeline
+// subscribes to the image; and the pool's metrics (hits, misses, the forwarder's job waits).
 
 const SECRET = 'distribution-hook-secret-0123456789';
 const V1 = 'application/vnd.docker.distribution.events.v1+json';
@@ -65,5 +66,44 @@ describe('warm pools and registry pushes', () => {
     await push();
     const second = await ping(after.map(idle));
     expect(second.agent_actions.disable.filter((id) => after.includes(id))).toEqual([]);
+  });
+});
+
+describe('warm pools: metrics', () => {
+  it("counts pool hits and misses, and observes the forwarder's job waits by agent kind", async () => {
+    await ping([]);
+    const body = (id: number) => ({
+      auto_register_key: 'k',
+      elastic_agent_profile_properties: PROFILE,
+      cluster_profile_properties: CLUSTER,
+      job_identifier: job(id),
+    });
+    await t.gocd('create-agent', body(1)); // miss: the pool is empty
+    await t.gocd('create-agent', body(2)); // hit
+    const res = await t.gocd('server-ping', {
+      all_cluster_profile_properties: [CLUSTER],
+      agents: [],
+      forwarder_instance: '5f3a9c01',
+      job_waits: [
+        { agent_id: livePool()[0]!.agentId, job_id: 2, wait_ms: 400, warm: true },
+        { agent_id: 'ea-1-00000000', job_id: 1, wait_ms: 31_000, warm: false },
+      ],
+    });
+    expect(res.statusCode).toBe(200);
+    const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toContain('gocd_agent_scaler_warm_pool_total{cluster_id="recycle",outcome="miss"} 1');
+    expect(metrics.body).toContain('gocd_agent_scaler_warm_pool_total{cluster_id="recycle",outcome="hit"} 1');
+    expect(metrics.body).toContain('gocd_agent_scaler_job_wait_seconds_bucket{le="0.5",agent="warm"} 1');
+    expect(metrics.body).toContain('gocd_agent_scaler_job_wait_seconds_bucket{le="30",agent="own"} 0');
+    expect(metrics.body).toContain('gocd_agent_scaler_job_wait_seconds_bucket{le="60",agent="own"} 1');
+  });
+
+  it('refuses a job_waits entry that is not a measurement (400 naming the field)', async () => {
+    const res = await t.gocd('server-ping', {
+      all_cluster_profile_properties: [CLUSTER],
+      job_waits: [{ agent_id: 'ea-1-00000000', job_id: 1, wait_ms: -5, warm: false }],
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toContain('job_waits');
   });
 });
