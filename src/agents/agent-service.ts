@@ -366,6 +366,9 @@ export class AgentService {
       let shortfall =
         this.deps.profiles.launchRefusal(cluster, profile) ??
         this.deps.profiles.policyRefusal(this.policy, cluster, profile);
+      if (!shortfall && !this.pools.scheduled(demand)) {
+        shortfall = `outside warm_pool_schedule (${profile.warmPool.schedule}, UTC)`;
+      }
       const need = shortfall ? 0 : this.pools.need(demand, this.fleet.agents(clusterId));
       if (need > 0 && !(await this.pools.currentInstance())) {
         shortfall = 'the forwarder has not reported its instance yet (it does with every server-ping)';

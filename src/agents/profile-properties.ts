@@ -1,3 +1,5 @@
+import { scheduleProblem } from './pool-schedule.js';
+
 /**
  * The cluster-profile and elastic-profile properties every backend shares (DESIGN.md). With the rows each backend
  * contributes (its `BackendProfiles`), they make one table per profile kind (src/agents/profile-catalog.ts), from
@@ -168,5 +170,12 @@ export const ELASTIC_PROFILE_CORE: readonly PropertyDef[] = [
     min: 1,
     max: 1440,
     help: 'Recycle a pool agent that waited this long (default 60), so pools pick up new image digests.',
+  },
+  {
+    key: 'warm_pool_schedule',
+    label: 'Warm pool schedule',
+    kind: 'string',
+    check: scheduleProblem,
+    help: 'When to keep the pool, as a cron expression in UTC (e.g. * 7-18 * * 1-5: weekdays 07:00-18:59); outside it the pool is empty. Default: always.',
   },
 ];

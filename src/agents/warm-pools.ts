@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AgentRecord } from './agent-backend.port.js';
 import type { GocdAgent } from './job.js';
 import type { OperatorPolicy } from './policy.js';
+import { inSchedule } from './pool-schedule.js';
 import type { ClusterProfile, ElasticProfile } from './profiles.js';
 import type { StateStore } from './state-store.port.js';
 import { FORWARDER_INSTANCE, parsePoolAgentId, poolAgentId, profileHash } from './warm-pool-id.js';
@@ -163,6 +164,7 @@ export class WarmPools implements PoolJudge {
     if (!id || id.profileHash !== demand.hash || id.instance !== this.instance) return false;
     if (agent.status !== 'pending' && agent.status !== 'running') return false;
     if (this.used.has(agent.agentId)) return false;
+    if (!this.scheduled(demand)) return false;
     const created = agent.createdAt.getTime();
     const limit = (demand.cluster.registrationTimeoutMinutes + demand.idleMinutes) * MINUTE;
     if (this.deps.now() - created > limit) return false;
@@ -192,7 +194,13 @@ export class WarmPools implements PoolJudge {
   }
 
   /** How many pool agents to launch now to fill the pool: its size minus those waiting (held or not) and launching. */
+  /** True while the pool's warm_pool_schedule (if any) keeps it now. */
+  scheduled(demand: PoolDemand): boolean {
+    return inSchedule(demand.profile.warmPool.schedule, new Date(this.deps.now()));
+  }
+
   need(demand: PoolDemand, agents: readonly AgentRecord[]): number {
+    if (!this.scheduled(demand)) return 0;
     const waiting = agents.filter((a) => this.fresh(demand, a) && this.holdOf(a.agentId) === undefined).length;
     const size = Math.min(demand.size, this.clusterRoom(demand.cluster.clusterId, demand));
     return Math.max(0, size - waiting - (this.refilling.get(demand.key) ?? 0));
@@ -242,6 +250,10 @@ export class WarmPools implements PoolJudge {
     if (this.used.has(agent.agentId)) return `warm-pool agent ${agent.agentId} already ran its one job`;
     if (this.instance && id.instance !== this.instance) {
       return `warm-pool agent ${agent.agentId} belongs to an earlier forwarder (GoCD restarted): it can take no job`;
+    }
+    const demand = this.demands.get(`${agent.clusterId}\0${id.profileHash}`);
+    if (demand && !this.scheduled(demand)) {
+      return `warm-pool agent ${agent.agentId} is outside its pool's warm_pool_schedule (${demand.profile.warmPool.schedule})`;
     }
     const retired = this.retiredBefore.get(`${agent.clusterId}\0${id.profileHash}`);
     if (retired !== undefined && agent.createdAt.getTime() < retired) {

@@ -7,7 +7,7 @@ import { sameImage } from '../../src/agents/warm-pools.js';
 import { renderClusterSection } from '../../src/gocd/status-report.view.js';
 import { job } from '../support/gocd-bodies.js';
 import { MemoryBackend } from '../support/memory-backend.js';
-import { edgeService } from '../support/profiles.js';
+import { edgeService, validateElasticProperties } from '../support/profiles.js';
 import { SimulatedGocd, type SimulatedJob } from '../support/simulated-gocd.js';
 
 const CLUSTER = { go_server_url: 'https://gocd.example.com/go', cluster_id: 'pool', max_agents: '10' };
@@ -269,6 +269,37 @@ describe('warm pools: recycling', () => {
     expect(sameImage('gocd/agent:1', 'docker.io/gocd/agent:1')).toBe(true);
     expect(sameImage('registry.example.com:5000/a/b:1', 'registry.example.com:5000/a/b:1')).toBe(true);
     expect(sameImage('registry.example.com/a/b:1', 'registry.example.com/a/b:2')).toBe(false);
+  });
+});
+
+describe('warm pools: schedule', () => {
+  const scheduled = { ...PROFILE, warm_pool_schedule: '* 8-17 * * *' };
+
+  it('keeps the pool inside warm_pool_schedule and none outside it: waiting agents recycled, refilled when it opens', async () => {
+    const t = setup(); // 09:00 UTC
+    await t.ping();
+    await t.create(1, scheduled);
+    t.registerAll();
+    const first = t.livePool().map((a) => a.agentId);
+    expect(first).toHaveLength(2);
+    t.advance(9.5 * 60 * MINUTE); // 18:30
+    const pool = (ids: string[]) => ids.filter((id) => parsePoolAgentId(id)).sort();
+    expect(pool((await t.ping()).disable)).toEqual([...first].sort());
+    expect((await t.create(2, scheduled)).kind).toBe('launched');
+    const report = await t.service.clusterReport(CLUSTER);
+    expect(report.pools[0]?.whyNotFull).toContain('outside warm_pool_schedule');
+    await t.ping();
+    expect(t.livePool()).toHaveLength(0);
+    t.advance(14 * 60 * MINUTE); // 08:30 the next day
+    await t.ping();
+    expect(t.livePool()).toHaveLength(2);
+  });
+
+  it('validate-elastic-agent-profile names a schedule that is not a cron expression', () => {
+    expect(validateElasticProperties({ image: 'x', warm_pool_schedule: 'weekdays' })).toEqual([
+      { key: 'warm_pool_schedule', message: expect.stringContaining('not a cron expression') },
+    ]);
+    expect(validateElasticProperties({ image: 'x', warm_pool_schedule: '*/5 7-18 * * 1-5' })).toEqual([]);
   });
 });
 
