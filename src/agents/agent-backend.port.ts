@@ -14,6 +14,12 @@ export interface LaunchRequest<C extends ClusterProfile = ClusterProfile, E exte
   job?: JobIdentifier;
   /** A warm-pool agent: the canonical hash of the profile whose jobs it may take (tagged/labelled on the agent). */
   pool?: { profileHash: string };
+  /**
+   * The image's tag moved to a new digest since agents of this profile last started (a registry push recycled its
+   * pool): fetch it again instead of running a local copy. ECS pulls at every task start anyway; the Docker backend,
+   * which otherwise pulls only a missing image, pulls it now.
+   */
+  pullImage?: boolean;
   cluster: C;
   profile: E;
   /**

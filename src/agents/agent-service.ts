@@ -185,6 +185,8 @@ export class AgentService {
           outcome = await backend.launch({
             agentId,
             job,
+            // A pooled profile whose image tag moved: this job's own agent must not run the old local copy either.
+            ...(demand && this.pools.mustPull(demand) ? { pullImage: true } : {}),
             cluster,
             profile,
             jobEnv: this.jobEnv(cluster, agentId, command.autoRegisterKey, command.environment),
@@ -202,8 +204,10 @@ export class AgentService {
           this.fleet.release(clusterId, agentId);
           return this.staleAfterCompletion(cluster, command, outcome.agent, log);
         }
-        if (outcome.kind === 'launched' || outcome.kind === 'existing') this.fleet.launched(clusterId, outcome.agent);
-        else this.fleet.release(clusterId, agentId);
+        if (outcome.kind === 'launched' || outcome.kind === 'existing') {
+          this.fleet.launched(clusterId, outcome.agent);
+          if (demand && outcome.kind === 'launched') this.pools.pulled(demand);
+        } else this.fleet.release(clusterId, agentId);
         if (outcome.kind === 'throttled') return this.deferThrottled(command, budget, outcome.detail, log);
         this.recordLaunch(clusterId, job, outcome, log);
         // A miss: the job got its own agent first; the pool fills behind it.
@@ -386,6 +390,7 @@ export class AgentService {
           const outcome = await backend.launch({
             agentId,
             pool: { profileHash: demand.hash },
+            ...(this.pools.mustPull(demand) ? { pullImage: true } : {}),
             cluster,
             profile,
             jobEnv: this.jobEnv(cluster, agentId, demand.autoRegisterKey, demand.environment),
@@ -394,6 +399,7 @@ export class AgentService {
           });
           if (outcome.kind === 'launched' || outcome.kind === 'existing') {
             this.fleet.launched(clusterId, outcome.agent);
+            if (outcome.kind === 'launched') this.pools.pulled(demand);
             this.deps.activity.record({
               clusterId,
               kind: 'launched',

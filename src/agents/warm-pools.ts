@@ -67,6 +67,8 @@ export class WarmPools implements PoolJudge {
   private readonly used = new Set<string>();
   /** Per pool: agents created before this time are retired (their image tag moved to a new digest). */
   private readonly retiredBefore = new Map<string, number>();
+  /** Pools whose image tag moved: their next launch fetches the image again (LaunchRequest.pullImage). */
+  private readonly staleImages = new Set<string>();
   private readonly refilling = new Map<string, number>();
   private readonly shortfall = new Map<string, string>();
 
@@ -212,6 +214,15 @@ export class WarmPools implements PoolJudge {
     return poolAgentId({ profileHash: demand.hash, instance: this.instance, nonce: randomBytes(4).toString('hex') });
   }
 
+  /** True when the pool's next launch must fetch its image again (its tag moved); `pulled` once one did. */
+  mustPull(demand: PoolDemand): boolean {
+    return this.staleImages.has(demand.key);
+  }
+
+  pulled(demand: PoolDemand): void {
+    this.staleImages.delete(demand.key);
+  }
+
   /** A refill launch starts / ends (counted as launching, so a concurrent refill does not launch it twice). */
   launching(demand: PoolDemand, delta: 1 | -1): void {
     this.refilling.set(demand.key, Math.max(0, (this.refilling.get(demand.key) ?? 0) + delta));
@@ -238,6 +249,7 @@ export class WarmPools implements PoolJudge {
     for (const d of this.demands.values()) {
       if (sameImage(d.profile.image, image)) {
         this.retiredBefore.set(d.key, now);
+        this.staleImages.add(d.key);
         recycled.push(d.key);
       }
     }
