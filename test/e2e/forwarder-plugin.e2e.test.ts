@@ -183,6 +183,8 @@ describe.skipIf(!ok)('the forwarder plugin jar, loaded by a GoCD plugin host, ag
         ...bodies.serverPing,
         agents: [GOCD_AGENT],
         forwarder_instance: expect.stringMatching(/^[0-9a-f]{8}$/),
+        // The job's wait, measured by the jar from its create-agent to its should-assign-work true (GoCD's clock).
+        job_waits: [{ agent_id: AGENT_ID, job_id: expect.any(Number), wait_ms: expect.any(Number), warm: false }],
       });
     });
 
