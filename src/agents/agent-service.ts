@@ -26,6 +26,12 @@ import type { StateStore } from './state-store.port.js';
 import { parsePoolAgentId } from './warm-pool-id.js';
 import { type PoolDemand, type PoolStatus, WarmPools } from './warm-pools.js';
 
+/**
+ * The most pool agents one create-agent launches before it answers (GoCD's create-agent waits for the answer; the
+ * forwarder gives it 30 s): the replacement of a held agent, and one more; server-ping fills the rest of a pool.
+ */
+const CREATE_AGENT_REFILLS = 2;
+
 /** The forwarder plugin's id; agents register with it as their elastic plugin id. */
 export const PLUGIN_ID = 'gocd-agent-scaler';
 
@@ -211,7 +217,7 @@ export class AgentService {
         if (outcome.kind === 'throttled') return this.deferThrottled(command, budget, outcome.detail, log);
         this.recordLaunch(clusterId, job, outcome, log);
         // A miss: the job got its own agent first; the pool fills behind it.
-        if (demand) await this.refillPool(demand, backend, deadline);
+        if (demand) await this.refillPool(demand, backend, deadline, CREATE_AGENT_REFILLS);
         return outcome;
       });
     } catch (err) {
@@ -260,7 +266,7 @@ export class AgentService {
     if (!warm) return undefined;
     this.recordFound(clusterId, job, warm, `warm-pool agent ${warm.agentId} waits for this job`);
     log.info({ agentId: warm.agentId }, 'create-agent: a warm-pool agent waits for this job');
-    await this.refillPool(demand, backend, deadline);
+    await this.refillPool(demand, backend, deadline, CREATE_AGENT_REFILLS);
     return { kind: 'warm', agent: warm };
   }
 
@@ -360,10 +366,16 @@ export class AgentService {
   /**
    * Launches pool agents until the pool is full: one at a time (a job's launch never queues behind a whole refill),
    * through the backend's pacing, never past max_agents, never into a slot a job waiting on max_agents needs, and
-   * within the operator's policy.warmPool. One refill per pool at a time. Never throws: why the pool is not full is
-   * kept for the status report.
+   * within the operator's policy.warmPool. One refill per pool at a time; at most `maxLaunches` (a create-agent's
+   * answer waits for its refill: it launches the replacement, server-ping the rest). Never throws: why the pool is not
+   * full is kept for the status report.
    */
-  private async refillPool(demand: PoolDemand, backend: AgentBackend, deadline?: number): Promise<void> {
+  private async refillPool(
+    demand: PoolDemand,
+    backend: AgentBackend,
+    deadline?: number,
+    maxLaunches = Number.POSITIVE_INFINITY,
+  ): Promise<void> {
     await this.lock.run(`pool\0${demand.key}`, async () => {
       const { cluster, profile } = demand;
       const clusterId = cluster.clusterId;
@@ -377,7 +389,7 @@ export class AgentService {
       if (need > 0 && !(await this.pools.currentInstance())) {
         shortfall = 'the forwarder has not reported its instance yet (it does with every server-ping)';
       }
-      for (let i = 0; i < need && !shortfall; i++) {
+      for (let i = 0; i < Math.min(need, maxLaunches) && !shortfall; i++) {
         const jobsWaiting = this.deps.activity.waitingJobs(clusterId).length;
         if (this.fleet.count(clusterId) + jobsWaiting >= cluster.maxAgents) {
           shortfall = `max_agents (${cluster.maxAgents}) reached${jobsWaiting ? `, ${jobsWaiting} jobs waiting first` : ''}`;

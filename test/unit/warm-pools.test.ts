@@ -138,6 +138,15 @@ describe('warm pools: create-agent', () => {
     expect(made).toEqual([{ agentId: expect.stringMatching(/^ea-5-/), jobId: 5 }]);
   });
 
+  it('a create-agent launches at most two pool agents before it answers; server-ping fills the rest of the pool', async () => {
+    const t = setup();
+    await t.ping();
+    await t.create(1, { ...PROFILE, warm_pool_size: '5' });
+    expect(t.livePool()).toHaveLength(2);
+    await t.ping();
+    expect(t.livePool()).toHaveLength(5);
+  });
+
   it('policy.warmPool.maxPerProfile cuts warm_pool_size', async () => {
     const t = setup({
       deps: {
