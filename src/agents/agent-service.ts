@@ -580,6 +580,11 @@ export class AgentService {
     this.lastClusters = command.clusters;
     await this.pools.setInstance(command.forwarderInstance);
     for (const w of command.jobWaits ?? []) this.metrics.jobWait?.(w.waitMs / 1000, w.warm);
+    // The forwarder's pooled profiles: every process and Lambda container knows every pool (server-ping has no
+    // elastic profiles of its own).
+    for (const p of command.warmPools ?? []) {
+      this.pools.learn(p.cluster, p.profile, p.profileProperties, p.environment, p.autoRegisterKey);
+    }
     this.pools.observe(command.agents);
     if (command.agents) {
       this.building = new Set(

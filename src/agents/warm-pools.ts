@@ -55,8 +55,10 @@ export interface PoolJudge {
  * which pool agents already took a job, and how many to launch to keep each pool full. It launches nothing itself:
  * AgentService does, through the backend and the fleet view, paced and capped like every launch.
  *
- * Memory with a store-backed forwarder instance: the truth about pool agents is in their tags/labels (listed with
- * the fleet); the demand and holds are re-learned from GoCD's create-agent re-sends after a restart.
+ * The truth about pool agents is in their tags/labels (listed with the fleet); which profiles are pooled comes with
+ * every server-ping (the forwarder's `warm_pools`) and every create-agent; the forwarder instance is kept in the store.
+ * Only the holds and the used set are this process's memory (a job re-sends create-agent; a used agent is stopped at
+ * its job-completion).
  */
 export class WarmPools implements PoolJudge {
   private instance: string | undefined;

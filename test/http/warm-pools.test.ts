@@ -107,3 +107,35 @@ describe('warm pools: metrics', () => {
     expect(res.body).toContain('job_waits');
   });
 });
+
+describe("warm pools: the forwarder's pooled profiles", () => {
+  it('a service that never saw the profile’s create-agent (a restart, another Lambda container) fills the pool from warm_pools at server-ping', async () => {
+    const res = await t.gocd('server-ping', {
+      all_cluster_profile_properties: [CLUSTER],
+      agents: [],
+      forwarder_instance: '5f3a9c01',
+      warm_pools: [
+        {
+          cluster_profile_properties: CLUSTER,
+          elastic_agent_profile_properties: PROFILE,
+          environment: 'prod',
+          auto_register_key: 'the-servers-key',
+        },
+        // One that does not parse is skipped; the others still fill.
+        { cluster_profile_properties: CLUSTER, elastic_agent_profile_properties: {}, auto_register_key: 'k' },
+      ],
+    });
+    expect(res.statusCode).toBe(200);
+    const pool = livePool();
+    expect(pool).toHaveLength(2);
+    for (const a of pool) {
+      expect(a.env).toMatchObject({
+        GO_EA_AUTO_REGISTER_KEY: 'the-servers-key',
+        GO_EA_AUTO_REGISTER_ENVIRONMENT: 'prod',
+        GO_EA_AUTO_REGISTER_ELASTIC_AGENT_ID: a.agentId,
+      });
+    }
+    // And the key never reaches the logs.
+    expect(t.logs.join('\n')).not.toContain('the-servers-key');
+  });
+});

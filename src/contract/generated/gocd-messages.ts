@@ -87,6 +87,17 @@ export interface components {
                 wait_ms: number;
                 warm: boolean;
             }[];
+            /**
+             * @description Added by the forwarder: the warm-pooled profiles its create-agents carried in the last 24 hours (GoCD's
+             *     server-ping carries no elastic profiles), so that any service process or Lambda container refills every
+             *     pool at server-ping.
+             */
+            warm_pools?: {
+                cluster_profile_properties: components["schemas"]["NullableStringMap"];
+                elastic_agent_profile_properties: components["schemas"]["NullableStringMap"];
+                environment?: string | null;
+                auto_register_key: string;
+            }[];
         };
         JobCompletionRequest: {
             elastic_agent_id: string;

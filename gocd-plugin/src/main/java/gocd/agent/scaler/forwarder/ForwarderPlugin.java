@@ -46,6 +46,8 @@ public class ForwarderPlugin implements GoPlugin {
     private final PoolClaims pool;
     /** Each job's wait for its agent, reported with the next server-ping. */
     private final JobWaits waits = new JobWaits();
+    /** The warm-pooled profiles of recent create-agents, sent with every server-ping. */
+    private final PoolProfiles poolProfiles = new PoolProfiles();
 
     /**
      * The constructor GoCD's plugin loader calls: settings from the server's environment, timeouts 5 s / 30 s unless
@@ -146,6 +148,7 @@ public class ForwarderPlugin implements GoPlugin {
     /** The job of a create-agent body, for its wait (JobWaits); a body without one is not measured. */
     private void recordCreated(String body) {
         JsonObject message = asObject(body);
+        if (message != null) poolProfiles.saw(message, clock.millis());
         JsonElement job = message == null ? null : message.get("job_identifier");
         JsonElement id = job != null && job.isJsonObject() ? job.getAsJsonObject().get("job_id") : null;
         if (id == null || !id.isJsonPrimitive() || !id.getAsJsonPrimitive().isNumber()) return;
@@ -175,6 +178,8 @@ public class ForwarderPlugin implements GoPlugin {
                     message.addProperty("forwarder_instance", pool.instance());
                     JsonArray measured = waits.drain();
                     if (!measured.isEmpty()) message.add("job_waits", measured);
+                    JsonArray pools = poolProfiles.current(clock.millis());
+                    if (!pools.isEmpty()) message.add("warm_pools", pools);
                 }
                 forwarded = Json.write(message);
             } else {
