@@ -180,7 +180,11 @@ export class AgentService {
         if (warm) return warm;
         const counted = this.fleet.count(clusterId);
         if (counted >= cluster.maxAgents) {
-          const reason = `max_agents (${cluster.maxAgents}) reached: ${counted} agents pending or running`;
+          // Waiting pool agents never keep a job from its slot: one is given up (disabled and stopped by the next
+          // server-pings, as GoCD must not hand it a job while it goes), and GoCD's next create-agent launches.
+          const evicted = this.pools.evictFor(clusterId, job.job_id, demand, this.fleet.agents(clusterId));
+          const freeing = evicted ? `; warm-pool agent ${evicted} is being recycled to make room` : '';
+          const reason = `max_agents (${cluster.maxAgents}) reached: ${counted} agents pending or running${freeing}`;
           this.deps.activity.record({ clusterId, kind: 'waiting', jobId: job.job_id, pipeline, message: reason });
           log.info({ clusterId }, `create-agent waits: ${reason}`);
           return { kind: 'waiting', reason };

@@ -71,6 +71,10 @@ export class WarmPools implements PoolJudge {
   private readonly retiredBefore = new Map<string, number>();
   /** Pools whose image tag moved: their next launch fetches the image again (LaunchRequest.pullImage). */
   private readonly staleImages = new Set<string>();
+  /** Waiting pool agents given up so that a job waiting on max_agents gets their slot. */
+  private readonly evicted = new Set<string>();
+  /** Which job each eviction is for: a job's re-sent create-agent gives up no second agent while its first goes. */
+  private readonly evictedFor = new Map<string, string>();
   private readonly refilling = new Map<string, number>();
   private readonly shortfall = new Map<string, string>();
 
@@ -167,7 +171,7 @@ export class WarmPools implements PoolJudge {
     const id = parsePoolAgentId(agent.agentId);
     if (!id || id.profileHash !== demand.hash || id.instance !== this.instance) return false;
     if (agent.status !== 'pending' && agent.status !== 'running') return false;
-    if (this.used.has(agent.agentId)) return false;
+    if (this.used.has(agent.agentId) || this.evicted.has(agent.agentId)) return false;
     if (!this.scheduled(demand)) return false;
     const created = agent.createdAt.getTime();
     const limit = (demand.cluster.registrationTimeoutMinutes + demand.idleMinutes) * MINUTE;
@@ -216,6 +220,34 @@ export class WarmPools implements PoolJudge {
     return poolAgentId({ profileHash: demand.hash, instance: this.instance, nonce: randomBytes(4).toString('hex') });
   }
 
+  /**
+   * A job (of `mine`'s pool, or of no pool) waits on max_agents: give up one waiting pool agent nobody holds — of another
+   * pool (this job's own pool would have given it the agent) — and return its id, or undefined when there is none.
+   * Reconciliation then disables and stops it (retireReason), and the job's next create-agent gets the slot.
+   */
+  evictFor(
+    clusterId: string,
+    jobId: number,
+    mine: PoolDemand | undefined,
+    agents: readonly AgentRecord[],
+  ): string | undefined {
+    const jobKey = `${clusterId}\0${jobId}`;
+    const earlier = this.evictedFor.get(jobKey);
+    if (earlier && agents.some((a) => a.agentId === earlier)) return earlier;
+    for (const a of agents) {
+      const id = parsePoolAgentId(a.agentId);
+      if (!id || id.instance !== this.instance || (mine && id.profileHash === mine.hash)) continue;
+      if (this.used.has(a.agentId) || this.evicted.has(a.agentId) || this.holdOf(a.agentId)) continue;
+      if (a.status !== 'pending' && a.status !== 'running') continue;
+      this.evicted.add(a.agentId);
+      this.evictedFor.set(jobKey, a.agentId);
+      if (this.evicted.size > 10_000) this.evicted.delete(this.evicted.values().next().value!);
+      if (this.evictedFor.size > 10_000) this.evictedFor.delete(this.evictedFor.keys().next().value!);
+      return a.agentId;
+    }
+    return undefined;
+  }
+
   /** True when the pool's next launch must fetch its image again (its tag moved); `pulled` once one did. */
   mustPull(demand: PoolDemand): boolean {
     return this.staleImages.has(demand.key);
@@ -262,6 +294,9 @@ export class WarmPools implements PoolJudge {
     const id = parsePoolAgentId(agent.agentId);
     if (!id) return undefined;
     if (this.used.has(agent.agentId)) return `warm-pool agent ${agent.agentId} already ran its one job`;
+    if (this.evicted.has(agent.agentId)) {
+      return `warm-pool agent ${agent.agentId} gives its slot to a job waiting on max_agents`;
+    }
     if (this.instance && id.instance !== this.instance) {
       return `warm-pool agent ${agent.agentId} belongs to an earlier forwarder (GoCD restarted): it can take no job`;
     }

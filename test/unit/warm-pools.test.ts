@@ -179,6 +179,26 @@ describe('warm pools: create-agent', () => {
     expect((await t.create(2, other)).kind).toBe('launched');
   });
 
+  it('a job waiting on max_agents takes the slot of a waiting agent of another pool: recycled at the next pings, then it launches', async () => {
+    const t = setup({ cluster: { ...CLUSTER, max_agents: '3' } });
+    await t.ping();
+    await t.create(1); // its own agent + a pool of 2 = 3
+    t.registerAll();
+    const other = { ...PROFILE, memory: '4096', warm_pool_size: '0' };
+    const waiting = await t.create(2, other);
+    expect(waiting.kind).toBe('waiting');
+    expect(waiting.kind === 'waiting' && waiting.reason).toMatch(/warm-pool agent ea-pool-\S+ is being recycled/);
+    // GoCD re-sends: the same agent is being recycled, no second one.
+    const again = await t.create(2, other);
+    expect(again.kind === 'waiting' && again.reason).toBe(waiting.kind === 'waiting' && waiting.reason);
+    const victim = /(ea-pool-\S+)/.exec(waiting.kind === 'waiting' ? waiting.reason : '')![1]!;
+    expect((await t.ping()).disable).toContain(victim);
+    await t.ping(); // disabled → stopped; the pool does not refill into the waiting job's slot
+    expect(t.backend.agents.find((a) => a.agentId === victim)?.status).toBe('stopped');
+    expect(t.livePool()).toHaveLength(1);
+    expect((await t.create(2, other)).kind).toBe('launched');
+  });
+
   it('without the forwarder instance (an older forwarder) no pool agent is launched, and the status report says why', async () => {
     const t = setup();
     await t.service.serverPing([CLUSTER], [], undefined, undefined);
