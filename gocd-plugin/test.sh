@@ -24,7 +24,7 @@ find src/test/java -name '*.java' > build/test.list
 javac --release 17 -Xlint:all -encoding UTF-8 -cp "build/stubs:build/classes:build/generated:$GSON_JAR:$JUNIT_JAR" -d build/test-classes @build/test.list
 
 echo "junit: unit tests"
-java -Dshared.table=../test/fixtures/should-assign-work-cases.json -Dmigrate.table=../test/fixtures/migrate-config-cases.json \
+java -Dshared.table=../test/fixtures/should-assign-work-cases.json -Dhash.table=../test/fixtures/profile-hash-cases.json -Dmigrate.table=../test/fixtures/migrate-config-cases.json \
   -Dplugin.xml=src/main/resources/plugin.xml \
   -jar "$JUNIT_JAR" --disable-banner --details=tree --fail-if-no-tests \
   --class-path "build/test-classes:build/classes:build/generated:build/stubs:$GSON_JAR" \

@@ -8,9 +8,18 @@ import type { ClusterProfile, ElasticProfile } from './profiles.js';
  * shared part with the backend's own settings); the provider hands each backend only profiles of its own.
  */
 export interface LaunchRequest<C extends ClusterProfile = ClusterProfile, E extends ElasticProfile = ElasticProfile> {
-  /** `ea-<job_id>-<8 hex>`, stable per (cluster, job). */
+  /** `ea-<job_id>-<8 hex>`, stable per (cluster, job); a warm-pool agent's `ea-pool-…` (agents/warm-pool-id.ts). */
   agentId: string;
-  job: JobIdentifier;
+  /** The job this agent is for; absent for a warm-pool agent, which waits for a job of its profile. */
+  job?: JobIdentifier;
+  /** A warm-pool agent: the canonical hash of the profile whose jobs it may take (tagged/labelled on the agent). */
+  pool?: { profileHash: string };
+  /**
+   * The image's tag moved to a new digest since agents of this profile last started (a registry push recycled its
+   * pool): fetch it again instead of running a local copy. ECS pulls at every task start anyway; the Docker backend,
+   * which otherwise pulls only a missing image, pulls it now.
+   */
+  pullImage?: boolean;
   cluster: C;
   profile: E;
   /**
@@ -34,7 +43,10 @@ export interface LaunchRequest<C extends ClusterProfile = ClusterProfile, E exte
 /** An agent as the backend sees it: one ECS task or one agent container, found by tags/labels, never by memory. */
 export interface AgentRecord {
   agentId: string;
-  jobId: number;
+  /** The job it was launched for; absent for a warm-pool agent. */
+  jobId?: number;
+  /** A warm-pool agent: the hash of the profile it waits for. */
+  pool?: string;
   clusterId: string;
   /** `pipeline/counter/stage/counter/job`. */
   pipeline: string;
@@ -85,7 +97,7 @@ export interface AgentDetails {
 export interface AgentBackend<C extends ClusterProfile = ClusterProfile, E extends ElasticProfile = ElasticProfile> {
   /** The `backend` of the cluster profiles it runs (`ecs`, `docker`). */
   readonly kind: string;
-  /** Starts the job's agent unless one is already live; idempotent per (cluster, job). */
+  /** Starts the job's agent unless one is already live; idempotent per (cluster, job), a pool agent per agent id. */
   launch(request: LaunchRequest<C, E>): Promise<LaunchOutcome>;
   /**
    * Every agent of this cluster id that is not yet stopped (pending, running or stopping). Throws

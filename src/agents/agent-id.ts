@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { clusterIdOfProperties } from './profiles.js';
+import { type ForwarderAssignments, parsePoolAgentId, shouldAssignPoolWork } from './warm-pool-id.js';
 
 const AGENT_ID = /^ea-(-?\d+)-[0-9a-f]{8}$/;
 
@@ -40,16 +41,21 @@ export function jobIdOfAgentId(agentId: string): number | undefined {
 /**
  * should-assign-work, the pure rule shared with the forwarder: an agent takes only the job it was made for — its id's
  * job part equals the job's id and its hex part is the one derived for that job on this cluster profile, so an agent
- * registered under a made-up `ea-<job>-<hex>` id (with a leaked auto-register key) gets no job. Anything malformed
- * answers false, never an error (GoCD asks inside its locked assignment loop).
+ * registered under a made-up `ea-<job>-<hex>` id (with a leaked auto-register key) gets no job. A warm-pool agent
+ * (`ea-pool-…`) takes one job of exactly its profile, judged with what the forwarder knows (`forwarder`; see
+ * shouldAssignPoolWork): without it, none. Anything malformed answers false, never an error (GoCD asks inside its
+ * locked assignment loop).
  */
-export function shouldAssignWork(body: unknown): boolean {
+export function shouldAssignWork(body: unknown, forwarder?: ForwarderAssignments): boolean {
   if (!body || typeof body !== 'object') return false;
   const { agent, job_identifier } = body as { agent?: { agent_id?: unknown }; job_identifier?: { job_id?: unknown } };
   const agentId = agent?.agent_id;
   const jobId = job_identifier?.job_id;
   if (typeof agentId !== 'string' || typeof jobId !== 'number' || !Number.isSafeInteger(jobId)) return false;
-  if (jobIdOfAgentId(agentId) !== jobId) return false;
   const clusterId = clusterIdOf((body as { cluster_profile_properties?: unknown }).cluster_profile_properties);
-  return clusterId !== undefined && agentId.endsWith(`-${agentIdHex(clusterId, jobId)}`);
+  if (clusterId === undefined) return false;
+  const pool = parsePoolAgentId(agentId);
+  if (pool) return shouldAssignPoolWork(pool, agentId, jobId, clusterId, body as object, forwarder);
+  if (jobIdOfAgentId(agentId) !== jobId) return false;
+  return agentId.endsWith(`-${agentIdHex(clusterId, jobId)}`);
 }

@@ -8,6 +8,10 @@ export interface AgentMetrics {
   agentStopped(clusterId: string, rule: string): void;
   /** The live agents of a cluster as last listed (for the by-state, by-mode gauge). */
   agentsListed(clusterId: string, agents: readonly AgentRecord[]): void;
+  /** A create-agent of a pooled profile: a waiting pool agent took the job (hit) or none was waiting (miss). */
+  warmPool?(clusterId: string, outcome: 'hit' | 'miss'): void;
+  /** A job's wait from its first create-agent to its assignment, measured by the forwarder on GoCD's clock. */
+  jobWait?(seconds: number, warm: boolean): void;
 }
 
 /** Metrics that go nowhere (tests, or a deployment without metrics). */

@@ -23,12 +23,22 @@ import type { ProfileCatalog } from './profile-catalog.js';
 import type { ClusterProfile } from './profiles.js';
 import { type ClusterListing, planReconcile } from './reconcile-plan.js';
 import type { StateStore } from './state-store.port.js';
+import { parsePoolAgentId } from './warm-pool-id.js';
+import { type PoolDemand, type PoolStatus, WarmPools } from './warm-pools.js';
+
+/**
+ * The most pool agents one create-agent launches before it answers (GoCD's create-agent waits for the answer; the
+ * forwarder gives it 30 s): the replacement of a held agent, and one more; server-ping fills the rest of a pool.
+ */
+const CREATE_AGENT_REFILLS = 2;
 
 /** The forwarder plugin's id; agents register with it as their elastic plugin id. */
 export const PLUGIN_ID = 'gocd-agent-scaler';
 
 export type CreateAgentResult =
   | LaunchOutcome
+  /** A warm-pool agent of the job's profile is waiting and now held for it: nothing new was launched for the job. */
+  | { kind: 'warm'; agent: AgentRecord }
   | { kind: 'invalid' | 'refused' | 'waiting' | 'error' | 'completed' | 'queued'; reason: string };
 
 /**
@@ -81,6 +91,12 @@ export class AgentService {
   private readonly policy: Readonly<OperatorPolicy>;
   /** The cluster profiles of the last server-ping, for the /status page (GoCD sends them every minute). */
   private lastClusters: ClusterRead[] = [];
+  /** The warm pools: which profiles keep agents waiting, which job holds which, which pool agents are used. */
+  readonly pools: WarmPools;
+  /** Agents GoCD listed Building at the last server-ping (the pools' "in use" in the status report). */
+  private building = new Set<string>();
+  /** The last digest pushed per image tag (imagePushed: a redelivery recycles nothing). */
+  private readonly lastDigests = new Map<string, string>();
 
   constructor(private readonly deps: AgentServiceDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -93,6 +109,11 @@ export class AgentService {
     });
     this.completed = new CompletedJobs(deps.store);
     this.policy = deps.policy ?? NO_OPERATOR_POLICY;
+    this.pools = new WarmPools({
+      policy: this.policy,
+      now: () => this.now().getTime(),
+      ...(deps.store ? { store: deps.store } : {}),
+    });
   }
 
   /** The deadline of a request starting now that brings none (epoch ms, on the backends' clock: Date.now). */
@@ -149,20 +170,26 @@ export class AgentService {
         await this.fleet.ensure(clusterId, () => backend.list(cluster, deadline), deadline);
         const mine = this.fleet.agentOfJob(clusterId, job.job_id);
         if (mine) {
-          this.deps.activity.record({
-            clusterId,
-            kind: 'existing',
-            jobId: job.job_id,
-            agentId: mine.agentId,
-            pipeline,
-            message: `agent ${mine.agentId} already ${mine.status}`,
-          });
+          this.recordFound(clusterId, job, mine, `agent ${mine.agentId} already ${mine.status}`);
           log.info({ agentId: mine.agentId }, 'create-agent: job already has an agent');
           return { kind: 'existing', agent: mine };
         }
+        const demand = this.pools.learn(
+          cluster,
+          profile,
+          command.sent.profileProperties,
+          command.environment,
+          command.autoRegisterKey,
+        );
+        const warm = demand && (await this.holdWarmAgent(demand, job, backend, deadline, log));
+        if (warm) return warm;
         const counted = this.fleet.count(clusterId);
         if (counted >= cluster.maxAgents) {
-          const reason = `max_agents (${cluster.maxAgents}) reached: ${counted} agents pending or running`;
+          // Waiting pool agents never keep a job from its slot: one is given up (disabled and stopped by the next
+          // server-pings, as GoCD must not hand it a job while it goes), and GoCD's next create-agent launches.
+          const evicted = this.pools.evictFor(clusterId, job.job_id, demand, this.fleet.agents(clusterId));
+          const freeing = evicted ? `; warm-pool agent ${evicted} is being recycled to make room` : '';
+          const reason = `max_agents (${cluster.maxAgents}) reached: ${counted} agents pending or running${freeing}`;
           this.deps.activity.record({ clusterId, kind: 'waiting', jobId: job.job_id, pipeline, message: reason });
           log.info({ clusterId }, `create-agent waits: ${reason}`);
           return { kind: 'waiting', reason };
@@ -173,9 +200,11 @@ export class AgentService {
           outcome = await backend.launch({
             agentId,
             job,
+            // A pooled profile whose image tag moved: this job's own agent must not run the old local copy either.
+            ...(demand && this.pools.mustPull(demand) ? { pullImage: true } : {}),
             cluster,
             profile,
-            jobEnv: this.jobEnv(cluster, agentId, command),
+            jobEnv: this.jobEnv(cluster, agentId, command.autoRegisterKey, command.environment),
             permits: launchPermits(this.policy, cluster),
             ...(deadline !== undefined ? { deadline } : {}),
           });
@@ -190,10 +219,14 @@ export class AgentService {
           this.fleet.release(clusterId, agentId);
           return this.staleAfterCompletion(cluster, command, outcome.agent, log);
         }
-        if (outcome.kind === 'launched' || outcome.kind === 'existing') this.fleet.launched(clusterId, outcome.agent);
-        else this.fleet.release(clusterId, agentId);
+        if (outcome.kind === 'launched' || outcome.kind === 'existing') {
+          this.fleet.launched(clusterId, outcome.agent);
+          if (demand && outcome.kind === 'launched') this.pools.pulled(demand);
+        } else this.fleet.release(clusterId, agentId);
         if (outcome.kind === 'throttled') return this.deferThrottled(command, budget, outcome.detail, log);
         this.recordLaunch(clusterId, job, outcome, log);
+        // A miss: the job got its own agent first; the pool fills behind it.
+        if (demand) await this.refillPool(demand, backend, deadline, CREATE_AGENT_REFILLS);
         return outcome;
       });
     } catch (err) {
@@ -210,6 +243,40 @@ export class AgentService {
       log.error({ clusterId, err }, 'create-agent failed');
       return { kind: 'error', reason };
     }
+  }
+
+  /** An agent this job already has, or holds, for the status report. */
+  private recordFound(clusterId: string, job: JobIdentifier, agent: AgentRecord, message: string): void {
+    this.deps.activity.record({
+      clusterId,
+      kind: 'existing',
+      jobId: job.job_id,
+      agentId: agent.agentId,
+      pipeline: jobPath(job),
+      message,
+    });
+  }
+
+  /**
+   * A job of a pooled profile: hold a waiting pool agent for it (the one it holds already on a re-send) and refill the
+   * pool behind it, paced and capped like every launch; the job itself launches nothing. Undefined when none waits.
+   */
+  private async holdWarmAgent(
+    demand: PoolDemand,
+    job: JobIdentifier,
+    backend: AgentBackend,
+    deadline: number | undefined,
+    log: Logger,
+  ): Promise<CreateAgentResult | undefined> {
+    const clusterId = demand.cluster.clusterId;
+    await this.pools.currentInstance();
+    const warm = this.pools.hold(demand, job.job_id, this.fleet.agents(clusterId));
+    this.metrics.warmPool?.(clusterId, warm ? 'hit' : 'miss');
+    if (!warm) return undefined;
+    this.recordFound(clusterId, job, warm, `warm-pool agent ${warm.agentId} waits for this job`);
+    log.info({ agentId: warm.agentId }, 'create-agent: a warm-pool agent waits for this job');
+    await this.refillPool(demand, backend, deadline, CREATE_AGENT_REFILLS);
+    return { kind: 'warm', agent: warm };
   }
 
   /** Profiles that cannot be used as sent (invalid, or a cluster the operator policy refuses): the job waits. */
@@ -289,15 +356,91 @@ export class AgentService {
     return { kind: queued ? 'queued' : 'waiting', reason };
   }
 
-  private jobEnv(cluster: ClusterProfile, agentId: string, input: CreateAgentCommand): Record<string, string> {
+  private jobEnv(
+    cluster: ClusterProfile,
+    agentId: string,
+    autoRegisterKey: string,
+    environment: string | undefined,
+  ): Record<string, string> {
     const env: Record<string, string> = {
       GO_EA_SERVER_URL: cluster.goServerUrl,
-      GO_EA_AUTO_REGISTER_KEY: input.autoRegisterKey,
+      GO_EA_AUTO_REGISTER_KEY: autoRegisterKey,
       GO_EA_AUTO_REGISTER_ELASTIC_AGENT_ID: agentId,
       GO_EA_AUTO_REGISTER_ELASTIC_PLUGIN_ID: PLUGIN_ID,
     };
-    if (input.environment) env.GO_EA_AUTO_REGISTER_ENVIRONMENT = input.environment;
+    if (environment) env.GO_EA_AUTO_REGISTER_ENVIRONMENT = environment;
     return env;
+  }
+
+  /**
+   * Launches pool agents until the pool is full: one at a time (a job's launch never queues behind a whole refill),
+   * through the backend's pacing, never past max_agents, never into a slot a job waiting on max_agents needs, and
+   * within the operator's policy.warmPool. One refill per pool at a time; at most `maxLaunches` (a create-agent's
+   * answer waits for its refill: it launches the replacement, server-ping the rest). Never throws: why the pool is not
+   * full is kept for the status report.
+   */
+  private async refillPool(
+    demand: PoolDemand,
+    backend: AgentBackend,
+    deadline?: number,
+    maxLaunches = Number.POSITIVE_INFINITY,
+  ): Promise<void> {
+    await this.lock.run(`pool\0${demand.key}`, async () => {
+      const { cluster, profile } = demand;
+      const clusterId = cluster.clusterId;
+      let shortfall =
+        this.deps.profiles.launchRefusal(cluster, profile) ??
+        this.deps.profiles.policyRefusal(this.policy, cluster, profile);
+      if (!shortfall && !this.pools.scheduled(demand)) {
+        shortfall = `outside warm_pool_schedule (${profile.warmPool.schedule}, UTC)`;
+      }
+      const need = shortfall ? 0 : this.pools.need(demand, this.fleet.agents(clusterId));
+      if (need > 0 && !(await this.pools.currentInstance())) {
+        shortfall = 'the forwarder has not reported its instance yet (it does with every server-ping)';
+      }
+      for (let i = 0; i < Math.min(need, maxLaunches) && !shortfall; i++) {
+        const jobsWaiting = this.deps.activity.waitingJobs(clusterId).length;
+        if (this.fleet.count(clusterId) + jobsWaiting >= cluster.maxAgents) {
+          shortfall = `max_agents (${cluster.maxAgents}) reached${jobsWaiting ? `, ${jobsWaiting} jobs waiting first` : ''}`;
+          break;
+        }
+        const agentId = this.pools.nextAgentId(demand)!;
+        this.fleet.reserve(clusterId, agentId);
+        this.pools.launching(demand, 1);
+        try {
+          const outcome = await backend.launch({
+            agentId,
+            pool: { profileHash: demand.hash },
+            ...(this.pools.mustPull(demand) ? { pullImage: true } : {}),
+            cluster,
+            profile,
+            jobEnv: this.jobEnv(cluster, agentId, demand.autoRegisterKey, demand.environment),
+            permits: launchPermits(this.policy, cluster),
+            ...(deadline !== undefined ? { deadline } : {}),
+          });
+          if (outcome.kind === 'launched' || outcome.kind === 'existing') {
+            this.fleet.launched(clusterId, outcome.agent);
+            if (outcome.kind === 'launched') this.pools.pulled(demand);
+            this.deps.activity.record({
+              clusterId,
+              kind: 'launched',
+              agentId,
+              message: `launched warm-pool agent ${outcome.agent.ref} (${profile.image})`,
+            });
+          } else {
+            this.fleet.release(clusterId, agentId);
+            shortfall = `launching a pool agent: ${'reason' in outcome ? outcome.reason : outcome.detail}`;
+          }
+        } catch (err) {
+          this.fleet.release(clusterId, agentId);
+          shortfall = `launching a pool agent: ${clip(errorMessage(err))}`;
+        } finally {
+          this.pools.launching(demand, -1);
+        }
+      }
+      this.pools.setShortfall(demand, shortfall);
+      if (shortfall) this.deps.logger.info({ clusterId, pool: demand.hash }, `warm pool not full: ${shortfall}`);
+    });
   }
 
   private recordLaunch(clusterId: string, job: JobIdentifier, outcome: LaunchOutcome, log: Logger): void {
@@ -384,7 +527,10 @@ export class AgentService {
   ): Promise<AgentActions> {
     const id = input.elasticAgentId;
     const pipeline = jobPath(input.job);
-    if (cluster.idleTimeoutMinutes > 0) {
+    const pool = parsePoolAgentId(id) !== undefined;
+    // A pool agent ran its one job: never waiting again, and never kept for idle_timeout_minutes.
+    if (pool) this.pools.tookJob(id);
+    if (cluster.idleTimeoutMinutes > 0 && !pool) {
       log.info({ clusterId: cluster.clusterId }, 'job completed; agent kept for idle_timeout_minutes');
       return { disable: [], delete: [] };
     }
@@ -441,6 +587,21 @@ export class AgentService {
   /** server-ping: reconcile every cluster profile GoCD sent against GoCD's agent list (see planReconcile). */
   async serverPing(command: ServerPingCommand, events?: AgentEvents): Promise<AgentActions> {
     this.lastClusters = command.clusters;
+    await this.pools.setInstance(command.forwarderInstance);
+    for (const w of command.jobWaits ?? []) this.metrics.jobWait?.(w.waitMs / 1000, w.warm);
+    // The forwarder's pooled profiles: every process and Lambda container knows every pool (server-ping has no
+    // elastic profiles of its own).
+    for (const p of command.warmPools ?? []) {
+      this.pools.learn(p.cluster, p.profile, p.profileProperties, p.environment, p.autoRegisterKey);
+    }
+    this.pools.observe(command.agents);
+    if (command.agents) {
+      this.building = new Set(
+        command.agents
+          .filter((a) => a.agent_state === 'Building' || a.build_state === 'Building')
+          .map((a) => a.agent_id),
+      );
+    }
     const listings: ClusterListing[] = [];
     let invalidProfiles = 0;
     const seen = new Set<string>();
@@ -474,7 +635,8 @@ export class AgentService {
         events?.listingFailed(cluster, errorMessage(err));
       }
     }
-    const plan = planReconcile(listings, command.agents, this.now(), invalidProfiles === 0);
+    if (invalidProfiles === 0) this.pools.keepClusters(seen);
+    const plan = planReconcile(listings, command.agents, this.now(), invalidProfiles === 0, this.pools);
     const failedStops = new Set<string>();
     const clusters = new Map(plan.stops.map((s) => [s.cluster.clusterId, s.cluster]));
     // Clusters are reaped concurrently; within a cluster one stop at a time keeps ECS write calls gentle.
@@ -510,6 +672,19 @@ export class AgentService {
       }),
     );
     for (const [id, note] of plan.notes) this.deps.logger.info({ agentId: id }, note);
+    // Refill every pool of every cluster that listed fine (GoCD sends no elastic profiles: the pools are those
+    // create-agent asked for), one cluster after another.
+    for (const listing of listings) {
+      if (!listing.agents) continue;
+      const demands = this.pools.demandsOf(listing.cluster.clusterId, listing.cluster);
+      if (demands.length === 0) continue;
+      try {
+        const backend = await this.backendFor(listing.cluster);
+        for (const demand of demands) await this.refillPool(demand, backend, this.defaultDeadline());
+      } catch (err) {
+        this.deps.logger.error({ clusterId: listing.cluster.clusterId, err }, 'server-ping: refilling pools failed');
+      }
+    }
     // An agent whose task could not be stopped must not be deleted from GoCD yet: it may still be running.
     return {
       disable: plan.actions.disable,
@@ -527,6 +702,30 @@ export class AgentService {
     return this.deps.backends.forCluster(cluster);
   }
 
+  /**
+   * A registry push moved `image` (`host/repository:tag`) to a new digest: the waiting agents of every pool running it
+   * are retired (held for no job; disabled and stopped at the next server-ping, which refills the pool). The number of
+   * pools recycled.
+   */
+  recycleImage(image: string): number {
+    const pools = this.pools.recycleImage(image);
+    if (pools.length) this.deps.logger.info({ image, pools: pools.length }, 'image moved: recycling its warm pools');
+    return pools.length;
+  }
+
+  /**
+   * A registry push of `image` (`host/repository:tag`): recycles its pools when the digest differs from the last one
+   * seen for that tag here (a redelivery of the same digest recycles nothing; a push without a digest always does).
+   */
+  imagePushed(image: string, digest: string | undefined): void {
+    if (digest !== undefined && this.lastDigests.get(image) === digest) return;
+    if (digest !== undefined) {
+      this.lastDigests.set(image, digest);
+      if (this.lastDigests.size > 10_000) this.lastDigests.delete(this.lastDigests.keys().next().value!);
+    }
+    this.recycleImage(image);
+  }
+
   /** The cluster profiles GoCD sent in its last server-ping, as read then. */
   knownClusters(): readonly ClusterRead[] {
     return this.lastClusters;
@@ -538,6 +737,7 @@ export class AgentService {
     const report: ClusterReport = {
       cluster,
       waiting: activity.waitingJobs(cluster.clusterId),
+      pools: [],
       errors: activity.recent({
         clusterId: cluster.clusterId,
         kinds: ['launch-failed', 'error', 'refused', 'invalid-profile'],
@@ -561,6 +761,7 @@ export class AgentService {
       const listedAt = this.now().getTime();
       report.agents = await backend.list(cluster);
       this.fleet.update(cluster.clusterId, report.agents, listedAt);
+      report.pools = this.pools.status(cluster.clusterId, report.agents, this.building);
     } catch (err) {
       report.listError = errorMessage(err);
     }
@@ -597,6 +798,8 @@ export interface ClusterReport {
   /** The operator policy refuses this cluster profile's engine or ECS cluster (nothing is launched or listed there). */
   policyProblem?: string;
   waiting: WaitingJob[];
+  /** The warm pools of this cluster: size, waiting, held for a job, in use, launching, why not full. */
+  pools: PoolStatus[];
   errors: Activity[];
   reaped: Activity[];
 }

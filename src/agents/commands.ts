@@ -45,11 +45,27 @@ export interface JobCompletionCommand {
   agents?: GocdAgent[];
 }
 
+/** A warm-pooled profile as a create-agent carried it: enough to launch its pool agents. */
+export interface PoolProfileCommand {
+  cluster: ClusterProfile;
+  profile: ElasticProfile;
+  /** The elastic profile's properties as sent (its canonical hash is computed from them). */
+  profileProperties: RawProperties;
+  environment?: string;
+  autoRegisterKey: string;
+}
+
 /** server-ping: reconcile every cluster profile GoCD has against its agent list. */
 export interface ServerPingCommand {
   clusters: ClusterRead[];
   /** GoCD's agent list when the forwarder could fetch it; undefined = unknown (nothing is deleted for want of it). */
   agents?: GocdAgent[];
+  /** The forwarder's instance id: warm-pool agents are named after it (absent: an older forwarder, no pools). */
+  forwarderInstance?: string;
+  /** The warm-pooled profiles of the forwarder's recent create-agents (those that parse), for the refills. */
+  warmPools?: PoolProfileCommand[];
+  /** The forwarder's measured job waits since its last server-ping (the job-wait metric). */
+  jobWaits?: { agentId: string; jobId: number; waitMs: number; warm: boolean }[];
 }
 
 /**

@@ -84,7 +84,7 @@ export function duration(ms: number): string {
 /** The job of an agent record (`pipeline/counter/stage/counter/job`), or undefined when the tag does not parse. */
 export function jobOfRecord(agent: AgentRecord): JobIdentifier | undefined {
   const parts = agent.pipeline.split('/');
-  if (parts.length !== 5 || parts.some((p) => p === '')) return undefined;
+  if (agent.jobId === undefined || parts.length !== 5 || parts.some((p) => p === '')) return undefined;
   const counter = Number(parts[1]);
   if (!Number.isSafeInteger(counter)) return undefined;
   return {
@@ -149,6 +149,12 @@ function createAgentStateOf(facts: CreateAgentFacts, result: CreateAgentResult):
         text: `${verb} elastic agent ${v(a.agentId)} for this job: ${describeRef(a.ref)} (image ${v(facts.image ?? 'unknown')}, docker mode ${v(a.dockerMode ?? facts.dockerMode)}) on ${where}. It takes the job once it has registered with GoCD.`,
       };
     }
+    case 'warm':
+      return {
+        state: 'launched',
+        ref: result.agent.ref,
+        text: `Started on a warm agent: ${result.agent.agentId} of this profile's warm pool was already up (${describeRef(result.agent.ref)}, image ${facts.image ?? 'unknown'}) on ${where}; it takes this one job, then is removed, and the pool refills behind it.`,
+      };
     case 'queued':
       return throttledState(result.reason);
     case 'throttled':
@@ -234,6 +240,8 @@ function createAgentHealthOf(
     case 'launched':
     case 'existing':
       return { clear: [TOPIC.launch, TOPIC.clusterProfile, TOPIC.profile(profileKey)] };
+    case 'warm':
+      return { clear: [TOPIC.clusterProfile, TOPIC.profile(profileKey)] };
     case 'refused':
       return {
         problem: {

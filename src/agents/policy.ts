@@ -16,6 +16,7 @@ export const NO_OPERATOR_POLICY: Readonly<OperatorPolicy> = Object.freeze({
   docker: { engines: ['*'] },
   ecs: {},
   allow: { privileged: true, socketMount: true, hostNetwork: true, capabilities: ['*'] },
+  warmPool: { maxPerProfile: 100, maxPerCluster: 1000 },
 });
 
 /** A cluster profile or launch the policy refuses; the message names the policy key. */

@@ -1,4 +1,5 @@
 import { imageReferenceCheck } from './image-reference.js';
+import { scheduleProblem } from './pool-schedule.js';
 
 /**
  * The cluster-profile and elastic-profile properties every backend shares (DESIGN.md). With the rows each backend
@@ -156,5 +157,28 @@ export const ELASTIC_PROFILE_CORE: readonly PropertyDef[] = [
     kind: 'lines',
     multiline: true,
     help: 'Agent command, one argument per line (default the image entrypoint).',
+  },
+  {
+    key: 'warm_pool_size',
+    label: 'Warm pool size',
+    kind: 'int',
+    min: 0,
+    max: 100,
+    help: "Fresh agents kept waiting for this profile's jobs (default 0: none). Each takes one job and is then removed; they count against max_agents and the operator's policy.warmPool.",
+  },
+  {
+    key: 'warm_pool_idle_minutes',
+    label: 'Warm pool idle minutes',
+    kind: 'int',
+    min: 1,
+    max: 1440,
+    help: 'Recycle a pool agent that waited this long (default 60), so pools pick up new image digests.',
+  },
+  {
+    key: 'warm_pool_schedule',
+    label: 'Warm pool schedule',
+    kind: 'string',
+    check: scheduleProblem,
+    help: 'When to keep the pool, as a cron expression in UTC (e.g. * 7-18 * * 1-5: weekdays 07:00-18:59); outside it the pool is empty. Default: always.',
   },
 ];

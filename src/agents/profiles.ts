@@ -46,6 +46,8 @@ export interface ElasticProfile {
   dindImage: string;
   environment: Record<string, string>;
   command: string[];
+  /** Fresh agents kept waiting for this profile's jobs (DESIGN.md "Warm pools"); size 0: none. */
+  warmPool: { size: number; idleMinutes: number; schedule?: string };
 }
 
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -250,6 +252,11 @@ export function parseSharedElastic(raw: RawProperties): ElasticProfile {
     dindImage: readString(raw, 'dind_image') ?? 'docker:dind',
     environment: parseEnvLines(readString(raw, 'environment')).env,
     command: (readString(raw, 'command') ?? '').split(/\r?\n/).filter((l) => l.trim() !== ''),
+    warmPool: {
+      size: readInt(raw, 'warm_pool_size', 0),
+      idleMinutes: readInt(raw, 'warm_pool_idle_minutes', 60),
+      ...(readString(raw, 'warm_pool_schedule') ? { schedule: readString(raw, 'warm_pool_schedule')! } : {}),
+    },
   };
 }
 

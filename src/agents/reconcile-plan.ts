@@ -1,6 +1,7 @@
 import type { AgentRecord } from './agent-backend.port.js';
 import type { AgentActions, GocdAgent } from './job.js';
 import type { ClusterProfile } from './profiles.js';
+import type { PoolJudge } from './warm-pools.js';
 
 /** One cluster's live agents, or the fact that they could not be listed. */
 export interface ClusterListing {
@@ -14,7 +15,7 @@ export interface PlannedStop {
   agent: AgentRecord;
   reason: string;
   /** Why it counts as reaping, for the status report and metrics. */
-  rule: 'never-registered' | 'lost-contact' | 'idle' | 'disabled';
+  rule: 'never-registered' | 'lost-contact' | 'idle' | 'disabled' | 'warm-pool';
 }
 
 export interface ReconcilePlan {
@@ -34,6 +35,9 @@ const MINUTE = 60_000;
  * - an Idle, Enabled agent older than registration + idle timeout → disable now; once GoCD reports it Disabled
  *   (next ping) → stop + delete. Disabling first means GoCD cannot hand it a job while it is torn down.
  * - a Building agent with a live task is never touched.
+ * - warm-pool agents (`pools`): idle up to their profile's warm_pool_idle_minutes (after registering) instead of the
+ *   cluster's idle timeout; one that can take no job any more (it ran its job, the forwarder restarted, its image tag
+ *   moved) is disabled at once (stopped at the next ping), or stopped at once when GoCD does not list it yet.
  * With no GoCD agent list (`gocdAgents` undefined: the forwarder's list-agents call failed) nothing is done.
  */
 export function planReconcile(
@@ -41,6 +45,7 @@ export function planReconcile(
   gocdAgents: GocdAgent[] | undefined,
   now: Date,
   everyProfileRead = true,
+  pools?: PoolJudge,
 ): ReconcilePlan {
   const plan: ReconcilePlan = { stops: [], actions: { disable: [], delete: [] }, notes: new Map() };
   if (gocdAgents === undefined) return plan;
@@ -86,7 +91,14 @@ export function planReconcile(
       remove(g.agent_id);
       continue;
     }
-    const limit = cluster.registrationTimeoutMinutes + cluster.idleTimeoutMinutes;
+    const retire = agent.pool !== undefined ? pools?.retireReason(agent) : undefined;
+    if (retire && g.agent_state === 'Idle') {
+      disable(g.agent_id);
+      plan.notes.set(g.agent_id, `${retire}; disabled, stopped at the next ping`);
+      continue;
+    }
+    const idle = agent.pool !== undefined && pools ? pools.idleMinutes(agent) : cluster.idleTimeoutMinutes;
+    const limit = cluster.registrationTimeoutMinutes + idle;
     if (g.agent_state === 'Idle' && ageMin(agent) > limit) {
       disable(g.agent_id);
       plan.notes.set(g.agent_id, `agent ${g.agent_id} idle past ${limit} minutes; disabled, stopped at the next ping`);
@@ -95,6 +107,11 @@ export function planReconcile(
 
   for (const { cluster, agent } of live.values()) {
     if (known.has(agent.agentId) || agent.status === 'stopping') continue;
+    const retire = agent.pool !== undefined ? pools?.retireReason(agent) : undefined;
+    if (retire) {
+      plan.stops.push({ cluster, agent, rule: 'warm-pool', reason: retire });
+      continue;
+    }
     if (ageMin(agent) > cluster.registrationTimeoutMinutes) {
       plan.stops.push({
         cluster,

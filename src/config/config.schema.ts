@@ -176,6 +176,17 @@ export const configSchema = {
             },
           },
         },
+        warmPool: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          required: ['maxPerProfile', 'maxPerCluster'],
+          description: 'The most warm-pool agents elastic profiles may ask for (warm_pool_size is cut to these).',
+          properties: {
+            maxPerProfile: { type: 'integer', minimum: 0, maximum: 100, default: 10 },
+            maxPerCluster: { type: 'integer', minimum: 0, maximum: 1000, default: 20 },
+          },
+        },
         allow: {
           type: 'object',
           additionalProperties: false,

@@ -1,7 +1,18 @@
-import type { ClusterRead, CreateAgentCommand, JobCompletionCommand, ServerPingCommand } from '../agents/commands.js';
+import type {
+  ClusterRead,
+  CreateAgentCommand,
+  JobCompletionCommand,
+  PoolProfileCommand,
+  ServerPingCommand,
+} from '../agents/commands.js';
 import type { JobIdentifier } from '../agents/job.js';
 import type { ProfileCatalog } from '../agents/profile-catalog.js';
-import { type ClusterProfile, clusterIdOfProperties, type RawProperties } from '../agents/profiles.js';
+import {
+  type ClusterProfile,
+  clusterIdOfProperties,
+  type ElasticProfile,
+  type RawProperties,
+} from '../agents/profiles.js';
 import { errorMessage } from '../errors.js';
 import type { CreateAgentMessage, JobCompletionMessage, ServerPingMessage } from './messages.js';
 
@@ -48,14 +59,28 @@ export class GocdCommands {
       job: input.job,
       sent: { clusterProperties: input.clusterProperties, profileProperties: input.profileProperties },
     };
-    const read = this.cluster(input.clusterProperties);
-    if (!read.ok) return { ...base, clusterId: read.clusterId, valid: false, reason: read.reason };
+    return { ...base, ...this.launchProfiles(input.clusterProperties, input.profileProperties) };
+  }
+
+  /** The two profiles a launch needs, parsed; or why they cannot be used (the cluster kept when only the elastic one is at fault). */
+  private launchProfiles(
+    clusterProperties: RawProperties,
+    profileProperties: RawProperties,
+  ):
+    | { clusterId: string; valid: true; cluster: ClusterProfile; profile: ElasticProfile }
+    | { clusterId: string; valid: false; cluster?: ClusterProfile; reason: string } {
+    const read = this.cluster(clusterProperties);
+    if (!read.ok) return { clusterId: read.clusterId, valid: false, reason: read.reason };
     const cluster: ClusterProfile = read.cluster;
     try {
-      const profile = this.profiles.parseElastic(input.profileProperties, cluster);
-      return { ...base, clusterId: cluster.clusterId, valid: true, cluster, profile };
+      return {
+        clusterId: cluster.clusterId,
+        valid: true,
+        cluster,
+        profile: this.profiles.parseElastic(profileProperties, cluster),
+      };
     } catch (err) {
-      return { ...base, clusterId: cluster.clusterId, valid: false, cluster, reason: errorMessage(err) };
+      return { clusterId: cluster.clusterId, valid: false, cluster, reason: errorMessage(err) };
     }
   }
 
@@ -68,10 +93,39 @@ export class GocdCommands {
     };
   }
 
+  /** The forwarder's warm-pooled profiles that parse (one that does not is skipped: its create-agent says why). */
+  private poolProfiles(pools: NonNullable<ServerPingMessage['warm_pools']>): PoolProfileCommand[] {
+    const out: PoolProfileCommand[] = [];
+    for (const p of pools) {
+      const read = this.launchProfiles(p.cluster_profile_properties, p.elastic_agent_profile_properties);
+      if (!read.valid) continue;
+      out.push({
+        cluster: read.cluster,
+        profile: read.profile,
+        profileProperties: p.elastic_agent_profile_properties,
+        ...(p.environment ? { environment: p.environment } : {}),
+        autoRegisterKey: p.auto_register_key,
+      });
+    }
+    return out;
+  }
+
   serverPing(body: ServerPingMessage): ServerPingCommand {
     return {
       clusters: body.all_cluster_profile_properties.map((p) => this.cluster(p)),
       ...(body.agents ? { agents: body.agents } : {}),
+      ...(body.forwarder_instance ? { forwarderInstance: body.forwarder_instance } : {}),
+      ...(body.warm_pools?.length ? { warmPools: this.poolProfiles(body.warm_pools) } : {}),
+      ...(body.job_waits?.length
+        ? {
+            jobWaits: body.job_waits.map((w) => ({
+              agentId: w.agent_id,
+              jobId: w.job_id,
+              waitMs: w.wait_ms,
+              warm: w.warm,
+            })),
+          }
+        : {}),
     };
   }
 }

@@ -49,12 +49,29 @@ function refCell(ref: string): string {
     : `<code title="${e(ref)}">${e(id)}</code>`;
 }
 
+/** The job an agent runs, or the warm pool it waits in. */
+function jobCell(a: AgentRecord, goServerUrl: string): string {
+  if (a.jobId === undefined) return `<span class="muted">warm pool ${e(a.pool ?? '')}</span>`;
+  return `<a href="${e(jobLink(goServerUrl, a.pipeline))}" target="_blank" rel="noopener">${e(a.pipeline)}</a> <span class="muted">(job ${e(a.jobId)})</span>`;
+}
+
+/** The cluster's warm pools: size, waiting, held for a job, in use, launching, why not full. */
+function poolRows(pools: ClusterReport['pools']): string {
+  if (pools.length === 0) return '';
+  return `<h4>Warm pools</h4><table><tr><th>image</th><th>profile hash</th><th>size</th><th>waiting</th><th>held for a job</th><th>in use</th><th>launching</th><th>why not full</th></tr>${pools
+    .map(
+      (p) =>
+        `<tr><td>${e(p.image)}</td><td><code>${e(p.hash)}</code></td><td>${e(p.size)}</td><td>${e(p.waiting)}</td><td>${e(p.reserved)}</td><td>${e(p.inUse)}</td><td>${e(p.refilling)}</td><td>${e(p.whyNotFull ?? '')}</td></tr>`,
+    )
+    .join('')}</table>`;
+}
+
 function agentRows(agents: AgentRecord[], goServerUrl: string, now: Date): string {
   if (agents.length === 0) return '<p class="muted">no agents running</p>';
   return `<table><tr><th>agent id</th><th>job</th><th>docker mode</th><th>task / container</th><th>state</th><th>age</th></tr>${agents
     .map(
       (a) =>
-        `<tr><td>${e(a.agentId)}</td><td><a href="${e(jobLink(goServerUrl, a.pipeline))}" target="_blank" rel="noopener">${e(a.pipeline)}</a> <span class="muted">(job ${e(a.jobId)})</span></td><td>${e(a.dockerMode ?? '')}</td><td>${refCell(a.ref)}</td><td class="state-${e(a.status)}">${e(a.status)}</td><td>${e(age(a.createdAt, now))}</td></tr>`,
+        `<tr><td>${e(a.agentId)}</td><td>${jobCell(a, goServerUrl)}</td><td>${e(a.dockerMode ?? '')}</td><td>${refCell(a.ref)}</td><td class="state-${e(a.status)}">${e(a.status)}</td><td>${e(age(a.createdAt, now))}</td></tr>`,
     )
     .join('')}</table>`;
 }
@@ -71,6 +88,7 @@ export function renderClusterSection(r: ClusterReport, now = new Date()): string
       : r.listError
         ? `<p class="err">Could not list agents: ${e(r.listError)}</p>`
         : agentRows(r.agents ?? [], c.goServerUrl, now),
+    poolRows(r.pools),
     '<h4>Jobs waiting for an agent</h4>',
     r.waiting.length === 0
       ? '<p class="muted">none</p>'

@@ -138,6 +138,8 @@ export async function createServices(
   const registry = await createRegistryServices(config, logger, {
     ...options.registry,
     store,
+    // A push moving a warm pool's image tag recycles that pool's waiting agents (registry/ and agents/ stay apart).
+    onPush: (image, digest) => agents.imagePushed(image, digest),
     metrics: {
       registryEvent: (source, outcome, count = 1) => metrics.registryEvents.inc({ source, outcome }, count),
       trigger: (outcome) => metrics.triggers.inc({ outcome }),

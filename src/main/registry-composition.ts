@@ -45,6 +45,8 @@ export interface RegistryServiceOptions {
   metrics?: TriggerMetrics;
   /** Lambda: where busy-GoCD triggers wait (an SQS queue) instead of retrying inside the invocation. */
   deferrer?: TriggerDeferrer;
+  /** Every tagged push received (TriggerServiceOptions.onPush): the agents' warm pools listen here. */
+  onPush?: (image: string, digest: string | undefined) => void;
   now?: () => Date;
 }
 
@@ -100,6 +102,7 @@ export async function createRegistryServices(
     metrics,
     outcomes: triggerProblems,
     ...(options.deferrer ? { deferrer: options.deferrer } : {}),
+    ...(options.onPush ? { onPush: options.onPush } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
   const poller = new BackstopPoller({

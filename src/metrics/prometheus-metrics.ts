@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AgentRecord } from '../agents/agent-backend.port.js';
 import type { AgentMetrics } from '../agents/agent-metrics.js';
 import { CLUSTER_ID_PATTERN } from '../agents/profiles.js';
@@ -56,6 +56,19 @@ export class PrometheusMetrics implements AgentMetrics {
     name: 'gocd_agent_scaler_agents_stopped_total',
     help: 'Agents stopped, by rule (job-completed, never-registered, lost-contact, idle, disabled)',
     labelNames: ['cluster_id', 'rule'],
+    registers: [this.registry],
+  });
+  private readonly warmPools = new Counter({
+    name: 'gocd_agent_scaler_warm_pool_total',
+    help: 'create-agent requests of pooled profiles: hit (a waiting pool agent takes the job) or miss (the job gets its own)',
+    labelNames: ['cluster_id', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly jobWaits = new Histogram({
+    name: 'gocd_agent_scaler_job_wait_seconds',
+    help: "Jobs' wait from their first create-agent to their assignment (GoCD's clock, measured by the forwarder), by agent (warm: a warm-pool agent; own: the job's own)",
+    labelNames: ['agent'],
+    buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800],
     registers: [this.registry],
   });
   readonly reapedChildren = new Counter({
@@ -122,6 +135,14 @@ export class PrometheusMetrics implements AgentMetrics {
     this.launches.inc({ cluster_id, docker_mode, outcome });
     if (outcome === 'failed' || outcome === 'error')
       this.launchFailures.inc({ cluster_id, reason: reasonLabel(failureReason) });
+  }
+
+  jobWait(seconds: number, warm: boolean): void {
+    this.jobWaits.observe({ agent: warm ? 'warm' : 'own' }, seconds);
+  }
+
+  warmPool(clusterId: string, outcome: 'hit' | 'miss'): void {
+    this.warmPools.inc({ cluster_id: this.clusterLabel(clusterId), outcome });
   }
 
   agentStopped(clusterId: string, rule: string): void {

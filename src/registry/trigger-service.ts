@@ -128,6 +128,12 @@ export interface TriggerServiceOptions {
   metrics?: TriggerMetrics;
   /** Where busy-GoCD triggers wait when this process cannot (Lambda); without one they are reported failed. */
   deferrer?: TriggerDeferrer;
+  /**
+   * Told of every tagged push received (subscribed or not), before deduplication: `image` is `host/repository:tag`.
+   * The composition root wires it to the agents' warm pools (a pool running that tag recycles its waiting agents),
+   * so neither side imports the other. Must not throw.
+   */
+  onPush?: (image: string, digest: string | undefined) => void;
   /** Told every trigger's end before it settles (the shared server-health problems, trigger-health.ts). */
   outcomes?: { recorded(record: TriggerRecord): Promise<void> };
   now?: () => Date;
@@ -193,6 +199,7 @@ export class TriggerService {
     source: TriggerSource = 'webhook',
     budget: TriggerBudget = this.defaultBudget(),
   ): Promise<SubmitResult> {
+    this.options.onPush?.(`${imageName(received)}:${received.tag}`, received.digest);
     const pipelines = this.options.subscriptions.pipelinesFor(received);
     if (pipelines.length === 0) return { status: 'unsubscribed', pipelines: [], done: Promise.resolve([]) };
     let push = received;

@@ -178,7 +178,14 @@ describe.skipIf(!ok)('the forwarder plugin jar, loaded by a GoCD plugin host, ag
       );
       expect(parseHealthMessages(ping.accessorCalls[2]!)).toEqual([]);
       const forwarded = JSON.parse(seen.find((s) => s.name === `${EA}server-ping`)!.body);
-      expect(forwarded).toEqual({ ...bodies.serverPing, agents: [GOCD_AGENT] });
+      // Plus the forwarder's instance id, which warm-pool agents are named after (docs/DESIGN.md "Warm pools").
+      expect(forwarded).toEqual({
+        ...bodies.serverPing,
+        agents: [GOCD_AGENT],
+        forwarder_instance: expect.stringMatching(/^[0-9a-f]{8}$/),
+        // The job's wait, measured by the jar from its create-agent to its should-assign-work true (GoCD's clock).
+        job_waits: [{ agent_id: AGENT_ID, job_id: expect.any(Number), wait_ms: expect.any(Number), warm: false }],
+      });
     });
 
     it('ends job-completion with the agent stopped, disabled, deleted, and the job told how long it lived', () => {
@@ -348,7 +355,10 @@ describe.skipIf(!ok)('the forwarder plugin jar, loaded by a GoCD plugin host, ag
       const ping = run.handled[0]!;
       expect([ping.status, ping.body]).toEqual([200, '{}']);
       expect(apis(ping.accessorCalls)).toEqual(['go.processor.elastic-agents.list-agents', HEALTH]);
-      expect(JSON.parse(seen.find((s) => s.name === `${EA}server-ping`)!.body)).toEqual(bodies.serverPing);
+      expect(JSON.parse(seen.find((s) => s.name === `${EA}server-ping`)!.body)).toEqual({
+        ...bodies.serverPing,
+        forwarder_instance: expect.stringMatching(/^[0-9a-f]{8}$/),
+      });
     }, 120_000);
   });
 

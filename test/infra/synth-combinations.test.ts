@@ -163,6 +163,7 @@ describe('the operator policy the stack writes', () => {
         accounts: ['123456789012', '210987654321'],
       },
       allow: { privileged: true, socketMount: false, hostNetwork: false, capabilities: [] },
+      warmPool: { maxPerProfile: 10, maxPerCluster: 20 },
     });
     // Before, a cross-account role dropped the cluster list: any cluster of the stack's own account passed.
     const profile = (props: Record<string, string>) =>

@@ -174,7 +174,7 @@ describe.each(ECS_SETUPS)('ECS backend against the strict loopback ECS endpoint:
     expect(started).toHaveLength(20);
     fake.throttleRate = 0;
     const listed = await newBackend().list(cluster);
-    expect(listed.filter((a) => a.jobId >= 600 && a.jobId < 620)).toHaveLength(20);
+    expect(listed.filter((a) => (a.jobId ?? -1) >= 600 && (a.jobId ?? -1) < 620)).toHaveLength(20);
   }, 120_000);
 
   it('a RESOURCE:MEMORY failure launches nothing and is reported; a later create-agent launches', async () => {

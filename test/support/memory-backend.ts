@@ -29,15 +29,18 @@ export class MemoryBackend implements AgentBackend {
   async launch(request: LaunchRequest): Promise<LaunchOutcome> {
     this.launches.push(request);
     const live = this.agents.find(
-      (a) => a.clusterId === request.cluster.clusterId && a.jobId === request.job.job_id && a.status !== 'stopped',
+      (a) =>
+        a.clusterId === request.cluster.clusterId &&
+        (request.job ? a.jobId === request.job.job_id : a.agentId === request.agentId) &&
+        a.status !== 'stopped',
     );
     if (live) return { kind: 'existing', agent: live };
     if (this.failLaunch) return { kind: 'failed', reason: this.failLaunch };
     const record = {
       agentId: request.agentId,
-      jobId: request.job.job_id,
+      ...(request.job ? { jobId: request.job.job_id } : { pool: request.pool?.profileHash ?? '' }),
       clusterId: request.cluster.clusterId,
-      pipeline: jobPath(request.job),
+      pipeline: request.job ? jobPath(request.job) : '',
       ref: `mem-${++this.seq}`,
       status: 'running' as const,
       createdAt: this.now(),

@@ -76,8 +76,20 @@ export function viaEdge(service: AgentService) {
         },
         input.events,
       ),
-    serverPing: (clusters: RawProperties[], agents: GocdAgent[] | undefined, events?: AgentEvents) =>
-      service.serverPing({ clusters: clusters.map((c) => commands.cluster(c)), ...(agents ? { agents } : {}) }, events),
+    serverPing: (
+      clusters: RawProperties[],
+      agents: GocdAgent[] | undefined,
+      events?: AgentEvents,
+      forwarderInstance?: string,
+    ) =>
+      service.serverPing(
+        {
+          clusters: clusters.map((c) => commands.cluster(c)),
+          ...(agents ? { agents } : {}),
+          ...(forwarderInstance ? { forwarderInstance } : {}),
+        },
+        events,
+      ),
     clusterReport: (clusterProperties: RawProperties) => service.clusterReport(parseClusterProfile(clusterProperties)),
     agentReport: (clusterProperties: RawProperties, by: { agentId?: string; jobId?: number }) =>
       service.agentReport(parseClusterProfile(clusterProperties), by),

@@ -161,6 +161,7 @@ describe("AgentService and the operator policy's ECS scope", () => {
           docker: { engines: ['local'] },
           ecs: { clusters: ['gocd-agents'], regions: ['eu-west-1'] },
           allow: { privileged: false, socketMount: false, hostNetwork: false, capabilities: [] },
+          warmPool: { maxPerProfile: 0, maxPerCluster: 0 },
         },
       }),
     );

@@ -106,7 +106,7 @@ describe('create-agent for a job whose completion was already handled', () => {
 /** A backend whose launch finds the job's agent already stopped at job-completion (the ECS client token's answer). */
 class CompletedElsewhereBackend extends MemoryBackend {
   override async launch(request: LaunchRequest): Promise<LaunchOutcome> {
-    if (request.job.job_id !== 61) return super.launch(request);
+    if (request.job?.job_id !== 61) return super.launch(request);
     this.launches.push(request);
     const agent: AgentRecord = {
       agentId: request.agentId,
@@ -135,7 +135,7 @@ describe('create-agent whose launch finds the agent stopped because its job comp
     expect((await service.createAgent({ ...create(62), clusterProperties: cap })).kind).toBe('launched');
     // And a later create-agent for it is answered from the mark, without a launch.
     expect(await service.createAgent({ ...create(61), clusterProperties: cap })).toEqual(stale);
-    expect(backend.launches.filter((l) => l.job.job_id === 61)).toHaveLength(1);
+    expect(backend.launches.filter((l) => l.job?.job_id === 61)).toHaveLength(1);
   });
 });
 

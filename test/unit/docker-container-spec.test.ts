@@ -7,6 +7,7 @@ import {
   agentEnvironment,
   CGROUP_RW_PRELUDE,
   containerNameFor,
+  containerNameOf,
   DIND_DOCKER_HOST,
   DIND_SOCKET_GID,
   daemonPrivilege,
@@ -65,6 +66,13 @@ describe('container names', () => {
     expect(name).not.toBe(containerNameFor('prod', 7));
   });
 
+  it('names a warm-pool agent after its agent id (one container per pool agent), a job agent after its job', () => {
+    const cluster = { clusterId: 'prod' };
+    const agentId = 'ea-pool-fca2bc23cda3-5f3a9c01-0000a1b2';
+    expect(containerNameOf({ agentId, cluster })).toBe('gocd-ea-prod-pool-fca2bc23cda3-5f3a9c01-0000a1b2');
+    expect(containerNameOf({ agentId: 'ea-42-0123abcd', cluster, job: { job_id: 42 } })).toBe('gocd-ea-prod-42');
+  });
+
   it('names the sidecar container and volumes after the agent container', () => {
     expect(sidecarNamesFor('gocd-ea-prod-42')).toEqual({
       dind: 'gocd-ea-prod-42-dind',
@@ -101,6 +109,21 @@ describe('agent container options', () => {
     expect(opts.HostConfig?.Privileged).toBeUndefined();
     expect(opts.HostConfig?.Mounts).toBeUndefined();
     expect(opts.Cmd).toBeUndefined();
+  });
+
+  it('labels a warm-pool agent with its profile hash instead of a job id and pipeline', () => {
+    const { job: _job, ...base } = request({});
+    const opts = agentContainerOptions(
+      { ...base, agentId: 'ea-pool-fca2bc23cda3-5f3a9c01-0000a1b2', pool: { profileHash: 'fca2bc23cda3' } },
+      { name: 'n' },
+    );
+    expect(opts.Labels).toEqual({
+      [LABEL.agentId]: 'ea-pool-fca2bc23cda3-5f3a9c01-0000a1b2',
+      [LABEL.pool]: 'fca2bc23cda3',
+      [LABEL.clusterId]: 'spec',
+      [LABEL.dockerMode]: 'none',
+      [LABEL.role]: 'agent',
+    });
   });
 
   it('uses the profile command and the cluster network when set', () => {

@@ -77,6 +77,46 @@ beforeEach(() => {
 });
 
 describe('ECS backend launch', () => {
+  it('launches a warm-pool agent tagged with its profile hash instead of a job, its token per agent id, and lists it back', async () => {
+    const agentId = 'ea-pool-fca2bc23cda3-5f3a9c01-0000a1b2';
+    const poolTask: Task = {
+      taskArn: ARN('p1'),
+      lastStatus: 'PENDING',
+      desiredStatus: 'RUNNING',
+      createdAt: new Date('2026-01-01T00:00:00Z'),
+      tags: [
+        { key: 'gocd-agent-scaler:agent-id', value: agentId },
+        { key: 'gocd-agent-scaler:warm-pool', value: 'fca2bc23cda3' },
+        { key: 'gocd-agent-scaler:cluster-id', value: 'ci' },
+        { key: 'gocd-agent-scaler:docker-mode', value: 'none' },
+      ],
+    };
+    ecs.on(RunTaskCommand).resolves({ tasks: [poolTask], failures: [] });
+    const { job: _job, ...base } = request(42);
+    const outcome = await backend.launch({ ...base, agentId, pool: { profileHash: 'fca2bc23cda3' } });
+    expect(outcome).toEqual({
+      kind: 'launched',
+      agent: {
+        agentId,
+        pool: 'fca2bc23cda3',
+        clusterId: 'ci',
+        pipeline: '',
+        ref: ARN('p1'),
+        status: 'pending',
+        createdAt: new Date('2026-01-01T00:00:00Z'),
+        dockerMode: 'none',
+      },
+    });
+    const input = ecs.commandCalls(RunTaskCommand)[0]!.args[0].input;
+    expect(input.clientToken).toBe(clientTokenFor('ci', agentId, 0));
+    expect(input.tags).toEqual(poolTask.tags);
+    ecs.on(ListTasksCommand).resolves({ taskArns: [ARN('p1')] });
+    ecs.on(DescribeTasksCommand).resolves({ tasks: [poolTask] });
+    const listed = await backend.list(cluster);
+    expect(listed).toEqual([expect.objectContaining({ agentId, pool: 'fca2bc23cda3' })]);
+    expect(listed[0]?.jobId).toBeUndefined();
+  });
+
   it('sends one RunTask with startedBy, identity tags, the job env as agent overrides, awsvpc and a deterministic clientToken', async () => {
     ecs.on(RunTaskCommand).resolves({ tasks: [task('t1', 42)], failures: [] });
     const req = request(42);

@@ -20,6 +20,7 @@ describe('operator policy: defaults', () => {
       docker: { engines: ['local'] },
       ecs: {},
       allow: { privileged: false, socketMount: false, hostNetwork: false, capabilities: [] },
+      warmPool: { maxPerProfile: 10, maxPerCluster: 20 },
     });
     expect(clusterPolicyRefusal(p, docker())).toBeUndefined();
     expect(clusterPolicyRefusal(p, docker({ docker_host: 'tcp://10.0.0.9:2375' }))).toBe(

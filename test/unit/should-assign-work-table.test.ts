@@ -13,6 +13,8 @@ interface ShouldAssignCase {
   name: string;
   body?: unknown;
   raw?: string;
+  /** What the forwarder knows (pool cases): its instance id and the job each pool agent already took. */
+  forwarder?: { instance: string; claims: Record<string, number> };
   expected: boolean;
 }
 
@@ -48,8 +50,17 @@ describe('should-assign-work table shared with the forwarder plugin', () => {
     expect(real?.expected).toBe(false);
   });
 
+  it('covers warm-pool agents: a match, a second job, a re-ask, another profile, an earlier forwarder instance', () => {
+    const pool = cases.filter((c) => c.name.startsWith('pool:'));
+    expect(pool.filter((c) => c.expected).length).toBeGreaterThanOrEqual(3);
+    expect(pool.filter((c) => !c.expected).length).toBeGreaterThanOrEqual(6);
+    expect(pool.some((c) => c.forwarder && Object.keys(c.forwarder.claims).length > 0 && !c.expected)).toBe(true);
+  });
+
   it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
-    expect(shouldAssignWork(input(c))).toBe(c.expected);
+    const f = c.forwarder;
+    const forwarder = f && { instance: f.instance, claimedJob: (id: string) => f.claims[id] };
+    expect(shouldAssignWork(input(c), forwarder)).toBe(c.expected);
   });
 });
 
@@ -72,7 +83,8 @@ describe('should-assign-work table through the service route POST /gocd/requests
       payload: text(c),
     });
 
-  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+  // The route has no forwarder state: pool cases that need it are the forwarder's alone (its table run covers them).
+  it.each(cases.filter((c) => !c.forwarder).map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const res = await post(c);
     // The bare literal, status 200: never an error inside GoCD's assignment loop — not even for text that is not
     // JSON (GoCD never sends it; the plugin answers it false locally, and so does the route).

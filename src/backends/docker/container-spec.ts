@@ -7,6 +7,8 @@ import type { DockerLaunchRequest } from './docker-profiles.js';
 export const LABEL = {
   agentId: 'gocd-agent-scaler.agent-id',
   jobId: 'gocd-agent-scaler.job-id',
+  /** A warm-pool agent (instead of job-id and pipeline): the hash of the profile it waits for. */
+  pool: 'gocd-agent-scaler.warm-pool',
   clusterId: 'gocd-agent-scaler.cluster-id',
   pipeline: 'gocd-agent-scaler.pipeline',
   dockerMode: 'gocd-agent-scaler.docker-mode',
@@ -72,6 +74,16 @@ export function containerNameFor(clusterId: string, jobId: number): string {
   return `gocd-${clusterId.replace(/[^a-zA-Z0-9_.-]/g, '_')}-${agentIdFor(clusterId, jobId)}`;
 }
 
+/** The container name of a launch: its job's, or for a warm-pool agent one per agent id (`…-pool-<hash>-…`). */
+export function containerNameOf(request: {
+  agentId: string;
+  cluster: { clusterId: string };
+  job?: { job_id: number };
+}): string {
+  if (request.job) return containerNameFor(request.cluster.clusterId, request.job.job_id);
+  return `gocd-ea-${request.cluster.clusterId.replace(/[^a-zA-Z0-9_.-]/g, '_')}-${request.agentId.replace(/^ea-/, '')}`;
+}
+
 /** Names of a sidecar agent's DinD container and its two volumes, derived from the agent container's name. */
 export interface SidecarNames {
   dind: string;
@@ -92,9 +104,10 @@ export function sidecarNamesFor(agentName: string): SidecarNames {
 export function labelsFor(request: DockerLaunchRequest, role: ContainerRole): Record<string, string> {
   return {
     [LABEL.agentId]: request.agentId,
-    [LABEL.jobId]: String(request.job.job_id),
+    ...(request.job
+      ? { [LABEL.jobId]: String(request.job.job_id), [LABEL.pipeline]: jobPath(request.job) }
+      : { [LABEL.pool]: request.pool?.profileHash ?? '' }),
     [LABEL.clusterId]: request.cluster.clusterId,
-    [LABEL.pipeline]: jobPath(request.job),
     [LABEL.dockerMode]: request.profile.dockerMode,
     [LABEL.role]: role,
   };

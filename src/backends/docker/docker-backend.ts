@@ -10,7 +10,7 @@ import { BackendUnavailableError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import {
   agentContainerOptions,
-  containerNameFor,
+  containerNameOf,
   dindContainerOptions,
   type ImageStart,
   LABEL,
@@ -129,7 +129,7 @@ function recordOf(c: Seen): AgentRecord {
   const l = c.labels;
   const record: AgentRecord = {
     agentId: l[LABEL.agentId] ?? '',
-    jobId: Number(l[LABEL.jobId]),
+    ...(l[LABEL.jobId] !== undefined ? { jobId: Number(l[LABEL.jobId]) } : { pool: l[LABEL.pool] ?? '' }),
     clusterId: l[LABEL.clusterId] ?? '',
     pipeline: l[LABEL.pipeline] ?? '',
     ref: c.id,
@@ -166,7 +166,7 @@ export class DockerBackend implements AgentBackend<DockerClusterProfile> {
   }
 
   async launch(request: DockerLaunchRequest): Promise<LaunchOutcome> {
-    const name = containerNameFor(request.cluster.clusterId, request.job.job_id);
+    const name = containerNameOf(request);
     try {
       return await this.launchNamed(request, name, true);
     } catch (err) {
@@ -185,7 +185,7 @@ export class DockerBackend implements AgentBackend<DockerClusterProfile> {
     let agentStart: ImageStart;
     let dindStart: ImageStart | undefined;
     try {
-      agentStart = await this.ensureImage(profile.image);
+      agentStart = await this.ensureImage(profile.image, request.pullImage === true);
       if (profile.dockerMode === 'sidecar') dindStart = await this.ensureImage(profile.dindImage);
     } catch (err) {
       if (err instanceof LaunchFailedError) return { kind: 'failed', reason: err.message };
@@ -366,11 +366,14 @@ export class DockerBackend implements AgentBackend<DockerClusterProfile> {
   }
 
   /** The image's start command; pulls the image only when the engine does not have it (never implicitly). */
-  private async ensureImage(image: string): Promise<ImageStart> {
-    try {
-      return await this.imageStart(image);
-    } catch (err) {
-      if (statusCode(err) !== 404) throw err;
+  /** The image's start (entrypoint, command): inspected, pulled first when missing or when `fresh` is asked for. */
+  private async ensureImage(image: string, fresh = false): Promise<ImageStart> {
+    if (!fresh) {
+      try {
+        return await this.imageStart(image);
+      } catch (err) {
+        if (statusCode(err) !== 404) throw err;
+      }
     }
     let pull = this.pulls.get(image);
     if (!pull) {
@@ -387,7 +390,7 @@ export class DockerBackend implements AgentBackend<DockerClusterProfile> {
   }
 
   private async pull(image: string): Promise<void> {
-    this.options.logger?.info({ image }, 'pulling image (not present on the engine)');
+    this.options.logger?.info({ image }, 'pulling image (not present on the engine, or its tag moved)');
     let stream: NodeJS.ReadableStream;
     try {
       stream = await this.docker.pull(image);

@@ -232,7 +232,7 @@ export class EcsBackend implements AgentBackend<EcsClusterProfile, EcsElasticPro
 
   async launch(original: EcsLaunchRequest): Promise<LaunchOutcome> {
     const { cluster, profile } = original;
-    const log = this.options.logger.child({ agentId: original.agentId, jobId: original.job.job_id });
+    const log = this.options.logger.child({ agentId: original.agentId, jobId: original.job?.job_id });
     // Throttling is waited out until here (the request's deadline: Lambda's budget), never turned into a failure.
     const deadline = original.deadline ?? this.now() + this.throttleWaitMs;
     const throttled = (what: string): LaunchOutcome => ({ kind: 'throttled', detail: `ECS throttled ${what}` });
@@ -342,9 +342,9 @@ export class EcsBackend implements AgentBackend<EcsClusterProfile, EcsElasticPro
   private recordFromRequest(request: EcsLaunchRequest, task: Task): AgentRecord {
     return {
       agentId: request.agentId,
-      jobId: request.job.job_id,
+      ...(request.job ? { jobId: request.job.job_id } : { pool: request.pool?.profileHash }),
       clusterId: request.cluster.clusterId,
-      pipeline: jobPath(request.job),
+      pipeline: request.job ? jobPath(request.job) : '',
       ref: task.taskArn ?? 'unknown',
       status: 'pending',
       createdAt: task.createdAt ?? new Date(this.now()),

@@ -12,6 +12,8 @@ export const TAG = {
   clusterId: 'gocd-agent-scaler:cluster-id',
   pipeline: 'gocd-agent-scaler:pipeline',
   dockerMode: 'gocd-agent-scaler:docker-mode',
+  /** A warm-pool agent (instead of job-id and pipeline): the hash of the profile it waits for. */
+  pool: 'gocd-agent-scaler:warm-pool',
 } as const;
 
 /** `startedBy` of every task of a cluster profile: how ListTasks finds them, 100 per page. */
@@ -24,7 +26,7 @@ export function startedByFor(clusterId: string): string {
  * same job (any process, any Lambda container) is the same request to ECS; a new attempt number after a failed
  * launch gives a fresh token. 64 hex characters (ECS allows up to 64 of ASCII 33–126).
  */
-export function clientTokenFor(clusterId: string, jobId: number, attempt: number): string {
+export function clientTokenFor(clusterId: string, jobId: number | string, attempt: number): string {
   return createHash('sha256').update(`gocd-agent-scaler/${clusterId}/${jobId}/${attempt}`).digest('hex');
 }
 
@@ -35,11 +37,17 @@ export function buildRunTaskInput(
   attempt: number,
 ): RunTaskCommandInput {
   const { cluster, profile, job } = request;
+  const clusterTag: Tag = { key: TAG.clusterId, value: cluster.clusterId };
+  const identity: Tag[] = job
+    ? [
+        { key: TAG.jobId, value: String(job.job_id) },
+        clusterTag,
+        { key: TAG.pipeline, value: jobPath(job).slice(0, 256) },
+      ]
+    : [{ key: TAG.pool, value: request.pool?.profileHash ?? '' }, clusterTag];
   const tags: Tag[] = [
     { key: TAG.agentId, value: request.agentId },
-    { key: TAG.jobId, value: String(job.job_id) },
-    { key: TAG.clusterId, value: cluster.clusterId },
-    { key: TAG.pipeline, value: jobPath(job).slice(0, 256) },
+    ...identity,
     { key: TAG.dockerMode, value: profile.dockerMode },
   ];
   const input: RunTaskCommandInput = {
@@ -47,7 +55,8 @@ export function buildRunTaskInput(
     taskDefinition: taskDefinitionArn,
     count: 1,
     startedBy: startedByFor(cluster.clusterId),
-    clientToken: clientTokenFor(cluster.clusterId, job.job_id, attempt),
+    // A pool agent's id is unique per launch (its nonce): its token is per agent id.
+    clientToken: clientTokenFor(cluster.clusterId, job ? job.job_id : request.agentId, attempt),
     tags,
     // Our tags go on the task directly. Propagating the definition's tags would add its cluster-id tag, which is
     // the id of whichever cluster profile registered a shared family first.
@@ -106,13 +115,15 @@ const STATUS: Record<string, AgentRecord['status']> = {
 export function agentRecordOf(task: Task): AgentRecord | undefined {
   const tag = (key: string) => task.tags?.find((t) => t.key === key)?.value;
   const agentId = tag(TAG.agentId);
-  const jobId = Number(tag(TAG.jobId));
-  if (!agentId || !task.taskArn || !Number.isFinite(jobId)) return undefined;
+  const jobTag = tag(TAG.jobId);
+  const jobId = jobTag === undefined ? Number.NaN : Number(jobTag);
+  const pool = tag(TAG.pool);
+  if (!agentId || !task.taskArn || (!Number.isFinite(jobId) && !pool)) return undefined;
   const stopped = task.desiredStatus === 'STOPPED' && task.lastStatus !== 'STOPPED' ? 'stopping' : undefined;
   const mode = tag(TAG.dockerMode);
   return {
     agentId,
-    jobId,
+    ...(Number.isFinite(jobId) ? { jobId } : { pool }),
     clusterId: tag(TAG.clusterId) ?? '',
     pipeline: tag(TAG.pipeline) ?? '',
     ref: task.taskArn,

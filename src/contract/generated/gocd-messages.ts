@@ -101,6 +101,34 @@ export interface components {
         ServerPingRequest: {
             all_cluster_profile_properties: components["schemas"]["NullableStringMap"][];
             agents?: components["schemas"]["GocdAgentList"];
+            /**
+             * @description Added by the forwarder: the random id it drew when GoCD loaded it. Warm-pool agents carry it in their id, and
+             *     the forwarder gives a job only to pool agents of its own instance (a restart loses its memory of which pool
+             *     agents already took a job). Absent: the service launches no pool agents.
+             */
+            forwarder_instance?: string;
+            /**
+             * @description Added by the forwarder: how long each job assigned since the last server-ping waited for its agent, on
+             *     GoCD's clock (from the first create-agent the forwarder forwarded for it to the first should-assign-work it
+             *     answered true; `warm` when a warm-pool agent took it). For the job-wait metric only.
+             */
+            job_waits?: {
+                agent_id: string;
+                job_id: number;
+                wait_ms: number;
+                warm: boolean;
+            }[];
+            /**
+             * @description Added by the forwarder: the warm-pooled profiles its create-agents carried in the last 24 hours (GoCD's
+             *     server-ping carries no elastic profiles), so that any service process or Lambda container refills every
+             *     pool at server-ping.
+             */
+            warm_pools?: {
+                cluster_profile_properties: components["schemas"]["NullableStringMap"];
+                elastic_agent_profile_properties: components["schemas"]["NullableStringMap"];
+                environment?: string | null;
+                auto_register_key: string;
+            }[];
         };
         JobCompletionRequest: {
             elastic_agent_id: string;

@@ -42,6 +42,12 @@ public class ForwarderPlugin implements GoPlugin {
     private final LoaderAnswers loaderAnswers;
     private final Clock clock;
     private volatile GoApplicationAccessor accessor;
+    /** Which pool agents already took a job; its instance id goes to the service with every server-ping. */
+    private final PoolClaims pool;
+    /** Each job's wait for its agent, reported with the next server-ping. */
+    private final JobWaits waits = new JobWaits();
+    /** The warm-pooled profiles of recent create-agents, sent with every server-ping. */
+    private final PoolProfiles poolProfiles = new PoolProfiles();
 
     /**
      * The constructor GoCD's plugin loader calls: settings from the server's environment, timeouts 5 s / 30 s unless
@@ -59,7 +65,12 @@ public class ForwarderPlugin implements GoPlugin {
     }
 
     ForwarderPlugin(ForwarderSettings settings, Duration connectTimeout, Duration deadline, LoaderAnswers loaderAnswers, Clock clock) {
+        this(settings, connectTimeout, deadline, loaderAnswers, clock, new PoolClaims());
+    }
+
+    ForwarderPlugin(ForwarderSettings settings, Duration connectTimeout, Duration deadline, LoaderAnswers loaderAnswers, Clock clock, PoolClaims pool) {
         this.settings = settings;
+        this.pool = pool;
         this.client = settings.usable() ? new ScalerClient(settings, connectTimeout, deadline) : null;
         this.loaderAnswers = loaderAnswers;
         this.clock = clock;
@@ -95,7 +106,9 @@ public class ForwarderPlugin implements GoPlugin {
         String body = request.requestBody();
         if (SHOULD_ASSIGN_WORK.equals(name)) {
             // Inside GoCD's locked assignment loop: never wait on the network (or a Lambda cold start) here.
-            return new DefaultGoPluginApiResponse(200, Boolean.toString(ShouldAssignWorkRule.evaluate(body)));
+            ShouldAssignWorkRule.Decision d = pool.decide(body);
+            if (d.assign()) waits.assigned(d.agentId(), d.jobId(), d.pool(), clock.millis());
+            return new DefaultGoPluginApiResponse(200, Boolean.toString(d.assign()));
         }
         // While loading the plugin, GoCD waits without a time limit and unloads it on any answer but 200: these never
         // touch the network (see LoaderAnswers, MigrateConfigRule).
@@ -123,12 +136,27 @@ public class ForwarderPlugin implements GoPlugin {
 
     /** create-agent: forward, then tell GoCD users what the reply says; GoCD ignores this request's answer body. */
     private GoPluginApiResponse forwardForWork(String name, String body) {
+        recordCreated(body);
         ScalerClient.Reply reply = send(name, body);
         if (reply == null) return failure(500, UNREACHABLE);
         if (!reply.ok()) return failure(reply.status, reply.body);
         GoPluginApiResponse answer = new DefaultGoPluginApiResponse(200, "{}");
         notices().perform(asObject(reply.body));
         return answer;
+    }
+
+    /** The job of a create-agent body, for its wait (JobWaits); a body without one is not measured. */
+    private void recordCreated(String body) {
+        JsonObject message = asObject(body);
+        if (message != null) poolProfiles.saw(message, clock.millis());
+        JsonElement job = message == null ? null : message.get("job_identifier");
+        JsonElement id = job != null && job.isJsonObject() ? job.getAsJsonObject().get("job_id") : null;
+        if (id == null || !id.isJsonPrimitive() || !id.getAsJsonPrimitive().isNumber()) return;
+        try {
+            waits.created(Math.round(id.getAsDouble()), clock.millis());
+        } catch (NumberFormatException e) {
+            // Not a job id the rule would accept either: nothing to measure.
+        }
     }
 
     private GocdUserNotices notices() {
@@ -140,13 +168,22 @@ public class ForwarderPlugin implements GoPlugin {
         GocdAccessorCalls calls = new GocdAccessorCalls(accessor, IDENTIFIER);
         JsonArray agents = calls.listAgents();
         String forwarded = body;
-        if (agents != null) {
+        boolean ping = SERVER_PING.equals(name);
+        if (agents != null || ping) {
             JsonObject message = asObject(body);
             if (message != null) {
-                message.add("agents", agents);
+                if (agents != null) message.add("agents", agents);
+                // The service names warm-pool agents after this instance: only they can take jobs here.
+                if (ping) {
+                    message.addProperty("forwarder_instance", pool.instance());
+                    JsonArray measured = waits.drain();
+                    if (!measured.isEmpty()) message.add("job_waits", measured);
+                    JsonArray pools = poolProfiles.current(clock.millis());
+                    if (!pools.isEmpty()) message.add("warm_pools", pools);
+                }
                 forwarded = Json.write(message);
             } else {
-                LOG.warn(name + ": GoCD's body is not a JSON object; forwarded without the agent list");
+                LOG.warn(name + ": GoCD's body is not a JSON object; forwarded as it is");
             }
         }
         ScalerClient.Reply reply = send(name, forwarded);

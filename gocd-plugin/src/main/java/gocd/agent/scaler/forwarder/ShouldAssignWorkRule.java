@@ -27,6 +27,10 @@ import java.util.regex.Pattern;
 final class ShouldAssignWorkRule {
     /** {@code ea-<job_id>-<8 lowercase hex>}; {@code \d} is ASCII-only in Java as in JavaScript without the u flag. */
     private static final Pattern AGENT_ID = Pattern.compile("ea-(-?\\d+)-([0-9a-f]{8})");
+    /** {@code ea-pool-<profile hash, 12 hex>-<forwarder instance, 8 hex>-<nonce, 8 hex>} (src/agents/warm-pool-id.ts). */
+    private static final Pattern POOL_AGENT_ID = Pattern.compile("ea-pool-([0-9a-f]{12})-([0-9a-f]{8})-([0-9a-f]{8})");
+    /** Elastic-profile keys that size a pool rather than define its agents: not part of the profile hash. */
+    private static final List<String> POOL_SIZING_KEYS = List.of("warm_pool_size", "warm_pool_idle_minutes", "warm_pool_schedule");
     /** What Node writes for a lone surrogate when it hashes a string as UTF-8 (U+FFFD). */
     private static final byte[] REPLACEMENT = {(byte) 0xEF, (byte) 0xBF, (byte) 0xBD};
     /** Number.MAX_SAFE_INTEGER: beyond it a JavaScript number no longer names one integer. */
@@ -35,37 +39,102 @@ final class ShouldAssignWorkRule {
     private ShouldAssignWorkRule() {}
 
     /**
+     * What the forwarder knows when it judges a pool agent: its own instance id and the job (if any) it already let
+     * each pool agent take. Null: pool agents take nothing.
+     */
+    interface PoolAssignments {
+        String instance();
+
+        /** The job id this pool agent was already given, or null. */
+        Long claimedJob(String agentId);
+    }
+
+    /** The answer; for a true one, which agent takes which job, and whether it is a pool agent (the caller records its claim). */
+    record Decision(boolean assign, String agentId, long jobId, boolean pool) {}
+
+    static boolean evaluate(String body) {
+        return decide(body, null).assign();
+    }
+
+    /**
      * True iff {@code agent.agent_id} is one of our ids, its job id equals {@code job_identifier.job_id}, and its hex
      * part is the one the service derives for that job on the request's cluster profile. Total:
      * anything malformed or missing is false, never an exception, because GoCD asks inside its locked assignment
      * loop and an exception there stalls every job's assignment.
      */
-    static boolean evaluate(String body) {
+    static Decision decide(String body, PoolAssignments pool) {
         try {
-            return evaluateParsed(body);
+            return evaluateParsed(body, pool);
         } catch (RuntimeException | StackOverflowError e) {
-            return false;
+            return NO;
         }
     }
 
-    private static boolean evaluateParsed(String body) {
-        if (body == null) return false;
+    static final Decision NO = new Decision(false, null, 0, false);
+
+    private static Decision evaluateParsed(String body, PoolAssignments pool) {
+        if (body == null) return NO;
         JsonElement root = Json.parse(body);
-        if (!root.isJsonObject()) return false;
+        if (!root.isJsonObject()) return NO;
         JsonObject message = root.getAsJsonObject();
         String agentId = stringMember(message.get("agent"), "agent_id");
         JsonPrimitive jobId = primitiveMember(message.get("job_identifier"), "job_id");
-        if (agentId == null || jobId == null || !jobId.isNumber()) return false;
+        if (agentId == null || jobId == null || !jobId.isNumber()) return NO;
         // The service sees job_id as a JavaScript number (an IEEE double): read the JSON text the same way so that
         // both sides agree even on 100.0 or 1e2 (integral values) and on numbers beyond 2^53 - 1 (refused).
         double job = Double.parseDouble(jobId.getAsString());
-        if (!Double.isFinite(job) || job != Math.rint(job) || Math.abs(job) > MAX_SAFE_INTEGER) return false;
-        Matcher m = AGENT_ID.matcher(agentId);
-        if (!m.matches()) return false;
-        // Exact integer comparison: leading zeros and -0 compare numerically, as Number("007") does.
-        if (!new BigInteger(m.group(1)).equals(BigInteger.valueOf((long) job))) return false;
+        if (!Double.isFinite(job) || job != Math.rint(job) || Math.abs(job) > MAX_SAFE_INTEGER) return NO;
         String clusterId = clusterId(message.get("cluster_profile_properties"));
-        return clusterId != null && m.group(2).equals(sha256Hex(clusterId + "\0" + (long) job).substring(0, 8));
+        if (clusterId == null) return NO;
+        Matcher p = POOL_AGENT_ID.matcher(agentId);
+        if (p.matches()) return poolDecision(p, agentId, (long) job, clusterId, message, pool);
+        Matcher m = AGENT_ID.matcher(agentId);
+        if (!m.matches()) return NO;
+        // Exact integer comparison: leading zeros and -0 compare numerically, as Number("007") does.
+        if (!new BigInteger(m.group(1)).equals(BigInteger.valueOf((long) job))) return NO;
+        return m.group(2).equals(sha256Hex(clusterId + "\0" + (long) job).substring(0, 8))
+                ? new Decision(true, agentId, (long) job, false) : NO;
+    }
+
+    /**
+     * A pool agent takes the job iff it is of this forwarder instance, has taken no job or exactly this one, and the
+     * job's cluster id, environment and elastic profile hash to the agent's (src/agents/warm-pool-id.ts).
+     */
+    private static Decision poolDecision(Matcher id, String agentId, long job, String clusterId, JsonObject message, PoolAssignments pool) {
+        if (pool == null || !pool.instance().equals(id.group(2))) return NO;
+        Long claimed = pool.claimedJob(agentId);
+        if (claimed != null && claimed != job) return NO;
+        String hash = profileHash(clusterId, message.get("environment"), message.get("elastic_agent_profile_properties"));
+        return id.group(1).equals(hash) ? new Decision(true, agentId, job, true) : NO;
+    }
+
+    /**
+     * The canonical profile hash (src/agents/warm-pool-id.ts, table test/fixtures/profile-hash-cases.json): SHA-256 of
+     * {@code pool\0<cluster id>\0<environment trimmed or empty>\0<lines>}, the lines {@code key=trimmed value} of the
+     * non-blank properties except the sizing keys, sorted by UTF-16 code unit, joined by newlines; its first 12 hex.
+     * Null unless the properties are an object of strings and nulls.
+     */
+    static String profileHash(String clusterId, JsonElement environment, JsonElement properties) {
+        if (properties == null || !properties.isJsonObject()) return null;
+        JsonObject props = properties.getAsJsonObject();
+        List<String> keys = new ArrayList<>();
+        for (Map.Entry<String, JsonElement> e : props.entrySet()) {
+            JsonElement v = e.getValue();
+            if (!v.isJsonNull() && !(v.isJsonPrimitive() && v.getAsJsonPrimitive().isString())) return null;
+            keys.add(e.getKey());
+        }
+        Collections.sort(keys);
+        StringBuilder lines = new StringBuilder();
+        for (String key : keys) {
+            if (POOL_SIZING_KEYS.contains(key)) continue;
+            String v = value(props, key);
+            if (v == null) continue;
+            if (lines.length() > 0) lines.append('\n');
+            lines.append(key).append('=').append(v);
+        }
+        String env = environment != null && environment.isJsonPrimitive() && environment.getAsJsonPrimitive().isString()
+                ? jsTrim(environment.getAsString()) : "";
+        return sha256Hex("pool\0" + clusterId + "\0" + env + "\0" + lines).substring(0, 12);
     }
 
     /**

@@ -42,6 +42,29 @@ class AgentActionsTest {
         return JsonParser.parseString(text);
     }
 
+    /** A forwarded server-ping without the forwarder's instance id (which every server-ping carries). */
+    private static JsonObject withoutInstance(String body) {
+        JsonObject o = json(body).getAsJsonObject();
+        assertTrue(o.get("forwarder_instance").getAsString().matches("[0-9a-f]{8}"), "server-ping carries the forwarder instance");
+        o.remove("forwarder_instance");
+        return o;
+    }
+
+    @Test
+    void everyServerPingCarriesThisForwardersInstanceIdAndAnotherForwarderHasAnother() throws Exception {
+        plugin.handle(TestSupport.request(ForwarderPlugin.SERVER_PING, PING));
+        plugin.handle(TestSupport.request(ForwarderPlugin.SERVER_PING, PING));
+        ForwarderPlugin restarted = TestSupport.plugin(scaler.url());
+        restarted.initializeGoApplicationAccessor(accessor);
+        restarted.handle(TestSupport.request(ForwarderPlugin.SERVER_PING, PING));
+        String first = json(scaler.seen.get(0).body).getAsJsonObject().get("forwarder_instance").getAsString();
+        String second = json(scaler.seen.get(1).body).getAsJsonObject().get("forwarder_instance").getAsString();
+        String third = json(scaler.seen.get(2).body).getAsJsonObject().get("forwarder_instance").getAsString();
+        assertTrue(first.matches("[0-9a-f]{8}"), first);
+        assertEquals(first, second, "one instance id for the forwarder's lifetime");
+        assertFalse(first.equals(third), "a restarted forwarder draws a new one");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {ForwarderPlugin.SERVER_PING, ForwarderPlugin.JOB_COMPLETION})
     void addsGocdsAgentListToTheForwardedBodyKeepingEverythingElse(String name) {
@@ -50,6 +73,7 @@ class AgentActionsTest {
         JsonObject sent = json(scaler.seen.get(0).body).getAsJsonObject();
         assertEquals(json("[" + AGENT_A + "]"), sent.get("agents"));
         sent.remove("agents");
+        if (name.equals(ForwarderPlugin.SERVER_PING)) sent.remove("forwarder_instance");
         assertEquals(json(PING), sent, "GoCD's own fields, nulls included, are forwarded unchanged");
         assertTrue(scaler.seen.get(0).body.contains("\"region\":null"));
         GoApiRequest list = accessor.calls.get(0);
@@ -69,7 +93,7 @@ class AgentActionsTest {
         accessor.listAgentsBody = "{\"not\":\"a list\"}";
         plugin.handle(TestSupport.request(ForwarderPlugin.SERVER_PING, PING));
         assertEquals(3, scaler.seen.size());
-        for (TestSupport.Seen s : scaler.seen) assertEquals(PING, s.body, "forwarded verbatim, without agents");
+        for (TestSupport.Seen s : scaler.seen) assertEquals(json(PING), withoutInstance(s.body), "GoCD's body, without agents");
     }
 
     @Test
@@ -77,7 +101,7 @@ class AgentActionsTest {
         ForwarderPlugin fresh = TestSupport.plugin(scaler.url());
         GoPluginApiResponse r = fresh.handle(TestSupport.request(ForwarderPlugin.SERVER_PING, PING));
         assertEquals(200, r.responseCode());
-        assertEquals(PING, scaler.seen.get(0).body);
+        assertEquals(json(PING), withoutInstance(scaler.seen.get(0).body));
     }
 
     @ParameterizedTest

@@ -57,14 +57,28 @@ class ShouldAssignWorkTableTest {
             boolean expected = c.get("expected").getAsBoolean();
             // raw: the request text verbatim; body: the JSON value, written as GoCD's Gson would.
             String text = c.has("raw") ? c.get("raw").getAsString() : Json.write(c.get("body"));
+            // forwarder: a plugin of that instance whose pool agents already took these jobs (the pool cases).
+            ForwarderPlugin asked = c.has("forwarder") ? pluginWith(c.getAsJsonObject("forwarder")) : plugin;
             tests.add(DynamicTest.dynamicTest(name, () -> {
-                GoPluginApiResponse r = plugin.handle(TestSupport.request(ForwarderPlugin.SHOULD_ASSIGN_WORK, text));
+                GoPluginApiResponse r = asked.handle(TestSupport.request(ForwarderPlugin.SHOULD_ASSIGN_WORK, text));
                 assertEquals(200, r.responseCode());
                 assertEquals(Boolean.toString(expected), r.responseBody());
             }));
         }
         assertTrue(tests.size() >= 15, "the shared table has at least 15 cases");
         return tests;
+    }
+
+    /** A forwarder of the case's instance that already gave each claimed pool agent its job. */
+    private static ForwarderPlugin pluginWith(JsonObject forwarder) {
+        PoolClaims claims = new PoolClaims(forwarder.get("instance").getAsString());
+        for (var e : forwarder.getAsJsonObject("claims").entrySet()) {
+            assertTrue(claims.claim(e.getKey(), e.getValue().getAsLong()));
+        }
+        ForwarderPlugin p = new ForwarderPlugin(ForwarderSettings.of(scaler.url(), TestSupport.TOKEN), Duration.ofSeconds(2),
+                Duration.ofSeconds(5), LoaderAnswers.builtIn(), TestSupport.CLOCK, claims);
+        p.initializeGoApplicationAccessor(accessor);
+        return p;
     }
 
     @Test
