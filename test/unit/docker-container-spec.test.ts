@@ -69,8 +69,10 @@ describe('container names', () => {
   it('names a warm-pool agent after its agent id (one container per pool agent), a job agent after its job', () => {
     const cluster = { clusterId: 'prod' };
     const agentId = 'ea-pool-fca2bc23cda3-5f3a9c01-0000a1b2';
-    expect(containerNameOf({ agentId, cluster })).toBe('gocd-ea-prod-pool-fca2bc23cda3-5f3a9c01-0000a1b2');
-    expect(containerNameOf({ agentId: 'ea-42-0123abcd', cluster, job: { job_id: 42 } })).toBe('gocd-ea-prod-42');
+    expect(containerNameOf({ agentId, cluster })).toBe('gocd-prod-ea-pool-fca2bc23cda3-5f3a9c01-0000a1b2');
+    expect(containerNameOf({ agentId: agentIdFor('prod', 42), cluster, job: { job_id: 42 } })).toBe(
+      `gocd-prod-${agentIdFor('prod', 42)}`,
+    );
   });
 
   it('names the sidecar container and volumes after the agent container', () => {

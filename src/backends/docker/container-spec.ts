@@ -71,17 +71,24 @@ export interface ImageStart {
  * collides on the name (HTTP 409) instead of starting a second agent. Docker names allow `[a-zA-Z0-9][a-zA-Z0-9_.-]`.
  */
 export function containerNameFor(clusterId: string, jobId: number): string {
-  return `gocd-${clusterId.replace(/[^a-zA-Z0-9_.-]/g, '_')}-${agentIdFor(clusterId, jobId)}`;
+  return agentContainerName(clusterId, agentIdFor(clusterId, jobId));
 }
 
-/** The container name of a launch: its job's, or for a warm-pool agent one per agent id (`…-pool-<hash>-…`). */
+function agentContainerName(clusterId: string, agentId: string): string {
+  return `gocd-${clusterId.replace(/[^a-zA-Z0-9_.-]/g, '_')}-${agentId}`;
+}
+
+/**
+ * The container name of a launch: its job's, or for a warm-pool agent (no job yet) the same form with its own agent
+ * id (`gocd-<cluster id>-ea-pool-<hash>-…`): one container per pool agent, found by `docker ps --filter name=<id>`.
+ */
 export function containerNameOf(request: {
   agentId: string;
   cluster: { clusterId: string };
   job?: { job_id: number };
 }): string {
   if (request.job) return containerNameFor(request.cluster.clusterId, request.job.job_id);
-  return `gocd-ea-${request.cluster.clusterId.replace(/[^a-zA-Z0-9_.-]/g, '_')}-${request.agentId.replace(/^ea-/, '')}`;
+  return agentContainerName(request.cluster.clusterId, request.agentId);
 }
 
 /** Names of a sidecar agent's DinD container and its two volumes, derived from the agent container's name. */
