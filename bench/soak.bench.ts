@@ -4,7 +4,7 @@ import { runSoak, type SoakReport } from './support/soak-driver.js';
 /**
  * Soak: the real service in its own process under mixed GoCD + registry traffic with a fault schedule
  * (see bench/support/soak-driver.ts). `SOAK_SECONDS` sets the traffic phase (default 300), `SOAK_DRAIN_SECONDS` the
- * longest drain (default 60).
+ * longest wait for jobs after the traffic (default 60; claimed triggers are waited for until the service ends them).
  */
 export async function run(): Promise<BenchResult[]> {
   const seconds = Number(process.env.SOAK_SECONDS ?? 300);

@@ -22,7 +22,10 @@ import { FakeGocd } from '../../test/support/fake-gocd.js';
 export interface SoakOptions {
   /** Traffic and faults, in ms. */
   durationMs: number;
-  /** Longest wait, after traffic stops, for jobs to finish and triggers to land (default 60 s). */
+  /**
+   * Longest wait, after traffic stops, for jobs to finish (default 60 s). Triggers the service claimed are waited for
+   * until it ends them (scheduled or reported), however long its GoCD retries take within its retry window.
+   */
   drainMs?: number;
   /** New GoCD jobs per second (default 2). */
   jobsPerSecond?: number;
@@ -93,6 +96,29 @@ const pipelinesFor = (repository: string, tag: string) =>
   repository === 'soak/svc-0' && /^1\./.test(tag) ? ['soak-all', 'soak-svc0', 'soak-flaky'] : ['soak-all'];
 /** Above this RSS growth (warm sample → last sample) the run fails: leaks grow with traffic, caches do not. */
 const RSS_GROWTH_BOUND_MB = 64;
+/** `gocd.scheduleRetryWindowSeconds` of the soak's service: how long it retries GoCD 409/5xx before reporting. */
+const SCHEDULE_RETRY_WINDOW_S = 120;
+/** The service's longest single schedule attempt (GocdScheduleClient's default `attemptTimeoutMs`). */
+const SCHEDULE_ATTEMPT_TIMEOUT_MS = 10_000;
+/**
+ * Longest wait for a trigger the service claimed (its webhook answer said `triggered`): the service schedules it or
+ * reports it (`pipeline not scheduled`) within its retry window plus one attempt; a few seconds more for the log line.
+ */
+const TRIGGER_END_BOUND_MS = SCHEDULE_RETRY_WINDOW_S * 1000 + SCHEDULE_ATTEMPT_TIMEOUT_MS + 5_000;
+/** Start-up (the /healthz wait), final sweep and shutdown, at most (see runSoak). */
+const SOAK_OVERHEAD_MS = 60_000 + 10_000 + 10_000;
+
+/**
+ * The longest a soak with these options can take: start-up, traffic, then the drain, which lasts until every job
+ * finished (at most `drainMs`) and every trigger the service claimed ended (at most TRIGGER_END_BOUND_MS after the
+ * last claim, made before the last delayed redelivery), then the sweep and shutdown. Test timeouts derive from it.
+ */
+export function soakBoundMs(options: Pick<SoakOptions, 'durationMs' | 'drainMs'>): number {
+  const lastClaim = options.durationMs + 5_000;
+  return (
+    SOAK_OVERHEAD_MS + Math.max(options.durationMs + (options.drainMs ?? 60_000), lastClaim + TRIGGER_END_BOUND_MS)
+  );
+}
 /** The service's old-space limit during a soak (see the fork below). */
 const SERVICE_HEAP_MB = 128;
 
@@ -103,7 +129,7 @@ gocd:
   forwarderToken: ${FORWARDER_TOKEN}
   apiUrl: ${gocdUrl}
   apiToken: ${GOCD_API_TOKEN}
-  scheduleRetryWindowSeconds: 120
+  scheduleRetryWindowSeconds: ${SCHEDULE_RETRY_WINDOW_S}
 registries:
   - { name: soak, type: distribution, host: ${REGISTRY_HOST}, secret: ${REGISTRY_SECRET} }
 subscriptions:
@@ -130,6 +156,7 @@ interface SimAgent {
 }
 
 interface Push {
+  at: number;
   repository: string;
   tag: string;
   digest: string;
@@ -228,6 +255,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   let errorLines = 0;
   let secretLines = 0;
   const lastErrors: string[] = [];
+  const triggerLines: string[] = [];
+  // Triggers the service ended (`pipeline|digest`), from its log: scheduled, or reported not scheduled.
+  const triggerEnds = new Set<string>();
   let pending = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     pending += chunk.toString('utf8');
@@ -241,6 +271,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         line.includes(REGISTRY_SECRET)
       )
         secretLines++;
+      if (line.includes('"msg":"pipeline scheduled"') || line.includes('"msg":"pipeline not scheduled')) {
+        const { pipeline, digest } = JSON.parse(line) as { pipeline?: string; digest?: string };
+        triggerEnds.add(`${pipeline}|${digest}`);
+        if (triggerLines.length < 5_000) triggerLines.push(line.slice(0, 600));
+      }
       if (/"level":(5|6)\d/.test(line)) {
         errorLines++;
         if (lastErrors.length < 20) lastErrors.push(line.slice(0, 400));
@@ -500,7 +535,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       }
       return JSON.stringify({ events });
     };
-    const deliver = (body: string) => call('registry-push', '/registry/soak', body, registryHeaders, [200, 202]);
+    // Triggers the service claimed (`pipeline|digest` → when its answer said so): the drain waits for their end.
+    const claimed = new Map<string, number>();
+    const deliver = async (body: string) => {
+      const text = await call('registry-push', '/registry/soak', body, registryHeaders, [200, 202]);
+      const answer = text
+        ? (JSON.parse(text) as { pipelines?: { pipeline: string; digest?: string; outcome: string }[] })
+        : {};
+      for (const p of answer.pipelines ?? []) {
+        if (p.outcome === 'triggered') claimed.set(`${p.pipeline}|${p.digest}`, Date.now());
+      }
+    };
+    /** Claimed triggers not ended yet, and when the last of them must have ended. */
+    const openTriggers = () => {
+      const open = [...claimed].filter(([key]) => !triggerEnds.has(key));
+      return { count: open.length, endBy: Math.max(0, ...open.map(([, at]) => at + TRIGGER_END_BOUND_MS)) };
+    };
     const newPush = () => {
       const n = pushCount++;
       // Every 7th push re-pushes an earlier (image, tag, digest) under a new event id: nothing new to schedule.
@@ -512,7 +562,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       } else {
         const repository = `soak/svc-${n % 4}`;
         const tag = n % 5 === 4 ? 'latest' : `1.${Math.floor(n / 4)}.${n % 3}`;
-        const push = { repository, tag, digest: `sha256:${randomBytes(32).toString('hex')}`, body: '' };
+        const push = { repository, tag, digest: `sha256:${randomBytes(32).toString('hex')}`, body: '', at: Date.now() };
         push.body = envelope(push, n % 3 === 0);
         pushes.push(push);
         body = push.body;
@@ -588,14 +638,20 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     };
     const background = shouldAssignRate > 0 ? autocannon(backgroundOptions) : undefined;
 
-    // ── the loop: one tick every 100 ms, bounded by the traffic phase plus the drain ──
+    // ── the loop: one tick every 100 ms, through the traffic phase and the drain (bounds below) ──
     const started = Date.now();
     let nextPingAt = started + 3_000;
     let jobAcc = 0;
     let pushAcc = 0;
     let lastProgress = started;
-    const ticks = Math.ceil((durationMs + drainMs) / 100) + 1;
-    for (let tick = 0; tick < ticks; tick++) {
+    // Jobs get `drainMs` after the traffic; triggers the service claimed get until the service ended them (bounded by
+    // its retry window, TRIGGER_END_BOUND_MS). Not the drain: GoCD's 503/409 faults are retried with full-jitter
+    // backoff (1 s doubling to 30 s), and a trigger that drew a streak of them (7 × 503 seen) was still being retried,
+    // as designed, when a wall-clock drain ended and counted it lost.
+    const jobsDeadline = started + durationMs + drainMs;
+    let loopEndReason = 'drain over with no trigger in flight';
+    let gocdWell = false;
+    for (let tick = 0; ; tick++) {
       const now = Date.now();
       const elapsed = now - started;
       const traffic = elapsed < durationMs;
@@ -616,6 +672,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         }
       } else {
         ecs.throttleRate = 0;
+        if (!gocdWell) {
+          // GoCD is busy during the traffic only: answers scripted by a fault and not yet given (they wait for the next
+          // call of their pipeline, which for soak-flaky may come seconds later) are dropped, so no trigger draws
+          // 503s long after the faults (12 piled-up 503s could exhaust the service's retry window).
+          gocdWell = true;
+          gocd.clearScripts();
+        }
       }
       for (let i = delayed.length - 1; i >= 0; i--) {
         if (delayed[i]!.at <= now) {
@@ -650,10 +713,39 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       }
       if (!traffic) {
         const jobsDone = [...jobs.values()].every((j) => j.state === 'done');
-        const triggersDone = countTriggers().lost === 0;
-        if (jobsDone && triggersDone && delayed.length === 0 && inflight === 0) break;
+        const open = openTriggers();
+        const triggersDone = countTriggers().lost === 0 && open.count === 0;
+        if (jobsDone && triggersDone && delayed.length === 0 && inflight === 0) {
+          loopEndReason = 'every job finished and every trigger ended';
+          break;
+        }
+        // Past the jobs' drain, only a claimed trigger the service has not ended yet is worth waiting for.
+        if (now >= jobsDeadline && delayed.length === 0 && (open.count === 0 || now >= open.endBy)) {
+          if (open.count > 0)
+            loopEndReason = `${open.count} claimed triggers not ended within the service's retry window`;
+          break;
+        }
       }
       await sleep(Math.max(0, started + (tick + 1) * 100 - Date.now()));
+    }
+    const loopEnd = Date.now();
+    {
+      let slowest = 0;
+      let slowestCalls = '';
+      for (const p of pushes) {
+        for (const pipeline of pipelinesFor(p.repository, p.tag)) {
+          const calls = gocd.calls.filter((c) => c.pipeline === pipeline && Object.values(c.env).includes(p.digest));
+          const ok = calls.find((c) => c.status === 202);
+          const took = ok ? ok.at - p.at : Number.POSITIVE_INFINITY;
+          if (took > slowest) {
+            slowest = took;
+            slowestCalls = `${pipeline} pushed ${((p.at - started) / 1000).toFixed(1)}: ${calls.map((c) => `${c.status}@${((c.at - started) / 1000).toFixed(1)}`).join(' ')}`;
+          }
+        }
+      }
+      log(
+        `drain ended at ${((loopEnd - started) / 1000).toFixed(1)} s (${loopEndReason}); slowest trigger ${(slowest / 1000).toFixed(1)} s from push to 202 (${slowestCalls})`,
+      );
     }
     // Final sweep, as GoCD's next pings would do it: disabled agents get stopped and deleted.
     for (let i = 0; i < 3; i++) {
@@ -755,7 +847,24 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     if (errors > 0) v.push(`${errors} requests failed or got an unexpected status`);
     if (report.background.non2xx + report.background.errors > 0)
       v.push(`background should-assign-work: ${report.background.non2xx} non-2xx, ${report.background.errors} errors`);
-    if (triggers.lost > 0) v.push(`${triggers.lost} of ${triggers.expected} triggers never scheduled`);
+    if (triggers.lost > 0) {
+      v.push(`${triggers.lost} of ${triggers.expected} triggers never scheduled`);
+      // Which (image, tag, digest) and pipeline, whether the service claimed it, GoCD's answers, and how the service
+      // ended it (its log line), for each lost trigger.
+      const at = (ms: number) => `${((ms - started) / 1000).toFixed(1)} s`;
+      for (const p of pushes) {
+        for (const pipeline of pipelinesFor(p.repository, p.tag)) {
+          const calls = gocd.calls.filter((c) => c.pipeline === pipeline && Object.values(c.env).includes(p.digest));
+          if (calls.some((c) => c.status === 202)) continue;
+          const claimedAt = claimed.get(`${pipeline}|${p.digest}`);
+          log(
+            `lost: ${pipeline} for ${p.repository}:${p.tag}@${p.digest}, pushed at ${at(p.at)}, ${claimedAt ? `claimed (answer at ${at(claimedAt)})` : 'never answered triggered'}; GoCD answers: ${calls.map((c) => `${c.status} at ${at(c.at)}`).join(', ') || 'none'}`,
+          );
+          for (const line of triggerLines.filter((x) => x.includes(p.digest) && x.includes(`"${pipeline}"`)))
+            log(`lost: service: ${line}`);
+        }
+      }
+    }
     if (triggers.duplicated > 0) v.push(`${triggers.duplicated} duplicate or unexpected schedules`);
     if (report.tasks.maxPerJob > 1) v.push(`${report.tasks.jobsWithSeveral} jobs got more than one task`);
     if (leaked > 0) v.push(`${leaked} tasks still live after the final sweep`);

@@ -48,6 +48,13 @@ export class FakeGocd {
     return this;
   }
 
+  /** Drops the scripted answers not yet given (for `pipeline`, or every pipeline): GoCD is well again. */
+  clearScripts(pipeline?: string): this {
+    if (pipeline === undefined) this.scripts.clear();
+    else this.scripts.delete(pipeline);
+    return this;
+  }
+
   get apiToken(): string {
     return this.token;
   }

@@ -76,6 +76,16 @@ describe('GoCD schedule client', () => {
     expect(gocd.callsFor('deploy-app').map((c) => c.status)).toEqual([503, 503, 202]);
   });
 
+  it('schedules at the first attempt once the fake GoCD is well again: cleared scripted answers are not given', async () => {
+    gocd.pipeline('deploy-app').pipeline('other');
+    gocd.script('deploy-app', { status: 503 }, { status: 503 }).script('other', { status: 409 });
+    gocd.clearScripts('deploy-app');
+    expect(await client().schedule('deploy-app', VARS)).toMatchObject({ kind: 'scheduled', attempts: 1 });
+    gocd.clearScripts();
+    expect(await client().schedule('other', VARS)).toMatchObject({ kind: 'scheduled', attempts: 1 });
+    expect(gocd.calls.map((c) => c.status)).toEqual([202, 202]);
+  });
+
   it("reports a 422 at once with GoCD's message and the variable the pipeline does not declare", async () => {
     gocd.pipeline('deploy-app', ['GO_PACKAGE_DOCKER_TEAM_APP_LABEL']);
     const outcome = await client().schedule('deploy-app', VARS);
