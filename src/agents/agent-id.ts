@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import { defaultClusterId } from './profiles.js';
 
-const AGENT_ID = /^ea-(-?\d+)-[0-9a-f]{8}$/;
-
 /**
  * The elastic agent id of a job's agent: `ea-<job_id>-<8 hex>`. The hex part is derived from the cluster id and
  * job id, so every create-agent for the same job names the same agent.
@@ -34,7 +32,7 @@ function clusterIdOf(properties: unknown): string | undefined {
 
 /** The job id encoded in an elastic agent id, or undefined for ids this service did not make. */
 export function jobIdOfAgentId(agentId: string): number | undefined {
-  const m = AGENT_ID.exec(agentId);
+  const m = /^ea-(-?\d+)-[0-9a-f]{8}$/.exec(agentId);
   return m ? Number(m[1]) : undefined;
 }
 

@@ -44,10 +44,6 @@ export interface EcsElasticProfile extends ElasticProfile {
 /** A launch on the ECS backend. */
 export type EcsLaunchRequest = LaunchRequest<EcsClusterProfile, EcsElasticProfile>;
 
-const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$/;
-const TASK_DEF =
-  /^([A-Za-z0-9_-]{1,255}(:\d+)?|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}(:\d+)?)$/;
-
 /** A row holding an ARN. */
 function arnRow(key: string, label: string, help: string): PropertyDef {
   return {
@@ -55,13 +51,18 @@ function arnRow(key: string, label: string, help: string): PropertyDef {
     label,
     kind: 'string',
     help,
-    check: (value) => (ARN.test(value) ? undefined : `${key} must be an ARN (arn:aws:...)`),
+    check: (value) =>
+      /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$/.test(value)
+        ? undefined
+        : `${key} must be an ARN (arn:aws:...)`,
   };
 }
 
 /** `task_definition`: an existing family[:revision] or ARN of the operator's own, never one this service registers. */
 function checkTaskDefinition(value: string): string | undefined {
-  if (!TASK_DEF.test(value)) return 'task_definition must be family, family:revision or a task-definition ARN';
+  const taskDefinition =
+    /^([A-Za-z0-9_-]{1,255}(:\d+)?|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}(:\d+)?)$/;
+  if (!taskDefinition.test(value)) return 'task_definition must be family, family:revision or a task-definition ARN';
   // gocd-agent-<hash> families are registered by this service for other profiles, whose gates they passed.
   return /(^|task-definition\/)gocd-agent-/.test(value)
     ? 'task_definition must name a family of your own, not one gocd-agent-scaler registers (gocd-agent-*)'

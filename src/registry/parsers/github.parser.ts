@@ -50,8 +50,6 @@ export const githubShapes: Record<'package' | 'registry_package', SchemaObject> 
   },
 };
 
-const CONTAINER_TYPES = new Set(['container', 'docker']);
-
 /**
  * GitHub Packages (ghcr.io): `package` and the older `registry_package` events, actions `published`/`updated`.
  * A multi-arch push emits one event per manifest; only the one carrying `container_metadata.tag.name` moved a tag.
@@ -83,7 +81,7 @@ export const parseGithub: RegistryParser = (input): ParseResult => {
     return { pushes: [], ignored: [`${event} ${body.action}`] };
   const meta = pkg.package_version?.container_metadata;
   const type = (pkg.package_type || pkg.ecosystem || '').toLowerCase();
-  if (!meta && !CONTAINER_TYPES.has(type)) {
+  if (!meta && type !== 'container' && type !== 'docker') {
     return { pushes: [], ignored: [`${pkg.package_type ?? pkg.ecosystem ?? 'unknown'} package`] };
   }
   const tag = meta?.tag?.name;

@@ -40,8 +40,6 @@ export const harborCloudEventShape: SchemaObject = {
   },
 };
 
-const PUSH_TYPES = new Set(['PUSH_ARTIFACT', 'pushImage', 'harbor.artifact.pushed']);
-
 /**
  * Harbor webhooks, default and CloudEvents formats. A push is `PUSH_ARTIFACT` (`pushImage` in Harbor 1.x) or
  * `harbor.artifact.pushed`; Harbor writes the digest into `tag` when the push had no tag, so such resources are
@@ -57,7 +55,8 @@ export const parseHarbor: RegistryParser = ({ body, registry }): ParseResult => 
     'harbor',
   );
   const result: ParseResult = { pushes: [], ignored: [] };
-  if (!PUSH_TYPES.has(body.type)) return { ...result, ignored: [`${body.type} event`] };
+  if (!['PUSH_ARTIFACT', 'pushImage', 'harbor.artifact.pushed'].includes(body.type))
+    return { ...result, ignored: [`${body.type} event`] };
   const data = (cloudEvent ? body.data : body.event_data) ?? {};
   const repository = data.repository?.repo_full_name ?? '';
   const where = cloudEvent ? 'body/data' : 'body/event_data';
