@@ -75,7 +75,12 @@ export async function generatedFiles(): Promise<Map<string, string>> {
 
   // The message types only: the schemas (the paths' and responses' shapes are the routes', checked against the spec
   // by test/http/openapi-agreement.test.ts, and would only repeat the same response blocks).
-  const schemasOnly = { openapi: doc.openapi, info: doc.info, paths: {}, components: { schemas: (doc.components as Json).schemas } };
+  const schemasOnly = {
+    openapi: doc.openapi,
+    info: doc.info,
+    paths: {},
+    components: { schemas: (doc.components as Json).schemas },
+  };
   const types = astToString(await openapiTS(schemasOnly as never));
   const requests = Object.entries((doc['x-gocd-requests'] as Record<string, string>) ?? {});
   const replies = Object.entries((doc['x-gocd-replies'] as Record<string, string>) ?? {});
