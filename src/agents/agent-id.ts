@@ -43,12 +43,19 @@ export function jobIdOfAgentId(agentId: string): number | undefined {
  * answers false, never an error (GoCD asks inside its locked assignment loop).
  */
 export function shouldAssignWork(body: unknown): boolean {
-  if (!body || typeof body !== 'object') return false;
-  const { agent, job_identifier } = body as { agent?: { agent_id?: unknown }; job_identifier?: { job_id?: unknown } };
-  const agentId = agent?.agent_id;
-  const jobId = job_identifier?.job_id;
-  if (typeof agentId !== 'string' || typeof jobId !== 'number' || !Number.isSafeInteger(jobId)) return false;
+  const request = body as
+    | { agent?: { agent_id?: unknown }; job_identifier?: { job_id?: unknown }; cluster_profile_properties?: unknown }
+    | null
+    | undefined;
+  const agentId = request?.agent?.agent_id;
+  const jobId = request?.job_identifier?.job_id;
+  if (typeof agentId !== 'string' || !isSafeInteger(jobId)) return false;
   if (jobIdOfAgentId(agentId) !== jobId) return false;
-  const clusterId = clusterIdOf((body as { cluster_profile_properties?: unknown }).cluster_profile_properties);
+  const clusterId = clusterIdOf(request?.cluster_profile_properties);
   return clusterId !== undefined && agentId.endsWith(`-${agentIdHex(clusterId, jobId)}`);
+}
+
+/** A job id GoCD can send: a number with no fraction that a double holds exactly (so its id names one job). */
+function isSafeInteger(value: unknown): value is number {
+  return Number.isSafeInteger(value);
 }

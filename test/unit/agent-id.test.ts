@@ -81,8 +81,33 @@ describe('agent identity', () => {
     expect(shouldAssignWork(assignBody(agentIdFor('ci', 5), 5, props))).toBe(false);
   });
 
+  it('refuses an agent id sent as a list, without throwing', () => {
+    const props = { cluster_id: 'ci' };
+    expect(shouldAssignWork(assignBody([agentIdFor('ci', 5)] as unknown as string, 5, props))).toBe(false);
+  });
+
+  it('refuses a job id beyond what a double holds exactly, even for the id made from it', () => {
+    const unsafe = 2 ** 53;
+    expect(shouldAssignWork(assignBody(agentIdFor('ci', unsafe), unsafe, { cluster_id: 'ci' }))).toBe(false);
+    const safe = 2 ** 53 - 1;
+    expect(shouldAssignWork(assignBody(agentIdFor('ci', safe), safe, { cluster_id: 'ci' }))).toBe(true);
+  });
+
+  it('refuses cluster properties that are a number, though it has no keys like an empty profile', () => {
+    const id = agentIdFor(defaultClusterId({}), 5);
+    expect(shouldAssignWork(assignBody(id, 5, {}))).toBe(true);
+    expect(shouldAssignWork(assignBody(id, 5, 5))).toBe(false);
+  });
+
+  it('refuses a body without cluster properties even for a cluster whose id is the word "undefined"', () => {
+    expect(shouldAssignWork(assignBody(agentIdFor('undefined', 5), 5, { cluster_id: 'undefined' }))).toBe(true);
+    expect(shouldAssignWork(assignBody(agentIdFor('undefined', 5), 5, undefined))).toBe(false);
+    expect(shouldAssignWork(assignBody(agentIdFor('undefined', 5), 5, null))).toBe(false);
+  });
+
   it.each([
     ['no body', undefined],
+    ['a null body', null],
     ['a body that is not an object', 'ea-5'],
     ['an agent id that is not a string', { agent: { agent_id: 5 }, job_identifier: { job_id: 5 } }],
     ['a job id that is a string', { agent: { agent_id: 'ea-5-00000000' }, job_identifier: { job_id: '5' } }],

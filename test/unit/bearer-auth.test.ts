@@ -40,6 +40,7 @@ describe('bearer token header', () => {
     ['a second word after the token', `Bearer ${TOKEN} extra`],
     ['a lower-case scheme with a second word', `bearer ${TOKEN} extra`],
     ['a header sent twice (an array)', [`Bearer ${TOKEN}`, `Bearer ${TOKEN}`]],
+    ['a header in a one-item array', [`Bearer ${TOKEN}`]],
   ])('reads no token from %s', (_name, header) => {
     expect(bearerToken(request(header))).toBeUndefined();
   });

@@ -167,6 +167,14 @@ const cases: Case[] = [
     delete: [],
   },
   {
+    name: 'an agent GoCD reports Building is never stopped, even while its build state still lags behind',
+    tasks: [task('ea-22-00000016', 600)],
+    agents: [agent('ea-22-00000016', 'Building', 'Disabled', 'Unknown')],
+    stops: [],
+    disable: [],
+    delete: [],
+  },
+  {
     name: 'an agent whose build state is Building is never stopped, whatever its agent state says',
     tasks: [task('ea-16-00000010', 600)],
     agents: [agent('ea-16-00000010', 'Idle', 'Disabled', 'Building')],
@@ -255,6 +263,39 @@ describe('server-ping reconciliation plan', () => {
   it('keeps agents whose cluster profile could not be read', () => {
     const plan = planReconcile([{ cluster: clusterA, agents: [] }], [agent('ea-2-00000002', 'Idle')], now, false);
     expect(plan.actions).toEqual({ disable: [], delete: [] });
+  });
+
+  it('says why it stops, disables or deletes each agent, and under which reaping rule', () => {
+    const plan = planReconcile(
+      [
+        {
+          cluster: clusterA,
+          agents: [
+            task('ea-1-00000001', 11),
+            task('ea-5-00000005', 30),
+            task('ea-8-00000008', 17),
+            task('ea-7-00000007', 20),
+          ],
+        },
+      ],
+      [
+        agent('ea-2-00000002', 'Idle'),
+        agent('ea-5-00000005', 'LostContact', 'Enabled', 'Unknown'),
+        agent('ea-8-00000008', 'Idle', 'Disabled'),
+        agent('ea-7-00000007', 'Idle'),
+      ],
+      now,
+    );
+    expect(plan.stops.map((s) => [s.agent.agentId, s.rule, s.reason])).toEqual([
+      ['ea-5-00000005', 'lost-contact', 'agent ea-5-00000005 is LostContact in GoCD'],
+      ['ea-8-00000008', 'disabled', 'agent ea-8-00000008 was disabled in GoCD and is not building'],
+      ['ea-1-00000001', 'never-registered', 'agent ea-1-00000001 did not register with GoCD within 10 minutes'],
+    ]);
+    expect(plan.stops.every((s) => s.cluster === clusterA)).toBe(true);
+    expect(Object.fromEntries(plan.notes)).toEqual({
+      'ea-2-00000002': 'agent ea-2-00000002 (Idle) has no live task or container',
+      'ea-7-00000007': 'agent ea-7-00000007 idle past 15 minutes; disabled, stopped at the next ping',
+    });
   });
 
   it('names the reason of every stop', () => {

@@ -93,6 +93,7 @@ describe('subscriptions', () => {
     expect(globPrefix('registry.example.com/backends/*')).toBe('registry.example.com/backends/');
     expect(globPrefix('registry.example.com/team?/app')).toBe('registry.example.com/team');
     expect(globPrefix('registry.example.com/app')).toBe('registry.example.com/app');
+    expect(globPrefix('*/app')).toBe('');
   });
 
   it.each([
