@@ -47,9 +47,15 @@ export const dockerProfiles: BackendProfiles<DockerClusterProfile, ElasticProfil
   elasticProperties: [],
 
   // The default backend: a profile that names no backend and no ECS cluster runs on the local engine.
-  claims: () => false,
-  clusterProblems: () => [],
-  elasticProblems: () => [],
+  claims() {
+    return false;
+  },
+  clusterProblems() {
+    return [];
+  },
+  elasticProblems() {
+    return [];
+  },
 
   parseCluster(raw, shared) {
     const dockerHost = readString(raw, 'docker_host');
@@ -61,9 +67,13 @@ export const dockerProfiles: BackendProfiles<DockerClusterProfile, ElasticProfil
     };
   },
 
-  parseElastic: (_raw, shared) => shared,
+  parseElastic(_raw, shared) {
+    return shared;
+  },
 
-  launchRefusal: () => undefined,
+  launchRefusal() {
+    return undefined;
+  },
 
   policyRefusal(policy, cluster) {
     const engines = policy.docker.engines;
@@ -81,7 +91,9 @@ export const dockerProfiles: BackendProfiles<DockerClusterProfile, ElasticProfil
       : {};
   },
 
-  clientKey: (cluster) => cluster.dockerHost ?? '',
+  clientKey(cluster) {
+    return cluster.dockerHost ?? '';
+  },
 };
 
 /** A cluster profile of the Docker backend (the provider hands the Docker backend only these). */

@@ -176,7 +176,9 @@ export const ecsProfiles: BackendProfiles<EcsClusterProfile, EcsElasticProfile> 
   clusterProperties: CLUSTER_ROWS,
   elasticProperties: ELASTIC_ROWS,
 
-  claims: (raw) => readString(raw, 'cluster') !== undefined,
+  claims(raw) {
+    return readString(raw, 'cluster') !== undefined;
+  },
 
   clusterProblems(raw) {
     const problems: PropertyProblem[] = [];
@@ -190,13 +192,14 @@ export const ecsProfiles: BackendProfiles<EcsClusterProfile, EcsElasticProfile> 
     return problems;
   },
 
-  elasticProblems: (raw) =>
-    elasticRuleProblems({
+  elasticProblems(raw) {
+    return elasticRuleProblems({
       enableExecuteCommand: readBool(raw, 'enable_execute_command'),
       taskRoleArn: readString(raw, 'task_role_arn'),
       taskDefinition: readString(raw, 'task_definition'),
       capabilities: capabilityNames(raw),
-    }),
+    });
+  },
 
   parseCluster(raw, shared) {
     const region = readString(raw, 'region');
@@ -212,15 +215,19 @@ export const ecsProfiles: BackendProfiles<EcsClusterProfile, EcsElasticProfile> 
     };
   },
 
-  parseElastic: (raw, shared) => ({
-    ...shared,
-    taskRoleArn: readString(raw, 'task_role_arn'),
-    repositoryCredentials: readString(raw, 'repository_credentials'),
-    enableExecuteCommand: readBool(raw, 'enable_execute_command'),
-    taskDefinition: readString(raw, 'task_definition'),
-  }),
+  parseElastic(raw, shared) {
+    return {
+      ...shared,
+      taskRoleArn: readString(raw, 'task_role_arn'),
+      repositoryCredentials: readString(raw, 'repository_credentials'),
+      enableExecuteCommand: readBool(raw, 'enable_execute_command'),
+      taskDefinition: readString(raw, 'task_definition'),
+    };
+  },
 
-  launchRefusal: (cluster, profile) => launchRuleRefusal({ cluster, profile }),
+  launchRefusal(cluster, profile) {
+    return launchRuleRefusal({ cluster, profile });
+  },
 
   policyRefusal(policy, cluster) {
     const { clusters, regions, accounts } = policy.ecs;
@@ -249,10 +256,14 @@ export const ecsProfiles: BackendProfiles<EcsClusterProfile, EcsElasticProfile> 
     return undefined;
   },
 
-  needs: () => ({}),
+  needs() {
+    return {};
+  },
 
   // One ECS client per (region, role).
-  clientKey: (cluster) => `${cluster.region ?? ''}|${cluster.assumeRoleArn ?? ''}`,
+  clientKey(cluster) {
+    return `${cluster.region ?? ''}|${cluster.assumeRoleArn ?? ''}`;
+  },
 };
 
 /** A cluster profile of the ECS backend (the provider hands the ECS backend only these). */

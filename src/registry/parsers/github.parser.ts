@@ -1,6 +1,6 @@
 import type { SchemaObject } from 'ajv';
 import { ValidationError } from '../../errors.js';
-import type { ImagePushed, ParseResult, RegistryParser } from '../image-pushed.js';
+import type { ImagePushed, ParseResult, ParserInput } from '../image-pushed.js';
 import { assertReference, assertShape, contentId, header } from './shape.js';
 
 interface GithubPackage {
@@ -61,7 +61,7 @@ export const githubShapes: Record<'package' | 'registry_package', SchemaObject> 
  * which is not signed (a captured body replayed under forged delivery ids would otherwise schedule each time).
  * GitHub's own redelivery sends the same bytes, so it is recognised.
  */
-export const parseGithub: RegistryParser = (input): ParseResult => {
+export function parseGithub(input: ParserInput): ParseResult {
   const { body, headers, registry } = input;
   const event =
     header(headers, 'x-github-event') ??
@@ -96,4 +96,4 @@ export const parseGithub: RegistryParser = (input): ParseResult => {
     deliveryId: contentId(input),
   };
   return { pushes: [assertReference(push, `body/${event}`)], ignored: [] };
-};
+}

@@ -1,5 +1,5 @@
 import type { SchemaObject } from 'ajv';
-import { type ImagePushed, isDigestReference, type ParseResult, type RegistryParser } from '../image-pushed.js';
+import { type ImagePushed, isDigestReference, type ParseResult, type ParserInput } from '../image-pushed.js';
 import { assertReference, assertShape } from './shape.js';
 
 interface HarborData {
@@ -47,7 +47,7 @@ export const harborCloudEventShape: SchemaObject = {
  * goharbor/harbor `src/pkg/notifier/formats/cloudevents.go`); the default format has none (`occur_at` is seconds),
  * so its pushes are identified by (image, tag, digest), which Harbor always sends.
  */
-export const parseHarbor: RegistryParser = ({ body, registry }): ParseResult => {
+export function parseHarbor({ body, registry }: ParserInput): ParseResult {
   const cloudEvent = !!body && typeof body === 'object' && 'specversion' in body;
   assertShape<{ type: string; specversion?: string; id?: string; data?: HarborData; event_data?: HarborData }>(
     cloudEvent ? 'harbor-cloudevents' : 'harbor-default',
@@ -80,4 +80,4 @@ export const parseHarbor: RegistryParser = ({ body, registry }): ParseResult => 
   }
   if (result.pushes.length === 0 && result.ignored.length === 0) result.ignored.push('push without resources');
   return result;
-};
+}
