@@ -66,6 +66,10 @@ export interface StopReport {
   childrenRemoved: Record<string, number>;
 }
 
+/** What `stop` answers: a report, or nothing from a backend that leaves the children to a janitor. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a backend with nothing to report keeps its plain Promise<void>.
+export type StopResult = StopReport | void;
+
 /** Extra facts for the agent status report; every field optional. */
 export interface AgentDetails {
   agent: AgentRecord;
@@ -85,16 +89,17 @@ export interface AgentBackend<C extends ClusterProfile = ClusterProfile, E exten
   launch(request: LaunchRequest<C, E>): Promise<LaunchOutcome>;
   /**
    * Every agent of this cluster id that is not yet stopped (pending, running or stopping). Throws
-   * BackendUnavailableError when the listing is incomplete: callers must never read a failure as "no agents".
+   * BackendUnavailableError when the listing is incomplete: callers must never read a failure as "no agents"
+   * (`throttled` when it was throttled or cut off at `deadline`, epoch ms; default: the backend's own bound).
    */
-  list(cluster: C): Promise<AgentRecord[]>;
+  list(cluster: C, deadline?: number): Promise<AgentRecord[]>;
   /**
    * Stops these agents (and, in socket mode, the containers their jobs started), with a reason naming why.
    * Already-stopped or unknown agents are not an error. A backend that removes a socket job's containers itself says
-   * how many (the job's console reports it); one that leaves that to a janitor (ECS) returns nothing.
+   * how many (the job's console reports it); one that leaves that to a janitor (ECS) returns nothing. The calls end by
+   * `deadline` (epoch ms; a stop not done by then throws); default: the backend's own bound.
    */
-  // biome-ignore lint/suspicious/noConfusingVoidType: a backend with nothing to report keeps its plain Promise<void>.
-  stop(cluster: C, agents: readonly AgentRecord[], reason: string): Promise<StopReport | void>;
+  stop(cluster: C, agents: readonly AgentRecord[], reason: string, deadline?: number): Promise<StopResult>;
   /** Details for the agent status report, or undefined when the agent is unknown. */
   inspect(cluster: C, agentId: string): Promise<AgentDetails | undefined>;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { defaultClusterId } from './profiles.js';
+import { clusterIdOfProperties } from './profiles.js';
 
 /**
  * The elastic agent id of a job's agent: `ea-<job_id>-<8 hex>`. The hex part is derived from the cluster id and
@@ -26,8 +26,7 @@ function clusterIdOf(properties: unknown): string | undefined {
     const v = raw[key];
     if (v !== null && typeof v !== 'string') return undefined;
   }
-  const id = typeof raw.cluster_id === 'string' ? raw.cluster_id.trim() : '';
-  return id !== '' ? id : defaultClusterId(raw);
+  return clusterIdOfProperties(raw);
 }
 
 /** The job id encoded in an elastic agent id, or undefined for ids this service did not make. */

@@ -54,6 +54,13 @@ export interface AgentServiceDeps {
   store?: StateStore;
   /** Tuning of the fleet view create-agent counts against max_agents. */
   fleet?: FleetViewOptions;
+  /**
+   * How long a create-agent or job-completion that brings no deadline of its own may take, from its start (the
+   * process: GOCD_REQUEST_DEADLINE_MS, inside the forwarder's 30 s): its ECS calls — pacing, throttled retries, the
+   * SDK's own retries — end by then, and past it the launch is answered waiting and a stop leaves the agent disabled.
+   * A request's own deadline (Lambda: the invocation's budget) replaces it. Absent: each backend's own bound.
+   */
+  requestDeadlineMs?: number;
   /** Lambda: where a launch ECS throttled past its budget's deadline waits (the retry queue). */
   launchDeferrer?: LaunchDeferrer;
 }
@@ -83,10 +90,17 @@ export class AgentService {
     this.policy = deps.policy ?? NO_OPERATOR_POLICY;
   }
 
+  /** The deadline of a request starting now that brings none (epoch ms, on the backends' clock: Date.now). */
+  private defaultDeadline(): number | undefined {
+    const ms = this.deps.requestDeadlineMs;
+    return ms === undefined ? undefined : Date.now() + ms;
+  }
+
   /**
    * create-agent: launch the job's agent unless it has one, the cap is reached, or the profiles refuse. Never
    * throws: every outcome is logged and recorded for the status report (GoCD ignores the reply body). `budget`: how
-   * long the launch may wait for its backend here (a Lambda invocation's), and which deferral it is.
+   * long the launch may wait for its backend here (a Lambda invocation's; default requestDeadlineMs from now), and
+   * which deferral it is.
    */
   async createAgent(command: CreateAgentCommand, budget: LaunchBudget = {}): Promise<CreateAgentResult> {
     const result = await this.tryCreateAgent(command, budget);
@@ -96,6 +110,8 @@ export class AgentService {
   }
 
   private async tryCreateAgent(command: CreateAgentCommand, budget: LaunchBudget): Promise<CreateAgentResult> {
+    // From the request's start: waiting for this job's lock counts too.
+    const deadline = budget.deadline ?? this.defaultDeadline();
     const { job } = command;
     const pipeline = jobPath(job);
     const log = this.deps.logger.child({ jobId: job.job_id, pipeline });
@@ -114,7 +130,6 @@ export class AgentService {
         return { kind: 'refused', reason: refusal };
       }
       const agentId = agentIdFor(clusterId, job.job_id);
-      const deadline = budget.deadline;
       // One create-agent per job at a time in this process; other jobs proceed in parallel (RunTask client tokens
       // keep other processes and Lambda containers from starting a second agent for the job).
       const jobKey = `${clusterId}\0${job.job_id}`;
@@ -126,7 +141,7 @@ export class AgentService {
         const backend = await this.backendFor(cluster);
         // The cap counts the fleet view (server-ping's listing, refreshed here only when older than its bound) plus
         // this process's launches since: no listing per job, whatever the fleet size.
-        await this.fleet.ensure(clusterId, () => backend.list(cluster), deadline);
+        await this.fleet.ensure(clusterId, () => backend.list(cluster, deadline), deadline);
         const mine = this.fleet.agentOfJob(clusterId, job.job_id);
         if (mine) {
           this.deps.activity.record({
@@ -148,15 +163,28 @@ export class AgentService {
           return { kind: 'waiting', reason };
         }
         this.fleet.reserve(clusterId, agentId);
-        const outcome = await backend.launch({
-          agentId,
-          job,
-          cluster,
-          profile,
-          jobEnv: this.jobEnv(cluster, agentId, command),
-          permits: launchPermits(this.policy, cluster),
-          ...(deadline !== undefined ? { deadline } : {}),
-        });
+        let outcome: LaunchOutcome;
+        try {
+          outcome = await backend.launch({
+            agentId,
+            job,
+            cluster,
+            profile,
+            jobEnv: this.jobEnv(cluster, agentId, command),
+            permits: launchPermits(this.policy, cluster),
+            ...(deadline !== undefined ? { deadline } : {}),
+          });
+        } catch (err) {
+          // Reservations never expire on their own (a launch may wait long for its turn): release this one here.
+          this.fleet.release(clusterId, agentId);
+          throw err;
+        }
+        if (outcome.kind === 'existing' && outcome.agent.status === 'stopped') {
+          // The job's agent was stopped because its job completed (another process handled the completion): this
+          // create-agent is stale. Not a live agent: not counted against max_agents, nothing told as "found".
+          this.fleet.release(clusterId, agentId);
+          return this.staleAfterCompletion(cluster, command, outcome.agent, log);
+        }
         if (outcome.kind === 'launched' || outcome.kind === 'existing') this.fleet.launched(clusterId, outcome.agent);
         else this.fleet.release(clusterId, agentId);
         if (outcome.kind === 'throttled') return this.deferThrottled(command, budget, outcome.detail, log);
@@ -202,6 +230,32 @@ export class AgentService {
       log.warn({ clusterId: cluster.clusterId, err }, 'cannot read the job-completed mark; launching anyway');
       return false;
     }
+  }
+
+  /** A create-agent whose job's agent already stopped at job-completion: remembered as completed, nothing launched. */
+  private async staleAfterCompletion(
+    cluster: ClusterProfile,
+    input: CreateAgentCommand,
+    agent: AgentRecord,
+    log: Logger,
+  ): Promise<CreateAgentResult> {
+    const reason = 'job already completed';
+    this.deps.activity.record({
+      clusterId: cluster.clusterId,
+      kind: 'existing',
+      jobId: input.job.job_id,
+      agentId: agent.agentId,
+      pipeline: jobPath(input.job),
+      message: `${reason}: agent ${agent.agentId} stopped with its job`,
+    });
+    log.info(
+      { clusterId: cluster.clusterId, ref: agent.ref },
+      'create-agent for a job whose agent stopped at completion',
+    );
+    await this.completed.mark(cluster.clusterId, input.job.job_id).catch((err: unknown) => {
+      log.warn({ err }, 'could not store the job-completed mark');
+    });
+    return { kind: 'completed', reason };
   }
 
   /**
@@ -287,8 +341,13 @@ export class AgentService {
   /**
    * job-completion: stop the job's agent now (unless the cluster keeps idle agents) and ask the forwarder to
    * disable and delete it. If the stop fails the agent is only disabled; the next server-ping finishes the work.
+   * `deadline` (epoch ms): when its listing and stop must end (default: requestDeadlineMs from now).
    */
-  async jobCompleted(input: JobCompletionCommand, events?: AgentEvents): Promise<AgentActions> {
+  async jobCompleted(
+    input: JobCompletionCommand,
+    events?: AgentEvents,
+    deadline: number | undefined = this.defaultDeadline(),
+  ): Promise<AgentActions> {
     const id = input.elasticAgentId;
     const pipeline = jobPath(input.job);
     const log = this.deps.logger.child({ agentId: id, jobId: input.job.job_id, pipeline });
@@ -307,7 +366,7 @@ export class AgentService {
         // Still marked in this process; other processes rely on the client token (24 h) until the store answers.
         log.error({ err }, 'job-completion: could not store the job-completed mark');
       }
-      return this.stopCompleted(cluster, input, log, events);
+      return this.stopCompleted(cluster, input, log, events, deadline);
     });
   }
 
@@ -316,6 +375,7 @@ export class AgentService {
     input: JobCompletionCommand,
     log: Logger,
     events: AgentEvents | undefined,
+    deadline: number | undefined,
   ): Promise<AgentActions> {
     const id = input.elasticAgentId;
     const pipeline = jobPath(input.job);
@@ -325,10 +385,10 @@ export class AgentService {
     }
     try {
       const backend = await this.backendFor(cluster);
-      const agent = await this.agentToStop(backend, cluster, id);
+      const agent = await this.agentToStop(backend, cluster, id, deadline);
       if (agent) {
         const reason = completionStopReason(input.job);
-        const report = await backend.stop(cluster, [agent], reason);
+        const report = await backend.stop(cluster, [agent], reason, deadline);
         events?.agentStopped(cluster, agent, report?.childrenRemoved[id]);
         this.fleet.stopped(cluster.clusterId, id);
         this.metrics.agentStopped(cluster.clusterId, 'job-completed');
@@ -366,10 +426,11 @@ export class AgentService {
     backend: AgentBackend,
     cluster: ClusterProfile,
     agentId: string,
+    deadline: number | undefined,
   ): Promise<AgentRecord | undefined> {
     const known = this.fleet.find(cluster.clusterId, agentId);
     if (known) return known;
-    return (await backend.list(cluster)).find((a) => a.agentId === agentId);
+    return (await backend.list(cluster, deadline)).find((a) => a.agentId === agentId);
   }
 
   /** server-ping: reconcile every cluster profile GoCD sent against GoCD's agent list (see planReconcile). */

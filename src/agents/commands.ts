@@ -57,7 +57,7 @@ export interface ServerPingCommand {
  * which deferral it is when it runs again from the retry queue.
  */
 export interface LaunchBudget {
-  /** Epoch ms until which the launch may wait out request throttling; absent: the backend's own bound. */
+  /** Epoch ms until which the launch may wait out request throttling; absent: the service's request deadline. */
   deadline?: number;
   /** A launch run again from the retry queue: when it was first tried, and how often it was deferred so far. */
   deferral?: { firstAttemptAt: number; attempt: number };

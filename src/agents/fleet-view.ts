@@ -1,5 +1,7 @@
 import { BackendUnavailableError } from '../errors.js';
+import { retryWhileThrottled } from '../throttle-retry.js';
 import type { AgentRecord } from './agent-backend.port.js';
+import { GOCD_REQUEST_DEADLINE_MS } from './request-deadline.js';
 
 /** Tuning of the fleet view; every field has a default. */
 export interface FleetViewOptions {
@@ -16,6 +18,8 @@ export interface FleetViewOptions {
   consistencyMs?: number;
   /** First wait before re-listing after a throttled listing (doubles, at most 5 s). */
   retryDelayMs?: number;
+  /** How long a refresh given no deadline may wait out a throttled listing; default GOCD_REQUEST_DEADLINE_MS. */
+  throttleWaitMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -25,6 +29,10 @@ interface View {
   listedAt: number;
 }
 
+/**
+ * A launch of this process: reserved (no `agent` yet: RunTask has not answered, e.g. it waits for its pacer turn) or
+ * done (`agent`, `at` = when it answered).
+ */
 interface Launch {
   at: number;
   agent?: AgentRecord;
@@ -48,6 +56,7 @@ export class FleetView {
   private readonly maxAgeMs: number;
   private readonly consistencyMs: number;
   private readonly retryDelayMs: number;
+  private readonly throttleWaitMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(options: FleetViewOptions = {}) {
@@ -55,6 +64,7 @@ export class FleetView {
     this.maxAgeMs = options.maxAgeMs ?? 120_000;
     this.consistencyMs = options.consistencyMs ?? 60_000;
     this.retryDelayMs = options.retryDelayMs ?? 500;
+    this.throttleWaitMs = options.throttleWaitMs ?? GOCD_REQUEST_DEADLINE_MS;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
@@ -64,8 +74,10 @@ export class FleetView {
     if (previous && previous.listedAt > listedAt) return;
     this.views.set(clusterId, { agents: new Map(agents.map((a) => [a.agentId, a])), listedAt });
     const horizon = listedAt - this.consistencyMs;
+    // A reservation (no agent yet) is not a launch a listing could show: it counts until it is released or launched,
+    // however long its RunTask waits for a turn.
     for (const [id, l] of this.launches.get(clusterId) ?? [])
-      if (l.at < horizon) this.launches.get(clusterId)!.delete(id);
+      if (l.agent && l.at < horizon) this.launches.get(clusterId)!.delete(id);
     for (const [id, at] of this.stops.get(clusterId) ?? []) if (at < horizon) this.stops.get(clusterId)!.delete(id);
   }
 
@@ -77,7 +89,8 @@ export class FleetView {
 
   /**
    * Makes sure the cluster has a view no older than `maxAgeMs`: lists once (concurrent callers share that listing).
-   * A throttled listing is retried with backoff until `deadline`; any other failure, or the deadline, throws.
+   * A throttled listing is retried with backoff until `deadline` (default: `throttleWaitMs` from now); any other
+   * failure, or the deadline, throws.
    */
   async ensure(clusterId: string, list: () => Promise<AgentRecord[]>, deadline?: number): Promise<void> {
     const age = this.age(clusterId);
@@ -91,19 +104,21 @@ export class FleetView {
   }
 
   private async refresh(clusterId: string, list: () => Promise<AgentRecord[]>, deadline?: number): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const startedAt = this.now();
-      try {
-        this.update(clusterId, await list(), startedAt);
-        return;
-      } catch (err) {
-        // A throttled listing is ECS pacing its read bucket, not a failure: wait and list again, within the deadline.
-        if (!(err instanceof BackendUnavailableError && err.throttled)) throw err;
-        const wait = Math.min(5_000, this.retryDelayMs * 2 ** attempt);
-        if (deadline !== undefined && this.now() + wait > deadline) throw err;
-        await this.sleep(wait);
-      }
-    }
+    // A throttled listing is ECS pacing its read bucket, not a failure: wait and list again, within the deadline.
+    const listing = await retryWhileThrottled(
+      async () => {
+        const startedAt = this.now();
+        return { agents: await list(), startedAt };
+      },
+      {
+        isThrottled: (err) => err instanceof BackendUnavailableError && err.throttled,
+        deadline: deadline ?? this.now() + this.throttleWaitMs,
+        now: this.now,
+        sleep: this.sleep,
+        firstDelayMs: this.retryDelayMs,
+      },
+    );
+    this.update(clusterId, listing.agents, listing.startedAt);
   }
 
   /** The live agent of a job in the view or among this process's launches since, if any. */
@@ -137,10 +152,12 @@ export class FleetView {
     this.stops.get(clusterId)?.delete(agentId);
   }
 
-  /** The launch went through (or the job already had this agent): remember the record, for stops and duplicates. */
+  /**
+   * The launch went through (or the job already had this live agent): remember the record, for stops and duplicates.
+   * A listing that starts within `consistencyMs` from now may still miss it.
+   */
   launched(clusterId: string, agent: AgentRecord): void {
-    const l = this.launchesOf(clusterId).get(agent.agentId);
-    this.launchesOf(clusterId).set(agent.agentId, { at: l?.at ?? this.now(), agent });
+    this.launchesOf(clusterId).set(agent.agentId, { at: this.now(), agent });
   }
 
   /** The launch started nothing: the reserved slot is free again. */

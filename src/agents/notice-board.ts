@@ -10,8 +10,23 @@ interface ToldState {
   ref?: string;
 }
 
+/**
+ * One server-health message on the board; `at` (epoch ms) is when a problem that is only ever re-asserted, never
+ * cleared by a later success, was last asserted (see RequestNotices: a refused elastic profile).
+ */
+export interface HealthEntry extends HealthMessage {
+  at?: number;
+}
+
 /** The plugin's server-health messages, keyed by `<cluster id>\0<topic>`. */
-export type HealthEntries = Record<string, HealthMessage>;
+export type HealthEntries = Record<string, HealthEntry>;
+
+/** The messages as GoCD gets them: sorted by key, without the board's bookkeeping. */
+function messagesOf(entries: HealthEntries): HealthMessage[] {
+  return Object.keys(entries)
+    .sort()
+    .map((k) => ({ type: entries[k]!.type, message: entries[k]!.message }));
+}
 
 const JOB_TTL_SECONDS = 7 * 24 * 3600;
 const HEALTH_TTL_SECONDS = 30 * 24 * 3600;
@@ -80,13 +95,14 @@ export class NoticeBoard {
         const raw = await this.store.get(HEALTH_KEY);
         const entries = raw === undefined ? {} : (JSON.parse(raw) as HealthEntries);
         const before = JSON.stringify(entries);
+        const shown = JSON.stringify(messagesOf(entries));
         change(entries);
         const after = JSON.stringify(entries);
         if (after !== before) await this.store.put(HEALTH_KEY, after, HEALTH_TTL_SECONDS);
-        if (after === before && !always) return undefined;
-        return Object.keys(entries)
-          .sort()
-          .map((k) => entries[k]!);
+        const messages = messagesOf(entries);
+        // A re-asserted problem only moves its `at`: GoCD is sent the list only when what it shows changed.
+        if (JSON.stringify(messages) === shown && !always) return undefined;
+        return messages;
       } catch (err) {
         this.logger.warn({ err }, 'notices: server-health board unavailable; GoCD keeps its current messages');
         return undefined;

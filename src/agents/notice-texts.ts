@@ -1,3 +1,4 @@
+import { clip } from '../text.js';
 import type { AgentRecord } from './agent-backend.port.js';
 import type { CreateAgentResult } from './agent-service.js';
 import type { JobIdentifier } from './job.js';
@@ -7,7 +8,18 @@ import type { ClusterProfile } from './profiles.js';
 /**
  * What GoCD users are told, and when: the wording of every console line and server-health message, and the state
  * each one stands for. Pure; src/agents/request-notices.ts decides whether a state is new.
+ *
+ * Bounded: every value a request brought (an image, a cluster name or id, a quoted property value) is clipped to
+ * VALUE_MAX characters where it is put into a text, and every text to TEXT_MAX. A request is as large as its body, and
+ * these texts end in GoCD's console and panel and in one store item holding every health message (DynamoDB: 400 KB).
  */
+
+/** Longest request-derived value quoted in a text. */
+export const VALUE_MAX = 100;
+/** Longest console line or health message (before the forwarder's prefix). */
+export const TEXT_MAX = 1_000;
+
+const v = (value: string) => clip(value, VALUE_MAX);
 
 /** A job's state as told in its console: a line is appended only when `state` differs from the last one told. */
 export interface JobState {
@@ -41,19 +53,24 @@ export const TOPIC = {
 
 /** `cluster profile ci-prod (ECS cluster ci-agents in eu-west-1)`: the names an administrator finds it by. */
 export function describeCluster(cluster: ClusterProfile): string {
-  return `cluster profile ${cluster.clusterId} (${cluster.where})`;
+  // `where` quotes the request's values already clipped (its backend's parseCluster).
+  return `cluster profile ${v(cluster.clusterId)} (${cluster.where})`;
 }
 
-/** A cluster profile that did not parse, by the cluster id it carries or the one derived from its properties. */
+/**
+ * A cluster profile that did not parse: by the `cluster_id` it carries (clipped: it may be anything the request sent)
+ * or, without one, by `clusterId` (the id derived from its properties).
+ */
 export function describeRawCluster(clusterId: string, properties: Record<string, unknown>): string {
+  const raw = typeof properties.cluster_id === 'string' ? properties.cluster_id.trim() : '';
   const name =
-    typeof properties.cluster === 'string' && properties.cluster ? `, ECS cluster ${properties.cluster}` : '';
-  return `cluster profile ${clusterId}${name}`;
+    typeof properties.cluster === 'string' && properties.cluster ? `, ECS cluster ${v(properties.cluster)}` : '';
+  return `cluster profile ${v(raw || clusterId)}${name}`;
 }
 
 /** `ECS task arn:…` or `container 0123456789ab`. */
 export function describeRef(ref: string): string {
-  return ref.startsWith('arn:') ? `ECS task ${ref}` : `container ${ref.slice(0, 12)}`;
+  return ref.startsWith('arn:') ? `ECS task ${clip(ref, 2 * VALUE_MAX)}` : `container ${ref.slice(0, 12)}`;
 }
 
 /** `45s`, `12m 5s`, `3h 20m`. */
@@ -112,6 +129,12 @@ export interface CreateAgentFacts {
 
 /** The console state a create-agent outcome stands for, or undefined when it says nothing new. */
 export function createAgentState(facts: CreateAgentFacts, result: CreateAgentResult): JobState | undefined {
+  const state = createAgentStateOf(facts, result);
+  // The state names a reason the request may have quoted: bounded like the text (it is stored per job).
+  return state && { ...state, state: clip(state.state, TEXT_MAX), text: clip(state.text, TEXT_MAX) };
+}
+
+function createAgentStateOf(facts: CreateAgentFacts, result: CreateAgentResult): JobState | undefined {
   const where = facts.cluster
     ? describeCluster(facts.cluster)
     : describeRawCluster(facts.clusterId, facts.clusterProperties);
@@ -123,7 +146,7 @@ export function createAgentState(facts: CreateAgentFacts, result: CreateAgentRes
       return {
         state: 'launched',
         ref: a.ref,
-        text: `${verb} elastic agent ${a.agentId} for this job: ${describeRef(a.ref)} (image ${facts.image ?? 'unknown'}, docker mode ${a.dockerMode ?? facts.dockerMode}) on ${where}. It takes the job once it has registered with GoCD.`,
+        text: `${verb} elastic agent ${v(a.agentId)} for this job: ${describeRef(a.ref)} (image ${v(facts.image ?? 'unknown')}, docker mode ${v(a.dockerMode ?? facts.dockerMode)}) on ${where}. It takes the job once it has registered with GoCD.`,
       };
     }
     case 'queued':
@@ -189,10 +212,24 @@ export function createAgentHealth(
   profileKey: string,
   result: CreateAgentResult,
 ): { problem?: HealthProblem; clear?: string[] } {
+  const change = createAgentHealthOf(facts, profileKey, result);
+  return change.problem ? { ...change, problem: bounded(change.problem) } : change;
+}
+
+/** A problem whose message is clipped to TEXT_MAX. */
+function bounded(problem: HealthProblem): HealthProblem {
+  return { ...problem, health: { ...problem.health, message: clip(problem.health.message, TEXT_MAX) } };
+}
+
+function createAgentHealthOf(
+  facts: CreateAgentFacts,
+  profileKey: string,
+  result: CreateAgentResult,
+): { problem?: HealthProblem; clear?: string[] } {
   const where = facts.cluster
     ? describeCluster(facts.cluster)
     : describeRawCluster(facts.clusterId, facts.clusterProperties);
-  const profile = `the elastic agent profile with image ${facts.image ?? '(none)'} and docker mode ${facts.dockerMode}`;
+  const profile = `the elastic agent profile with image ${v(facts.image ?? '(none)')} and docker mode ${v(facts.dockerMode)}`;
   switch (result.kind) {
     case 'launched':
     case 'existing':
@@ -249,7 +286,7 @@ export function registeredState(agent: AgentRecord, now: Date): JobState {
   return {
     state: 'registered',
     ref: agent.ref,
-    text: `Elastic agent ${agent.agentId} registered with GoCD, ${duration(now.getTime() - agent.createdAt.getTime())} after it was launched.`,
+    text: `Elastic agent ${v(agent.agentId)} registered with GoCD, ${duration(now.getTime() - agent.createdAt.getTime())} after it was launched.`,
   };
 }
 
@@ -271,7 +308,7 @@ export function stoppedState(
   return {
     state: 'stopped',
     ref: agent.ref,
-    text: `Job completed: elastic agent ${agent.agentId} (${describeRef(agent.ref)}) stopped after ${duration(now.getTime() - agent.createdAt.getTime())}${children}.`,
+    text: `Job completed: elastic agent ${v(agent.agentId)} (${describeRef(agent.ref)}) stopped after ${duration(now.getTime() - agent.createdAt.getTime())}${children}.`,
   };
 }
 
@@ -280,19 +317,22 @@ export function reapedState(agent: AgentRecord, reason: string): JobState {
   return {
     state: 'stopped',
     ref: agent.ref,
-    text: `Elastic agent ${agent.agentId} (${describeRef(agent.ref)}) stopped: ${reason}. If the job still needs an agent, GoCD asks for a new one.`,
+    text: clip(
+      `Elastic agent ${v(agent.agentId)} (${describeRef(agent.ref)}) stopped: ${reason}. If the job still needs an agent, GoCD asks for a new one.`,
+      TEXT_MAX,
+    ),
   };
 }
 
 /** The server-health message of a cluster whose agents could not be listed. */
 export function listingFailedHealth(cluster: ClusterProfile, message: string): HealthProblem {
-  return {
+  return bounded({
     topic: TOPIC.list,
     health: {
       type: 'error',
       message: `gocd-agent-scaler: ${describeCluster(cluster)}: cannot list its agents, so none is cleaned up there: ${message}; ${failureHint(message)}.`,
     },
-  };
+  });
 }
 
 /** The server-health message of a cluster profile the service cannot read. */
@@ -301,11 +341,11 @@ export function clusterProfileRejectedHealth(
   properties: Record<string, unknown>,
   message: string,
 ): HealthProblem {
-  return {
+  return bounded({
     topic: TOPIC.clusterProfile,
     health: {
       type: 'error',
       message: `gocd-agent-scaler: ${describeRawCluster(clusterId, properties)} is refused: ${message}. Fix it in Admin → Elastic Agent Configurations.`,
     },
-  };
+  });
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../errors.js';
+import { clip } from '../text.js';
 import type { DockerMode, PropertyDef } from './profile-properties.js';
 
 /** A validation problem in GoCD's shape (`validate-*-profile` answers a list of these). */
@@ -21,7 +22,10 @@ export interface ClusterProfile {
   goServerUrl: string;
   /** The backend that runs its agents (`ecs`, `docker`). */
   backend: string;
-  /** Where its agents run, in words (`ECS cluster ci-agents in eu-west-1`, `Docker engine local`). */
+  /**
+   * Where its agents run, in words (`ECS cluster ci-agents in eu-west-1`, `Docker engine local`); each value the
+   * request brought clipped to VALUE_MAX (notice-texts.ts).
+   */
   where: string;
   environment: Record<string, string>;
   maxAgents: number;
@@ -91,7 +95,7 @@ export function parseEnvLines(text: string | undefined): { env: Record<string, s
     // The GO_EA_* registration variables are the job's (server URL, key, agent id, GoCD environment): a profile that
     // set one could, for instance, register its agent into another GoCD environment when the job names none.
     if (key.startsWith('GO_EA_')) {
-      problems.push(`line ${i + 1}: ${key} is set by gocd-agent-scaler for each job; remove it`);
+      problems.push(`line ${i + 1}: ${clip(key, 100)} is set by gocd-agent-scaler for each job; remove it`);
       return;
     }
     env[key] = t.slice(eq + 1);
@@ -104,20 +108,20 @@ function checkValue(def: PropertyDef, value: string): string | undefined {
     case 'url':
       return /^https?:\/\/[^\s/]+/.test(value) ? undefined : `${def.key} must be an http(s) URL`;
     case 'int': {
-      if (!/^\d+$/.test(value)) return `${def.key} must be a whole number, got '${value}'`;
+      if (!/^\d+$/.test(value)) return `${def.key} must be a whole number, got '${clip(value, 100)}'`;
       const n = Number(value);
       if (def.min !== undefined && n < def.min) return `${def.key} must be at least ${def.min}`;
       if (def.max !== undefined && n > def.max) return `${def.key} must be at most ${def.max}`;
       return undefined;
     }
     case 'bool':
-      return /^(true|false)$/i.test(value) ? undefined : `${def.key} must be true or false, got '${value}'`;
+      return /^(true|false)$/i.test(value) ? undefined : `${def.key} must be true or false, got '${clip(value, 100)}'`;
     case 'enum':
       return def.options?.includes(value)
         ? undefined
-        : `${def.key} must be one of ${def.options?.join(', ')}; got '${value}'`;
+        : `${def.key} must be one of ${def.options?.join(', ')}; got '${clip(value, 100)}'`;
     case 'cluster-id':
-      return /^[A-Za-z0-9_-]{1,18}$/.test(value) ? undefined : `${def.key} must be 1 to 18 of A-Z a-z 0-9 _ -`;
+      return CLUSTER_ID_PATTERN.test(value) ? undefined : `${def.key} must be 1 to 18 of A-Z a-z 0-9 _ -`;
     case 'env': {
       const { problems } = parseEnvLines(value);
       return problems.length ? `${def.key}: ${problems.join('; ')}` : undefined;
@@ -132,7 +136,8 @@ export function validateAgainst(defs: readonly PropertyDef[], raw: RawProperties
   const problems: PropertyProblem[] = [];
   const known = new Set(defs.map((d) => d.key));
   for (const key of Object.keys(raw)) {
-    if (!known.has(key)) problems.push({ key, message: `unknown property '${key}'; known: ${[...known].join(', ')}` });
+    if (!known.has(key))
+      problems.push({ key, message: `unknown property '${clip(key, 100)}'; known: ${[...known].join(', ')}` });
   }
   for (const def of defs) {
     const value = readString(raw, def.key);
@@ -156,6 +161,9 @@ export function failIfAny(what: string, problems: PropertyProblem[]): void {
   }
 }
 
+/** A valid `cluster_id`: at most 18 of A-Z a-z 0-9 _ - (so it fits in agent ids, tags, store keys and labels). */
+export const CLUSTER_ID_PATTERN = /^[A-Za-z0-9_-]{1,18}$/;
+
 /** Default cluster id: a 12-hex hash of the (non-blank) properties, independent of key order. */
 export function defaultClusterId(raw: RawProperties): string {
   const canonical = Object.keys(raw)
@@ -166,10 +174,13 @@ export function defaultClusterId(raw: RawProperties): string {
   return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
 }
 
-/** The cluster id a cluster profile goes by (its `cluster_id`, else the hash of its properties), also when invalid. */
-export function clusterIdOf(raw: RawProperties): string {
-  const id = typeof raw.cluster_id === 'string' ? raw.cluster_id.trim() : '';
-  return id !== '' ? id : defaultClusterId(raw);
+/**
+ * The cluster id a cluster profile's properties give: its (trimmed) `cluster_id`, else the hash of its properties.
+ * Also for a profile that does not parse, where the id may be anything the request sent (check CLUSTER_ID_PATTERN
+ * before using it in a key).
+ */
+export function clusterIdOfProperties(raw: RawProperties): string {
+  return readString(raw, 'cluster_id') ?? defaultClusterId(raw);
 }
 
 /** Rules across the shared elastic-profile fields (no cluster is known when GoCD validates a profile). */
@@ -188,7 +199,7 @@ export function sharedElasticProblems(raw: RawProperties): PropertyProblem[] {
 /** The shared part of a cluster profile (properties already validated); `backend` and `where` come from its backend. */
 export function parseSharedCluster(raw: RawProperties): Omit<ClusterProfile, 'backend' | 'where'> {
   return {
-    clusterId: readString(raw, 'cluster_id') ?? defaultClusterId(raw),
+    clusterId: clusterIdOfProperties(raw),
     goServerUrl: readString(raw, 'go_server_url')!,
     environment: parseEnvLines(readString(raw, 'environment')).env,
     maxAgents: readInt(raw, 'max_agents', 10),

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from '../logger.js';
+import { clip } from '../text.js';
 import type { AgentRecord } from './agent-backend.port.js';
 import type { CreateAgentResult } from './agent-service.js';
 import type { ClusterRead, CreateAgentCommand } from './commands.js';
 import type { GocdAgent, JobIdentifier } from './job.js';
-import { type HealthEntries, NoticeBoard } from './notice-board.js';
+import { type HealthEntries, type HealthEntry, NoticeBoard } from './notice-board.js';
 import {
   type CreateAgentFacts,
   clusterProfileRejectedHealth,
@@ -17,18 +19,53 @@ import {
   registeredState,
   stoppedState,
   TOPIC,
+  VALUE_MAX,
 } from './notice-texts.js';
 import type { AgentEvents, ConsoleNotice, HealthMessage, Notices } from './notices.js';
-import { type ClusterProfile, clusterIdOf, defaultClusterId, type RawProperties } from './profiles.js';
+import {
+  CLUSTER_ID_PATTERN,
+  type ClusterProfile,
+  clusterIdOfProperties,
+  defaultClusterId,
+  type RawProperties,
+} from './profiles.js';
 import type { StateStore } from './state-store.port.js';
 
+/**
+ * The cluster id a cluster profile goes by in the board's keys, also when it does not parse (as create-agent computes
+ * it): an id that is not a valid `cluster_id` (any length the request sent) is replaced by a hash of it, so a key
+ * stays within the store's limits (DynamoDB: 2 KB) whatever the request held.
+ */
+function clusterKey(clusterId: string): string {
+  return CLUSTER_ID_PATTERN.test(clusterId)
+    ? clusterId
+    : `invalid-${createHash('sha256').update(clusterId).digest('hex').slice(0, 12)}`;
+}
+
+/** A string property of a request, trimmed and clipped, or undefined when blank or not a string. */
+function requestValue(props: RawProperties, key: string): string | undefined {
+  const value = props[key];
+  return typeof value === 'string' && value.trim() ? clip(value.trim(), VALUE_MAX) : undefined;
+}
+
 const entryKey = (clusterId: string, topic: string) => `${clusterId}\0${topic}`;
+const isProfileTopic = (topic: string) => topic.startsWith(TOPIC.profile(''));
 
 /** The board's "cluster id" of messages that belong to no cluster profile (no cluster id is empty). */
 const GENERAL = '';
 
 /** The most server-health messages kept at once (GoCD shows each one on its panel). */
 export const MAX_HEALTH_MESSAGES = 50;
+
+/**
+ * How long a refused or invalid elastic profile's message stays without being asserted again. Its topic is the hash
+ * of the profile's properties, so once the administrator edits the profile nothing ever clears the old one; GoCD
+ * re-sends create-agent about every 2 minutes while a job waits, so a problem still there is asserted again well
+ * within this, and one not asserted for this long is dropped at server-ping.
+ */
+export const PROFILE_PROBLEM_TTL_MS = 10 * 60_000;
+/** A re-asserted profile problem's time is rewritten at most this often (each rewrite is a store write). */
+const REASSERT_GRANULARITY_MS = 60_000;
 
 /**
  * Collects what to tell GoCD users while the service handles one GoCD request, then turns it into the reply's
@@ -41,8 +78,8 @@ export class RequestNotices implements AgentEvents {
   private readonly clears: { clusterId: string; topics: string[] }[] = [];
   /** server-ping: the cluster ids GoCD has now; health of any other cluster is dropped (its profile is gone). */
   private presentClusters: Set<string> | undefined;
-  /** server-ping: the current messages that belong to no cluster profile (registry triggers), by topic. */
-  private general: Record<string, HealthMessage | undefined> | undefined;
+  /** server-ping: every current message that belongs to no cluster profile (registry triggers), by topic. */
+  private general: Record<string, HealthMessage> | undefined;
 
   constructor(
     private readonly board: NoticeBoard,
@@ -53,12 +90,13 @@ export class RequestNotices implements AgentEvents {
   /** A create-agent outcome: its console state for the job and its server-health change. */
   createAgent(input: CreateAgentCommand, result: CreateAgentResult): void {
     const profile = input.sent.profileProperties;
+    const image = requestValue(profile, 'image');
     const facts: CreateAgentFacts = {
       ...(input.cluster ? { cluster: input.cluster } : {}),
-      clusterId: input.clusterId,
+      clusterId: input.cluster?.clusterId ?? clusterKey(input.clusterId),
       clusterProperties: input.sent.clusterProperties,
-      image: typeof profile.image === 'string' && profile.image.trim() ? profile.image.trim() : undefined,
-      dockerMode: typeof profile.docker_mode === 'string' && profile.docker_mode ? profile.docker_mode : 'none',
+      ...(image ? { image } : {}),
+      dockerMode: requestValue(profile, 'docker_mode') ?? 'none',
     };
     const state = createAgentState(facts, result);
     if (state) this.lines.push({ clusterId: facts.clusterId, job: input.job, state });
@@ -68,11 +106,12 @@ export class RequestNotices implements AgentEvents {
   }
 
   /**
-   * server-ping: the cluster profiles GoCD sent (health of clusters no longer among them is dropped), and the current
-   * state of the messages that belong to no cluster (`general`, by topic; undefined clears one).
+   * server-ping: the cluster profiles GoCD sent (health of clusters no longer among them is dropped, and so are
+   * elastic-profile problems not asserted within PROFILE_PROBLEM_TTL_MS), and every current message that belongs to
+   * no cluster (`general`, by topic: it replaces the previous set).
    */
-  serverPing(clusters: readonly ClusterRead[], general: Record<string, HealthMessage | undefined> = {}): void {
-    this.presentClusters = new Set(clusters.map((r) => (r.ok ? r.cluster.clusterId : r.clusterId)));
+  serverPing(clusters: readonly ClusterRead[], general: Record<string, HealthMessage> = {}): void {
+    this.presentClusters = new Set(clusters.map((r) => (r.ok ? r.cluster.clusterId : clusterKey(r.clusterId))));
     this.general = general;
   }
 
@@ -94,7 +133,7 @@ export class RequestNotices implements AgentEvents {
   }
 
   clusterProfileRejected(properties: RawProperties, message: string): void {
-    const clusterId = clusterIdOf(properties);
+    const clusterId = clusterKey(clusterIdOfProperties(properties));
     this.problems.push({ clusterId, problem: clusterProfileRejectedHealth(clusterId, properties, message) });
   }
 
@@ -134,25 +173,38 @@ export class RequestNotices implements AgentEvents {
   }
 
   private applyHealth(entries: HealthEntries): void {
+    const now = this.now().getTime();
     for (const { clusterId, topics } of this.clears) {
       for (const topic of topics) delete entries[entryKey(clusterId, topic)];
     }
     for (const { clusterId, problem } of this.problems) {
       const key = entryKey(clusterId, problem.topic);
       // A panel of more messages helps nobody, and each update rewrites the whole set.
-      if (key in entries || Object.keys(entries).length < MAX_HEALTH_MESSAGES) entries[key] = problem.health;
+      if (!(key in entries) && Object.keys(entries).length >= MAX_HEALTH_MESSAGES) continue;
+      const entry: HealthEntry = { ...problem.health };
+      if (isProfileTopic(problem.topic)) {
+        const previous = entries[key];
+        const recent = previous?.at !== undefined && now - previous.at < REASSERT_GRANULARITY_MS;
+        entry.at = recent && previous.message === entry.message ? previous.at : now;
+      }
+      entries[key] = entry;
     }
     const present = this.presentClusters;
     if (present) {
-      for (const key of Object.keys(entries)) {
-        const clusterId = key.slice(0, key.indexOf('\0'));
-        if (clusterId !== GENERAL && !present.has(clusterId)) delete entries[key];
+      for (const [key, entry] of Object.entries(entries)) {
+        const cut = key.indexOf('\0');
+        const clusterId = key.slice(0, cut);
+        if (clusterId === GENERAL) {
+          // The general set is replaced as a whole (below).
+          if (this.general) delete entries[key];
+        } else if (!present.has(clusterId)) delete entries[key];
+        else if (isProfileTopic(key.slice(cut + 1)) && !(now - (entry.at ?? 0) < PROFILE_PROBLEM_TTL_MS)) {
+          // Not asserted again for that long: its profile was fixed, edited (a new hash) or is no longer used.
+          delete entries[key];
+        }
       }
     }
-    for (const [topic, health] of Object.entries(this.general ?? {})) {
-      if (health) entries[entryKey(GENERAL, topic)] = health;
-      else delete entries[entryKey(GENERAL, topic)];
-    }
+    for (const [topic, health] of Object.entries(this.general ?? {})) entries[entryKey(GENERAL, topic)] = health;
   }
 }
 

@@ -52,6 +52,8 @@ export interface GocdScheduleClientOptions {
   maxAttempts?: number;
   fetch?: typeof fetch;
   now?: () => number;
+  /** Waits `ms` between attempts, rejecting when `signal` aborts (tests give a virtual clock's). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<unknown>;
 }
 
 const MISSING_VARIABLE = /Variable '([^']+)' has not been configured for pipeline/;
@@ -70,11 +72,13 @@ export class GocdScheduleClient {
   private readonly base: string;
   private readonly fetchImpl: typeof fetch;
   private readonly now: () => number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<unknown>;
 
   constructor(private readonly options: GocdScheduleClientOptions) {
     this.base = options.apiUrl.replace(/\/+$/, '');
     this.fetchImpl = options.fetch ?? fetch;
     this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms, signal) => sleep(ms, undefined, signal ? { signal } : undefined));
   }
 
   /** The URL a pipeline is scheduled at. */
@@ -123,7 +127,7 @@ export class GocdScheduleClient {
       // Give up when the next attempt would start after the window: the trigger is then reported, not dropped.
       if (this.now() + delay > deadline) break;
       try {
-        await sleep(delay, undefined, signal ? { signal } : undefined);
+        await this.sleep(delay, signal);
       } catch {
         return { kind: 'aborted', attempts, message: 'aborted while waiting to retry' };
       }

@@ -1,7 +1,7 @@
 import type { ClusterRead, CreateAgentCommand, JobCompletionCommand, ServerPingCommand } from '../agents/commands.js';
 import type { JobIdentifier } from '../agents/job.js';
 import type { ProfileCatalog } from '../agents/profile-catalog.js';
-import { type ClusterProfile, clusterIdOf, type RawProperties } from '../agents/profiles.js';
+import { type ClusterProfile, clusterIdOfProperties, type RawProperties } from '../agents/profiles.js';
 import { errorMessage } from '../errors.js';
 import type { CreateAgentMessage, JobCompletionMessage, ServerPingMessage } from './messages.js';
 
@@ -37,7 +37,7 @@ export class GocdCommands {
     try {
       return { ok: true, cluster: this.profiles.parseCluster(properties) };
     } catch (err) {
-      return { ok: false, clusterId: clusterIdOf(properties), properties, reason: errorMessage(err) };
+      return { ok: false, clusterId: clusterIdOfProperties(properties), properties, reason: errorMessage(err) };
     }
   }
 

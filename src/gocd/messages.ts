@@ -18,6 +18,9 @@ export type AgentStatusReportMessage = Schemas['AgentStatusReportRequest'];
 
 /** What a request brings besides its body. */
 export interface GocdRequestContext {
-  /** How long a create-agent may wait for its backend inside this request (Lambda: the invocation's budget). */
+  /**
+   * How long a create-agent may wait for its backend inside this request, and when a job-completion's stop must end
+   * (`deadline`; Lambda: the invocation's budget). Absent: the service's own request deadline.
+   */
   launch?: LaunchBudget;
 }

@@ -2,6 +2,7 @@ import { ActivityLog } from '../agents/activity-log.js';
 import type { BackendProvider } from '../agents/agent-backend.port.js';
 import { AgentService, type AgentServiceDeps } from '../agents/agent-service.js';
 import { ProfileCatalog } from '../agents/profile-catalog.js';
+import { GOCD_REQUEST_DEADLINE_MS } from '../agents/request-deadline.js';
 import { UserNotices } from '../agents/request-notices.js';
 import type { StateStore } from '../agents/state-store.port.js';
 import { CachingBackendProvider } from '../backends/backend-provider.js';
@@ -13,7 +14,6 @@ import { createGocdHandlers, type GocdHandlers } from '../gocd/gocd-handlers.js'
 import { StatusReports } from '../gocd/status-reports.js';
 import type { Logger } from '../logger.js';
 import { PrometheusMetrics } from '../metrics/prometheus-metrics.js';
-import { triggerHealth } from '../registry/trigger-health.js';
 import { renderTriggerSection } from '../registry/trigger-report.view.js';
 import { createRegistryServices, type RegistryServiceOptions, type RegistryServices } from './registry-composition.js';
 import { createStore } from './store-factory.js';
@@ -120,6 +120,8 @@ export async function createServices(
     store,
     policy: config.policy,
     fleet: { maxAgeMs: config.ecs.fleetViewMaxAgeSeconds * 1000 },
+    // Answer GoCD before the forwarder gives up (its 30 s); a request's own deadline (Lambda's budget) replaces it.
+    requestDeadlineMs: GOCD_REQUEST_DEADLINE_MS,
     ...(options.now ? { now: options.now } : {}),
     ...options.agents,
   });
@@ -145,7 +147,8 @@ export async function createServices(
     logger,
     notices,
     reports,
-    generalHealth: () => ({ 'registry-triggers': triggerHealth(triggers.recentTriggers()) }),
+    // Trigger problems from the shared store: every process and Lambda container reports the same ones.
+    generalHealth: () => registry.triggerProblems.current(),
   });
   return {
     agents,

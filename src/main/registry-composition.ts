@@ -8,6 +8,7 @@ import { parseEcrHost } from '../registry/ecr-host.js';
 import type { KeyValueStore } from '../registry/store.port.js';
 import { SubscriptionTable } from '../registry/subscriptions.js';
 import type { TagSource } from '../registry/tag-source.port.js';
+import { TriggerProblems } from '../registry/trigger-health.js';
 import { NO_TRIGGER_METRICS, type TriggerMetrics } from '../registry/trigger-metrics.js';
 import { type PipelineScheduler, type TriggerDeferrer, TriggerService } from '../registry/trigger-service.js';
 import { RegistryApiClient } from '../registry-api/registry-api-client.js';
@@ -20,6 +21,8 @@ export interface RegistryServices {
   /** Accepting a delivery (`POST /registry/{name}`, the Lambda's EventBridge events). */
   deliveries: RegistryDeliveries;
   triggers: TriggerService;
+  /** Trigger problems for GoCD's server-health panel, in the shared store (read at server-ping). */
+  triggerProblems: TriggerProblems;
   poller: BackstopPoller;
   store: KeyValueStore;
   metrics: TriggerMetrics;
@@ -81,6 +84,11 @@ export async function createRegistryServices(
   const sources = await buildTagSources(config.registries, options);
   const tagSources = (name: string) => sources.get(name);
   const subscriptions = new SubscriptionTable(config.subscriptions);
+  const triggerProblems = new TriggerProblems(
+    store,
+    [...new Set(config.subscriptions.flatMap((s) => s.pipelines))],
+    log,
+  );
   const triggers = new TriggerService({
     store,
     scheduler,
@@ -90,6 +98,7 @@ export async function createRegistryServices(
     ttlDays: config.store.ttlDays,
     tagSources,
     metrics,
+    outcomes: triggerProblems,
     ...(options.deferrer ? { deferrer: options.deferrer } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
@@ -107,6 +116,7 @@ export async function createRegistryServices(
     registries: new Map(config.registries.map((r) => [r.name, r])),
     deliveries: new RegistryDeliveries(triggers, metrics),
     triggers,
+    triggerProblems,
     poller,
     store,
     metrics,

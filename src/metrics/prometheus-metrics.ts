@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { AgentRecord } from '../agents/agent-backend.port.js';
 import type { AgentMetrics } from '../agents/agent-metrics.js';
+import { CLUSTER_ID_PATTERN } from '../agents/profiles.js';
 import { LatencyHistogram } from './latency-histogram.js';
 
 /** Normalises a failure reason to a bounded label value (`RESOURCE:MEMORY`, `AGENT`, `ThrottlingException` …). */
@@ -10,7 +11,6 @@ export function reasonLabel(reason: string | undefined): string {
   return (m?.[1] ?? 'other').slice(0, 40);
 }
 
-const CLUSTER_ID = /^[A-Za-z0-9_-]{1,18}$/;
 const DOCKER_MODES = new Set(['none', 'privileged', 'sidecar', 'socket']);
 /** Distinct valid cluster ids given their own series; later ones share `other`, so series stay bounded. */
 const MAX_CLUSTER_LABELS = 256;
@@ -98,7 +98,7 @@ export class PrometheusMetrics implements AgentMetrics {
    * create-agent bodies are the caller's, and an unbounded label is memory and `/metrics` size without end.
    */
   clusterLabel(clusterId: string): string {
-    if (!CLUSTER_ID.test(clusterId)) return 'invalid';
+    if (!CLUSTER_ID_PATTERN.test(clusterId)) return 'invalid';
     if (this.clusterLabels.has(clusterId)) return clusterId;
     if (this.clusterLabels.size >= MAX_CLUSTER_LABELS) return 'other';
     this.clusterLabels.add(clusterId);

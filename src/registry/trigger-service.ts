@@ -108,6 +108,8 @@ export interface TriggerServiceOptions {
   metrics?: TriggerMetrics;
   /** Where busy-GoCD triggers wait when this process cannot (Lambda); without one they are reported failed. */
   deferrer?: TriggerDeferrer;
+  /** Told every trigger's end before it settles (the shared server-health problems, trigger-health.ts). */
+  outcomes?: { recorded(record: TriggerRecord): Promise<void> };
   now?: () => Date;
 }
 
@@ -328,6 +330,17 @@ export class TriggerService {
   }
 
   private async trigger(
+    push: ImagePushed,
+    pipeline: string,
+    source: TriggerSource,
+    budget: TriggerBudget,
+  ): Promise<TriggerRecord> {
+    const record = await this.scheduleOnce(push, pipeline, source, budget);
+    await this.options.outcomes?.recorded(record);
+    return record;
+  }
+
+  private async scheduleOnce(
     push: ImagePushed,
     pipeline: string,
     source: TriggerSource,

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
@@ -12,6 +11,7 @@ import { containerNameFor } from '../../src/backends/docker/container-spec.js';
 import { createDockerBackend, type DockerBackend } from '../../src/backends/docker/docker-backend.js';
 import { type AgentImages, agentImagePrereqs, ensureAgentImages } from '../support/agent-images.js';
 import {
+  bridgeGatewayAddress,
   cleanupRun,
   containerLogs,
   dockerCli,
@@ -87,21 +87,13 @@ describe.skipIf(!ok)('agent images (docker/agent/) on a real engine', () => {
     backend = await createDockerBackend({}, logger, { stopSeconds: 1 });
     service = edgeService(backend, { logger });
     // The default bridge's address on the host (docker0): agent containers' gateway.
-    const bridge = await dockerCli([
-      'network',
-      'inspect',
-      'bridge',
-      '--format',
-      '{{index .Options "com.docker.network.bridge.name"}}',
-    ]);
-    const gateway = networkInterfaces()[bridge]?.find((a) => a.family === 'IPv4')?.address;
-    if (!gateway) throw new Error(`no IPv4 address on the engine's bridge interface ${bridge}`);
+    const gateway = await bridgeGatewayAddress(docker);
     web = createServer((_req, res) => res.end(`reached-from-a-nested-container-${RUN}`));
     await new Promise<void>((resolve) => web.listen(0, gateway, resolve));
     webUrl = `http://${gateway}:${(web.address() as AddressInfo).port}/`;
   });
   afterAll(async () => {
-    await new Promise((r) => web?.close(r));
+    if (web) await new Promise((r) => web.close(r));
     if (docker) await cleanupRun(docker, RUN, [CLUSTER]);
   });
 
@@ -208,7 +200,7 @@ describe.skipIf(!ok)('agent images (docker/agent/) on a real engine', () => {
   });
 
   describe('gocd-agent-docker-cli (sidecar and socket modes)', () => {
-    it('as ECS runs a socket-mode agent (host socket mounted, no --group-add): the agent user gets the socket’s group and a job’s docker run reaches the engine; SIGTERM stops it with exit 0', async () => {
+    it('with a host socket mounted and no --group-add (a socket mounted by hand; the scaler adds the group on Docker and serves a proxy socket on ECS): the agent user gets the socket’s group and a job’s docker run reaches the engine; SIGTERM stops it with exit 0', async () => {
       const socketGid = (await run('stat', ['-c', '%g', '/var/run/docker.sock'])).stdout.trim();
       const container = await docker.createContainer({
         Image: images.dockerCli,

@@ -231,6 +231,71 @@ describe('server-ping and the server-health board', () => {
   });
 });
 
+describe('a refused elastic profile the administrator then edits', () => {
+  // The message's topic is a hash of the profile's properties: once edited, no create-agent ever clears the old one.
+  it('drops its message at the first server-ping 10 minutes after the refused profile was last asserted', async () => {
+    const refused = await post('create-agent', createAgentBody(60, { elastic_agent_profile_properties: PRIVILEGED }));
+    expect(refused.health).toEqual([{ type: 'error', message: expect.stringContaining('allow_privileged=true') }]);
+    // Edited: the job's next create-agent (GoCD re-sends about every 2 minutes) carries the new profile and launches.
+    clock += 2 * 60_000;
+    const edited = { ...PROFILE, image: 'gocd/gocd-agent-debian-12:v25.2.0' };
+    expect(
+      (await post('create-agent', createAgentBody(60, { elastic_agent_profile_properties: edited }))).console,
+    ).toEqual([expect.objectContaining({ text: expect.stringContaining('Launched elastic agent') })]);
+    clock += 7 * 60_000;
+    expect((await post('server-ping', ping([]))).health).toHaveLength(1);
+    clock += 60_000 + 1;
+    expect((await post('server-ping', ping([]))).health).toEqual([]);
+  });
+
+  it('keeps it while jobs using the refused profile still ask for agents', async () => {
+    for (let minute = 0; minute <= 30; minute += 2) {
+      await post('create-agent', createAgentBody(61, { elastic_agent_profile_properties: PRIVILEGED }));
+      const ping1 = await post('server-ping', ping([]));
+      expect(ping1.health, `minute ${minute}`).toHaveLength(1);
+      clock += 2 * 60_000;
+    }
+  });
+});
+
+describe('request values of any size', () => {
+  it('are clipped in console lines, health messages and store keys, so the health item stays small', async () => {
+    const writes: { key: string; bytes: number }[] = [];
+    const put = t.noticeStore.put.bind(t.noticeStore);
+    t.noticeStore.put = async (key, value, ttl) => {
+      writes.push({ key, bytes: Buffer.byteLength(key) + Buffer.byteLength(value) });
+      return put(key, value, ttl);
+    };
+    const huge = (c: string, n: number) => c.repeat(n);
+    const replies: Reply[] = [];
+    for (let i = 0; i < MAX_HEALTH_MESSAGES + 5; i++) {
+      // An invalid cluster profile (a 3 KB cluster_id, a 100 KB cluster, a 100 KB max_agents) and a 300 KB image.
+      const cluster = {
+        ...CLUSTER,
+        cluster_id: `${i}${huge('c', 3_000)}`,
+        cluster: huge('k', 100_000),
+        max_agents: huge('9x', 50_000),
+      };
+      const profile = { ...PROFILE, image: huge('i', 300_000), docker_mode: huge('d', 10_000) };
+      replies.push(
+        await post(
+          'create-agent',
+          createAgentBody(700 + i, { cluster_profile_properties: cluster, elastic_agent_profile_properties: profile }),
+        ),
+      );
+    }
+    const texts = replies.flatMap((r) => [
+      ...(r.console ?? []).map((c) => c.text),
+      ...(r.health ?? []).map((h) => h.message),
+    ]);
+    expect(texts.length).toBeGreaterThan(MAX_HEALTH_MESSAGES);
+    for (const text of texts) expect(text.length).toBeLessThanOrEqual(1_001);
+    for (const w of writes) expect(w.key.length, w.key.slice(0, 80)).toBeLessThan(100);
+    const health = writes.filter((w) => w.key === '~notices|health');
+    expect(Math.max(...health.map((w) => w.bytes))).toBeLessThan(100 * 1024);
+  });
+});
+
 describe('when the notice store fails', () => {
   it('still answers, tells the console anyway and leaves health as GoCD shows it', async () => {
     t.noticeStore.get = async () => {

@@ -7,6 +7,7 @@ import { DEFAULT_SERVICE_CONFIG, ScalerStack } from '../../infra/lib/scaler-stac
 import { withStackPolicy } from '../../infra/lib/service-policy.js';
 import { resolveStackConfig, type ScalerStackConfig } from '../../infra/lib/stack-config.js';
 import { parseConfig } from '../../src/config/config-text.js';
+import { clusterPolicyRefusal, parseClusterProfile } from '../support/profiles.js';
 
 // Finding 8 of issue 16: the CDK app. Every combination docs/deploy-aws.md documents (Lambda, capacity, the container
 // service internal or public, with or without the Lambda) synthesizes; a public load balancer is HTTPS with port 80
@@ -143,7 +144,7 @@ describe('the operator policy the stack writes', () => {
     agentPolicy: { privileged: true },
   });
 
-  it('names only the stack’s region and accounts (its own and the roles’), and allows what agentPolicy allows', () => {
+  it('names the stack’s cluster, the roles’ accounts’ clusters by account, its region, and allows what agentPolicy allows', () => {
     const yaml = withStackPolicy(DEFAULT_SERVICE_CONFIG, config);
     const env = {
       SCALER_FORWARDER_TOKEN: 'forwarder-token-0123456789',
@@ -155,10 +156,27 @@ describe('the operator policy the stack writes', () => {
     const { policy } = parseConfig(yaml, 'stack', { env, allowGeneratedToken: false }).config;
     expect(policy).toEqual({
       docker: { engines: ['local'] },
-      // Cross-account roles: their accounts' clusters are named by those accounts, so no cluster list.
-      ecs: { regions: ['eu-west-1'], accounts: ['123456789012', '210987654321'] },
+      // The stack's cluster, and any cluster of the cross-account role's account (its names are that account's own).
+      ecs: {
+        clusters: ['ci-agents', 'arn:aws:ecs:eu-west-1:210987654321:cluster/*'],
+        regions: ['eu-west-1'],
+        accounts: ['123456789012', '210987654321'],
+      },
       allow: { privileged: true, socketMount: false, hostNetwork: false, capabilities: [] },
     });
+    // Before, a cross-account role dropped the cluster list: any cluster of the stack's own account passed.
+    const profile = (props: Record<string, string>) =>
+      parseClusterProfile({ go_server_url: 'https://g/go', cluster_id: 'e', ...props });
+    const role = 'arn:aws:iam::210987654321:role/ecs-agents';
+    expect(clusterPolicyRefusal(policy, profile({ cluster: 'ci-agents' }))).toBeUndefined();
+    expect(clusterPolicyRefusal(policy, profile({ cluster: 'prod-services' }))).toContain('policy.ecs.clusters');
+    expect(
+      clusterPolicyRefusal(policy, profile({ cluster: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod-services' })),
+    ).toContain('policy.ecs.clusters');
+    expect(clusterPolicyRefusal(policy, profile({ cluster: 'their-agents', assume_role_arn: role }))).toBeUndefined();
+    expect(
+      clusterPolicyRefusal(policy, profile({ cluster: 'their-agents', assume_role_arn: role, region: 'us-east-1' })),
+    ).toContain('is not allowed by the operator policy');
   });
 
   it('names the stack’s own cluster when no cross-account role is configured', () => {

@@ -52,6 +52,8 @@ export async function createTestApp(
     dockerStatus?: () => Promise<string>;
     /** The clock of /healthz's probe cache. */
     nowMs?: () => number;
+    /** Where notices live (default: a store of this app's own); give two apps one to play two processes. */
+    noticeStore?: MemoryStore;
   } = {},
 ): Promise<TestApp> {
   const env = { SCALER_FORWARDER_TOKEN: TEST_TOKEN, ...options.env };
@@ -66,7 +68,7 @@ export async function createTestApp(
   const logger = createLogger(options.logLevel ?? 'debug', sink);
   const backend = new MemoryBackend(options.now);
   // The notices' board in its own memory store, so a test can break it apart from the registry's dedupe store.
-  const noticeStore = new MemoryStore();
+  const noticeStore = options.noticeStore ?? new MemoryStore();
   // The composition root itself, with an in-memory backend and the test's registry overrides.
   const services = await createServices(config, logger, {
     backends: singleBackend(backend),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentRecord } from '../../src/agents/agent-backend.port.js';
+import type { AgentRecord, LaunchOutcome, LaunchRequest } from '../../src/agents/agent-backend.port.js';
 import { agentIdFor } from '../../src/agents/agent-id.js';
+import { createAgentState } from '../../src/agents/notice-texts.js';
 import type { ClusterProfile } from '../../src/agents/profiles.js';
 import type { KeyValueStore } from '../../src/registry/store.port.js';
 import { DynamoDbStore } from '../../src/store/dynamodb-store.js';
@@ -99,6 +100,42 @@ describe('create-agent for a job whose completion was already handled', () => {
     expect((await service.createAgent(create(44))).kind).toBe('failed');
     backend.failLaunch = undefined;
     expect((await service.createAgent(create(44))).kind).toBe('launched');
+  });
+});
+
+/** A backend whose launch finds the job's agent already stopped at job-completion (the ECS client token's answer). */
+class CompletedElsewhereBackend extends MemoryBackend {
+  override async launch(request: LaunchRequest): Promise<LaunchOutcome> {
+    if (request.job.job_id !== 61) return super.launch(request);
+    this.launches.push(request);
+    const agent: AgentRecord = {
+      agentId: request.agentId,
+      jobId: 61,
+      clusterId: request.cluster.clusterId,
+      pipeline: 'app/7/test/1/build',
+      ref: 'arn:aws:ecs:eu-west-1:123456789012:task/ci-agents/done',
+      status: 'stopped',
+      createdAt: new Date(0),
+    };
+    return { kind: 'existing', agent };
+  }
+}
+
+describe('create-agent whose launch finds the agent stopped because its job completed (another process handled it)', () => {
+  it('answers completed: no console line, no slot of max_agents held, the job remembered as completed', async () => {
+    const store = new MemoryStore();
+    const backend = new CompletedElsewhereBackend();
+    const service = edgeService(backend, { store });
+    const cap = { ...CLUSTER, max_agents: '1' };
+    const stale = await service.createAgent({ ...create(61), clusterProperties: cap });
+    expect(stale).toEqual({ kind: 'completed', reason: 'job already completed' });
+    const facts = { clusterId: 'test', clusterProperties: cap, dockerMode: 'none' };
+    expect(createAgentState(facts, stale)).toBeUndefined();
+    // Not counted as a live agent: the only slot goes to the next job.
+    expect((await service.createAgent({ ...create(62), clusterProperties: cap })).kind).toBe('launched');
+    // And a later create-agent for it is answered from the mark, without a launch.
+    expect(await service.createAgent({ ...create(61), clusterProperties: cap })).toEqual(stale);
+    expect(backend.launches.filter((l) => l.job.job_id === 61)).toHaveLength(1);
   });
 });
 

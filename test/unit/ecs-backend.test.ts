@@ -394,6 +394,42 @@ describe('ECS backend under request throttling', () => {
     expect(now() - start).toBeCloseTo(205, 6);
   });
 
+  it('answers throttled when RunTask is still unanswered at the deadline, and the next try sends the same client token', async () => {
+    let fire: (() => void) | undefined;
+    const deadlines: number[] = [];
+    const b = new EcsBackend(new ECSClient({ region: 'eu-west-1' }), {
+      logger,
+      deadlineSignal: (deadline) => {
+        deadlines.push(deadline);
+        const controller = new AbortController();
+        fire = () => controller.abort();
+        return controller.signal;
+      },
+    });
+    // The SDK still retrying (or ECS not answering) when the request's deadline passes: the abort ends the call.
+    ecs
+      .on(RunTaskCommand)
+      .callsFakeOnce(
+        () =>
+          new Promise((_, reject) => {
+            setImmediate(() => {
+              fire?.();
+              reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
+            });
+          }),
+      )
+      .resolves({ tasks: [task('t30', 30)], failures: [] });
+    const deadline = Date.now() + 20_000;
+    expect(await b.launch({ ...request(30), deadline })).toEqual({
+      kind: 'throttled',
+      detail: 'ECS throttled RunTask',
+    });
+    expect(deadlines.at(-1)).toBe(deadline);
+    expect((await b.launch({ ...request(30), deadline })).kind).toBe('launched');
+    const tokens = ecs.commandCalls(RunTaskCommand).map((c) => c.args[0].input.clientToken);
+    expect(tokens).toEqual([clientTokenFor('ci', 30, 0), clientTokenFor('ci', 30, 0)]);
+  });
+
   it('marks a listing that stayed throttled, so callers wait instead of reporting a failure', async () => {
     const { b } = pacedBackend();
     ecs.on(ListTasksCommand).rejects(throttling());

@@ -15,7 +15,6 @@ import { ActivityLog } from '../../src/agents/activity-log.js';
 import type { OperatorPolicy } from '../../src/agents/policy.js';
 import { EcsBackend } from '../../src/backends/ecs/ecs-backend.js';
 import { definitionNeeds, ExternalTaskDefinitions } from '../../src/backends/ecs/external-task-definition.js';
-import { SOCKET_GROUP } from '../../src/backends/ecs/run-task-input.js';
 import { parseConfig } from '../../src/config/config-text.js';
 import { createAgentBody, job } from '../support/gocd-bodies.js';
 import { type EdgeService, edgeService } from '../support/profiles.js';
@@ -115,9 +114,7 @@ describe('task_definition: the attack of issue 16 finding 1', () => {
     const outcome = await create(service(), 1, CLUSTER, { image: 'agent:1', task_definition: 'team-socket-agents' });
     expect(outcome).toEqual({
       kind: 'refused',
-      reason: expect.stringMatching(
-        /task_definition 'team-socket-agents'.*host path \/var\/run\/docker\.sock.*allow_socket_mount=true/,
-      ),
+      reason: expect.stringMatching(/task_definition 'team-socket-agents'.*mounts the host's Docker socket/),
     });
     expect(ecs).toHaveReceivedCommandTimes(RunTaskCommand, 0);
     expect(activity.recent({ kinds: ['refused'] })).toHaveLength(1);
@@ -142,44 +139,64 @@ describe('task_definition: the attack of issue 16 finding 1', () => {
     expect(ecs).toHaveReceivedCommandTimes(RunTaskCommand, 0);
   });
 
-  it('refuses it when the cluster allows the socket but the operator policy does not, naming the policy key', async () => {
-    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: socketDefinition('team-socket-agents') });
+  it('refuses a host path when the cluster allows host paths but the operator policy does not, naming the policy key', async () => {
+    ecs.on(DescribeTaskDefinitionCommand).resolves({
+      taskDefinition: {
+        ...plainDefinition('team-cache'),
+        volumes: [{ name: 'cache', host: { sourcePath: '/srv/cache' } }],
+      },
+    });
     const outcome = await create(
       service(),
       3,
       { ...CLUSTER, allow_socket_mount: 'true' },
-      {
-        image: 'agent:1',
-        task_definition: 'team-socket-agents',
-      },
+      { image: 'agent:1', task_definition: 'team-cache' },
     );
     expect(outcome).toMatchObject({ kind: 'refused', reason: expect.stringContaining('policy.allow.socketMount') });
     expect(ecs).toHaveReceivedCommandTimes(RunTaskCommand, 0);
   });
 
-  it('runs it when gates and policy allow, tagged and placed as the socket task it is, as the described revision', async () => {
-    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: socketDefinition('team-socket-agents', 9) });
-    ecs.on(RunTaskCommand).resolves({ tasks: [launched(4, 'socket')], failures: [] });
-    const svc = service(policy('policy: { allow: { socketMount: true } }'));
-    const outcome = await create(
-      svc,
-      4,
-      { ...CLUSTER, allow_socket_mount: 'true' },
-      {
-        image: 'agent:1',
-        docker_mode: 'none',
-        task_definition: 'team-socket-agents',
-      },
-    );
-    expect(outcome.kind).toBe('launched');
-    const input = ecs.commandCalls(RunTaskCommand)[0]!.args[0].input;
-    expect(input.taskDefinition).toBe(`${ACCOUNT_TD}/team-socket-agents:9`);
-    expect(input.tags).toContainEqual({ key: 'gocd-agent-scaler:docker-mode', value: 'socket' });
-    expect(input.group).toBe(SOCKET_GROUP);
-    expect(input.placementConstraints).toEqual([{ type: 'distinctInstance' }]);
+  // Issue 14's "no cleanup ever crosses jobs": only the service's own socket definition has the janitor (slot claim,
+  // proxy, cleanup of exactly this job's containers). A foreign socket task has no slot claim, so a managed socket
+  // task still stopping on its host removes its job's containers, and its own job's containers are never removed.
+  it('refuses a socket-mounting definition even when the gates and the policy allow the socket, naming why', async () => {
+    const cases: [string, TaskDefinition][] = [
+      ['with a janitor of its own', socketDefinition('team-socket-agents', 9)],
+      [
+        'through a local-driver bind of /var/run',
+        {
+          ...plainDefinition('team-bind-run', 2),
+          volumes: [
+            {
+              name: 'run',
+              dockerVolumeConfiguration: { driver: 'local', driverOpts: { o: 'bind', device: '/var/run/' } },
+            },
+          ],
+        },
+      ],
+    ];
+    for (const [what, td] of cases) {
+      ecs.reset();
+      ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+      ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: td });
+      const svc = service(policy('policy: { allow: { socketMount: true } }'));
+      const outcome = await create(
+        svc,
+        4,
+        { ...CLUSTER, allow_socket_mount: 'true' },
+        { image: 'agent:1', docker_mode: 'none', task_definition: td.family! },
+      );
+      expect(outcome, what).toEqual({
+        kind: 'refused',
+        reason: expect.stringMatching(
+          /mounts the host's Docker socket, which only docker_mode socket without task_definition may do: .*janitor/,
+        ),
+      });
+      expect(ecs, what).toHaveReceivedCommandTimes(RunTaskCommand, 0);
+    }
   });
 
-  it('holds privileged containers, added capabilities, devices, host namespaces and host networking to their gates', async () => {
+  it('holds privileged containers, added capabilities, devices, host namespaces, confinement-lifting security options and host networking to their gates', async () => {
     const cases: [string, TaskDefinition, string][] = [
       ['privileged agent', { containerDefinitions: [{ name: 'agent', privileged: true }] }, 'allow_privileged'],
       [
@@ -203,11 +220,28 @@ describe('task_definition: the attack of issue 16 finding 1', () => {
         'a bind mount through the local volume driver',
         {
           volumes: [
-            { name: 'v', dockerVolumeConfiguration: { driver: 'local', driverOpts: { o: 'bind', device: '/' } } },
+            { name: 'v', dockerVolumeConfiguration: { driver: 'local', driverOpts: { o: 'bind', device: '/srv' } } },
           ],
           containerDefinitions: [{ name: 'agent' }],
         },
         'allow_socket_mount',
+      ],
+      [
+        'apparmor unconfined',
+        { containerDefinitions: [{ name: 'agent', dockerSecurityOptions: ['apparmor:unconfined'] }] },
+        'allow_privileged',
+      ],
+      [
+        'seccomp unconfined on a sidecar',
+        {
+          containerDefinitions: [{ name: 'agent' }, { name: 'helper', dockerSecurityOptions: ['seccomp:unconfined'] }],
+        },
+        'allow_privileged',
+      ],
+      [
+        'SELinux labels off',
+        { containerDefinitions: [{ name: 'agent', dockerSecurityOptions: ['label:disable'] }] },
+        'allow_privileged',
       ],
     ];
     for (const [what, td, key] of cases) {
@@ -272,6 +306,14 @@ describe('describing profiles’ task definitions', () => {
       definitionNeeds({ containerDefinitions: [{ name: 'agent' }, { name: 'dind', privileged: true }] }).needs.mode,
     ).toBe('sidecar');
     expect(definitionNeeds(plainDefinition('p')).needs).toEqual({ mode: 'none', capabilities: [] });
+    // Options that only add confinement need nothing.
+    expect(
+      definitionNeeds({
+        containerDefinitions: [
+          { name: 'agent', dockerSecurityOptions: ['no-new-privileges', 'credentialspec:file://x'] },
+        ],
+      }).needs,
+    ).toEqual({ mode: 'none', capabilities: [] });
     // A host directory above the socket exposes it too.
     expect(
       definitionNeeds({ volumes: [{ name: 'run', host: { sourcePath: '/var/run/' } }], containerDefinitions: [] }).needs

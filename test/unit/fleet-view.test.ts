@@ -40,12 +40,57 @@ describe('FleetView', () => {
     let t = 1_000_000;
     const view = new FleetView({ now: () => t, consistencyMs: 60_000 });
     view.reserve('c', agentIdFor('c', 9));
+    view.launched('c', agent(9));
     t += 30_000;
     view.update('c', [], t); // listed 30 s after the launch: may miss it
     expect(view.count('c')).toBe(1);
     t += 31_000;
     view.update('c', [], t); // listed 61 s after: the launch would be there if it were live
     expect(view.count('c')).toBe(0);
+  });
+
+  it('keeps counting a reservation whose launch still waits for its turn, however many listings pass meanwhile', () => {
+    let t = 1_000_000;
+    const view = new FleetView({ now: () => t, consistencyMs: 60_000 });
+    view.reserve('c', agentIdFor('c', 7)); // RunTask waits for its pacer turn: no task yet, so no listing shows it
+    for (let minute = 1; minute <= 5; minute++) {
+      t += 60_000;
+      view.update('c', [], t);
+      expect(view.count('c'), `minute ${minute}`).toBe(1);
+    }
+    // It launched at last: a listing within the consistency window of *that* may still miss it.
+    view.launched('c', agent(7));
+    t += 30_000;
+    view.update('c', [], t);
+    expect(view.count('c')).toBe(1);
+    t += 31_000;
+    view.update('c', [], t);
+    expect(view.count('c')).toBe(0);
+  });
+
+  it('gives up on a listing that stays throttled after its own bound when the caller names no deadline', async () => {
+    let t = 0;
+    let sleeps = 0;
+    const view = new FleetView({
+      now: () => t,
+      throttleWaitMs: 20_000,
+      sleep: async (ms) => {
+        // Unbounded retries would spin here for ever: stop them as a failure.
+        if (++sleeps > 100) throw new Error('retried without bound');
+        t += ms;
+      },
+    });
+    const throttled = new BackendUnavailableError('listing throttled', { throttled: true });
+    let lists = 0;
+    await expect(
+      view.ensure('c', async () => {
+        lists++;
+        throw throttled;
+      }),
+    ).rejects.toBe(throttled);
+    // 0.5 + 1 + 2 + 4 + 5 + 5 = 17.5 s of waiting; the next wait would end past 20 s.
+    expect(t).toBe(17_500);
+    expect(lists).toBe(7);
   });
 
   it('refreshes a missing or stale view with one listing shared by concurrent callers', async () => {
@@ -100,6 +145,16 @@ describe('FleetView', () => {
   });
 });
 
+/** A service over a memory backend with `max_agents` = `maxAgents`, and create-agent for a job id on it. */
+function capped(maxAgents: number) {
+  const backend = new MemoryBackend();
+  const service = edgeService(backend);
+  const cap = { ...CLUSTER, max_agents: String(maxAgents) };
+  const create = (jobId: number) =>
+    service.createAgent({ autoRegisterKey: 'k', job: job(jobId), clusterProperties: cap, profileProperties: PROFILE });
+  return { backend, service, cap, create };
+}
+
 describe('create-agent reads per job', () => {
   it('lists once for a burst of create-agents, then not again while server-ping keeps the view fresh', async () => {
     let t = Date.parse('2026-12-01T00:00:00Z');
@@ -136,17 +191,19 @@ describe('create-agent reads per job', () => {
     expect(lists).toBe(6);
   });
 
+  it('frees the reserved slot when a launch throws, so the cap is not held by a launch that never happened', async () => {
+    const { backend, create } = capped(1);
+    const launch = backend.launch.bind(backend);
+    backend.launch = async () => {
+      throw new Error('engine exploded');
+    };
+    expect((await create(1)).kind).toBe('error');
+    backend.launch = launch;
+    expect((await create(2)).kind).toBe('launched');
+  });
+
   it('counts agents stopped by job-completion out of the cap at once, without a listing', async () => {
-    const backend = new MemoryBackend();
-    const service = edgeService(backend);
-    const cap = { ...CLUSTER, max_agents: '2' };
-    const create = (jobId: number) =>
-      service.createAgent({
-        autoRegisterKey: 'k',
-        job: job(jobId),
-        clusterProperties: cap,
-        profileProperties: PROFILE,
-      });
+    const { backend, service, cap, create } = capped(2);
     expect((await create(1)).kind).toBe('launched');
     expect((await create(2)).kind).toBe('launched');
     expect((await create(3)).kind).toBe('waiting');

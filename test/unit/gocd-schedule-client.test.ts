@@ -9,8 +9,13 @@ const VARS = [
 ];
 
 let gocd: FakeGocd;
+/** A virtual clock: the retry window is measured on it, and waiting between attempts only moves it. */
+let clock: number;
+let slept: number[];
 beforeEach(async () => {
   gocd = await new FakeGocd().start();
+  clock = 0;
+  slept = [];
 });
 afterEach(async () => {
   await gocd.close();
@@ -23,6 +28,12 @@ function client(overrides: Partial<ConstructorParameters<typeof GocdScheduleClie
     retryWindowMs: 5_000,
     initialDelayMs: 10,
     maxDelayMs: 50,
+    now: () => clock,
+    sleep: async (ms: number, signal?: AbortSignal) => {
+      signal?.throwIfAborted();
+      slept.push(ms);
+      clock += ms;
+    },
     ...overrides,
   });
 }
@@ -98,11 +109,13 @@ describe('GoCD schedule client', () => {
     gocd
       .pipeline('deploy-app')
       .script('deploy-app', ...Array.from({ length: 200 }, () => ({ status: 409, message: 'busy' })));
-    const started = Date.now();
     const outcome = await client({ retryWindowMs: 300 }).schedule('deploy-app', VARS);
     expect(outcome).toMatchObject({ kind: 'failed', status: 409, message: 'busy', windowExhausted: true });
-    expect(outcome.attempts).toBeGreaterThan(2);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // Waits of 10–50 ms (virtual) in a 300 ms window: every attempt starts inside it, and no later one would.
+    expect(outcome.attempts).toBe(slept.length + 1);
+    expect(outcome.attempts).toBeGreaterThanOrEqual(300 / 50);
+    expect(clock).toBeLessThanOrEqual(300);
+    expect(gocd.callsFor('deploy-app')).toHaveLength(outcome.attempts);
   });
 
   it('retries when GoCD is unreachable, then reports the network error', async () => {
@@ -122,11 +135,14 @@ describe('GoCD schedule client', () => {
   it('stops retrying at once when aborted (shutdown)', async () => {
     gocd.pipeline('deploy-app').script('deploy-app', ...Array.from({ length: 50 }, () => ({ status: 503 })));
     const abort = new AbortController();
-    const pending = client({ initialDelayMs: 5_000, maxDelayMs: 5_000, retryWindowMs: 60_000 }).schedule(
-      'deploy-app',
-      VARS,
-      { signal: abort.signal },
-    );
+    // Real timers here: the 5 s wait must still be running when the abort comes.
+    const pending = new GocdScheduleClient({
+      apiUrl: gocd.url,
+      apiToken: gocd.apiToken,
+      initialDelayMs: 5_000,
+      maxDelayMs: 5_000,
+      retryWindowMs: 60_000,
+    }).schedule('deploy-app', VARS, { signal: abort.signal });
     await gocd.waitForCalls(1);
     abort.abort();
     expect(await pending).toMatchObject({ kind: 'aborted', attempts: 1 });

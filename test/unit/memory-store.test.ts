@@ -43,6 +43,24 @@ describe('memory store', () => {
     expect(store.sizeOf('hub')).toBe(1);
   });
 
+  it('evicts the least recently used key of a bookkeeping namespace (~jobs, ~notices) instead of refusing', async () => {
+    // Beyond 100,000 job-completed marks (7-day keys: ~14,000 jobs a day) job-completion used to fail to store its
+    // mark and console lines repeated, with an error naming a registry's dedupe store.
+    const store = new MemoryStore({ maxKeysPerNamespace: 3, maxBookkeepingKeys: 4 });
+    for (let job = 1; job <= 10; job++) {
+      await store.put(`~jobs|completed/ci/${job}`, '1', 7 * DAY);
+      await store.put(`~notices|job:ci:${job}`, '{"state":"launched"}', 7 * DAY);
+    }
+    expect(store.sizeOf('~jobs')).toBe(4);
+    expect(store.sizeOf('~notices')).toBe(4);
+    expect(await store.get('~jobs|completed/ci/10')).toBe('1');
+    expect(await store.get('~jobs|completed/ci/6')).toBeUndefined();
+    expect(await store.putIfAbsent('~jobs|completed/ci/11', '1', 7 * DAY)).toBe(true);
+    // Registry namespaces keep their rule: refuse, never forget a claim.
+    for (const i of [1, 2, 3]) await store.put(`hub|dlv|${i}`, 'done', 60);
+    await expect(store.put('hub|dlv|4', 'done', 60)).rejects.toBeInstanceOf(StoreFullError);
+  });
+
   it('expires keys after their TTL and releases a claim only for its owner', async () => {
     const clock = { now: 1_000_000 };
     const store = new MemoryStore({ now: () => clock.now });

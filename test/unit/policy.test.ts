@@ -94,6 +94,45 @@ policy:
     );
   });
 
+  it('bounds another account by account with a cluster wildcard, while the own account keeps its named cluster only', () => {
+    const p = policyOf(`
+policy:
+  ecs:
+    clusters: [gocd-agents, 'arn:aws:ecs:eu-west-1:210987654321:cluster/*']
+    regions: [eu-west-1]
+    accounts: ['123456789012', '210987654321']
+`);
+    const role = 'arn:aws:iam::210987654321:role/ecs-agents';
+    // The role's account: any of its clusters, by name (through the role) or by ARN.
+    expect(clusterPolicyRefusal(p, ecs({ cluster: 'their-agents', assume_role_arn: role }))).toBeUndefined();
+    expect(
+      clusterPolicyRefusal(
+        p,
+        ecs({ cluster: 'arn:aws:ecs:eu-west-1:210987654321:cluster/builds', assume_role_arn: role }),
+      ),
+    ).toBeUndefined();
+    // The own account: only the named cluster, by name or ARN.
+    expect(clusterPolicyRefusal(p, ecs({ cluster: 'gocd-agents' }))).toBeUndefined();
+    expect(
+      clusterPolicyRefusal(p, ecs({ cluster: 'arn:aws:ecs:eu-west-1:123456789012:cluster/gocd-agents' })),
+    ).toBeUndefined();
+    for (const cluster of ['prod-services', 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod-services']) {
+      expect(clusterPolicyRefusal(p, ecs({ cluster })), cluster).toContain('policy.ecs.clusters');
+      // Naming a role does not carry the own account's other clusters in.
+      if (cluster.startsWith('arn:'))
+        expect(clusterPolicyRefusal(p, ecs({ cluster, assume_role_arn: role })), cluster).toContain(
+          'policy.ecs.clusters',
+        );
+    }
+    // The wildcard is for that region only.
+    expect(
+      clusterPolicyRefusal(
+        p,
+        ecs({ cluster: 'arn:aws:ecs:us-east-1:210987654321:cluster/builds', assume_role_arn: role }),
+      ),
+    ).toContain('policy.ecs.clusters');
+  });
+
   it("keeps the cluster profile's own gates: the policy allowing a mode does not turn a false gate on", () => {
     expect(policyRefusal(wide, docker(), profile({ docker_mode: 'privileged' }))).toContain('allow_privileged');
     const permits = launchPermits(wide, docker({ allow_privileged: 'false', allow_socket_mount: 'false' }));

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import type Docker from 'dockerode';
+import { clip } from '../../text.js';
 
 /** Where a Docker engine answers: a local unix socket or a plain-HTTP TCP address. */
 export type EngineAddress =
@@ -24,7 +25,7 @@ export function engineAddress(dockerHost?: string, env: NodeJS.ProcessEnv = proc
     const port = Number(tcp[2] ?? 2375);
     return { kind: 'tcp', host: tcp[1].replace(/^\[|\]$/g, ''), port, url: `tcp://${tcp[1]}:${port}` };
   }
-  throw new Error(`docker_host must be unix:///path/to/docker.sock or tcp://host:port, got '${value}'`);
+  throw new Error(`docker_host must be unix:///path/to/docker.sock or tcp://host:port, got '${clip(value, 100)}'`);
 }
 
 /**

@@ -1,8 +1,10 @@
 import type { LaunchRequest } from '../../agents/agent-backend.port.js';
+import { VALUE_MAX } from '../../agents/notice-texts.js';
 import { listed, quote } from '../../agents/policy.js';
 import type { BackendProfiles } from '../../agents/profile-catalog.js';
 import type { PropertyDef } from '../../agents/profile-properties.js';
 import { type ClusterProfile, type ElasticProfile, readString } from '../../agents/profiles.js';
+import { clip } from '../../text.js';
 
 /** A cluster profile of the Docker backend: the shared part and the engine its agents run on. */
 export interface DockerClusterProfile extends ClusterProfile {
@@ -61,7 +63,8 @@ export const dockerProfiles: BackendProfiles<DockerClusterProfile, ElasticProfil
     const dockerHost = readString(raw, 'docker_host');
     return {
       ...shared,
-      where: `Docker engine ${dockerHost ?? 'local'}`,
+      // Told to GoCD users: the request's value clipped (notice-texts.ts).
+      where: `Docker engine ${clip(dockerHost ?? 'local', VALUE_MAX)}`,
       dockerHost,
       network: readString(raw, 'network'),
     };

@@ -15,6 +15,7 @@ import type { AgentBackend, AgentDetails, AgentRecord, LaunchOutcome } from '../
 import { isCompletionStopReason, jobPath, STOP_REASON_MAX } from '../../agents/job.js';
 import { BackendUnavailableError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { retryWhileThrottled } from '../../throttle-retry.js';
 import { isThrottling } from './ecs-clients.js';
 import type { EcsClusterProfile, EcsElasticProfile, EcsLaunchRequest } from './ecs-profiles.js';
 import { ExternalTaskDefinitions } from './external-task-definition.js';
@@ -35,14 +36,32 @@ export interface EcsBackendOptions {
   concurrency?: number;
   /** ECS's RunTask/StartTask/StopTask bucket, which this backend paces its calls to; default 100, 40/s. */
   runTaskQuota?: RateQuota;
-  /** How long a call may wait out ECS throttling when the request names no deadline; default 5 min. */
+  /** How long a call may wait out ECS throttling when the request names no deadline (server-ping); default 5 min. */
   throttleWaitMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<unknown>;
+  /**
+   * An abort signal that fires at `deadline` (epoch ms on `now`'s clock): every ECS call is sent with it, so the SDK's
+   * own retries end there too. Default: a timer for `deadline - now()`.
+   */
+  deadlineSignal?: (deadline: number) => AbortSignal;
 }
 
-/** A call that ECS kept throttling until its deadline. */
+/** A call that ECS kept throttling until its deadline, or that its deadline cut off. */
 const THROTTLED = Symbol('throttled');
+
+/** An ECS call cut off at its request's deadline (within the SDK's retries, or waiting for an answer). */
+class DeadlinePassedError extends Error {
+  override name = 'DeadlinePassedError';
+}
+
+/** What every ECS call is sent with: the request's deadline as an abort signal. */
+interface CallOptions {
+  abortSignal: AbortSignal;
+}
+
+/** Longest timer Node accepts (ms); a later deadline is as good as none. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const TASK_STATUS_DONE = 'STOPPED';
 
@@ -91,6 +110,7 @@ export class EcsBackend implements AgentBackend<EcsClusterProfile, EcsElasticPro
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<unknown>;
   private readonly throttleWaitMs: number;
+  private readonly deadlineSignal: (deadline: number) => AbortSignal;
   /** Paces RunTask and StopTask to ECS's bucket (one per client: per account and Region). */
   readonly pacer: RequestPacer;
 
@@ -105,6 +125,9 @@ export class EcsBackend implements AgentBackend<EcsClusterProfile, EcsElasticPro
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? sleep;
     this.throttleWaitMs = options.throttleWaitMs ?? 300_000;
+    this.deadlineSignal =
+      options.deadlineSignal ??
+      ((deadline) => AbortSignal.timeout(Math.min(MAX_TIMER_MS, Math.max(0, deadline - this.now()))));
     this.pacer = new RequestPacer(options.runTaskQuota ?? ECS_RUN_TASK_QUOTA, this.now, this.sleep);
     this.external = new ExternalTaskDefinitions(client, { now: this.now });
   }
@@ -113,12 +136,13 @@ export class EcsBackend implements AgentBackend<EcsClusterProfile, EcsElasticPro
    * A RunTask/StopTask call in its turn of ECS's bucket; a call ECS still throttles (after the SDK's retries) waits
    * for the next turn. THROTTLED when no turn comes before `deadline`: the caller reports it, nothing failed.
    */
-  private async paced<T>(deadline: number, call: () => Promise<T>): Promise<T | typeof THROTTLED> {
+  private async paced<T>(deadline: number, call: (options: CallOptions) => Promise<T>): Promise<T | typeof THROTTLED> {
     for (;;) {
       if (!(await this.pacer.acquire(deadline))) return THROTTLED;
       try {
-        return await call();
+        return await this.bounded(deadline, call);
       } catch (err) {
+        if (err instanceof DeadlinePassedError) return THROTTLED;
         if (!isThrottling(err)) throw err;
         this.pacer.throttled();
       }
@@ -126,16 +150,34 @@ export class EcsBackend implements AgentBackend<EcsClusterProfile, EcsElasticPro
   }
 
   /** A read call (its own ECS bucket) retried with backoff while throttled, until `deadline`. */
-  private async retryThrottled<T>(deadline: number, call: () => Promise<T>): Promise<T | typeof THROTTLED> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await call();
-      } catch (err) {
-        if (!isThrottling(err)) throw err;
-        const wait = Math.min(5_000, 500 * 2 ** attempt);
-        if (this.now() + wait > deadline) return THROTTLED;
-        await this.sleep(wait);
-      }
+  private async retryThrottled<T>(
+    deadline: number,
+    call: (options: CallOptions) => Promise<T>,
+  ): Promise<T | typeof THROTTLED> {
+    try {
+      return await retryWhileThrottled(() => this.bounded(deadline, call), {
+        isThrottled: isThrottling,
+        deadline,
+        now: this.now,
+        sleep: this.sleep,
+      });
+    } catch (err) {
+      if (isThrottling(err) || err instanceof DeadlinePassedError) return THROTTLED;
+      throw err;
+    }
+  }
+
+  /**
+   * One ECS call sent with an abort signal at `deadline`: it ends by then, the SDK's own retries included (a RunTask
+   * cut off after ECS took it is safe: the next create-agent sends the same client token). DeadlinePassedError then.
+   */
+  private async bounded<T>(deadline: number, call: (options: CallOptions) => Promise<T>): Promise<T> {
+    const abortSignal = this.deadlineSignal(deadline);
+    try {
+      return await call({ abortSignal });
+    } catch (err) {
+      if (abortSignal.aborted) throw new DeadlinePassedError('the request deadline passed', { cause: err });
+      throw err;
     }
   }
 
@@ -167,8 +209,8 @@ export class EcsBackend implements AgentBackend<EcsClusterProfile, EcsElasticPro
     const throttled = () =>
       new BackendUnavailableError(`ECS throttled the task definition calls of ${family}`, { throttled: true });
     try {
-      const found = await this.retryThrottled(deadline, () =>
-        this.client.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] })),
+      const found = await this.retryThrottled(deadline, (o) =>
+        this.client.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }), o),
       );
       if (found === THROTTLED) throw throttled();
       const td = found.taskDefinition;
@@ -178,8 +220,8 @@ export class EcsBackend implements AgentBackend<EcsClusterProfile, EcsElasticPro
       // ECS answers a family without an ACTIVE revision with ClientException ("Unable to describe task definition").
       if ((err as Error).name !== 'ClientException') throw err;
     }
-    const registered = await this.retryThrottled(deadline, () =>
-      this.client.send(new RegisterTaskDefinitionCommand(input)),
+    const registered = await this.retryThrottled(deadline, (o) =>
+      this.client.send(new RegisterTaskDefinitionCommand(input), o),
     );
     if (registered === THROTTLED) throw throttled();
     const arn = registered.taskDefinition?.taskDefinitionArn;
@@ -199,7 +241,7 @@ export class EcsBackend implements AgentBackend<EcsClusterProfile, EcsElasticPro
     let request = original;
     try {
       if (profile.taskDefinition) {
-        const vetted = await this.external.vet(original);
+        const vetted = await this.bounded(deadline, (o) => this.external.vet(original, o.abortSignal));
         if (vetted.kind === 'refused') return vetted;
         taskDefinition = vetted.arn;
         request = vetted.request;
@@ -208,7 +250,11 @@ export class EcsBackend implements AgentBackend<EcsClusterProfile, EcsElasticPro
       }
     } catch (err) {
       // A throttled DescribeTaskDefinition of the profile's own family (after the SDK's retries) is a wait, not a failure.
-      if ((err instanceof BackendUnavailableError && err.throttled) || isThrottling(err))
+      if (
+        (err instanceof BackendUnavailableError && err.throttled) ||
+        isThrottling(err) ||
+        err instanceof DeadlinePassedError
+      )
         return throttled('the task definition calls');
       return { kind: 'failed', reason: 'task definition unavailable', detail: describeError(err) };
     }
@@ -220,7 +266,7 @@ export class EcsBackend implements AgentBackend<EcsClusterProfile, EcsElasticPro
       const input = buildRunTaskInput(request, taskDefinition, attempt);
       let result: RunTaskCommandOutput | typeof THROTTLED;
       try {
-        result = await this.paced(deadline, () => this.client.send(new RunTaskCommand(input)));
+        result = await this.paced(deadline, (o) => this.client.send(new RunTaskCommand(input), o));
       } catch (err) {
         if (!(err instanceof ConflictException)) {
           if (/task ?definition/i.test((err as Error).message ?? '')) {
@@ -319,9 +365,10 @@ export class EcsBackend implements AgentBackend<EcsClusterProfile, EcsElasticPro
   ): Promise<{ task: Task; completed: boolean } | undefined | typeof THROTTLED> {
     if (arns.length === 0) return undefined;
     for (let i = 0; ; i++) {
-      const res = await this.retryThrottled(deadline, () =>
+      const res = await this.retryThrottled(deadline, (o) =>
         this.client.send(
           new DescribeTasksCommand({ cluster: cluster.cluster, tasks: arns.slice(0, 100), include: ['TAGS'] }),
+          o,
         ),
       );
       if (res === THROTTLED) return THROTTLED;
@@ -338,53 +385,65 @@ export class EcsBackend implements AgentBackend<EcsClusterProfile, EcsElasticPro
     }
   }
 
-  /** Every task of the cluster profile ECS lists: ⌈N/100⌉ ListTasks pages + ⌈N/100⌉ DescribeTasks calls. */
-  private async liveTasks(cluster: EcsClusterProfile): Promise<Task[]> {
+  /**
+   * Every task of the cluster profile ECS lists: ⌈N/100⌉ ListTasks pages + ⌈N/100⌉ DescribeTasks calls, ending by
+   * `deadline` (default: the backend's own bound).
+   */
+  private async liveTasks(cluster: EcsClusterProfile, deadline = this.now() + this.throttleWaitMs): Promise<Task[]> {
     try {
-      const arns: string[] = [];
-      // `startedBy` must be ListTasks' only filter (`cluster` is scope); ECS then lists desired status RUNNING only.
-      for await (const page of paginateListTasks(
-        { client: this.client, pageSize: 100 },
-        { cluster: cluster.cluster, startedBy: startedByFor(cluster.clusterId) },
-      )) {
-        arns.push(...(page.taskArns ?? []));
-      }
-      const batches = await mapLimit(chunks([...new Set(arns)], 100), this.concurrency, (tasks) =>
-        this.client.send(new DescribeTasksCommand({ cluster: cluster.cluster, tasks, include: ['TAGS'] })),
-      );
-      // A task listed then MISSING (stopped and expired in between) is simply gone.
-      return batches.flatMap((b) => b.tasks ?? []);
+      return await this.bounded(deadline, async (o) => {
+        const arns: string[] = [];
+        // `startedBy` must be ListTasks' only filter (`cluster` is scope); ECS then lists desired status RUNNING only.
+        for await (const page of paginateListTasks(
+          { client: this.client, pageSize: 100 },
+          { cluster: cluster.cluster, startedBy: startedByFor(cluster.clusterId) },
+          o,
+        )) {
+          arns.push(...(page.taskArns ?? []));
+        }
+        const batches = await mapLimit(chunks([...new Set(arns)], 100), this.concurrency, (tasks) =>
+          this.client.send(new DescribeTasksCommand({ cluster: cluster.cluster, tasks, include: ['TAGS'] }), o),
+        );
+        // A task listed then MISSING (stopped and expired in between) is simply gone.
+        return batches.flatMap((b) => b.tasks ?? []);
+      });
     } catch (err) {
-      // Never a partial list: a throttled page must not look like "these agents have no task".
+      // Never a partial list: a throttled page must not look like "these agents have no task". A listing cut off at
+      // the request's deadline is a wait like a throttled one.
       throw new BackendUnavailableError(`listing ECS tasks of ${cluster.cluster} failed: ${describeError(err)}`, {
         cause: err,
-        throttled: isThrottling(err),
+        throttled: isThrottling(err) || err instanceof DeadlinePassedError,
       });
     }
   }
 
-  async list(cluster: EcsClusterProfile): Promise<AgentRecord[]> {
-    return (await this.liveTasks(cluster))
+  async list(cluster: EcsClusterProfile, deadline?: number): Promise<AgentRecord[]> {
+    return (await this.liveTasks(cluster, deadline))
       .map(agentRecordOf)
       .filter((a): a is AgentRecord => a !== undefined && a.status !== 'stopped' && a.clusterId === cluster.clusterId);
   }
 
-  async stop(cluster: EcsClusterProfile, agents: readonly AgentRecord[], reason: string): Promise<void> {
+  async stop(
+    cluster: EcsClusterProfile,
+    agents: readonly AgentRecord[],
+    reason: string,
+    deadline = this.now() + this.throttleWaitMs,
+  ): Promise<void> {
     const failures: string[] = [];
-    const deadline = this.now() + this.throttleWaitMs;
     await mapLimit(agents, this.concurrency, async (agent) => {
       try {
         // StopTask draws from RunTask's bucket: paced with the launches.
-        const stopped = await this.paced(deadline, () =>
+        const stopped = await this.paced(deadline, (o) =>
           this.client.send(
             new StopTaskCommand({
               cluster: cluster.cluster,
               task: agent.ref,
               reason: reason.slice(0, STOP_REASON_MAX),
             }),
+            o,
           ),
         );
-        if (stopped === THROTTLED) failures.push(`${agent.agentId}: ECS throttled StopTask`);
+        if (stopped === THROTTLED) failures.push(`${agent.agentId}: ECS throttled StopTask past the deadline`);
       } catch (err) {
         // StopTask on a stopped task succeeds; an unknown (or expired) task is what we wanted too.
         const e = err as Error;

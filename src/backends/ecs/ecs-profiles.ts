@@ -1,4 +1,5 @@
 import type { LaunchRequest } from '../../agents/agent-backend.port.js';
+import { VALUE_MAX } from '../../agents/notice-texts.js';
 import { listed, quote } from '../../agents/policy.js';
 import type { BackendProfiles } from '../../agents/profile-catalog.js';
 import type { PropertyDef } from '../../agents/profile-properties.js';
@@ -12,6 +13,7 @@ import {
   readList,
   readString,
 } from '../../agents/profiles.js';
+import { clip } from '../../text.js';
 import { clusterRuleProblems, elasticRuleProblems, launchRuleRefusal } from './ecs-profile-rules.js';
 
 export const LAUNCH_TYPES = ['EC2', 'FARGATE', 'EXTERNAL'] as const;
@@ -170,6 +172,35 @@ function roleAccount(arn: string | undefined): string | undefined {
   return arn ? /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(arn)?.[1] : undefined;
 }
 
+/**
+ * A `policy.ecs.clusters` entry naming every cluster of one account: `arn:<partition>:ecs:<region or *>:<account>:
+ * cluster/*` (the CDK stack writes one per cross-account role: that account's cluster names are its own).
+ */
+function accountWildcard(entry: string): { region: string; account: string } | undefined {
+  const m = /^arn:aws[a-z-]*:ecs:([a-z0-9-]+|\*):(\d{12}):cluster\/\*$/.exec(entry);
+  return m ? { region: m[1]!, account: m[2]! } : undefined;
+}
+
+/**
+ * Whether a `policy.ecs.clusters` entry allows the profile's cluster: the same name or ARN; a bare name also matches
+ * an ARN of that name; an account wildcard matches a cluster whose account is known to be that one (its ARN's, else
+ * its `assume_role_arn`'s: a bare name without a role is a cluster of the service's own account, never another's).
+ */
+function clusterEntryAllows(entry: string, cluster: EcsClusterProfile): boolean {
+  const named = cluster.cluster ?? '';
+  const arn = clusterArnParts(named);
+  if (entry === named) return true;
+  if (!entry.startsWith('arn:')) return entry === (arn?.name ?? named);
+  const wildcard = accountWildcard(entry);
+  if (!wildcard) return false;
+  const account = arn?.account ?? roleAccount(cluster.assumeRoleArn);
+  const region = arn?.region ?? cluster.region;
+  // An unnamed region is the service's default; `policy.ecs.regions` bounds named ones.
+  return (
+    account === wildcard.account && (wildcard.region === '*' || region === undefined || region === wildcard.region)
+  );
+}
+
 /** The ECS backend's part of the profiles: its rows, its linked-field rules, its policy keys, its client key. */
 export const ecsProfiles: BackendProfiles<EcsClusterProfile, EcsElasticProfile> = {
   backend: 'ecs',
@@ -206,7 +237,8 @@ export const ecsProfiles: BackendProfiles<EcsClusterProfile, EcsElasticProfile> 
     const cluster = readString(raw, 'cluster');
     return {
       ...shared,
-      where: `ECS cluster ${cluster ?? 'default'}${region ? ` in ${region}` : ''}`,
+      // Told to GoCD users: the request's values clipped (notice-texts.ts).
+      where: `ECS cluster ${clip(cluster ?? 'default', VALUE_MAX)}${region ? ` in ${clip(region, VALUE_MAX)}` : ''}`,
       region,
       cluster,
       ...ecsLaunch(raw),
@@ -233,9 +265,7 @@ export const ecsProfiles: BackendProfiles<EcsClusterProfile, EcsElasticProfile> 
     const { clusters, regions, accounts } = policy.ecs;
     const arn = cluster.cluster ? clusterArnParts(cluster.cluster) : undefined;
     if (clusters && cluster.cluster) {
-      const name = arn?.name ?? cluster.cluster;
-      const ok = clusters.some((c) => c === cluster.cluster || (!c.startsWith('arn:') && c === name));
-      if (!ok)
+      if (!clusters.some((c) => clusterEntryAllows(c, cluster)))
         return `ECS cluster ${quote(cluster.cluster)} is not allowed by the operator policy (policy.ecs.clusters: ${listed(clusters)})`;
     }
     if (regions) {

@@ -13,6 +13,7 @@ import {
   privilegeRefusal,
 } from '../../agents/policy.js';
 import type { DockerMode } from '../../agents/profile-properties.js';
+import { clip } from '../../text.js';
 import type { EcsLaunchRequest } from './ecs-profiles.js';
 import { AGENT_CONTAINER, HOST_DOCKER_SOCKET } from './task-definition.js';
 
@@ -30,7 +31,7 @@ export interface ExternalDefinition {
   status?: string;
   /** What the definition needs, and its real Docker mode. */
   needs: PrivilegeNeeds;
-  /** A refusal that holds whatever the gates say (no agent container, not ACTIVE). */
+  /** A refusal that holds whatever the gates say (no agent container, not ACTIVE, the Docker socket). */
   defect?: string;
 }
 
@@ -38,6 +39,25 @@ export interface ExternalDefinition {
 const OWN_FAMILY = /^gocd-agent-/;
 /** Host paths that expose the engine's socket: the socket itself or a directory above it. */
 const SOCKET_PATHS = new Set(['/', '/var', '/var/run', '/run', HOST_DOCKER_SOCKET, '/run/docker.sock']);
+/**
+ * `dockerSecurityOptions` that only add confinement: `no-new-privileges`, and `credentialspec:` (Active Directory
+ * credentials, no confinement at all). Every other value (`apparmor:<profile>`, `label:<value>`, and what Docker also
+ * takes, `seccomp:<profile>`) replaces the container's AppArmor/SELinux/seccomp confinement with whatever it names —
+ * `apparmor:unconfined`, `label:disable`, `seccomp:unconfined` switch it off — so it needs full privilege. Valid values:
+ * ContainerDefinition.dockerSecurityOptions, https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html
+ */
+const CONFINING_SECURITY_OPTION = /^(no-new-privileges(:true)?|credentialspec:.*)$/;
+
+/**
+ * Why a profile's own definition may not mount the Docker socket, whatever the gates say (issue 14: no cleanup ever
+ * crosses jobs). Only the service's own socket definition has the janitor that claims the host's one socket slot
+ * (so no other socket agent's cleanup runs while this job's containers live) and removes exactly this job's
+ * containers when the task stops; checking that a foreign definition wires one up exactly so (the agent without the
+ * socket, depending on a healthy janitor of the configured image, with its proxy and stop timeout) would be a second,
+ * weaker copy of that contract.
+ */
+const SOCKET_DEFECT =
+  "it mounts the host's Docker socket, which only docker_mode socket without task_definition may do: the service's own socket definition has the janitor that claims the host's socket slot and removes exactly this job's containers when the task stops; without it another socket agent's cleanup could remove this job's containers and this job's own would never be removed";
 
 function normalizePath(path: string): string {
   const trimmed = path.trim().replace(/\/+/g, '/');
@@ -66,6 +86,10 @@ export function definitionNeeds(td: TaskDefinition): ExternalDefinition {
   for (const c of containers) {
     if (c.privileged) note(c, 'is privileged');
     if ((c.linuxParameters?.devices?.length ?? 0) > 0) note(c, 'maps host devices');
+    for (const option of c.dockerSecurityOptions ?? []) {
+      if (!CONFINING_SECURITY_OPTION.test(option.trim()))
+        note(c, `sets the security option ${clip(`'${option}'`, 100)}`);
+    }
     for (const cap of c.linuxParameters?.capabilities?.add ?? []) {
       const name = cap.replace(/^CAP_/, '');
       if (name === 'ALL') note(c, 'adds every capability (ALL)');
@@ -82,12 +106,15 @@ export function definitionNeeds(td: TaskDefinition): ExternalDefinition {
     if (source) {
       const path = normalizePath(source);
       if (SOCKET_PATHS.has(path)) socket = true;
-      hostPaths.push(`host path ${path}`);
+      hostPaths.push(`host path ${clip(path, 100)}`);
     }
     const dv = v.dockerVolumeConfiguration;
     // The local driver's `device` option (with `o=bind`) mounts any host path; other drivers can do anything.
     if (dv && ((dv.driver !== undefined && dv.driver !== 'local') || dv.driverOpts?.device !== undefined)) {
-      hostPaths.push(`volume '${v.name}' (driver ${dv.driver ?? 'local'} with host options)`);
+      const device = dv.driverOpts?.device;
+      if ((dv.driver ?? 'local') === 'local' && device !== undefined && SOCKET_PATHS.has(normalizePath(device)))
+        socket = true;
+      hostPaths.push(clip(`volume '${v.name}' (driver ${dv.driver ?? 'local'} with host options)`, 200));
     }
   }
   let mode: DockerMode = 'none';
@@ -104,6 +131,8 @@ export function definitionNeeds(td: TaskDefinition): ExternalDefinition {
     def.defect = `it has no container named '${AGENT_CONTAINER}' (where each job's GO_EA_* registration variables go)`;
   } else if (td.status !== undefined && td.status !== 'ACTIVE') {
     def.defect = `its revision is ${td.status}`;
+  } else if (mode === 'socket') {
+    def.defect = SOCKET_DEFECT;
   }
   return def;
 }
@@ -114,7 +143,7 @@ export function externalDefinitionRefusal(
   def: ExternalDefinition,
   permits: LaunchPermits,
 ): string | undefined {
-  const what = `task_definition '${ref.length > 100 ? `${ref.slice(0, 100)}…` : ref}'`;
+  const what = `task_definition '${clip(ref, 100)}'`;
   if (def.defect) return `${what} cannot run agents: ${def.defect}`;
   return privilegeRefusal(permits, def.needs, what);
 }
@@ -141,13 +170,19 @@ export class ExternalTaskDefinitions {
     this.now = options.now ?? Date.now;
   }
 
-  /** The facts of the revision `ref` names (family, family:revision or ARN); one DescribeTaskDefinition per revision. */
-  async describe(ref: string): Promise<ExternalDefinition> {
+  /**
+   * The facts of the revision `ref` names (family, family:revision or ARN); one DescribeTaskDefinition per revision,
+   * sent with `abortSignal` (the request's deadline).
+   */
+  async describe(ref: string, abortSignal?: AbortSignal): Promise<ExternalDefinition> {
     const qualified = /:\d+$/.test(ref);
     const cachedArn = qualified ? ref : this.freshLatest(ref);
     const cached = cachedArn ? this.revisions.get(cachedArn) : undefined;
     if (cached) return cached;
-    const res = await this.client.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref }));
+    const res = await this.client.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: ref }),
+      abortSignal ? { abortSignal } : {},
+    );
     if (!res.taskDefinition?.taskDefinitionArn) throw new Error(`DescribeTaskDefinition returned nothing for ${ref}`);
     const def = definitionNeeds(res.taskDefinition);
     this.revisions.set(def.arn, def);
@@ -173,7 +208,7 @@ export class ExternalTaskDefinitions {
    * holds what it needs to the launch's permits. On success the request carries the definition's real Docker mode,
    * so tags and socket placement follow what the task does, not what the profile says.
    */
-  async vet(request: EcsLaunchRequest): Promise<Vetted> {
+  async vet(request: EcsLaunchRequest, abortSignal?: AbortSignal): Promise<Vetted> {
     const ref = request.profile.taskDefinition!;
     if (OWN_FAMILY.test(familyOf(ref))) {
       return {
@@ -181,7 +216,7 @@ export class ExternalTaskDefinitions {
         reason: `task_definition '${familyOf(ref).slice(0, 100)}' is a family gocd-agent-scaler registers for its own profiles; name a family of your own`,
       };
     }
-    const def = await this.describe(ref);
+    const def = await this.describe(ref, abortSignal);
     const permits = request.permits ?? launchPermits(NO_OPERATOR_POLICY, request.cluster);
     const reason = externalDefinitionRefusal(ref, def, permits);
     if (reason) return { kind: 'refused', reason };

@@ -12,8 +12,11 @@ import type {
   ServerPingMessage,
 } from '../messages.js';
 
-/** Server-health messages that belong to no cluster profile (e.g. registry triggers), by topic; undefined clears one. */
-export type GeneralHealth = () => Record<string, HealthMessage | undefined>;
+/**
+ * Every current server-health message that belongs to no cluster profile (registry triggers), by topic, read from
+ * the shared store at each server-ping: the set replaces the previous one.
+ */
+export type GeneralHealth = () => Promise<Record<string, HealthMessage>>;
 
 /**
  * The runtime messages: create-agent, should-assign-work, server-ping, job-completion, cluster-profile-changed.
@@ -26,7 +29,7 @@ export function agentLifecycleHandlers(
   commands: GocdCommands,
   logger: Logger,
   notices: UserNotices,
-  generalHealth: GeneralHealth = () => ({}),
+  generalHealth: GeneralHealth = async () => ({}),
 ) {
   return {
     'cd.go.elastic-agent.create-agent': async (body: CreateAgentMessage, context: GocdRequestContext) => {
@@ -42,12 +45,13 @@ export function agentLifecycleHandlers(
       const command = commands.serverPing(body);
       const told = notices.forRequest(body.agents);
       const actions = await agents.serverPing(command, told);
-      told.serverPing(command.clusters, generalHealth());
+      told.serverPing(command.clusters, await generalHealth());
       return { agent_actions: actions, ...(await told.settle(true)) };
     },
-    'cd.go.elastic-agent.job-completion': async (body: JobCompletionMessage) => {
+    'cd.go.elastic-agent.job-completion': async (body: JobCompletionMessage, context: GocdRequestContext) => {
       const told = notices.forRequest(body.agents);
-      const actions = await agents.jobCompleted(commands.jobCompletion(body), told);
+      // The request's deadline (Lambda: the invocation's budget) bounds the stop too; default the service's own.
+      const actions = await agents.jobCompleted(commands.jobCompletion(body), told, context.launch?.deadline);
       return { agent_actions: actions, ...(await told.settle()) };
     },
     'cd.go.elastic-agent.cluster-profile-changed': (body: ClusterProfileChangedMessage) => {
