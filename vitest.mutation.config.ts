@@ -18,8 +18,5 @@ export default defineConfig({
       'test/unit/release-version.test.ts',
     ],
     maxWorkers: 1,
-    // One worker for every file: a file's setup is not paid again for each mutant (mutants switch at run time; the
-    // suite passes with --no-isolate).
-    isolate: false,
   },
 });
