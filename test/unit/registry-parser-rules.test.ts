@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors.js';
 import type { ParseResult } from '../../src/registry/image-pushed.js';
+import { ecrHost } from '../../src/registry/parsers/ecr.parser.js';
 import { PARSERS } from '../../src/registry/parsers/registry-parsers.js';
 import { contentId } from '../../src/registry/parsers/shape.js';
 import { registryEntry, registryFixture } from '../support/registry-fixtures.js';
@@ -309,5 +311,156 @@ describe('artifactory parser rules', () => {
     const flat = registryFixture<Json>('artifactory-docker-pushed-flat.json');
     delete flat.repo_key;
     expect(parse('artifactory', flat).pushes[0]!.repository).toBe('library/ubuntu');
+  });
+});
+
+/** The ValidationError a parser throws for `body`, or a failure when it throws anything else or nothing. */
+function refusal(type: keyof typeof PARSERS, body: unknown, headers: Json = {}, entry: Json = {}): ValidationError {
+  try {
+    parse(type, body, headers, entry);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ValidationError);
+    return err as ValidationError;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('payload references (shared by every parser)', () => {
+  const distribution = (target: Json) => {
+    const body = registryFixture<Json>('distribution-manifest-push.json');
+    Object.assign(body.events[0].target, target);
+    return body;
+  };
+
+  it('refuses a missing body as required, naming the registry type', () => {
+    const err = refusal('distribution', null);
+    expect(err.message).toBe('distribution event: body is required');
+    expect(err.details).toEqual([{ path: 'body', message: 'is required' }]);
+  });
+
+  it('names the repository, tag and digest that break the grammar, each at its path', () => {
+    const err = refusal('distribution', distribution({ repository: 'Bad Repo', tag: '-x', digest: 'sha256:' }));
+    expect(err.details).toEqual([
+      { path: 'body/events/0/target repository', message: "'Bad Repo' is not a repository name" },
+      { path: 'body/events/0/target tag', message: "'-x' is not a tag" },
+      { path: 'body/events/0/target digest', message: "'sha256:' is not a digest" },
+    ]);
+    expect(err.message).toBe(
+      "body/events/0/target repository: 'Bad Repo' is not a repository name; body/events/0/target tag: '-x' is not a tag; body/events/0/target digest: 'sha256:' is not a digest",
+    );
+  });
+
+  it('takes a push without a digest, and one with a well-formed digest', () => {
+    const { digest: _d, ...noDigest } = registryFixture<Json>('distribution-manifest-push.json').events[0].target;
+    const body = registryFixture<Json>('distribution-manifest-push.json');
+    body.events[0].target = noDigest;
+    expect(parse('distribution', body).pushes[0]!.digest).toBeUndefined();
+  });
+
+  it('quotes at most 80 characters of a bad value', () => {
+    const at80 = `A${'a'.repeat(79)}`;
+    expect(refusal('distribution', distribution({ repository: at80 })).details).toEqual([
+      { path: 'body/events/0/target repository', message: `'${at80}' is not a repository name` },
+    ]);
+    expect(refusal('distribution', distribution({ repository: `${at80}b` })).details).toEqual([
+      { path: 'body/events/0/target repository', message: `'${at80}…' is not a repository name` },
+    ]);
+  });
+
+  it('names a missing repository as empty', () => {
+    const { repository: _r, ...target } = registryFixture<Json>('distribution-manifest-push.json').events[0].target;
+    const body = registryFixture<Json>('distribution-manifest-push.json');
+    body.events[0].target = target;
+    expect(refusal('distribution', body).message).toBe("body/events/0/target repository: '' is not a repository name");
+  });
+
+  it('names what a distribution push of something else was', () => {
+    expect(parse('distribution', distribution({ mediaType: undefined })).ignored).toEqual([
+      'push of unknown media type (not a manifest)',
+    ]);
+    expect(parse('distribution', distribution({ mediaType: 'application/octet-stream' })).ignored).toEqual([
+      'push of application/octet-stream (not a manifest)',
+    ]);
+  });
+
+  it('names the path of a bad reference in the other formats', () => {
+    const hub = registryFixture<Json>('dockerhub-push.json');
+    hub.push_data.tag = 'bad tag';
+    expect(refusal('dockerhub', hub).message).toBe("body tag: 'bad tag' is not a tag");
+    const ecr = registryFixture<Json>('ecr-image-push.json');
+    ecr.detail['image-tag'] = 'bad tag';
+    expect(refusal('ecr', ecr, {}, { host: 'ecr.example.com' }).message).toBe(
+      "body/detail tag: 'bad tag' is not a tag",
+    );
+    delete ecr.detail['repository-name'];
+    ecr.detail['image-tag'] = 'ok';
+    expect(refusal('ecr', ecr, {}, { host: 'ecr.example.com' }).message).toBe(
+      "body/detail repository: '' is not a repository name",
+    );
+    const gh = registryFixture<Json>('github-package-published.json');
+    gh.package.package_version.container_metadata.tag.name = 'bad tag';
+    expect(refusal('github', gh, { 'x-github-event': 'package' }).message).toBe(
+      "body/package tag: 'bad tag' is not a tag",
+    );
+    const harbor = registryFixture<Json>('harbor-pull-cloudevents.json');
+    harbor.type = 'harbor.artifact.pushed';
+    harbor.data.resources[0].tag = 'bad tag';
+    expect(refusal('harbor', harbor).message).toBe("body/data/resources/0 tag: 'bad tag' is not a tag");
+    const noRepo = registryFixture<Json>('harbor-push-default.json');
+    delete noRepo.event_data.repository;
+    expect(refusal('harbor', noRepo).message).toBe(
+      "body/event_data/resources/0 repository: '' is not a repository name",
+    );
+  });
+});
+
+describe('bodies that are not objects', () => {
+  it.each([null, 'text', 5])('refuses %s as a Harbor body with a ValidationError naming harbor', (body) => {
+    expect(refusal('harbor', body).message).toMatch(/^harbor event: /);
+  });
+
+  it.each(['text', 5])('refuses %s as a GitHub body without the header, naming the header', (body) => {
+    const err = refusal('github', body);
+    expect(err.details).toEqual([{ path: 'headers/x-github-event', message: 'is required' }]);
+  });
+
+  it('ignores another GitHub event with exactly one item and no push', () => {
+    expect(parse('github', { zen: 'z' }, { 'x-github-event': 'ping' })).toEqual({
+      pushes: [],
+      ignored: ['ping event'],
+    });
+  });
+
+  it('reads a GitHub container without a manifest: the digest from the tag, no media type', () => {
+    const body = registryFixture<Json>('github-package-published.json');
+    const meta = body.package.package_version.container_metadata;
+    meta.tag = { name: 'v1', digest: `sha256:${'b'.repeat(64)}` };
+    delete meta.manifest;
+    expect(parse('github', body, { 'x-github-event': 'package' }).pushes[0]).toMatchObject({
+      tag: 'v1',
+      digest: `sha256:${'b'.repeat(64)}`,
+      mediaType: undefined,
+    });
+  });
+});
+
+describe('more ECR and Artifactory rules', () => {
+  it('builds the ECR host of an account and region, with .cn in China', () => {
+    expect(ecrHost('123456789012', 'eu-west-1')).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com');
+    expect(ecrHost('123456789012', 'cn-north-1')).toBe('123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn');
+  });
+
+  it('ignores an Image Action whose action is REPLICATE (only a Replication Action is a replica)', () => {
+    const body = registryFixture<Json>('ecr-image-push.json');
+    body.detail['action-type'] = 'REPLICATE';
+    expect(parse('ecr', body, {}, { host: 'ecr.example.com' }).ignored).toEqual(['ECR Image Action REPLICATE']);
+  });
+
+  it('reads a body with data and no domain as wrapped, and one with a domain but no data as an empty push', () => {
+    const body = registryFixture<Json>('artifactory-docker-pushed.json');
+    delete body.domain;
+    expect(parse('artifactory', body).pushes).toMatchObject([{ tag: 'latest' }]);
+    const flat = registryFixture<Json>('artifactory-docker-pushed-flat.json');
+    expect(parse('artifactory', { ...flat, domain: 'docker' })).toEqual({ pushes: [], ignored: ['push without tag'] });
   });
 });

@@ -80,19 +80,22 @@ export function parseGithub(input: ParserInput): ParseResult {
   if (body.action !== 'published' && body.action !== 'updated')
     return { pushes: [], ignored: [`${event} ${body.action}`] };
   const meta = pkg.package_version?.container_metadata;
-  const type = (pkg.package_type || pkg.ecosystem || '').toLowerCase();
+  const type = (pkg.package_type || pkg.ecosystem)?.toLowerCase();
   if (!meta && type !== 'container' && type !== 'docker') {
     return { pushes: [], ignored: [`${pkg.package_type ?? pkg.ecosystem ?? 'unknown'} package`] };
   }
   const tag = meta?.tag?.name;
   if (!tag) return { pushes: [], ignored: ['untagged manifest push'] };
+  // The tag's name was read from them, so both are here.
+  const { manifest } = meta!;
+  const tagDigest = meta!.tag!.digest;
   const push: ImagePushed = {
     registry: registry.name,
     host: registry.host,
     repository: `${pkg.owner.login}/${pkg.name}`.toLowerCase(),
     tag,
-    digest: meta?.manifest?.digest || meta?.tag?.digest || undefined,
-    mediaType: meta?.manifest?.media_type || undefined,
+    digest: manifest?.digest || tagDigest || undefined,
+    mediaType: manifest?.media_type || undefined,
     deliveryId: contentId(input),
   };
   return { pushes: [assertReference(push, `body/${event}`)], ignored: [] };
