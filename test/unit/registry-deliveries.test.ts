@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
+import type { Logger } from '../../src/logger.js';
 import { RegistryDeliveries } from '../../src/registry/delivery.js';
 import type { ImagePushed } from '../../src/registry/image-pushed.js';
 import type { TriggerMetrics } from '../../src/registry/trigger-metrics.js';
@@ -33,7 +34,7 @@ function harness(results: Record<string, Omit<SubmitResult, 'done'>>) {
   const logger = {
     info: (obj: unknown, msg: string) => void logs.push(['info', obj, msg]),
     debug: (obj: unknown, msg: string) => void logs.push(['debug', obj, msg]),
-  };
+  } as unknown as Pick<Logger, 'info' | 'debug'>;
   return { deliveries: new RegistryDeliveries(triggers, metrics), events, submitted, tests, logs, logger };
 }
 
