@@ -6,6 +6,7 @@ import {
   listed,
   NO_OPERATOR_POLICY,
   type OperatorPolicy,
+  PolicyRefusedError,
   privilegeRefusal,
   quote,
 } from '../../src/agents/policy.js';
@@ -152,6 +153,42 @@ describe('the policy in one line', () => {
       }),
     ).toBe(
       'Docker engines *; ECS clusters a, b, regions empty, accounts 123456789012; cluster profiles may allow: privileged yes, socket yes, host network yes, capabilities NET_ADMIN,SYS_TIME',
+    );
+  });
+});
+
+describe('policy edge cases', () => {
+  it('refuses with the POLICY_REFUSED code', () => {
+    expect(new PolicyRefusedError('no')).toMatchObject({ code: 'POLICY_REFUSED', message: 'no' });
+  });
+
+  it('drops CAP_ only as a prefix, in the policy list, the needs and the ALL check', () => {
+    expect(launchPermits(policy({ capabilities: ['SYS_CAP_X'] }), open).capabilities).toEqual(new Set(['SYS_CAP_X']));
+    const permits = launchPermits(policy({ capabilities: ['NET_ADMIN'] }), open);
+    expect(privilegeRefusal(permits, { mode: 'privileged', capabilities: ['CAP_NET_ADMIN'] }, 'x')).toBeUndefined();
+    expect(privilegeRefusal(permits, { mode: 'privileged', capabilities: ['XCAP_NET_ADMIN'] }, 'x')).toContain(
+      'capabilities XCAP_NET_ADMIN are refused',
+    );
+    const odd = { ...profile({ docker_mode: 'privileged' }), capabilities: ['ALLCAP_', 'NET_ADMIN'] };
+    expect(declaredNeeds(odd)).toStrictEqual({ mode: 'privileged', capabilities: ['ALLCAP_', 'NET_ADMIN'] });
+    const oneAll = { ...profile({ docker_mode: 'privileged' }), capabilities: ['NET_ADMIN', 'ALL'] };
+    expect(declaredNeeds(oneAll).fullPrivilege).toBe('docker_mode privileged with capabilities ALL');
+  });
+
+  it('adds no host network need when the cluster asks for none', () => {
+    expect(declaredNeeds(profile(), {})).toStrictEqual({ mode: 'none', capabilities: [] });
+  });
+
+  it('says only "refused" when no key is named', () => {
+    const permits = {
+      privileged: false,
+      socketMount: true,
+      hostNetwork: true,
+      capabilities: 'all' as const,
+      deniedBy: {},
+    };
+    expect(privilegeRefusal(permits, declaredNeeds(profile({ docker_mode: 'privileged' })), 'x')).toBe(
+      'x: docker_mode privileged is refused',
     );
   });
 });
