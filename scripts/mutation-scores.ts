@@ -42,6 +42,11 @@ export interface ModuleScore {
   met: boolean;
 }
 
+/** The reports of runs made in parts (disjoint sets of modules) as one; a module in two keeps the later one. */
+export function mergeReports(reports: readonly MutationReport[]): MutationReport {
+  return { files: Object.assign({}, ...reports.map((r) => r.files)) };
+}
+
 export function moduleScores(report: MutationReport): ModuleScore[] {
   return Object.entries(report.files)
     .map(([path, { mutants }]) => {
@@ -72,7 +77,7 @@ export function moduleScores(report: MutationReport): ModuleScore[] {
 /** The scores as bench/results/mutation.md keeps them. */
 export function renderMutationMarkdown(
   scores: readonly ModuleScore[],
-  run: { at: string; machine: string; seconds: number; stryker: string },
+  run: { at: string; machine: string; seconds: number; stryker: string; parts?: number },
 ): string {
   const total = scores.reduce(
     (t, s) => ({
@@ -90,7 +95,7 @@ export function renderMutationMarkdown(
     '# Mutation scores (`npm run mutation`)',
     '',
     `StrykerJS ${run.stryker}, vitest runner (unit and HTTP tiers), per-test coverage; ${run.at} on ${run.machine}.`,
-    `Run time ${formatDuration(run.seconds)}. Overall ${((100 * total.caught) / Math.max(total.valid, 1)).toFixed(1)}% ` +
+    `Run time ${formatDuration(run.seconds)}${run.parts ? ` (${run.parts} runs over parts of the modules, times added)` : ''}. Overall ${((100 * total.caught) / Math.max(total.valid, 1)).toFixed(1)}% ` +
       `(${total.caught} of ${total.valid} valid mutants killed); ${missed.length === 0 ? 'every module meets its threshold' : `${missed.length} module(s) below threshold`}.`,
     '',
     '| module | killed | survived | no coverage | ignored | score | threshold | met |',

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   formatDuration,
   type MutantStatus,
+  mergeReports,
   moduleScores,
   renderMutationMarkdown,
 } from '../../scripts/mutation-scores.js';
@@ -80,5 +81,26 @@ describe('mutation scores per module', () => {
   it('formats run times under a minute in seconds', () => {
     expect(formatDuration(42.4)).toBe('42 s');
     expect(formatDuration(3600)).toBe('60 min 0 s');
+  });
+});
+
+describe('reports of runs made in parts', () => {
+  it('are merged module by module, and the record says so', () => {
+    const merged = mergeReports([
+      { files: { 'src/agents/agent-id.ts': { mutants: mutants({ Killed: 1 }) } } },
+      { files: { 'src/http/auth.ts': { mutants: mutants({ Survived: 1 }) } } },
+    ]);
+    expect(moduleScores(merged).map((s) => [s.file, s.score])).toEqual([
+      ['src/agents/agent-id.ts', 100],
+      ['src/http/auth.ts', 0],
+    ]);
+    const md = renderMutationMarkdown(moduleScores(merged), {
+      at: 'T',
+      machine: 'M',
+      seconds: 60,
+      stryker: '1',
+      parts: 2,
+    });
+    expect(md).toContain('Run time 1 min 0 s (2 runs over parts of the modules, times added).');
   });
 });
