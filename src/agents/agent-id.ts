@@ -2,8 +2,6 @@ import { createHash } from 'node:crypto';
 import { clusterIdOfProperties } from './profiles.js';
 import { type ForwarderAssignments, parsePoolAgentId, shouldAssignPoolWork } from './warm-pool-id.js';
 
-const AGENT_ID = /^ea-(-?\d+)-[0-9a-f]{8}$/;
-
 /**
  * The elastic agent id of a job's agent: `ea-<job_id>-<8 hex>`. The hex part is derived from the cluster id and
  * job id, so every create-agent for the same job names the same agent.
@@ -34,7 +32,7 @@ function clusterIdOf(properties: unknown): string | undefined {
 
 /** The job id encoded in an elastic agent id, or undefined for ids this service did not make. */
 export function jobIdOfAgentId(agentId: string): number | undefined {
-  const m = AGENT_ID.exec(agentId);
+  const m = /^ea-(-?\d+)-[0-9a-f]{8}$/.exec(agentId);
   return m ? Number(m[1]) : undefined;
 }
 
@@ -51,11 +49,16 @@ export function shouldAssignWork(body: unknown, forwarder?: ForwarderAssignments
   const { agent, job_identifier } = body as { agent?: { agent_id?: unknown }; job_identifier?: { job_id?: unknown } };
   const agentId = agent?.agent_id;
   const jobId = job_identifier?.job_id;
-  if (typeof agentId !== 'string' || typeof jobId !== 'number' || !Number.isSafeInteger(jobId)) return false;
+  if (typeof agentId !== 'string' || !isSafeInteger(jobId)) return false;
   const clusterId = clusterIdOf((body as { cluster_profile_properties?: unknown }).cluster_profile_properties);
   if (clusterId === undefined) return false;
   const pool = parsePoolAgentId(agentId);
   if (pool) return shouldAssignPoolWork(pool, agentId, jobId, clusterId, body as object, forwarder);
   if (jobIdOfAgentId(agentId) !== jobId) return false;
   return agentId.endsWith(`-${agentIdHex(clusterId, jobId)}`);
+}
+
+/** A job id GoCD can send: a number with no fraction that a double holds exactly (so its id names one job). */
+function isSafeInteger(value: unknown): value is number {
+  return Number.isSafeInteger(value);
 }

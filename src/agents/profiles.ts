@@ -50,8 +50,6 @@ export interface ElasticProfile {
   warmPool: { size: number; idleMinutes: number; schedule?: string };
 }
 
-const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 /** A property's value: absent, null (GoCD sends nulls in validation requests) and blank all mean "not set". */
 export function readString(raw: RawProperties, key: string): string | undefined {
   const v = raw[key];
@@ -92,7 +90,7 @@ export function parseEnvLines(text: string | undefined): { env: Record<string, s
     if (t === '' || t.startsWith('#')) return;
     const eq = t.indexOf('=');
     const key = eq > 0 ? t.slice(0, eq).trim() : '';
-    if (!ENV_KEY.test(key)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
       problems.push(`line ${i + 1} is not KEY=VALUE with a valid variable name`);
       return;
     }

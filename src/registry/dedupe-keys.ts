@@ -4,10 +4,15 @@
  */
 export const dedupeKeys = {
   /** One delivery (or, for senders without an id, one pushed (image, tag, digest)). */
-  delivery: (registry: string, identity: string) => `${registry}|dlv|${identity}`,
+  delivery(registry: string, identity: string): string {
+    return `${registry}|dlv|${identity}`;
+  },
   /** One (pipeline, image, tag, digest) trigger; `ref` is the digest, or what stands in for it. */
-  trigger: (registry: string, pipeline: string, image: string, tag: string, ref: string) =>
-    `${registry}|trg|${pipeline}|${image}:${tag}@${ref}`,
+  trigger(registry: string, pipeline: string, image: string, tag: string, ref: string): string {
+    return `${registry}|trg|${pipeline}|${image}:${tag}@${ref}`;
+  },
   /** The last digest seen for `image:tag` (the backstop poll's baseline). */
-  seen: (registry: string, image: string, tag: string) => `${registry}|seen|${image}:${tag}`,
+  seen(registry: string, image: string, tag: string): string {
+    return `${registry}|seen|${image}:${tag}`;
+  },
 };

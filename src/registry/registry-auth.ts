@@ -41,9 +41,6 @@ type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
 const OK: AuthDecision = { ok: true };
 const PENDING_BODY: AuthDecision = { ok: true, pendingBody: true };
-/** GitHub's `sha256=<64 hex>`; Artifactory's bare 64 hex when it signs. */
-const GITHUB_SIGNATURE = /^sha256=[0-9a-f]{64}$/i;
-const HEX_SIGNATURE = /^[0-9a-f]{64}$/i;
 
 /** True when the check needs the raw body, so it runs once the bytes are read (still before any side effect). */
 export function needsBody(registry: Pick<RegistryConfig, 'type'>): boolean {
@@ -93,11 +90,15 @@ export function authenticateRequest(
   const raw = headerValue(headers, name);
   if (raw === undefined || raw.trim() === '') return { ok: false, reason: `missing ${name} header` };
   if (mode === 'hmac') {
-    return GITHUB_SIGNATURE.test(raw.trim()) ? PENDING_BODY : { ok: false, reason: `malformed ${name} signature` };
+    // GitHub's `sha256=<64 hex>`.
+    return /^sha256=[0-9a-f]{64}$/i.test(raw.trim())
+      ? PENDING_BODY
+      : { ok: false, reason: `malformed ${name} signature` };
   }
   if (mode === 'header-or-hmac') {
     if (matchesAnySecret(raw.trim(), secrets(registry))) return OK;
-    return HEX_SIGNATURE.test(raw.trim()) ? PENDING_BODY : { ok: false, reason: `invalid ${name} header` };
+    // Artifactory's bare 64 hex when it signs.
+    return /^[0-9a-f]{64}$/i.test(raw.trim()) ? PENDING_BODY : { ok: false, reason: `invalid ${name} header` };
   }
   // `Authorization` carries `Bearer <secret>` (distribution, API destinations) or the bare value (Harbor's
   // "Auth Header" is sent verbatim, and operators fill in either form).

@@ -12,8 +12,6 @@ export interface CompiledSubscription {
   pipelines: readonly string[];
 }
 
-const GLOB_CHARS = /[*?]/;
-
 /** Compiles an image glob: `*` and `?` stay within one path segment, `**` crosses segments. */
 export function globToRegExp(glob: string): RegExp {
   let out = '';
@@ -31,13 +29,13 @@ export function globToRegExp(glob: string): RegExp {
 
 /** The literal part of a glob before its first wildcard (`registry.example.com/backends/` for `…/backends/*`). */
 export function globPrefix(glob: string): string {
-  const i = glob.search(GLOB_CHARS);
+  const i = glob.search(/[*?]/);
   return i < 0 ? glob : glob.slice(0, i);
 }
 
 /** Compiles one subscription from config (the loader already proved the tag regex compiles). */
 export function compileSubscription(s: SubscriptionConfig): CompiledSubscription {
-  const isGlob = GLOB_CHARS.test(s.image);
+  const isGlob = /[*?]/.test(s.image);
   const re = isGlob ? globToRegExp(s.image) : undefined;
   return {
     image: s.image,

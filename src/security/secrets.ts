@@ -37,7 +37,8 @@ export class SecretMatcher {
   }
 
   matches(presented: string | undefined): boolean {
-    if (presented === undefined || presented === '') return false;
+    // An empty value matches nothing: empty secrets were dropped above.
+    if (presented === undefined) return false;
     const bytes = codeUnits(presented);
     let ok = false;
     // Compare against every secret, always, so timing does not tell which one matched.

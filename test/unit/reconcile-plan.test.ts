@@ -159,6 +159,86 @@ const cases: Case[] = [
     delete: [],
   },
   {
+    name: 'an agent disabled in GoCD while still building is never stopped mid-job',
+    tasks: [task('ea-15-0000000f', 600)],
+    agents: [agent('ea-15-0000000f', 'Building', 'Disabled')],
+    stops: [],
+    disable: [],
+    delete: [],
+  },
+  {
+    name: 'an agent GoCD reports Building is never stopped, even while its build state still lags behind',
+    tasks: [task('ea-22-00000016', 600)],
+    agents: [agent('ea-22-00000016', 'Building', 'Disabled', 'Unknown')],
+    stops: [],
+    disable: [],
+    delete: [],
+  },
+  {
+    name: 'an agent whose build state is Building is never stopped, whatever its agent state says',
+    tasks: [task('ea-16-00000010', 600)],
+    agents: [agent('ea-16-00000010', 'Idle', 'Disabled', 'Building')],
+    stops: [],
+    disable: [],
+    delete: [],
+  },
+  {
+    name: 'a task exactly registration_timeout old and not registered is still left to boot',
+    tasks: [task('ea-17-00000011', 10)],
+    agents: [],
+    stops: [],
+    disable: [],
+    delete: [],
+  },
+  {
+    name: 'a task a moment past registration_timeout and not registered is stopped',
+    tasks: [task('ea-17-00000011', 10.001)],
+    agents: [],
+    stops: ['ea-17-00000011'],
+    disable: [],
+    delete: [],
+  },
+  {
+    name: 'an Idle agent exactly registration + idle timeout old is kept',
+    tasks: [task('ea-18-00000012', 15)],
+    agents: [agent('ea-18-00000012', 'Idle')],
+    stops: [],
+    disable: [],
+    delete: [],
+  },
+  {
+    name: 'an Idle agent a moment past registration + idle timeout is disabled',
+    tasks: [task('ea-18-00000012', 15.001)],
+    agents: [agent('ea-18-00000012', 'Idle')],
+    stops: [],
+    disable: ['ea-18-00000012'],
+    delete: [],
+  },
+  {
+    name: 'an old agent in an unknown state is not disabled for idling (only Idle ones are)',
+    tasks: [task('ea-19-00000013', 600)],
+    agents: [agent('ea-19-00000013', 'Unknown')],
+    stops: [],
+    disable: [],
+    delete: [],
+  },
+  {
+    name: 'a never-registered task that is already stopping is not stopped again',
+    tasks: [task('ea-20-00000014', 500, 'stopping')],
+    agents: [],
+    stops: [],
+    disable: [],
+    delete: [],
+  },
+  {
+    name: 'a task already stopping whose agent was disabled in GoCD is not stopped again',
+    tasks: [task('ea-21-00000015', 500, 'stopping')],
+    agents: [agent('ea-21-00000015', 'Idle', 'Disabled')],
+    stops: [],
+    disable: [],
+    delete: [],
+  },
+  {
     name: 'a task already stopping is not stopped again',
     tasks: [task('ea-14-0000000e', 500, 'stopping')],
     agents: [agent('ea-14-0000000e', 'LostContact')],
@@ -183,6 +263,39 @@ describe('server-ping reconciliation plan', () => {
   it('keeps agents whose cluster profile could not be read', () => {
     const plan = planReconcile([{ cluster: clusterA, agents: [] }], [agent('ea-2-00000002', 'Idle')], now, false);
     expect(plan.actions).toEqual({ disable: [], delete: [] });
+  });
+
+  it('says why it stops, disables or deletes each agent, and under which reaping rule', () => {
+    const plan = planReconcile(
+      [
+        {
+          cluster: clusterA,
+          agents: [
+            task('ea-1-00000001', 11),
+            task('ea-5-00000005', 30),
+            task('ea-8-00000008', 17),
+            task('ea-7-00000007', 20),
+          ],
+        },
+      ],
+      [
+        agent('ea-2-00000002', 'Idle'),
+        agent('ea-5-00000005', 'LostContact', 'Enabled', 'Unknown'),
+        agent('ea-8-00000008', 'Idle', 'Disabled'),
+        agent('ea-7-00000007', 'Idle'),
+      ],
+      now,
+    );
+    expect(plan.stops.map((s) => [s.agent.agentId, s.rule, s.reason])).toEqual([
+      ['ea-5-00000005', 'lost-contact', 'agent ea-5-00000005 is LostContact in GoCD'],
+      ['ea-8-00000008', 'disabled', 'agent ea-8-00000008 was disabled in GoCD and is not building'],
+      ['ea-1-00000001', 'never-registered', 'agent ea-1-00000001 did not register with GoCD within 10 minutes'],
+    ]);
+    expect(plan.stops.every((s) => s.cluster === clusterA)).toBe(true);
+    expect(Object.fromEntries(plan.notes)).toEqual({
+      'ea-2-00000002': 'agent ea-2-00000002 (Idle) has no live task or container',
+      'ea-7-00000007': 'agent ea-7-00000007 idle past 15 minutes; disabled, stopped at the next ping',
+    });
   });
 
   it('names the reason of every stop', () => {

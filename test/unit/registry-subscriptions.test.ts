@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { materialEnv, materialName, materialVariableNames } from '../../src/registry/material-env.js';
-import { compileSubscription, globToRegExp, SubscriptionTable } from '../../src/registry/subscriptions.js';
+import { compileSubscription, globPrefix, globToRegExp, SubscriptionTable } from '../../src/registry/subscriptions.js';
 
 const push = (repository: string, tag: string, host = 'registry.example.com') => ({ host, repository, tag });
 
@@ -27,6 +27,92 @@ describe('subscriptions', () => {
     expect(globToRegExp('registry.example.com/team?/app').test('registry.example.com/team1/app')).toBe(true);
     // Regex characters in the image are literal.
     expect(globToRegExp('registry.example.com/a.b/*').test('registry.example.com/aXb/c')).toBe(false);
+  });
+
+  it('reads ** in the middle of a glob as any number of whole segments, not as part of a name', () => {
+    const re = globToRegExp('r.io/**/app');
+    expect(re.test('r.io/team/app')).toBe(true);
+    expect(re.test('r.io/a/b/app')).toBe(true);
+    expect(re.test('r.io/xapp')).toBe(false);
+    expect(re.test('r.io/team/app2')).toBe(false);
+  });
+
+  it('reads a single * before a literal as one segment only', () => {
+    const re = globToRegExp('r.io/*/app');
+    expect(re.test('r.io/team/app')).toBe(true);
+    expect(re.test('r.io/a/b/app')).toBe(false);
+  });
+
+  it('anchors a glob at both ends', () => {
+    const re = globToRegExp('r.io/team/*');
+    expect(re.test('mirror.r.io/team/app')).toBe(false);
+    expect(re.test('xr.io/team/app')).toBe(false);
+  });
+
+  it.each([
+    ['.', 'r.io/a.b', 'r.io/aXb'],
+    ['+', 'r.io/a+b', 'r.io/aab'],
+    ['$', 'r.io/a$b', 'r.io/a'],
+    ['^', 'r.io/^a', 'r.io/a'],
+    ['|', 'r.io/a|r.io/b', 'r.io/b'],
+    ['( )', 'r.io/(a)', 'r.io/a'],
+    ['[ ]', 'r.io/[ab]', 'r.io/a'],
+    ['{ }', 'r.io/a{2}', 'r.io/aa'],
+    ['\\', 'r.io/a\\d', 'r.io/a1'],
+  ])('takes the regex character %s in an image glob literally', (_c, glob, other) => {
+    const re = globToRegExp(`${glob}*`);
+    expect(re.test(`${glob}x`)).toBe(true);
+    expect(re.test(`${other}x`)).toBe(false);
+  });
+
+  it('reads ? as exactly one character within a segment', () => {
+    const re = globToRegExp('r.io/team?/app');
+    expect(re.test('r.io/team/app')).toBe(false);
+    expect(re.test('r.io/team12/app')).toBe(false);
+    expect(re.test('r.io/team//app')).toBe(false);
+  });
+
+  it('matches a glob subscription against pushes through the table, an exact one only by equality', () => {
+    const table = new SubscriptionTable([
+      { image: 'registry.example.com/backends/*', pipelines: ['glob'] },
+      { image: 'registry.example.com/backends/db', pipelines: ['exact'] },
+    ]);
+    expect(table.pipelinesFor(push('backends/db', '1'))).toEqual(['glob', 'exact']);
+    expect(table.pipelinesFor(push('backends/cache', '1'))).toEqual(['glob']);
+    expect(table.pipelinesFor(push('frontends/db', '1'))).toEqual([]);
+    expect(table.subscriptions.map((s) => s.isGlob)).toEqual([true, false]);
+  });
+
+  it('knows a glob by * or ? anywhere in the image', () => {
+    expect(compileSubscription({ image: 'r.io/a?', pipelines: ['p'] }).isGlob).toBe(true);
+    expect(compileSubscription({ image: 'r.io/*/a', pipelines: ['p'] }).isGlob).toBe(true);
+    expect(compileSubscription({ image: 'r.io/a', pipelines: ['p'] }).isGlob).toBe(false);
+  });
+
+  it('gives the literal prefix of a glob (what the poll lists under), and the whole image when it has no wildcard', () => {
+    expect(globPrefix('registry.example.com/backends/*')).toBe('registry.example.com/backends/');
+    expect(globPrefix('registry.example.com/team?/app')).toBe('registry.example.com/team');
+    expect(globPrefix('registry.example.com/app')).toBe('registry.example.com/app');
+    expect(globPrefix('*/app')).toBe('');
+  });
+
+  it.each([
+    ['left out', undefined],
+    ['left empty in YAML (null)', null],
+    ['an empty string', ''],
+  ])('accepts every tag when tags is %s', (_name, tags) => {
+    const table = new SubscriptionTable([{ image: 'r.io/app', tags: tags as string | undefined, pipelines: ['p'] }]);
+    for (const tag of ['1.0', 'latest', 'null', 'undefined'])
+      expect(table.pipelinesFor(push('app', tag, 'r.io'))).toEqual(['p']);
+    expect(
+      compileSubscription({ image: 'r.io/app', tags: tags as string | undefined, pipelines: ['p'] }).tags,
+    ).toBeUndefined();
+  });
+
+  it('filters pushes by the tag regex through the table', () => {
+    const table = new SubscriptionTable([{ image: 'r.io/app', tags: '^v', pipelines: ['p'] }]);
+    expect(table.pipelinesFor(push('app', 'v1', 'r.io'))).toEqual(['p']);
+    expect(table.pipelinesFor(push('app', '1', 'r.io'))).toEqual([]);
   });
 
   it('lists every pipeline once across overlapping subscriptions, in config order', () => {

@@ -30,6 +30,12 @@ describe('constant-time secret comparison', () => {
     );
   });
 
+  it('tells apart strings that differ only in a lone surrogate (UTF-8 would turn both into U+FFFD)', () => {
+    expect(constantTimeEquals('token-\uD800', 'token-\uD801')).toBe(false);
+    expect(new SecretMatcher(['token-\uDC00']).matches('token-\uDC01')).toBe(false);
+    expect(constantTimeEquals('token-\uD800', 'token-\uD800')).toBe(true);
+  });
+
   it('accepts either of two live secrets (rotation) and ignores unset ones', () => {
     const matcher = new SecretMatcher([undefined, 'primary-secret-aaaaaaaa', '', 'secondary-secret-bbbbbbbb']);
     expect(matcher.matches('primary-secret-aaaaaaaa')).toBe(true);

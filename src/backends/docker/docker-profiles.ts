@@ -68,13 +68,19 @@ export const dockerProfiles: BackendProfiles<DockerClusterProfile, ElasticProfil
   elasticProperties: [],
 
   // The default backend: a profile that names no backend and no ECS cluster runs on the local engine.
-  claims: () => false,
+  claims() {
+    return false;
+  },
   // Agents on another machine's engine cannot reach a loopback go_server_url (on the local engine, a host network can).
-  clusterProblems: (raw) =>
-    isRemoteEngine(readString(raw, 'docker_host'))
-      ? unreachableServerUrlProblem(raw, `on the remote engine ${clip(readString(raw, 'docker_host') ?? '', 100)}`)
-      : [],
-  elasticProblems: () => [],
+  clusterProblems(raw) {
+    const dockerHost = readString(raw, 'docker_host');
+    return isRemoteEngine(dockerHost)
+      ? unreachableServerUrlProblem(raw, `on the remote engine ${clip(dockerHost ?? '', 100)}`)
+      : [];
+  },
+  elasticProblems() {
+    return [];
+  },
 
   parseCluster(raw, shared) {
     const dockerHost = readString(raw, 'docker_host');
@@ -87,9 +93,13 @@ export const dockerProfiles: BackendProfiles<DockerClusterProfile, ElasticProfil
     };
   },
 
-  parseElastic: (_raw, shared) => shared,
+  parseElastic(_raw, shared) {
+    return shared;
+  },
 
-  launchRefusal: () => undefined,
+  launchRefusal() {
+    return undefined;
+  },
 
   policyRefusal(policy, cluster) {
     const engines = policy.docker.engines;
@@ -107,7 +117,9 @@ export const dockerProfiles: BackendProfiles<DockerClusterProfile, ElasticProfil
       : {};
   },
 
-  clientKey: (cluster) => cluster.dockerHost ?? '',
+  clientKey(cluster) {
+    return cluster.dockerHost ?? '';
+  },
 };
 
 /** A cluster profile of the Docker backend (the provider hands the Docker backend only these). */

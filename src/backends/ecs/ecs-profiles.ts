@@ -48,10 +48,6 @@ export interface EcsElasticProfile extends ElasticProfile {
 /** A launch on the ECS backend. */
 export type EcsLaunchRequest = LaunchRequest<EcsClusterProfile, EcsElasticProfile>;
 
-const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$/;
-const TASK_DEF =
-  /^([A-Za-z0-9_-]{1,255}(:\d+)?|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}(:\d+)?)$/;
-
 /** A row holding an ARN. */
 function arnRow(key: string, label: string, help: string): PropertyDef {
   return {
@@ -59,13 +55,18 @@ function arnRow(key: string, label: string, help: string): PropertyDef {
     label,
     kind: 'string',
     help,
-    check: (value) => (ARN.test(value) ? undefined : `${key} must be an ARN (arn:aws:...)`),
+    check: (value) =>
+      /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$/.test(value)
+        ? undefined
+        : `${key} must be an ARN (arn:aws:...)`,
   };
 }
 
 /** `task_definition`: an existing family[:revision] or ARN of the operator's own, never one this service registers. */
 function checkTaskDefinition(value: string): string | undefined {
-  if (!TASK_DEF.test(value)) return 'task_definition must be family, family:revision or a task-definition ARN';
+  const taskDefinition =
+    /^([A-Za-z0-9_-]{1,255}(:\d+)?|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}(:\d+)?)$/;
+  if (!taskDefinition.test(value)) return 'task_definition must be family, family:revision or a task-definition ARN';
   // gocd-agent-<hash> families are registered by this service for other profiles, whose gates they passed.
   return /(^|task-definition\/)gocd-agent-/.test(value)
     ? 'task_definition must name a family of your own, not one gocd-agent-scaler registers (gocd-agent-*)'
@@ -209,7 +210,9 @@ export const ecsProfiles: BackendProfiles<EcsClusterProfile, EcsElasticProfile> 
   clusterProperties: CLUSTER_ROWS,
   elasticProperties: ELASTIC_ROWS,
 
-  claims: (raw) => readString(raw, 'cluster') !== undefined,
+  claims(raw) {
+    return readString(raw, 'cluster') !== undefined;
+  },
 
   clusterProblems(raw) {
     const problems: PropertyProblem[] = [];
@@ -224,13 +227,14 @@ export const ecsProfiles: BackendProfiles<EcsClusterProfile, EcsElasticProfile> 
     return problems;
   },
 
-  elasticProblems: (raw) =>
-    elasticRuleProblems({
+  elasticProblems(raw) {
+    return elasticRuleProblems({
       enableExecuteCommand: readBool(raw, 'enable_execute_command'),
       taskRoleArn: readString(raw, 'task_role_arn'),
       taskDefinition: readString(raw, 'task_definition'),
       capabilities: capabilityNames(raw),
-    }),
+    });
+  },
 
   parseCluster(raw, shared) {
     const region = readString(raw, 'region');
@@ -247,15 +251,19 @@ export const ecsProfiles: BackendProfiles<EcsClusterProfile, EcsElasticProfile> 
     };
   },
 
-  parseElastic: (raw, shared) => ({
-    ...shared,
-    taskRoleArn: readString(raw, 'task_role_arn'),
-    repositoryCredentials: readString(raw, 'repository_credentials'),
-    enableExecuteCommand: readBool(raw, 'enable_execute_command'),
-    taskDefinition: readString(raw, 'task_definition'),
-  }),
+  parseElastic(raw, shared) {
+    return {
+      ...shared,
+      taskRoleArn: readString(raw, 'task_role_arn'),
+      repositoryCredentials: readString(raw, 'repository_credentials'),
+      enableExecuteCommand: readBool(raw, 'enable_execute_command'),
+      taskDefinition: readString(raw, 'task_definition'),
+    };
+  },
 
-  launchRefusal: (cluster, profile) => launchRuleRefusal({ cluster, profile }),
+  launchRefusal(cluster, profile) {
+    return launchRuleRefusal({ cluster, profile });
+  },
 
   policyRefusal(policy, cluster) {
     const { clusters, regions, accounts } = policy.ecs;
@@ -282,10 +290,14 @@ export const ecsProfiles: BackendProfiles<EcsClusterProfile, EcsElasticProfile> 
     return undefined;
   },
 
-  needs: () => ({}),
+  needs() {
+    return {};
+  },
 
   // One ECS client per (region, role).
-  clientKey: (cluster) => `${cluster.region ?? ''}|${cluster.assumeRoleArn ?? ''}`,
+  clientKey(cluster) {
+    return `${cluster.region ?? ''}|${cluster.assumeRoleArn ?? ''}`;
+  },
 };
 
 /** A cluster profile of the ECS backend (the provider hands the ECS backend only these). */

@@ -1,5 +1,5 @@
 import type { SchemaObject } from 'ajv';
-import type { ImagePushed, ParseResult, RegistryParser } from '../image-pushed.js';
+import type { ImagePushed, ParseResult, ParserInput } from '../image-pushed.js';
 import { assertReference, assertShape } from './shape.js';
 
 interface DockerEventData {
@@ -45,7 +45,7 @@ export const artifactoryShape: SchemaObject = {
  * (`<host>/<repo_key>/<image>`); the digest is `sha256:` + `sha256` (the manifest or list file's hash). No event id:
  * a push is identified by (image, tag, digest); a signed body (`use_secret_for_signing`) covers all three.
  */
-export const parseArtifactory: RegistryParser = ({ body, registry }): ParseResult => {
+export function parseArtifactory({ body, registry }: ParserInput): ParseResult {
   assertShape<ArtifactoryEvent>('artifactory', body, 'artifactory');
   const wrapped = body.domain !== undefined || body.data !== undefined;
   const domain = body.domain ?? 'docker';
@@ -62,4 +62,4 @@ export const parseArtifactory: RegistryParser = ({ body, registry }): ParseResul
     digest: d.sha256 ? `sha256:${d.sha256}` : undefined,
   };
   return { pushes: [assertReference(push, wrapped ? 'body/data' : 'body')], ignored: [] };
-};
+}

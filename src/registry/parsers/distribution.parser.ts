@@ -1,5 +1,5 @@
 import type { SchemaObject } from 'ajv';
-import { type ImagePushed, MANIFEST_MEDIA_TYPES, type ParseResult, type RegistryParser } from '../image-pushed.js';
+import { type ImagePushed, MANIFEST_MEDIA_TYPES, type ParseResult, type ParserInput } from '../image-pushed.js';
 import { assertReference, assertShape } from './shape.js';
 
 interface DistributionEvent {
@@ -43,7 +43,7 @@ export const distributionShape: SchemaObject = {
  * fields; GitLab's fork adds fields we ignore). A tag moved only on `push` of a manifest media type with a tag:
  * blob pushes, untagged child manifests of an index, pulls, mounts and deletes are ignored.
  */
-export const parseDistribution: RegistryParser = ({ body, registry }): ParseResult => {
+export function parseDistribution({ body, registry }: ParserInput): ParseResult {
   assertShape<{ events: DistributionEvent[] }>('distribution', body, 'distribution');
   const result: ParseResult = { pushes: [], ignored: [] };
   for (const [i, event] of body.events.entries()) {
@@ -68,4 +68,4 @@ export const parseDistribution: RegistryParser = ({ body, registry }): ParseResu
     }
   }
   return result;
-};
+}

@@ -1,5 +1,5 @@
 import type { SchemaObject } from 'ajv';
-import type { ImagePushed, ParseResult, RegistryParser } from '../image-pushed.js';
+import type { ImagePushed, ParseResult, ParserInput } from '../image-pushed.js';
 import { assertReference, assertShape } from './shape.js';
 
 interface DockerHubEvent {
@@ -33,7 +33,7 @@ export const dockerHubShape: SchemaObject = {
  * service resolves the tag's digest through the registry API when the entry has `apiUrl`, and the push is identified
  * by (image, tag, digest).
  */
-export const parseDockerHub: RegistryParser = ({ body, registry }): ParseResult => {
+export function parseDockerHub({ body, registry }: ParserInput): ParseResult {
   assertShape<DockerHubEvent>('dockerhub', body, 'dockerhub');
   const { tag } = body.push_data;
   if (!tag) return { pushes: [], ignored: ['push without tag'] };
@@ -45,4 +45,4 @@ export const parseDockerHub: RegistryParser = ({ body, registry }): ParseResult 
     tag,
   };
   return { pushes: [assertReference(push, 'body')], ignored: [] };
-};
+}

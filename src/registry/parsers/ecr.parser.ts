@@ -1,6 +1,6 @@
 import type { SchemaObject } from 'ajv';
 import { parseEcrHost } from '../ecr-host.js';
-import type { ImagePushed, ParseResult, RegistryParser } from '../image-pushed.js';
+import type { ImagePushed, ParseResult, ParserInput } from '../image-pushed.js';
 import { assertReference, assertShape } from './shape.js';
 
 interface EcrEvent {
@@ -53,7 +53,7 @@ export function ecrHost(account: string, region: string): string {
  * REPLICATE/SUCCESS, because a replica gets no PUSH of its own. The event's account/region must be the configured
  * host's: one entry never triggers on another account's images.
  */
-export const parseEcr: RegistryParser = ({ body, registry }): ParseResult => {
+export function parseEcr({ body, registry }: ParserInput): ParseResult {
   assertShape<EcrEvent>('ecr', body, 'ecr');
   const result: ParseResult = { pushes: [], ignored: [] };
   const d = body.detail;
@@ -79,4 +79,4 @@ export const parseEcr: RegistryParser = ({ body, registry }): ParseResult => {
   };
   result.pushes.push(assertReference(push, 'body/detail'));
   return result;
-};
+}

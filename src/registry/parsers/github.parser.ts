@@ -1,6 +1,6 @@
 import type { SchemaObject } from 'ajv';
 import { ValidationError } from '../../errors.js';
-import type { ImagePushed, ParseResult, RegistryParser } from '../image-pushed.js';
+import type { ImagePushed, ParseResult, ParserInput } from '../image-pushed.js';
 import { assertReference, assertShape, contentId, header } from './shape.js';
 
 interface GithubPackage {
@@ -50,8 +50,6 @@ export const githubShapes: Record<'package' | 'registry_package', SchemaObject> 
   },
 };
 
-const CONTAINER_TYPES = new Set(['container', 'docker']);
-
 /**
  * GitHub Packages (ghcr.io): `package` and the older `registry_package` events, actions `published`/`updated`.
  * A multi-arch push emits one event per manifest; only the one carrying `container_metadata.tag.name` moved a tag.
@@ -63,7 +61,7 @@ const CONTAINER_TYPES = new Set(['container', 'docker']);
  * which is not signed (a captured body replayed under forged delivery ids would otherwise schedule each time).
  * GitHub's own redelivery sends the same bytes, so it is recognised.
  */
-export const parseGithub: RegistryParser = (input): ParseResult => {
+export function parseGithub(input: ParserInput): ParseResult {
   const { body, headers, registry } = input;
   const event =
     header(headers, 'x-github-event') ??
@@ -82,20 +80,23 @@ export const parseGithub: RegistryParser = (input): ParseResult => {
   if (body.action !== 'published' && body.action !== 'updated')
     return { pushes: [], ignored: [`${event} ${body.action}`] };
   const meta = pkg.package_version?.container_metadata;
-  const type = (pkg.package_type || pkg.ecosystem || '').toLowerCase();
-  if (!meta && !CONTAINER_TYPES.has(type)) {
+  const type = (pkg.package_type || pkg.ecosystem)?.toLowerCase();
+  if (!meta && type !== 'container' && type !== 'docker') {
     return { pushes: [], ignored: [`${pkg.package_type ?? pkg.ecosystem ?? 'unknown'} package`] };
   }
   const tag = meta?.tag?.name;
   if (!tag) return { pushes: [], ignored: ['untagged manifest push'] };
+  // The tag's name was read from them, so both are here.
+  const { manifest } = meta!;
+  const tagDigest = meta!.tag!.digest;
   const push: ImagePushed = {
     registry: registry.name,
     host: registry.host,
     repository: `${pkg.owner.login}/${pkg.name}`.toLowerCase(),
     tag,
-    digest: meta?.manifest?.digest || meta?.tag?.digest || undefined,
-    mediaType: meta?.manifest?.media_type || undefined,
+    digest: manifest?.digest || tagDigest || undefined,
+    mediaType: manifest?.media_type || undefined,
     deliveryId: contentId(input),
   };
   return { pushes: [assertReference(push, `body/${event}`)], ignored: [] };
-};
+}

@@ -1,5 +1,5 @@
 import type { SchemaObject } from 'ajv';
-import { type ImagePushed, isDigestReference, type ParseResult, type RegistryParser } from '../image-pushed.js';
+import { type ImagePushed, isDigestReference, type ParseResult, type ParserInput } from '../image-pushed.js';
 import { assertReference, assertShape } from './shape.js';
 
 interface HarborData {
@@ -40,8 +40,6 @@ export const harborCloudEventShape: SchemaObject = {
   },
 };
 
-const PUSH_TYPES = new Set(['PUSH_ARTIFACT', 'pushImage', 'harbor.artifact.pushed']);
-
 /**
  * Harbor webhooks, default and CloudEvents formats. A push is `PUSH_ARTIFACT` (`pushImage` in Harbor 1.x) or
  * `harbor.artifact.pushed`; Harbor writes the digest into `tag` when the push had no tag, so such resources are
@@ -49,7 +47,7 @@ const PUSH_TYPES = new Set(['PUSH_ARTIFACT', 'pushImage', 'harbor.artifact.pushe
  * goharbor/harbor `src/pkg/notifier/formats/cloudevents.go`); the default format has none (`occur_at` is seconds),
  * so its pushes are identified by (image, tag, digest), which Harbor always sends.
  */
-export const parseHarbor: RegistryParser = ({ body, registry }): ParseResult => {
+export function parseHarbor({ body, registry }: ParserInput): ParseResult {
   const cloudEvent = !!body && typeof body === 'object' && 'specversion' in body;
   assertShape<{ type: string; specversion?: string; id?: string; data?: HarborData; event_data?: HarborData }>(
     cloudEvent ? 'harbor-cloudevents' : 'harbor-default',
@@ -57,7 +55,8 @@ export const parseHarbor: RegistryParser = ({ body, registry }): ParseResult => 
     'harbor',
   );
   const result: ParseResult = { pushes: [], ignored: [] };
-  if (!PUSH_TYPES.has(body.type)) return { ...result, ignored: [`${body.type} event`] };
+  if (!['PUSH_ARTIFACT', 'pushImage', 'harbor.artifact.pushed'].includes(body.type))
+    return { ...result, ignored: [`${body.type} event`] };
   const data = (cloudEvent ? body.data : body.event_data) ?? {};
   const repository = data.repository?.repo_full_name ?? '';
   const where = cloudEvent ? 'body/data' : 'body/event_data';
@@ -81,4 +80,4 @@ export const parseHarbor: RegistryParser = ({ body, registry }): ParseResult => 
   }
   if (result.pushes.length === 0 && result.ignored.length === 0) result.ignored.push('push without resources');
   return result;
-};
+}

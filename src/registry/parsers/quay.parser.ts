@@ -1,5 +1,5 @@
 import type { SchemaObject } from 'ajv';
-import type { ImagePushed, ParseResult, RegistryParser } from '../image-pushed.js';
+import type { ImagePushed, ParseResult, ParserInput } from '../image-pushed.js';
 import { assertReference, assertShape } from './shape.js';
 
 interface QuayEvent {
@@ -50,7 +50,7 @@ function isTestNotification(body: QuayEvent): boolean {
  * Other notification kinds (builds, vulnerabilities) have no `updated_tags` and are ignored; the UI's test
  * notification is returned as a test, never as a push.
  */
-export const parseQuay: RegistryParser = ({ body, registry }): ParseResult => {
+export function parseQuay({ body, registry }: ParserInput): ParseResult {
   assertShape<QuayEvent>('quay', body, 'quay');
   const tags = Array.isArray(body.updated_tags) ? body.updated_tags : Object.keys(body.updated_tags ?? {});
   if (tags.length === 0) return { pushes: [], ignored: ['notification without updated_tags'] };
@@ -64,4 +64,4 @@ export const parseQuay: RegistryParser = ({ body, registry }): ParseResult => {
     return { pushes: [], ignored: ['Quay test notification (nothing scheduled)'], tests: pushes };
   }
   return { pushes, ignored: [] };
-};
+}
