@@ -19,6 +19,7 @@ const policy = (allow: Partial<OperatorPolicy['allow']> = {}): OperatorPolicy =>
   docker: { engines: ['local'] },
   ecs: {},
   allow: { privileged: false, socketMount: false, hostNetwork: false, capabilities: [], ...allow },
+  warmPool: { maxPerProfile: 10, maxPerCluster: 20 },
 });
 const cluster = (props: Record<string, string> = {}) =>
   parseClusterProfile({ go_server_url: 'https://g/go', cluster_id: 'd', ...props });
