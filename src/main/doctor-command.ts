@@ -1,6 +1,6 @@
 import { pino } from 'pino';
-import { ConfigError, loadConfig } from '../config/config-loader.js';
 import { GocdAdminClient } from '../gocd-api/gocd-admin-client.js';
+import { loadCommandConfig } from './command-config.js';
 import { createBackendProvider, dockerStatusProbe, profileCatalog } from './composition.js';
 import { formatFindings, runDoctor } from './doctor.js';
 
@@ -10,16 +10,8 @@ export async function doctor(
   out: (s: string) => void,
   err: (s: string) => void,
 ): Promise<number> {
-  let loaded: Awaited<ReturnType<typeof loadConfig>>;
-  try {
-    loaded = await loadConfig({ env: file ? { ...process.env, SCALER_CONFIG: file } : process.env });
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      err(`${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+  const loaded = await loadCommandConfig(file ? { ...process.env, SCALER_CONFIG: file } : process.env, err);
+  if (!loaded) return 2;
   const { config } = loaded;
   const logger = pino({ level: 'silent' });
   const profiles = profileCatalog();

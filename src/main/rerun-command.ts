@@ -1,5 +1,5 @@
-import { ConfigError, loadConfig } from '../config/config-loader.js';
 import { errorWithCauses } from '../errors.js';
+import { loadCommandConfig } from './command-config.js';
 
 /** `<image>:<tag>[@<digest>]` split (the image may carry a registry port: `host:5000/repo:tag`). */
 export function parseImageRef(ref: string): { image: string; tag: string; digest?: string } | undefined {
@@ -31,16 +31,8 @@ export async function rerun(
     err('usage: gocd-agent-scaler rerun <registry> <image>:<tag>[@<digest>] <pipeline> [--url <service url>]\n');
     return 2;
   }
-  let loaded: Awaited<ReturnType<typeof loadConfig>>;
-  try {
-    loaded = await loadConfig({ env });
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      err(`${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+  const loaded = await loadCommandConfig(env, err);
+  if (!loaded) return 2;
   const { config } = loaded;
   const token = config.gocd.apiToken;
   if (!token) {
