@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import org.junit.jupiter.api.AfterEach;
@@ -46,8 +45,7 @@ class JobWaitsTest {
     @BeforeEach
     void start() throws Exception {
         scaler = new TestSupport.FakeScaler();
-        plugin = new ForwarderPlugin(ForwarderSettings.of(scaler.url(), TestSupport.TOKEN), Duration.ofSeconds(2),
-                Duration.ofSeconds(5), LoaderAnswers.builtIn(), clock);
+        plugin = TestSupport.plugin(scaler.url(), clock);
         plugin.initializeGoApplicationAccessor(new TestSupport.RecordingAccessor());
     }
 

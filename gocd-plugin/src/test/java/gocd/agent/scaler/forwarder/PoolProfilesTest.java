@@ -23,8 +23,7 @@ class PoolProfilesTest {
     @BeforeEach
     void start() throws Exception {
         scaler = new TestSupport.FakeScaler();
-        plugin = new ForwarderPlugin(ForwarderSettings.of(scaler.url(), TestSupport.TOKEN), Duration.ofSeconds(2),
-                Duration.ofSeconds(5), LoaderAnswers.builtIn(), clock);
+        plugin = TestSupport.plugin(scaler.url(), clock);
         plugin.initializeGoApplicationAccessor(new TestSupport.RecordingAccessor());
     }
 
