@@ -18,5 +18,7 @@ export default defineConfig({
       'test/unit/release-version.test.ts',
     ],
     maxWorkers: 1,
+    // The rule modules the service loads lazily, loaded before each file's tests (the file says why).
+    setupFiles: [...(base.test?.setupFiles as string[]), 'test/support/mutation-setup.ts'],
   },
 });
