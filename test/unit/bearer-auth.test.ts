@@ -81,4 +81,12 @@ describe('HTTP Basic credentials header (RFC 7617)', () => {
   it('reads no credentials from a value without a colon', () => {
     expect(basicCredentials(request(basic('opssecret')))).toBeUndefined();
   });
+
+  it.each([
+    ['no header', undefined],
+    ['a header in a one-item array', [basic('ops:secret')]],
+    ['a header sent twice (an array)', [basic('ops:secret'), basic('ops:secret')]],
+  ])('reads no credentials from %s', (_name, header) => {
+    expect(basicCredentials(request(header))).toBeUndefined();
+  });
 });
