@@ -31,6 +31,7 @@ function jobAgent(agentId: string, minutesAgo: number): AgentRecord {
     agentId,
     jobId: Number(agentId.split('-')[1]),
     clusterId: 'a',
+    pipeline: 'p/1/s/1/j',
     ref: `arn:task/${agentId}`,
     status: 'running',
     createdAt: new Date(now.getTime() - minutesAgo * 60_000),
@@ -40,7 +41,8 @@ function poolAgent(agentId: string, minutesAgo: number): AgentRecord {
   return {
     agentId,
     clusterId: 'a',
-    pool: { profileHash: 'hash1' },
+    pool: 'hash1',
+    pipeline: '',
     ref: `arn:task/${agentId}`,
     status: 'running',
     createdAt: new Date(now.getTime() - minutesAgo * 60_000),
@@ -96,7 +98,11 @@ describe('reconciling warm-pool agents', () => {
 
   it("never asks the pool rules about a job's own agent: it keeps the cluster's idle timeout and is never retired", () => {
     const everyone = judge({ 'ea-1-00000001': 'retired', 'ea-2-00000002': 'retired' }, 600);
-    const p = plan([jobAgent('ea-1-00000001', 16), jobAgent('ea-2-00000002', 3)], [gocd('ea-1-00000001', 'Idle')], everyone);
+    const p = plan(
+      [jobAgent('ea-1-00000001', 16), jobAgent('ea-2-00000002', 3)],
+      [gocd('ea-1-00000001', 'Idle')],
+      everyone,
+    );
     expect(p.stops).toEqual([]);
     expect(p.actions).toEqual({ disable: ['ea-1-00000001'], delete: [] });
     expect(Object.fromEntries(p.notes)).toEqual({
