@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
-import { bearerToken, requireBearer } from '../../src/http/auth.js';
+import { basicCredentials, bearerToken, requireBearer } from '../../src/http/auth.js';
 
 const TOKEN = 'forwarder-token-0123456789';
 const request = (authorization?: unknown) => ({ headers: { authorization } }) as unknown as FastifyRequest;
@@ -64,5 +64,29 @@ describe('bearer token header', () => {
   it('refuses everything when no token is configured', () => {
     expect(hook([undefined, ''], 'Bearer ')).toBeInstanceOf(AppError);
     expect(hook([undefined], `Bearer ${TOKEN}`)).toBeInstanceOf(AppError);
+  });
+});
+
+describe('HTTP Basic credentials header (RFC 7617)', () => {
+  const basic = (userPass: string) => `Basic ${Buffer.from(userPass).toString('base64')}`;
+
+  it('splits user and password at the first colon', () => {
+    expect(basicCredentials(request(basic('ops:pa:ss')))).toEqual({ user: 'ops', password: 'pa:ss' });
+  });
+
+  it('reads an empty user name before the colon as such (RFC 7617 allows it)', () => {
+    expect(basicCredentials(request(basic(':secret')))).toEqual({ user: '', password: 'secret' });
+  });
+
+  it('reads no credentials from a value without a colon', () => {
+    expect(basicCredentials(request(basic('opssecret')))).toBeUndefined();
+  });
+
+  it.each([
+    ['no header', undefined],
+    ['a header in a one-item array', [basic('ops:secret')]],
+    ['a header sent twice (an array)', [basic('ops:secret'), basic('ops:secret')]],
+  ])('reads no credentials from %s', (_name, header) => {
+    expect(basicCredentials(request(header))).toBeUndefined();
   });
 });

@@ -164,4 +164,31 @@ describe('accepting a registry delivery', () => {
       ['unknown', 'rejected', undefined],
     ]);
   });
+
+  it('answers with the digest the trigger service resolved for a push whose event carried none', async () => {
+    const h = harness({ a: { status: 'accepted', digest: 'sha256:aaaa' } });
+    const { ack } = await h.deliveries.accept(quayPush(['a']), h.logger);
+    expect(ack.pipelines).toEqual([
+      { image: 'quay.io/team/app', tag: 'a', digest: 'sha256:aaaa', pipeline: 'p-a', outcome: 'triggered' },
+    ]);
+  });
+
+  it('counts a push as accepted when it triggered one of its pipelines although its digest had already triggered another', async () => {
+    const h = harness({
+      a: {
+        status: 'accepted',
+        pipelines: [
+          { pipeline: 'build', outcome: 'duplicate' },
+          { pipeline: 'deploy', outcome: 'triggered' },
+        ],
+      },
+      b: { status: 'accepted', pipelines: [{ pipeline: 'build', outcome: 'duplicate' }] },
+    });
+    const { ack } = await h.deliveries.accept(quayPush(['a', 'b']), h.logger);
+    expect(ack).toMatchObject({ accepted: 1, duplicates: 1 });
+    expect(h.events).toEqual([
+      ['quay', 'triggered', 1],
+      ['quay', 'duplicate', 1],
+    ]);
+  });
 });
