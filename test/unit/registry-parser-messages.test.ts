@@ -37,15 +37,41 @@ function fixtureWith(name: string, change: (body: Json) => void): Json {
 }
 
 describe('messages for a malformed body, one per registry type', () => {
-  it('names artifactory and the event_type that is not a string', () => {
-    const body = fixtureWith('artifactory-docker-pushed.json', (b) => {
-      b.event_type = 5;
-    });
-    expect(thrownBy('artifactory', body)).toEqual({
-      message: 'artifactory event: body/event_type must be string',
-      details: [{ path: 'body/event_type', message: 'must be string' }],
-    });
-  });
+  // Each row breaks one field of a verbatim body: `field` is its path from the body, `value` what it becomes
+  // (undefined: deleted).
+  it.each([
+    {
+      type: 'artifactory',
+      fixture: 'artifactory-docker-pushed.json',
+      field: 'event_type',
+      value: 5,
+      problem: 'must be string',
+    },
+    {
+      type: 'dockerhub',
+      fixture: 'dockerhub-push.json',
+      field: 'push_data/tag',
+      value: undefined,
+      problem: "must have required property 'tag'",
+    },
+    { type: 'ecr', fixture: 'ecr-image-push.json', field: 'detail', value: 'PUSH', problem: 'must be object' },
+    { type: 'quay', fixture: 'quay-push.json', field: 'repository', value: 5, problem: 'must be string' },
+  ] as const)(
+    'refuses a $type body with a broken $field, prefixing the type and naming the field',
+    ({ type, fixture, field, value, problem }) => {
+      const body = fixtureWith(fixture, (b) => {
+        const keys = field.split('/');
+        const last = keys.pop() as string;
+        const parent = keys.reduce((o, k) => o[k], b);
+        if (value === undefined) delete parent[last];
+        else parent[last] = value;
+      });
+      expect(thrownBy(type, body)).toEqual({
+        message: `${type} event: body/${field} ${problem}`,
+        details: [{ path: `body/${field}`, message: problem }],
+      });
+    },
+  );
 
   it('names artifactory and the missing event_type, in the flat docker body too', () => {
     const body = fixtureWith('artifactory-docker-pushed-flat.json', (b) => {
@@ -71,36 +97,6 @@ describe('messages for a malformed body, one per registry type', () => {
     expect(thrownBy('artifactory', body).message).toBe(message);
   });
 
-  it('names dockerhub and the missing push_data tag', () => {
-    const body = fixtureWith('dockerhub-push.json', (b) => {
-      delete b.push_data.tag;
-    });
-    expect(thrownBy('dockerhub', body)).toEqual({
-      message: "dockerhub event: body/push_data/tag must have required property 'tag'",
-      details: [{ path: 'body/push_data/tag', message: "must have required property 'tag'" }],
-    });
-  });
-
-  it('names ecr and the detail that is not an object', () => {
-    const body = fixtureWith('ecr-image-push.json', (b) => {
-      b.detail = 'PUSH';
-    });
-    expect(thrownBy('ecr', body)).toEqual({
-      message: 'ecr event: body/detail must be object',
-      details: [{ path: 'body/detail', message: 'must be object' }],
-    });
-  });
-
-  it('names quay and the repository that is not a string', () => {
-    const body = fixtureWith('quay-push.json', (b) => {
-      b.repository = 5;
-    });
-    expect(thrownBy('quay', body)).toEqual({
-      message: 'quay event: body/repository must be string',
-      details: [{ path: 'body/repository', message: 'must be string' }],
-    });
-  });
-
   it.each([
     ['package', 'github-package-published.json'],
     ['registry_package', 'github-registry-package-published.json'],
@@ -116,7 +112,7 @@ describe('messages for a malformed body, one per registry type', () => {
 });
 
 describe('GitHub bodies of events that are not package events', () => {
-  it.each([null, undefined])('refuses a %s body of a ping as required, naming github', (body) => {
+  it.each([null, undefined])('refuses a ping without a body (%s) as required, naming github', (body) => {
     expect(thrownBy('github', body, githubHeaders('ping'))).toEqual({
       message: 'github event: body is required',
       details: [{ path: 'body', message: 'is required' }],
