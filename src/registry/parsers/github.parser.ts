@@ -1,7 +1,7 @@
 import type { SchemaObject } from 'ajv';
 import { ValidationError } from '../../errors.js';
 import type { ImagePushed, ParseResult, ParserInput } from '../image-pushed.js';
-import { assertReference, assertShape, contentId, header } from './shape.js';
+import { assertBody, assertReference, assertShape, contentId, header } from './shape.js';
 
 interface GithubPackage {
   name: string;
@@ -72,7 +72,8 @@ export function parseGithub(input: ParserInput): ParseResult {
     ]);
   }
   if (event !== 'package' && event !== 'registry_package') {
-    if (body === undefined || body === null) assertShape('object', body, 'github');
+    // Another event's body is not read, so only a missing one is refused (a ping's body is an object; any value passes).
+    assertBody(body, 'github');
     return { pushes: [], ignored: [`${event} event`] };
   }
   assertShape<{ action: string } & Record<string, GithubPackage>>(`github-${event}`, body, 'github');

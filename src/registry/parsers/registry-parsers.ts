@@ -25,7 +25,6 @@ export const PARSERS: Readonly<Record<RegistryType, RegistryParser>> = {
  * time (src/registry/generated/shape-validators.ts), so no schema is compiled at run time.
  */
 export const PARSER_SHAPES: Readonly<Record<string, SchemaObject>> = {
-  object: { type: 'object' },
   distribution: distributionShape,
   ecr: ecrShape,
   dockerhub: dockerHubShape,

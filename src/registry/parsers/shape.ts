@@ -13,13 +13,18 @@ export type ShapeName = keyof typeof validators;
  * bad field. Parsers validate only what they read, because a picky receiver stalls a registry's queue.
  */
 export function assertShape<T>(shape: ShapeName, body: unknown, type: string): asserts body is T {
-  if (body === undefined || body === null) {
-    throw new ValidationError(`${type} event: body is required`, [{ path: 'body', message: 'is required' }]);
-  }
+  assertBody(body, type);
   const validate = validators[shape] as ValidateFunction;
   if (validate(body)) return;
   const details = schemaProblems(validate.errors, 'body');
   throw new ValidationError(`${type} event: ${describeProblems(details)}`, details);
+}
+
+/** Throws ValidationError when there is no body at all (a JSON `null`, or nothing): `<type> event: body is required`. */
+export function assertBody(body: unknown, type: string): void {
+  if (body === undefined || body === null) {
+    throw new ValidationError(`${type} event: body is required`, [{ path: 'body', message: 'is required' }]);
+  }
 }
 
 /** Throws ValidationError when repository, tag or digest break the OCI grammar (they end up in URLs and env vars). */
