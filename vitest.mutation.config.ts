@@ -19,6 +19,6 @@ export default defineConfig({
     ],
     maxWorkers: 1,
     // The rule modules the service loads lazily, loaded before each file's tests (the file says why).
-    setupFiles: [...(base.test?.setupFiles as string[]), 'test/support/mutation-setup.ts'],
+    setupFiles: [...((base.test?.setupFiles as string[] | undefined) ?? []), 'test/support/mutation-setup.ts'],
   },
 });
