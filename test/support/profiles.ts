@@ -9,6 +9,7 @@ import type { OperatorPolicy } from '../../src/agents/policy.js';
 import type { ClusterProfile, ElasticProfile, RawProperties } from '../../src/agents/profiles.js';
 import { asDockerCluster, type DockerClusterProfile } from '../../src/backends/docker/docker-profiles.js';
 import { asEcsCluster, type EcsClusterProfile, type EcsElasticProfile } from '../../src/backends/ecs/ecs-profiles.js';
+import { parseConfig } from '../../src/config/config-text.js';
 import { type CreateAgentInput, GocdCommands } from '../../src/gocd/commands.js';
 import { profileCatalog } from '../../src/main/composition.js';
 
@@ -130,4 +131,10 @@ export function edgeService(
       ...deps,
     }),
   );
+}
+
+/** The operator policy a config file's YAML gives (the rest of the config defaulted). */
+export function policyOf(yaml = ''): OperatorPolicy {
+  const env = { SCALER_FORWARDER_TOKEN: 'test-forwarder-token-0123' };
+  return parseConfig(yaml, 'test', { env }).config.policy as OperatorPolicy;
 }

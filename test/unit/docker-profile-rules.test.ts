@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { OperatorPolicy } from '../../src/agents/policy.js';
 import { asDockerCluster, dockerProfiles, engineKey } from '../../src/backends/docker/docker-profiles.js';
-import { parseConfig } from '../../src/config/config-text.js';
-import { clusterPolicyRefusal, dockerCluster, ecsCluster, validateClusterProperties } from '../support/profiles.js';
+import {
+  clusterPolicyRefusal,
+  dockerCluster,
+  ecsCluster,
+  policyOf,
+  validateClusterProperties,
+} from '../support/profiles.js';
 
 // The Docker backend's profile rules one at a time: how an engine address is compared with the operator policy's
 // list, when a go_server_url cannot be reached from the engine, what the refusals say, which client a profile uses.
 
 const URL = { go_server_url: 'https://gocd.example.com/go' };
-const env = { SCALER_FORWARDER_TOKEN: 'test-forwarder-token-0123' };
-const policyOf = (yaml: string): OperatorPolicy => parseConfig(yaml, 'test', { env }).config.policy as OperatorPolicy;
 
 describe('engine addresses as the policy compares them (engineKey)', () => {
   it('reads no address, or a blank one, as the local engine', () => {

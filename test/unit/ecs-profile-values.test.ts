@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { OperatorPolicy } from '../../src/agents/policy.js';
 import { fargateSizeProblem } from '../../src/backends/ecs/ecs-profile-rules.js';
 import { asEcsCluster, ecsProfiles } from '../../src/backends/ecs/ecs-profiles.js';
-import { parseConfig } from '../../src/config/config-text.js';
 import {
   clusterPolicyRefusal,
   dockerCluster,
   ecsCluster,
   ecsProfile,
+  policyOf,
   validateClusterProperties,
   validateElasticProperties,
 } from '../support/profiles.js';
@@ -18,9 +17,10 @@ import {
 
 const URL = { go_server_url: 'https://gocd.example.com/go' };
 const ECS = { ...URL, cluster: 'ci' };
-const env = { SCALER_FORWARDER_TOKEN: 'test-forwarder-token-0123' };
-const policyOf = (ecs: string): OperatorPolicy =>
-  parseConfig(`policy:\n  ecs: ${ecs}\n`, 'test', { env }).config.policy as OperatorPolicy;
+const ecsPolicy = (ecs: string) =>
+  policyOf(`policy:
+  ecs: ${ecs}
+`);
 const ROLE = 'arn:aws:iam::123456789012:role/exec';
 
 describe('ECS cluster profile messages', () => {
@@ -160,19 +160,19 @@ describe('ECS clusters, regions and accounts in the operator policy', () => {
   it('allows a cluster listed by its exact ARN', () => {
     const ci = arn('eu-west-1', '123456789012', 'ci');
     expect(
-      clusterPolicyRefusal(policyOf(`{ clusters: ['${ci}'] }`), ecsCluster({ ...URL, cluster: ci })),
+      clusterPolicyRefusal(ecsPolicy(`{ clusters: ['${ci}'] }`), ecsCluster({ ...URL, cluster: ci })),
     ).toBeUndefined();
   });
 
   it('refuses a cluster whose ARN another ARN entry does not name (and does not fail on it)', () => {
-    const policy = policyOf(`{ clusters: ['${arn('eu-west-1', '123456789012', 'prod')}'] }`);
+    const policy = ecsPolicy(`{ clusters: ['${arn('eu-west-1', '123456789012', 'prod')}'] }`);
     expect(
       clusterPolicyRefusal(policy, ecsCluster({ ...URL, cluster: arn('eu-west-1', '123456789012', 'ci') })),
     ).toContain('is not allowed by the operator policy (policy.ecs.clusters:');
   });
 
   it('lets an account wildcard of any region allow that account in every region', () => {
-    const policy = policyOf(`{ clusters: ['${arn('*', '123456789012', '*')}'] }`);
+    const policy = ecsPolicy(`{ clusters: ['${arn('*', '123456789012', '*')}'] }`);
     expect(clusterPolicyRefusal(policy, ecsCluster({ ...URL, cluster: arn('ap-south-1', '123456789012', 'ci') }))).toBe(
       undefined,
     );
@@ -182,29 +182,29 @@ describe('ECS clusters, regions and accounts in the operator policy', () => {
   });
 
   it('reads a wildcard and cluster ARNs of another partition', () => {
-    const policy = policyOf(`{ clusters: ['${arn('cn-north-1', '123456789012', '*', 'aws-cn')}'] }`);
+    const policy = ecsPolicy(`{ clusters: ['${arn('cn-north-1', '123456789012', '*', 'aws-cn')}'] }`);
     expect(
       clusterPolicyRefusal(policy, ecsCluster({ ...URL, cluster: arn('cn-north-1', '123456789012', 'ci', 'aws-cn') })),
     ).toBeUndefined();
-    const regions = policyOf('{ regions: [eu-west-1] }');
+    const regions = ecsPolicy('{ regions: [eu-west-1] }');
     expect(
       clusterPolicyRefusal(regions, ecsCluster({ ...URL, cluster: arn('cn-north-1', '123456789012', 'ci', 'aws-cn') })),
     ).toBe("region 'cn-north-1' is not allowed by the operator policy (policy.ecs.regions: eu-west-1)");
   });
 
   it('takes only a whole `cluster/*` entry as a wildcard', () => {
-    const policy = policyOf(`{ clusters: ['${arn('eu-west-1', '123456789012', '*-prod')}'] }`);
+    const policy = ecsPolicy(`{ clusters: ['${arn('eu-west-1', '123456789012', '*-prod')}'] }`);
     expect(
       clusterPolicyRefusal(policy, ecsCluster({ ...URL, cluster: arn('eu-west-1', '123456789012', 'ci') })),
     ).toContain('policy.ecs.clusters');
-    const nested = policyOf(`{ clusters: ['arn:x:${arn('*', '123456789012', '*')}'] }`);
+    const nested = ecsPolicy(`{ clusters: ['arn:x:${arn('*', '123456789012', '*')}'] }`);
     expect(
       clusterPolicyRefusal(nested, ecsCluster({ ...URL, cluster: arn('eu-west-1', '123456789012', 'ci') })),
     ).toContain('policy.ecs.clusters');
   });
 
   it('reads a region only from a whole cluster ARN', () => {
-    const regions = policyOf('{ regions: [eu-west-1] }');
+    const regions = ecsPolicy('{ regions: [eu-west-1] }');
     for (const cluster of [
       `x${arn('us-east-1', '123456789012', 'ci')}`,
       `${arn('us-east-1', '123456789012', 'a')}\nb`,
@@ -214,7 +214,7 @@ describe('ECS clusters, regions and accounts in the operator policy', () => {
   });
 
   it('reads the account of an assume_role_arn only from an IAM role ARN, of any partition', () => {
-    const accounts = policyOf("{ accounts: ['123456789012'] }");
+    const accounts = ecsPolicy("{ accounts: ['123456789012'] }");
     const withRole = (assume_role_arn: string) => ecsCluster({ ...ECS, assume_role_arn });
     expect(clusterPolicyRefusal(accounts, withRole('arn:aws-cn:iam::210987654321:role/x'))).toBe(
       'account 210987654321 (assume_role_arn) is not allowed by the operator policy (policy.ecs.accounts: 123456789012)',

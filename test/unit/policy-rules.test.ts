@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   declaredNeeds,
   describePolicy,
+  type LaunchPermits,
   launchPermits,
   listed,
   NO_OPERATOR_POLICY,
@@ -192,5 +193,51 @@ describe('policy edge cases', () => {
     expect(privilegeRefusal(permits, declaredNeeds(profile({ docker_mode: 'privileged' })), 'x')).toBe(
       'x: docker_mode privileged is refused',
     );
+  });
+});
+
+describe('capability refusals', () => {
+  const permits = (capabilities: LaunchPermits['capabilities'], deniedBy: LaunchPermits['deniedBy'] = {}) => ({
+    privileged: capabilities === 'all',
+    socketMount: false,
+    hostNetwork: false,
+    capabilities,
+    deniedBy,
+  });
+
+  it('permits any listed capability where full privilege is allowed', () => {
+    const needs = { mode: 'sidecar' as const, capabilities: ['SYS_ADMIN', 'NET_ADMIN'] };
+    expect(privilegeRefusal(permits('all'), needs, 'this elastic profile')).toBeUndefined();
+  });
+
+  it('names every capability the policy does not list, comma-separated', () => {
+    const needs = { mode: 'sidecar' as const, capabilities: ['SYS_MODULE', 'NET_RAW', 'SYS_ADMIN'] };
+    const refusal = privilegeRefusal(
+      permits(new Set(['SYS_ADMIN']), { capabilities: 'policy.allow.capabilities' }),
+      needs,
+      'this elastic profile',
+    );
+    expect(refusal).toBe(
+      'this elastic profile: capabilities SYS_MODULE, NET_RAW are refused by the operator policy (policy.allow.capabilities: SYS_ADMIN)',
+    );
+  });
+
+  it('matches a capability by its whole name, not by a name with CAP_ cut out of its middle', () => {
+    const needs = { mode: 'sidecar' as const, capabilities: ['SYS_CAP_X'] };
+    const refusal = privilegeRefusal(
+      permits(new Set(['SYS_X']), { capabilities: 'policy.allow.capabilities' }),
+      needs,
+      'this elastic profile',
+    );
+    expect(refusal).toContain('capabilities SYS_CAP_X are refused');
+  });
+
+  it('reads the capability ALL as full privilege', () => {
+    const profile = parseElasticProfile({ image: 'agent:1', docker_mode: 'privileged', capabilities: 'ALL' });
+    expect(declaredNeeds(profile)).toEqual({
+      mode: 'privileged',
+      capabilities: [],
+      fullPrivilege: 'docker_mode privileged with capabilities ALL',
+    });
   });
 });

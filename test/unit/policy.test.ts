@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { describePolicy, launchPermits, type OperatorPolicy } from '../../src/agents/policy.js';
+import { describePolicy, launchPermits } from '../../src/agents/policy.js';
 import { engineKey } from '../../src/backends/docker/docker-profiles.js';
 import type { ConfigError } from '../../src/config/config-loader.js';
 import { parseConfig } from '../../src/config/config-text.js';
-import { clusterPolicyRefusal, parseClusterProfile, parseElasticProfile, policyRefusal } from '../support/profiles.js';
+import {
+  clusterPolicyRefusal,
+  parseClusterProfile,
+  parseElasticProfile,
+  policyOf,
+  policyRefusal,
+} from '../support/profiles.js';
 
 const env = { SCALER_FORWARDER_TOKEN: 'test-forwarder-token-0123' };
-const policyOf = (yaml = ''): OperatorPolicy => parseConfig(yaml, 'test', { env }).config.policy as OperatorPolicy;
 const docker = (props: Record<string, string> = {}) =>
   parseClusterProfile({ go_server_url: 'https://g/go', cluster_id: 'd', ...props });
 const ecs = (props: Record<string, string> = {}) =>

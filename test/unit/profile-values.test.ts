@@ -2,14 +2,19 @@ import { describe, expect, it } from 'vitest';
 import {
   capabilityNames,
   defaultClusterId,
+  failIfAny,
+  isLoopbackUrl,
   parseEnvLines,
   readBool,
   readInt,
   readList,
   readString,
   stableJson,
+  unreachableServerUrlProblem,
+  validateAgainst,
 } from '../../src/agents/profiles.js';
 import { profileHash } from '../../src/backends/ecs/task-definition.js';
+import { ValidationError } from '../../src/errors.js';
 import {
   ecsCluster,
   ecsProfile,
@@ -323,5 +328,57 @@ describe('ECS values', () => {
     expect(profileHash(ecsCluster({ ...ecs, subnets: 'subnet-1' }), p)).toBe(
       profileHash(ecsCluster({ ...ecs, subnets: 'subnet-2' }), p),
     );
+  });
+});
+
+describe('profile values: messages and defaults', () => {
+  it('names each bad environment line, separated by semicolons', () => {
+    const problems = validateAgainst([{ key: 'environment', label: 'Env', help: '', kind: 'env' }], {
+      environment: 'no equals sign\nA=1\n1BAD=x',
+    });
+    expect(problems).toEqual([
+      {
+        key: 'environment',
+        message:
+          'environment: line 1 is not KEY=VALUE with a valid variable name; line 3 is not KEY=VALUE with a valid variable name',
+      },
+    ]);
+    expect(parseEnvLines('=value').problems).toEqual(['line 1 is not KEY=VALUE with a valid variable name']);
+  });
+
+  it('does not take a URL that cannot be parsed for a loopback one (its format is reported instead)', () => {
+    expect(isLoopbackUrl('http://')).toBe(false);
+    expect(isLoopbackUrl('http://[::1')).toBe(false);
+    expect(unreachableServerUrlProblem({ go_server_url: 'http://' }, 'on ECS')).toEqual([]);
+  });
+
+  it('throws a ValidationError whose details name each property and its problem', () => {
+    let thrown: unknown;
+    try {
+      failIfAny('elastic profile', [
+        { key: 'image', message: 'image must not be blank' },
+        { key: 'cpu', message: 'cpu must be a whole number' },
+      ]);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ValidationError);
+    expect((thrown as ValidationError).message).toBe(
+      'invalid elastic profile: image must not be blank; cpu must be a whole number',
+    );
+    expect((thrown as ValidationError).details).toEqual([
+      { path: 'image', message: 'image must not be blank' },
+      { path: 'cpu', message: 'cpu must be a whole number' },
+    ]);
+  });
+
+  it('skips blank and whitespace-only lines of a command', () => {
+    const profile = parseElasticProfile({ image: 'agent:1', command: 'echo a\n   \n\t\necho b\r\n' });
+    expect(profile.command).toEqual(['echo a', 'echo b']);
+  });
+
+  it('reads warm_pool_idle_minutes, and defaults it to 60', () => {
+    expect(parseElasticProfile({ image: 'agent:1', warm_pool_idle_minutes: '15' }).warmPool.idleMinutes).toBe(15);
+    expect(parseElasticProfile({ image: 'agent:1' }).warmPool.idleMinutes).toBe(60);
   });
 });

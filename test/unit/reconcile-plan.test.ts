@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AgentRecord } from '../../src/agents/agent-backend.port.js';
 import type { GocdAgent } from '../../src/agents/job.js';
 import { type ClusterListing, planReconcile } from '../../src/agents/reconcile-plan.js';
+import type { PoolJudge } from '../../src/agents/warm-pools.js';
 import { parseClusterProfile } from '../support/profiles.js';
 
 const now = new Date('2026-11-23T12:00:00Z');
@@ -304,5 +305,75 @@ describe('server-ping reconciliation plan', () => {
       rule: 'never-registered',
       reason: expect.stringContaining('did not register with GoCD within 10 minutes'),
     });
+  });
+});
+
+function poolAgent(agentId: string, minutesAgo: number): AgentRecord {
+  return {
+    agentId,
+    clusterId: 'a',
+    pool: 'hash1',
+    pipeline: '',
+    ref: `arn:task/${agentId}`,
+    status: 'running',
+    createdAt: new Date(now.getTime() - minutesAgo * 60_000),
+  };
+}
+/** A pool judge that retires the agents it is given reasons for and lets pool agents idle `idleMinutes`. */
+function judge(reasons: Record<string, string>, idleMinutes = 60): PoolJudge {
+  return { retireReason: (a) => reasons[a.agentId], idleMinutes: () => idleMinutes };
+}
+const plan = (agents: AgentRecord[], gocdAgents: GocdAgent[], pools?: PoolJudge) =>
+  planReconcile([{ cluster: clusterA, agents }], gocdAgents, now, true, pools);
+
+describe('reconciling warm-pool agents', () => {
+  it('disables an idle pool agent that can take no job at once, noting why, and stops it only at the next ping', () => {
+    const p = plan([poolAgent('ea-pool-1', 2)], [agent('ea-pool-1', 'Idle')], judge({ 'ea-pool-1': 'it ran its job' }));
+    expect(p.actions).toEqual({ disable: ['ea-pool-1'], delete: [] });
+    expect(p.stops).toEqual([]);
+    expect(Object.fromEntries(p.notes)).toEqual({
+      'ea-pool-1': 'it ran its job; disabled, stopped at the next ping',
+    });
+  });
+
+  it('does not disable a retired pool agent that GoCD does not report Idle yet', () => {
+    const p = plan(
+      [poolAgent('ea-pool-1', 2)],
+      [agent('ea-pool-1', 'Unknown')],
+      judge({ 'ea-pool-1': 'it ran its job' }),
+    );
+    expect(p.actions).toEqual({ disable: [], delete: [] });
+    expect(p.stops).toEqual([]);
+  });
+
+  it('stops a retired pool agent GoCD does not list yet at once, under the warm-pool rule with the reason', () => {
+    const pooled = poolAgent('ea-pool-1', 1);
+    const p = plan([pooled], [], judge({ 'ea-pool-1': 'its image tag moved' }));
+    expect(p.stops).toEqual([{ cluster: clusterA, agent: pooled, rule: 'warm-pool', reason: 'its image tag moved' }]);
+  });
+
+  it("lets a pool agent idle for its pool's idle minutes instead of the cluster's idle timeout", () => {
+    const p = plan([poolAgent('ea-pool-1', 40)], [agent('ea-pool-1', 'Idle')], judge({}, 60));
+    expect(p.actions.disable).toEqual([]);
+    const past = plan([poolAgent('ea-pool-1', 71)], [agent('ea-pool-1', 'Idle')], judge({}, 60));
+    expect(Object.fromEntries(past.notes)).toEqual({
+      'ea-pool-1': 'agent ea-pool-1 idle past 70 minutes; disabled, stopped at the next ping',
+    });
+  });
+
+  it("never asks the pool rules about a job's own agent: it keeps the cluster's idle timeout and is never retired", () => {
+    const everyone = judge({ 'ea-1-00000001': 'retired', 'ea-2-00000002': 'retired' }, 600);
+    const p = plan([task('ea-1-00000001', 16), task('ea-2-00000002', 3)], [agent('ea-1-00000001', 'Idle')], everyone);
+    expect(p.stops).toEqual([]);
+    expect(p.actions).toEqual({ disable: ['ea-1-00000001'], delete: [] });
+    expect(Object.fromEntries(p.notes)).toEqual({
+      'ea-1-00000001': 'agent ea-1-00000001 idle past 15 minutes; disabled, stopped at the next ping',
+    });
+  });
+
+  it('treats pool agents by the cluster timeouts when no pool rules are known (no warm pools configured)', () => {
+    const p = plan([poolAgent('ea-pool-1', 16), poolAgent('ea-pool-2', 3)], [agent('ea-pool-1', 'Idle')]);
+    expect(p.stops).toEqual([]);
+    expect(p.actions.disable).toEqual(['ea-pool-1']);
   });
 });
